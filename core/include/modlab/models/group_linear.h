@@ -1,0 +1,44 @@
+// GroupLinear(R, din, dout): one dense layer per module, W (R, din, dout), b (1, R, dout),
+// both ~ U(-sqrt(1/din), +sqrt(1/din)).
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+namespace modlab {
+
+class GroupLinearImpl : public torch::nn::Module {
+public:
+  GroupLinearImpl(std::int64_t modules, std::int64_t in, std::int64_t out, bool bias = true);
+
+  // x (..., R, din) -> (..., R, dout): module m applied to its own input.
+  torch::Tensor forward(const torch::Tensor& x);
+  // x (..., din), the same input for every module -> (..., R, dout), as one GEMM.
+  torch::Tensor forwardShared(const torch::Tensor& x);
+  // sum_m p_m * (x_m W_m + b_m)[:columns], as one GEMM. x (T, R, din), p (T, R) -> (T, columns).
+  torch::Tensor forwardMixed(const torch::Tensor& x, const torch::Tensor& p, std::int64_t columns);
+  // Column `column` of every module's output: x (T, R, din) -> (T, R).
+  torch::Tensor forwardColumn(const torch::Tensor& x, std::int64_t column);
+  // Only the module each row is routed to: x (T, din), modules (T) -> (T, dout).
+  torch::Tensor forwardRouted(const torch::Tensor& x, const torch::Tensor& modules);
+
+  void reset(torch::Generator& gen);
+  std::int64_t modules() const { return modules_; }
+
+  torch::Tensor weight, bias;
+
+private:
+  std::int64_t modules_, in_, out_;
+};
+TORCH_MODULE(GroupLinear);
+
+// Applies fn(m, rows of module m) to the rows routed to each module and returns the
+// results in the original row order. Costs one sort, not R masks.
+template <typename Fn>
+torch::Tensor routeByModule(const torch::Tensor& x, const torch::Tensor& modules,
+                            std::int64_t R, Fn&& fn);
+
+}  // namespace modlab
+
+#include "modlab/models/routing_impl.h"

@@ -1,0 +1,48 @@
+// One model, its Adam optimiser and its loss: a training step and an evaluation (spec 3).
+#pragma once
+
+#include <memory>
+
+#include <torch/optim/adam.h>
+#include <torch/types.h>
+
+#include "modlab/models/rule_model.h"
+#include "modlab/tasks/rule_task.h"
+
+namespace modlab {
+
+struct OptimiserConfig {
+  double learningRate = 1e-4;  // Adam, betas (0.9, 0.999), eps 1e-8, no weight decay
+  double clipNorm = 0.0;       // gradient-norm clipping; 0 = off (the RNN setting uses 1.0)
+};
+
+// Error % (classification) or L1 (regression) and the loss, averaged over batches.
+struct Evaluation {
+  double loss = 0.0;
+  double error = 0.0;  // classification: 100 - accuracy %; regression: the L1 loss
+};
+
+// BCE-with-logits (classification) or L1 (regression), the mean over all elements.
+torch::Tensor taskLoss(TaskKind kind, const torch::Tensor& prediction, const torch::Tensor& labels);
+
+class Trainer {
+public:
+  Trainer(RuleModel model, OptimiserConfig config);
+
+  // One optimiser step on `batch`; returns the training loss before the update.
+  double step(const Batch& batch);
+  Evaluation evaluate(const RuleTask& task, const SampleRequest& request, int batches,
+                      torch::Generator& gen, torch::Device device);
+
+  RuleModelImpl& model() { return *model_; }
+  const RuleModel& modelPtr() const { return model_; }
+  torch::optim::Adam& optimiser() { return *optimiser_; }
+  void setLearningRate(double lr);
+
+private:
+  RuleModel model_;
+  OptimiserConfig config_;
+  std::unique_ptr<torch::optim::Adam> optimiser_;
+};
+
+}  // namespace modlab

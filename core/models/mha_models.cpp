@@ -1,0 +1,139 @@
+// MHA setting (spec 2.2): per-token encoder, one attention core (2R heads in total,
+// a token never attends to itself, no residual or norm), per-token decoder.
+#include <cmath>
+
+#include "models/model_parts.h"
+
+namespace modlab {
+
+namespace {
+
+class MhaModel : public RuleModelImpl {
+public:
+  explicit MhaModel(const ModelSpec& s)
+      : RuleModelImpl(s),
+        R(s.rules),
+        d(s.size),
+        att(4 * s.size),
+        heads(2 * s.rules),
+        hd(mhaHeadDim(s.rules, 4 * s.size)) {
+    const std::int64_t in = (s.searchVersion == 1 ? 5 : 7) * R;
+    encoder = register_module("encoder", twoLayer(in, d, d));
+    qkv = register_module("qkv", torch::nn::Linear(d, 3 * heads * hd));  // Q, K, V fused
+    decoder = register_module("decoder", twoLayer(d, d, 1));
+  }
+
+  ModelOutput forward(const torch::Tensor& x) override {
+    const auto B = x.size(0), N = x.size(1);
+    const torch::Tensor e = encoder->forward(x);
+    const torch::Tensor qkvOut = qkv->forward(e).view({B, N, 3, heads, hd}).permute({2, 0, 3, 1, 4});
+    const torch::Tensor q = qkvOut[0] * (1.0 / std::sqrt(static_cast<double>(hd)));
+    const torch::Tensor a = selfExcludedAttention(q, qkvOut[1], qkvOut[2]).permute({0, 2, 1, 3});  // (B,N,H,hd)
+    ModelOutput out;
+    const torch::Tensor z = core(e, a.reshape({B * N, heads, hd}), x.reshape({B * N, -1}), out.activations);
+    out.y = decoder->forward(z.view({B, N, d})).squeeze(-1);
+    if (out.activations.defined()) out.activations = out.activations.view({B, N, R});
+    return out;
+  }
+
+protected:
+  // z (T, d) per token from the encoded tokens e (B, N, d) and the attention heads
+  // (T, H, hd), T = B*N; sets the activations p (T, R).
+  virtual torch::Tensor core(const torch::Tensor& e, const torch::Tensor& heads, const torch::Tensor& x,
+                             torch::Tensor& p) = 0;
+
+  const std::int64_t R, d, att, heads, hd;
+  torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
+  torch::nn::Linear qkv{nullptr};
+};
+
+class MhaMonolithic final : public MhaModel {
+public:
+  explicit MhaMonolithic(const ModelSpec& s) : MhaModel(s) {
+    selfChannel = register_module("self", torch::nn::Linear(d, hd));
+    out = register_module("out", twoLayer((heads + 1) * hd, 2 * d, d));
+  }
+
+protected:
+  torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor&, torch::Tensor&) override {
+    const auto T = a.size(0);
+    return out->forward(torch::cat({a.reshape({T, heads * hd}), selfChannel->forward(e).reshape({T, hd})}, 1));
+  }
+  torch::nn::Linear selfChannel{nullptr};
+  torch::nn::Sequential out{nullptr};
+};
+
+// Module m owns heads 2m, 2m+1 and its own self chunk: input [2 heads, self] (3hd),
+// MLP GroupLinear(3hd -> I) -> ReLU -> GroupLinear(I -> d [+1 score]).
+class MhaModularBase : public MhaModel {
+public:
+  MhaModularBase(const ModelSpec& s, std::int64_t extraOutputs) : MhaModel(s) {
+    const std::int64_t I = mhaModuleWidth(s.rules, d, att);
+    selfChannel = register_module("self", torch::nn::Linear(d, R * hd));
+    first = register_module("modules_1", GroupLinear(R, 3 * hd, I));
+    second = register_module("modules_2", GroupLinear(R, I, d + extraOutputs));
+  }
+
+protected:
+  torch::Tensor moduleInputs(const torch::Tensor& e, const torch::Tensor& a) {
+    const auto T = a.size(0);
+    return torch::cat({a.reshape({T, R, 2 * hd}), selfChannel->forward(e).reshape({T, R, hd})}, 2);
+  }
+  torch::nn::Linear selfChannel{nullptr};
+  GroupLinear first{nullptr}, second{nullptr};
+};
+
+class MhaModular final : public MhaModularBase {
+public:
+  explicit MhaModular(const ModelSpec& s) : MhaModularBase(s, 1) {}
+
+protected:
+  torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor&, torch::Tensor& p) override {
+    const torch::Tensor u = torch::relu(first->forward(moduleInputs(e, a)));
+    p = moduleSoftmax(second->forwardColumn(u, d));
+    return second->forwardMixed(u, p, d);
+  }
+};
+
+// Modular-op: p = softmax(Linear(hd, R)(ReLU(Linear(R, hd)(onehot c)))), on the raw one-hot.
+class MhaModularOp final : public MhaModularBase {
+public:
+  explicit MhaModularOp(const ModelSpec& s) : MhaModularBase(s, 0) {
+    scorer = register_module("scorer", twoLayer(R, hd, R));
+  }
+
+protected:
+  torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor& x, torch::Tensor& p) override {
+    p = moduleSoftmax(scorer->forward(ruleOneHot(x)));
+    return second->forwardMixed(torch::relu(first->forward(moduleInputs(e, a))), p, d);
+  }
+  torch::nn::Sequential scorer{nullptr};
+};
+
+class MhaGtModular final : public MhaModularBase {
+public:
+  explicit MhaGtModular(const ModelSpec& s) : MhaModularBase(s, 0) {}
+
+protected:
+  torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor& x, torch::Tensor& p) override {
+    p = ruleOneHot(x);
+    const torch::Tensor c = ruleIndices(x);
+    const torch::Tensor in = moduleInputs(e, a);
+    const torch::Tensor routedIn = in.gather(1, c.view({-1, 1, 1}).expand({in.size(0), 1, in.size(2)})).squeeze(1);
+    return second->forwardRouted(torch::relu(first->forwardRouted(routedIn, c)), c);
+  }
+};
+
+}  // namespace
+
+RuleModel makeMhaModel(const ModelSpec& spec) {
+  switch (spec.family) {
+    case Family::Monolithic: return std::make_shared<MhaMonolithic>(spec);
+    case Family::Modular: return std::make_shared<MhaModular>(spec);
+    case Family::ModularOp: return std::make_shared<MhaModularOp>(spec);
+    case Family::GtModular: return std::make_shared<MhaGtModular>(spec);
+  }
+  return nullptr;
+}
+
+}  // namespace modlab

@@ -1,0 +1,117 @@
+// MLP setting (spec 2.1): h = [phi_dig(a), phi_dig(b), phi_op(c)], a core, decoder psi.
+#include "models/model_parts.h"
+
+namespace modlab {
+
+namespace {
+
+class MlpModel : public RuleModelImpl {
+public:
+  explicit MlpModel(const ModelSpec& s)
+      : RuleModelImpl(s), E(s.size), D(4 * s.size), R(s.rules) {
+    phiDig = register_module("phi_dig", twoLayer(1, E, E));
+    phiOp = register_module("phi_op", twoLayer(R, E, E));
+    psi = register_module("psi", twoLayer(D, E, 1));
+  }
+
+  ModelOutput forward(const torch::Tensor& x) override {
+    const auto B = x.size(0);
+    const torch::Tensor digits = phiDig->forward(x.narrow(1, 0, 2).t().reshape({2 * B, 1})).view({2, B, E});  // all a, then all b
+    const torch::Tensor context = phiOp->forward(ruleOneHot(x));
+    const torch::Tensor h = torch::cat({digits[0], digits[1], context}, 1);
+    ModelOutput out;
+    const torch::Tensor z = core(h, context, x, out.activations);
+    out.y = psi->forward(z).squeeze(-1);
+    return out;
+  }
+
+protected:
+  // The latent z (B, D) from h (B, 3E); sets the module activations p (B, R).
+  virtual torch::Tensor core(const torch::Tensor& h, const torch::Tensor& context,
+                             const torch::Tensor& x, torch::Tensor& p) = 0;
+
+  const std::int64_t E, D, R;
+  torch::nn::Sequential phiDig{nullptr}, phiOp{nullptr}, psi{nullptr};
+};
+
+class MlpMonolithic final : public MlpModel {
+public:
+  explicit MlpMonolithic(const ModelSpec& s) : MlpModel(s) {
+    body = register_module("core", twoLayer(3 * E, D, D));
+  }
+
+protected:
+  torch::Tensor core(const torch::Tensor& h, const torch::Tensor&, const torch::Tensor&, torch::Tensor&) override {
+    return body->forward(h);
+  }
+  torch::nn::Sequential body{nullptr};
+};
+
+// Modules GroupLinear(3E -> D/R) -> ReLU -> GroupLinear(D/R -> D [+1 score]).
+class MlpModularBase : public MlpModel {
+public:
+  MlpModularBase(const ModelSpec& s, std::int64_t extraOutputs) : MlpModel(s) {
+    first = register_module("modules_1", GroupLinear(R, 3 * E, D / R));
+    second = register_module("modules_2", GroupLinear(R, D / R, D + extraOutputs));
+  }
+
+protected:
+  torch::Tensor hidden(const torch::Tensor& h) { return torch::relu(first->forwardShared(h)); }
+  GroupLinear first{nullptr}, second{nullptr};
+};
+
+// End-to-end Modular: each module's last output channel is its score logit.
+class MlpModular final : public MlpModularBase {
+public:
+  explicit MlpModular(const ModelSpec& s) : MlpModularBase(s, 1) {}
+
+protected:
+  torch::Tensor core(const torch::Tensor& h, const torch::Tensor&, const torch::Tensor&, torch::Tensor& p) override {
+    const torch::Tensor u = hidden(h);
+    p = moduleSoftmax(second->forwardColumn(u, D));
+    return second->forwardMixed(u, p, D);
+  }
+};
+
+// Modular-op: p = softmax(W_s phi_op(c) + b_s), from the encoded context only.
+class MlpModularOp final : public MlpModularBase {
+public:
+  explicit MlpModularOp(const ModelSpec& s) : MlpModularBase(s, 0) {
+    scorer = register_module("scorer", torch::nn::Linear(E, R));
+  }
+
+protected:
+  torch::Tensor core(const torch::Tensor& h, const torch::Tensor& context, const torch::Tensor&,
+                     torch::Tensor& p) override {
+    p = moduleSoftmax(scorer->forward(context));
+    return second->forwardMixed(hidden(h), p, D);
+  }
+  torch::nn::Linear scorer{nullptr};
+};
+
+// GT-Modular: p = onehot(c); only the module each sample is routed to is computed.
+class MlpGtModular final : public MlpModularBase {
+public:
+  explicit MlpGtModular(const ModelSpec& s) : MlpModularBase(s, 0) {}
+
+protected:
+  torch::Tensor core(const torch::Tensor& h, const torch::Tensor&, const torch::Tensor& x, torch::Tensor& p) override {
+    p = ruleOneHot(x);
+    const torch::Tensor c = ruleIndices(x);
+    return second->forwardRouted(torch::relu(first->forwardRouted(h, c)), c);
+  }
+};
+
+}  // namespace
+
+RuleModel makeMlpModel(const ModelSpec& spec) {
+  switch (spec.family) {
+    case Family::Monolithic: return std::make_shared<MlpMonolithic>(spec);
+    case Family::Modular: return std::make_shared<MlpModular>(spec);
+    case Family::ModularOp: return std::make_shared<MlpModularOp>(spec);
+    case Family::GtModular: return std::make_shared<MlpGtModular>(spec);
+  }
+  return nullptr;
+}
+
+}  // namespace modlab

@@ -1,0 +1,50 @@
+// Building blocks shared by the model families (private to core).
+#pragma once
+
+#include <torch/torch.h>
+
+#include "modlab/models/group_linear.h"
+#include "modlab/models/rule_model.h"
+
+namespace modlab {
+
+// Linear(in, hidden) -> ReLU -> Linear(hidden, out): the encoders, decoders and scorers.
+torch::nn::Sequential twoLayer(std::int64_t in, std::int64_t hidden, std::int64_t out, bool bias = true);
+
+// softmax over the module axis (last).
+inline torch::Tensor moduleSoftmax(const torch::Tensor& scores) { return torch::softmax(scores, -1); }
+
+// Multi-head attention in which a token never attends to itself. q, k, v: (B, H, N, hd),
+// q already scaled by hd^-1/2. Returns (B, H, N, hd).
+torch::Tensor selfExcludedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+
+// R LSTM cells (hidden h, no biases) that read and write one shared state (spec 2.3).
+// Gates per module: i, f, o (sigmoid) from the first 3h channels, g (tanh) from the last h.
+class GroupLstmCellImpl : public torch::nn::Module {
+public:
+  GroupLstmCellImpl(std::int64_t modules, std::int64_t in, std::int64_t hidden);
+
+  // Pre-activations of every module: P_x = W_x x (B, R, 4h) and P_h = W_h h (B, R, 4h).
+  std::pair<torch::Tensor, torch::Tensor> preActivations(const torch::Tensor& x, const torch::Tensor& h);
+  // Every module's step from the pre-activations, mixed by p (B, R): returns (h_t, c_t).
+  std::pair<torch::Tensor, torch::Tensor> mixedStep(const torch::Tensor& pre, const torch::Tensor& c,
+                                                    const torch::Tensor& p);
+  // Only the module each sample is routed to (GT-Modular): returns (h_t, c_t).
+  std::pair<torch::Tensor, torch::Tensor> routedStep(const torch::Tensor& x, const torch::Tensor& h,
+                                                     const torch::Tensor& c, const torch::Tensor& modules);
+  void reset(torch::Generator& gen);
+  std::int64_t hidden() const { return hidden_; }
+
+  torch::Tensor weightX, weightH;  // (in, R*4h), (h, R*4h)
+
+private:
+  std::int64_t modules_, in_, hidden_;
+};
+TORCH_MODULE(GroupLstmCell);
+
+// The settings' model classes (one per setting, the family chosen by spec.family).
+RuleModel makeMlpModel(const ModelSpec& spec);
+RuleModel makeMhaModel(const ModelSpec& spec);
+RuleModel makeRnnModel(const ModelSpec& spec);
+
+}  // namespace modlab

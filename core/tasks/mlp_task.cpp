@@ -1,0 +1,24 @@
+#include <torch/torch.h>
+
+#include "tasks/task_impls.h"
+
+namespace modlab {
+
+MlpTask::MlpTask(const TaskSpec& spec) : RuleTask(spec) {
+  const LinearCoefficients c = drawLinearCoefficients(spec.dataSeed, spec.rules);
+  alpha_ = torch::tensor(c.alpha, torch::kDouble);
+  beta_ = torch::tensor(c.beta, torch::kDouble);
+}
+
+torch::Tensor MlpTask::drawData(std::int64_t batch, std::int64_t, torch::Generator& gen) const {
+  return torch::randn({batch, 2}, gen, torch::kFloat);
+}
+
+torch::Tensor MlpTask::target(const torch::Tensor& data, const torch::Tensor& rules) const {
+  const auto opts = data.options();
+  const torch::Tensor alpha = alpha_.to(opts).index_select(0, rules.to(data.device()));
+  const torch::Tensor beta = beta_.to(opts).index_select(0, rules.to(data.device()));
+  return alpha * data.select(-1, 0) + beta * data.select(-1, 1);
+}
+
+}  // namespace modlab

@@ -1,0 +1,56 @@
+#include "modlab/training/trainer.h"
+
+#include <torch/torch.h>
+
+namespace modlab {
+
+torch::Tensor taskLoss(TaskKind kind, const torch::Tensor& prediction, const torch::Tensor& labels) {
+  if (kind == TaskKind::Classification)
+    return torch::binary_cross_entropy_with_logits(prediction, labels);
+  return torch::l1_loss(prediction, labels);
+}
+
+Trainer::Trainer(RuleModel model, OptimiserConfig config) : model_(std::move(model)), config_(config) {
+  if (!(config.learningRate > 0.0))
+    throw InvalidArgument("learning rate", std::to_string(config.learningRate), "a positive number");
+  optimiser_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
+                                                    torch::optim::AdamOptions(config.learningRate));
+}
+
+void Trainer::setLearningRate(double lr) {
+  if (!(lr > 0.0)) throw InvalidArgument("learning rate", std::to_string(lr), "a positive number");
+  config_.learningRate = lr;
+  for (auto& group : optimiser_->param_groups())
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+double Trainer::step(const Batch& batch) {
+  model_->train();
+  optimiser_->zero_grad();
+  const ModelOutput out = model_->forward(batch.x);
+  torch::Tensor loss = taskLoss(model_->spec().kind, out.y, batch.y);
+  loss.backward();
+  if (config_.clipNorm > 0.0) torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.clipNorm);
+  optimiser_->step();
+  return loss.item<double>();
+}
+
+Evaluation Trainer::evaluate(const RuleTask& task, const SampleRequest& request, int batches,
+                             torch::Generator& gen, torch::Device device) {
+  torch::NoGradGuard noGrad;
+  model_->eval();
+  Evaluation e;
+  for (int i = 0; i < batches; ++i) {
+    const Batch b = task.sample(request, gen, device);
+    const torch::Tensor y = model_->forward(b.x).y;
+    e.loss += taskLoss(model_->spec().kind, y, b.y).item<double>();
+    if (model_->spec().kind == TaskKind::Classification)
+      e.error += 100.0 - 100.0 * y.ge(0).to(b.y.scalar_type()).eq(b.y).to(torch::kDouble).mean().item<double>();
+  }
+  model_->train();
+  e.loss /= batches;
+  e.error = model_->spec().kind == TaskKind::Classification ? e.error / batches : e.loss;
+  return e;
+}
+
+}  // namespace modlab

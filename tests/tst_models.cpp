@@ -1,0 +1,212 @@
+// The four model families: parameter counts against the reference, activations, routing.
+#include <QtTest>
+
+#include <torch/torch.h>
+
+#include "models/model_parts.h"
+#include "modlab/models/rule_model.h"
+#include "modlab/tasks/rule_task.h"
+#include "modlab/training/trainer.h"
+#include "support/golden.h"
+
+using namespace modlab;
+using namespace modlab::test;
+
+namespace {
+// "mha_sv2/8/32/Modular-op" -> the model spec the count was computed for.
+ModelSpec specFromKey(const std::string& key) {
+  const auto parts = splitKey(key);
+  ModelSpec spec;
+  const std::string& setting = parts[0];
+  if (setting == "mlp") spec.setting = Setting::Mlp;
+  else if (setting.rfind("mha", 0) == 0) {
+    spec.setting = Setting::Mha;
+    spec.searchVersion = setting == "mha_sv2" ? 2 : 1;
+  } else {
+    spec.setting = Setting::Rnn;
+    spec.kind = setting == "rnn_regression" ? TaskKind::Regression : TaskKind::Classification;
+  }
+  spec.rules = std::stoi(parts[1]);
+  spec.size = std::stoi(parts[2]);
+  spec.family = parseFamily(parts[3]);
+  return spec;
+}
+
+TaskSpec taskFor(const ModelSpec& m) {
+  TaskSpec t;
+  t.setting = m.setting;
+  t.kind = m.kind;
+  t.rules = m.rules;
+  t.searchVersion = m.searchVersion;
+  return t;
+}
+}  // namespace
+
+class TstModels : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase() { torch::set_num_threads(1); }
+  void parameterCountsMatchReference_data();
+  void parameterCountsMatchReference();
+  void capacityMatchingExamples();
+  void activationsAreDistributions_data();
+  void activationsAreDistributions();
+  void groupLinearFormsAgree();
+  void routedLstmEqualsOneHotMixing();
+  void initialisationIsSeeded();
+  void badInputIsNamed();
+};
+
+void TstModels::parameterCountsMatchReference_data() {
+  QTest::addColumn<QString>("key");
+  QTest::addColumn<qlonglong>("expected");
+  for (const auto& [key, count] : golden("params.json")["counts"].items())
+    QTest::newRow(key.c_str()) << QString::fromStdString(key) << qlonglong(count.get<std::int64_t>());
+}
+
+void TstModels::parameterCountsMatchReference() {
+  QFETCH(QString, key);
+  QFETCH(qlonglong, expected);
+  const RuleModel model = makeModel(specFromKey(key.toStdString()), 0);
+  QCOMPARE(qlonglong(model->parameterCount()), expected);
+}
+
+void TstModels::capacityMatchingExamples() {
+  // spec 2.2 and 2.3
+  QCOMPARE(mhaHeadDim(2, 128), 32);
+  QCOMPARE(mhaModuleWidth(2, 32, 128), 48);
+  QCOMPARE(mhaHeadDim(32, 128), 2);
+  QCOMPARE(mhaModuleWidth(32, 32, 128), 8);
+  QCOMPARE(mhaModuleWidth(32, 512, 2048), 136);
+  const int small[] = {91, 62, 41, 26, 15}, large[] = {1460, 999, 659, 419, 255};
+  for (int i = 0, R = 2; i < 5; ++i, R *= 2) {
+    QCOMPARE(rnnModuleHidden(R, 32, 128), small[i]);
+    QCOMPARE(rnnModuleHidden(R, 512, 2048), large[i]);
+  }
+}
+
+void TstModels::activationsAreDistributions_data() {
+  QTest::addColumn<int>("setting");
+  QTest::addColumn<int>("family");
+  for (int s = 0; s < 3; ++s)
+    for (Family f : kAllFamilies)
+      QTest::newRow((toString(Setting(s)) + "/" + toString(f)).c_str()) << s << int(f);
+}
+
+// Every family runs on its task's batches with the right output shape; the modular
+// activations sum to 1 over modules, and GT-Modular's equal the one-hot rule.
+void TstModels::activationsAreDistributions() {
+  QFETCH(int, setting);
+  QFETCH(int, family);
+  ModelSpec spec;
+  spec.setting = Setting(setting);
+  spec.family = Family(family);
+  spec.rules = 4;
+  spec.size = 16;
+  const RuleModel model = makeModel(spec, 1);
+  const auto task = RuleTask::create(taskFor(spec));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  SampleRequest req;
+  req.batch = 16;
+  req.length = 6;
+  const Batch b = task->sample(req, gen);
+  const ModelOutput out = model->forward(b.x);
+  QCOMPARE(out.y.sizes(), b.y.sizes());
+  if (spec.family == Family::Monolithic) {
+    QVERIFY(!out.activations.defined());
+    return;
+  }
+  QCOMPARE(out.activations.size(-1), std::int64_t(4));
+  QVERIFY(torch::allclose(out.activations.sum(-1), torch::ones_like(out.activations.sum(-1)), 1e-5, 1e-6));
+  QVERIFY(out.activations.ge(0).all().item<bool>());
+  if (spec.family == Family::GtModular)
+    QVERIFY(torch::equal(out.activations, torch::one_hot(b.rules, 4).to(out.activations.scalar_type())));
+  // Gradients reach every parameter (nothing is left unregistered or unused).
+  taskLoss(spec.kind, out.y, b.y).backward();
+  for (const auto& p : model->named_parameters())
+    QVERIFY2(p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0, p.key().c_str());
+}
+
+// forwardShared / forwardMixed / forwardColumn / forwardRouted are the per-module layer.
+void TstModels::groupLinearFormsAgree() {
+  torch::manual_seed(0);
+  GroupLinear layer(5, 6, 7);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  layer->reset(gen);
+  const torch::Tensor x = torch::randn({20, 5, 6});
+  const torch::Tensor full = layer->forward(x);  // (20, 5, 7)
+  const torch::Tensor manual = torch::einsum("trd,rdo->tro", {x, layer->weight}) + layer->bias;
+  QVERIFY(torch::allclose(full, manual, 1e-5, 1e-6));
+  const torch::Tensor shared = torch::randn({20, 6});
+  QVERIFY(torch::allclose(layer->forwardShared(shared), layer->forward(shared.unsqueeze(1).expand({20, 5, 6})), 1e-5, 1e-6));
+  const torch::Tensor p = torch::softmax(torch::randn({20, 5}), -1);
+  QVERIFY(torch::allclose(layer->forwardMixed(x, p, 4), (full.narrow(2, 0, 4) * p.unsqueeze(-1)).sum(1), 1e-5, 1e-6));
+  QVERIFY(torch::allclose(layer->forwardColumn(x, 6), full.select(2, 6), 1e-5, 1e-6));
+  const torch::Tensor modules = torch::randint(5, {20}, torch::kLong);
+  const torch::Tensor routedIn = x.gather(1, modules.view({20, 1, 1}).expand({20, 1, 6})).squeeze(1);
+  const torch::Tensor expected = full.gather(1, modules.view({20, 1, 1}).expand({20, 1, 7})).squeeze(1);
+  QVERIFY(torch::allclose(layer->forwardRouted(routedIn, modules), expected, 1e-5, 1e-6));
+}
+
+// GT-Modular computes only the routed LSTM cell: identical to weighting all cells by the one-hot.
+void TstModels::routedLstmEqualsOneHotMixing() {
+  GroupLstmCell cell(4, 6, 5);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(9);
+  cell->reset(gen);
+  const torch::Tensor x = torch::randn({12, 6}), h = torch::randn({12, 5}), c = torch::randn({12, 5});
+  const torch::Tensor modules = torch::randint(4, {12}, torch::kLong);
+  auto [px, ph] = cell->preActivations(x, h);
+  auto [hMixed, cMixed] = cell->mixedStep(px + ph, c, torch::one_hot(modules, 4).to(torch::kFloat));
+  auto [hRouted, cRouted] = cell->routedStep(x, h, c, modules);
+  QVERIFY(torch::allclose(hRouted, hMixed, 1e-5, 1e-6));
+  QVERIFY(torch::allclose(cRouted, cMixed, 1e-5, 1e-6));
+}
+
+void TstModels::initialisationIsSeeded() {
+  ModelSpec spec;
+  spec.family = Family::Modular;
+  const RuleModel a = makeModel(spec, 4), b = makeModel(spec, 4), c = makeModel(spec, 5);
+  const auto pa = a->parameters(), pb = b->parameters(), pc = c->parameters();
+  bool differs = false;
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    QVERIFY(torch::equal(pa[i], pb[i]));
+    differs = differs || !torch::equal(pa[i], pc[i]);
+    // U(-1/sqrt(fan_in), +1/sqrt(fan_in)): nothing outside the bound of the widest fan-in 1.
+    QVERIFY(pa[i].abs().max().item<double>() <= 1.0);
+  }
+  QVERIFY(differs);
+}
+
+void TstModels::badInputIsNamed() {
+  auto expectNamed = [](ModelSpec s, const std::string& parameter) {
+    try {
+      makeModel(s, 0);
+      QFAIL(("no error for " + parameter).c_str());
+    } catch (const InvalidArgument& e) {
+      QCOMPARE(QString::fromStdString(e.parameter()), QString::fromStdString(parameter));
+      QVERIFY(std::string(e.what()).find(e.value()) != std::string::npos);
+    }
+  };
+  ModelSpec s;
+  s.rules = 1;
+  expectNamed(s, "rules");
+  s = ModelSpec{};
+  s.size = 0;
+  expectNamed(s, "size");
+  s.size = -3;
+  expectNamed(s, "size");
+  s = ModelSpec{};
+  s.setting = Setting::Mha;
+  s.rules = 32;
+  s.size = 8;  // 4d / 2R = 0 head dims
+  expectNamed(s, "size");
+  try {
+    parseFamily("Mixture");
+    QFAIL("unknown family accepted");
+  } catch (const InvalidArgument& e) {
+    QVERIFY(std::string(e.what()).find("Modular-op") != std::string::npos);
+  }
+}
+
+QTEST_GUILESS_MAIN(TstModels)
+#include "tst_models.moc"

@@ -1,0 +1,73 @@
+// One model's training: the loss, a real learning check for every family, evaluation.
+#include <QtTest>
+
+#include <torch/torch.h>
+
+#include "modlab/training/trainer.h"
+
+using namespace modlab;
+
+class TstTrainer : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase() { torch::set_num_threads(1); }
+  void lossesAreThePapers();
+  void adamLowersTheLoss_data();
+  void adamLowersTheLoss();
+  void learningRateCanChange();
+};
+
+void TstTrainer::lossesAreThePapers() {
+  const torch::Tensor logits = torch::tensor({0.0, 2.0, -1.0});
+  const torch::Tensor labels = torch::tensor({1.0, 1.0, 0.0});
+  const double bce = (std::log(2.0) + std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-1.0))) / 3.0;
+  QVERIFY(std::abs(taskLoss(TaskKind::Classification, logits, labels).item<double>() - bce) < 1e-6);
+  QVERIFY(std::abs(taskLoss(TaskKind::Regression, logits, labels).item<double>() - (1.0 + 1.0 + 1.0) / 3.0) < 1e-6);
+}
+
+void TstTrainer::adamLowersTheLoss_data() {
+  QTest::addColumn<int>("family");
+  QTest::addColumn<int>("kind");
+  for (Family f : kAllFamilies)
+    for (int k = 0; k < 2; ++k)
+      QTest::newRow((toString(f) + "/" + toString(TaskKind(k))).c_str()) << int(f) << k;
+}
+
+// 300 Adam steps on the MLP task (R = 4): the evaluation loss falls clearly for every family.
+void TstTrainer::adamLowersTheLoss() {
+  QFETCH(int, family);
+  QFETCH(int, kind);
+  TaskSpec t;
+  t.rules = 4;
+  t.kind = TaskKind(kind);
+  const auto task = RuleTask::create(t);
+  ModelSpec m;
+  m.family = Family(family);
+  m.kind = t.kind;
+  m.rules = 4;
+  m.size = 32;
+  Trainer trainer(makeModel(m, 0), OptimiserConfig{1e-3, 0.0});
+  auto data = at::make_generator<at::CPUGeneratorImpl>(0);
+  auto eval = at::make_generator<at::CPUGeneratorImpl>(100);
+  SampleRequest req;
+  req.batch = 256;
+  const Evaluation before = trainer.evaluate(*task, req, 4, eval, torch::kCPU);
+  for (int i = 0; i < 300; ++i) trainer.step(task->sample(req, data));
+  const Evaluation after = trainer.evaluate(*task, req, 4, eval, torch::kCPU);
+  QVERIFY2(after.loss < 0.6 * before.loss,
+           qPrintable(QString("loss %1 -> %2").arg(before.loss).arg(after.loss)));
+  if (t.kind == TaskKind::Classification)
+    QVERIFY2(after.error < 15.0, qPrintable(QString("error %1% after 300 steps").arg(after.error)));
+}
+
+void TstTrainer::learningRateCanChange() {
+  ModelSpec m;
+  Trainer trainer(makeModel(m, 0), OptimiserConfig{});
+  trainer.setLearningRate(3e-3);
+  for (auto& group : trainer.optimiser().param_groups())
+    QCOMPARE(static_cast<torch::optim::AdamOptions&>(group.options()).lr(), 3e-3);
+  QVERIFY_THROWS_EXCEPTION(InvalidArgument, trainer.setLearningRate(-1.0));
+}
+
+QTEST_GUILESS_MAIN(TstTrainer)
+#include "tst_trainer.moc"
