@@ -38,6 +38,7 @@ public:
   const RuleModel& modelPtr() const { return model_; }
   torch::optim::Adam& optimiser() { return *optimiser_; }
   void setLearningRate(double lr);
+  double learningRate() const { return config_.learningRate; }
 
 private:
   RuleModel model_;

@@ -1,0 +1,240 @@
+#include "commands.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "modlab/experiment/run_store.h"
+#include "modlab/training/run_evaluation.h"
+#include "modlab/training/session.h"
+#include "progress.h"
+
+namespace modlab::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::atomic<int> interrupts{0};
+void onInterrupt(int) { interrupts.fetch_add(1); }
+
+ExperimentConfig configFrom(const std::string& preset, const std::string& file) {
+  if (!preset.empty() && !file.empty())
+    throw ConfigError("--preset", "give either --preset or --config, not both");
+  if (!file.empty()) {
+    std::string text;
+    try {
+      text = readFile(file);
+    } catch (const ConfigError&) {
+      throw ConfigError("--config", "cannot read config file '" + file + "'");
+    }
+    try {
+      return parseConfig(text);
+    } catch (const ConfigError& e) {
+      throw ConfigError(e.field(), file + ": " + e.what());
+    }
+  }
+  return findPreset(preset.empty() ? defaultDemoPreset() : preset).config;
+}
+
+std::string defaultRunFolder(const std::string& name) {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  return "runs/" + name + "-" + stamp;
+}
+
+// Drives a session to its end with a live progress line; returns the final snapshot state.
+SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation) {
+  const bool tty = isatty(STDERR_FILENO);
+  std::map<Family, TrainPoint> latest;
+  Snapshot last;
+  auto lastPrint = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  bool stopping = false;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (interrupts.load() > 0 && !stopping) {
+      stopping = true;
+      std::fprintf(stderr, "\nstopping after the current step (the run can be resumed with --resume)...\n");
+      session.stop();
+    }
+    for (Snapshot& s : session.drain()) {
+      for (const TrainPoint& p : s.train) latest[p.family] = p;
+      for (EvaluationSnapshot& e : s.evaluations) lastEvaluation = std::move(e);
+      last = std::move(s);
+    }
+    std::vector<TrainPoint> losses;
+    for (const auto& [family, point] : latest) losses.push_back(point);
+    const auto now = std::chrono::steady_clock::now();
+    const bool done = last.state == SessionState::Finished || last.state == SessionState::Stopped ||
+                      last.state == SessionState::Failed;
+    if (!quiet && (now - lastPrint > std::chrono::milliseconds(tty ? 250 : 5000) || done) && last.totalSteps > 0) {
+      lastPrint = now;
+      const std::string line = progressLine(last, losses);
+      if (tty) std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      else std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    if (done) {
+      if (!quiet && tty) std::fprintf(stderr, "\n");
+      session.wait();
+      if (last.state == SessionState::Failed) throw std::runtime_error(last.error);
+      return last.state;
+    }
+  }
+}
+
+}  // namespace
+
+int train(const TrainArgs& a) {
+  ExperimentConfig config;
+  std::string out = a.out;
+  if (a.resume) {
+    if (out.empty()) throw ConfigError("--out", "--resume needs the run folder: --out DIR");
+    config = RunStore::open(out).readConfig();
+    if (!a.preset.empty() || !a.configFile.empty() || !a.overrides.empty())
+      throw ConfigError("--resume", "a resumed run keeps its recorded config; drop --preset/--config/--set");
+  } else {
+    config = configFrom(a.preset, a.configFile);
+    for (const std::string& o : a.overrides) applyOverride(config, o);
+    if (out.empty()) out = defaultRunFolder(config.name);
+  }
+  if (!a.quiet)
+    std::fprintf(stderr, "%s %s: %s, %s, %d rules, size %d, %s steps on %s\n", a.resume ? "resuming" : "training",
+                 config.name.c_str(), toString(config.setting).c_str(), toString(config.task).c_str(), config.rules,
+                 config.size, humanCount(config.steps).c_str(), describeDevice(config.device).c_str());
+  Session session(config, SessionOptions{out, a.resume, a.force});
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
+  session.start();
+  EvaluationSnapshot lastEvaluation;
+  const SessionState state = follow(session, a.quiet, lastEvaluation);
+  std::printf("%s", evaluationTable(lastEvaluation, config.task, config.setting != Setting::Mlp).c_str());
+  std::printf("run folder: %s (%s at step %s)\n", fs::absolute(out).c_str(), toString(state).c_str(),
+              humanCount(lastEvaluation.step).c_str());
+  return state == SessionState::Finished ? 0 : 130;
+}
+
+int eval(const std::string& run, bool paperSamples, bool asJson, const std::string& checkpoint) {
+  if (checkpoint != "last" && checkpoint != "best")
+    throw ConfigError("--checkpoint", "invalid --checkpoint '" + checkpoint + "': allowed is last or best");
+  const RunEvaluation r = evaluateRun(run, paperSamples, checkpoint);
+  if (asJson) {
+    json families = json::array();
+    for (const FamilyEvaluation& f : r.result.families) {
+      json j{{"family", toString(f.family)},
+             {"id", {{"loss", f.id.loss}, {"error", f.id.error}}},
+             {"ood", {{"loss", f.ood.loss}, {"error", f.ood.error}}}};
+      json lengths = json::array();
+      for (const ConditionResult& c : f.conditions)
+        lengths.push_back({{"length", c.length}, {"scale", c.scale}, {"loss", c.loss}, {"error", c.error}});
+      if (!lengths.empty()) j["lengths"] = lengths;
+      if (f.hasMetrics)
+        j["metrics"] = {{"collapse_avg", f.metrics.collapseAvg},
+                        {"collapse_worst", f.metrics.collapseWorst},
+                        {"alignment", f.metrics.alignment},
+                        {"adaptation", f.metrics.adaptation},
+                        {"inverse_mutual_information", f.metrics.inverseMutualInformation}};
+      families.push_back(j);
+    }
+    std::printf("%s\n", json{{"run", run},
+                             {"checkpoint", r.checkpoint},
+                             {"step", r.step},
+                             {"paper_samples", r.paperSamples},
+                             {"task", toString(r.config.task)},
+                             {"families", families}}
+                            .dump(2)
+                            .c_str());
+    return 0;
+  }
+  std::printf("%s: %s checkpoint at step %s, %s samples\n", run.c_str(), r.checkpoint.c_str(),
+              humanCount(r.step).c_str(), r.paperSamples ? "the paper's" : "the run's");
+  std::printf("%s", evaluationTable(r.result, r.config.task, r.config.setting != Setting::Mlp).c_str());
+  return 0;
+}
+
+int bench(bool asJson, double seconds, const std::vector<std::string>& settings) {
+  BenchmarkOptions options;
+  options.secondsPerCase = seconds;
+  if (!settings.empty()) {
+    options.settings.clear();
+    for (const std::string& s : settings) options.settings.push_back(parseSetting(s));
+  }
+  if (!asJson) std::fprintf(stderr, "benchmarking (about %.0f s)...\n", seconds * (4 + 3.0) * options.settings.size() + 1);
+  const BenchmarkReport r = runBenchmark(options);
+  if (asJson) {
+    json rows = json::array(), conc = json::array();
+    for (const BenchmarkRow& b : r.rows)
+      rows.push_back({{"setting", toString(b.setting)}, {"family", toString(b.family)}, {"steps_per_second", b.stepsPerSecond},
+                      {"reference_steps_per_second", b.referenceStepsPerSecond}, {"speedup", b.stepsPerSecond / b.referenceStepsPerSecond},
+                      {"target_speedup", b.target}, {"gflop_per_step", b.gflopPerStep},
+                      {"gflops", b.gflopPerStep * b.stepsPerSecond}, {"parameters", b.parameters}});
+    for (const ConcurrencyRow& c : r.concurrency)
+      conc.push_back({{"setting", toString(c.setting)}, {"threads", c.threads},
+                      {"family_steps_per_second_1_thread", c.familyStepsPerSecond1},
+                      {"family_steps_per_second_n_threads", c.familyStepsPerSecondN},
+                      {"scaling", c.familyStepsPerSecondN / c.familyStepsPerSecond1}});
+    std::printf("%s\n", json{{"device", r.device}, {"sgemm_gflops_single_core", r.sgemmGflops}, {"peak_resident_mib", r.peakResidentMiB},
+                             {"families", rows}, {"concurrency", conc}}.dump(2).c_str());
+    return 0;
+  }
+  std::printf("Benchmark configs: batch 256, R = 8; MLP E 64/D 256; MHA sv1 d 64/att 256, N 10; RNN E 64/H 256, d 32, N 10\n");
+  std::printf("Single-core SGEMM (1024^3): %.1f GFLOP/s\n\n", r.sgemmGflops);
+  std::printf("%-8s %-11s %10s %10s %8s %7s %8s %9s %8s\n", "setting", "family", "steps/s", "reference", "speedup", "target",
+              "GFLOP/st", "GFLOP/s", "% SGEMM");
+  for (const BenchmarkRow& b : r.rows) {
+    const double speedup = b.stepsPerSecond / b.referenceStepsPerSecond;
+    std::printf("%-8s %-11s %10.1f %10.1f %7.2fx %6.1fx %8.3f %9.1f %7.0f%% %s\n", toString(b.setting).c_str(),
+                toString(b.family).c_str(), b.stepsPerSecond, b.referenceStepsPerSecond, speedup, b.target, b.gflopPerStep,
+                b.gflopPerStep * b.stepsPerSecond, 100.0 * b.gflopPerStep * b.stepsPerSecond / r.sgemmGflops,
+                speedup >= b.target ? "ok" : "BELOW TARGET");
+  }
+  if (!r.concurrency.empty()) {
+    std::printf("\nFour families on one data stream (aggregate family-steps/s):\n");
+    std::printf("%-8s %12s %12s %8s\n", "setting", "1 thread", "N threads", "scaling");
+    for (const ConcurrencyRow& c : r.concurrency)
+      std::printf("%-8s %12.1f %9.1f (%d) %7.2fx %s\n", toString(c.setting).c_str(), c.familyStepsPerSecond1,
+                  c.familyStepsPerSecondN, c.threads, c.familyStepsPerSecondN / c.familyStepsPerSecond1,
+                  c.familyStepsPerSecondN / c.familyStepsPerSecond1 >= 1.6 ? "ok" : "BELOW 1.6x");
+  }
+  std::printf("\nPeak resident memory: %.0f MiB\n", r.peakResidentMiB);
+  return 0;
+}
+
+int listPresets() {
+  for (const Preset& p : presets())
+    std::printf("%-26s %s%s\n", p.name.c_str(), p.config.description.c_str(),
+                p.name == defaultDemoPreset() ? " (default demo)" : "");
+  return 0;
+}
+
+int demo(const std::string& preset, const std::vector<std::string>& overrides) {
+  ExperimentConfig config = findPreset(preset.empty() ? defaultDemoPreset() : preset).config;
+  for (const std::string& o : overrides) applyOverride(config, o);
+  std::printf("Modularity Lab headless demo: %s\n%s\n\n", config.name.c_str(), config.description.c_str());
+  std::fflush(stdout);
+  Session session(config, SessionOptions{});
+  std::signal(SIGINT, onInterrupt);
+  session.start();
+  EvaluationSnapshot lastEvaluation;
+  const SessionState state = follow(session, false, lastEvaluation);
+  std::printf("\nafter %s steps (%s):\n%s", humanCount(lastEvaluation.step).c_str(),
+              config.task == TaskKind::Classification ? "error %" : "L1 loss",
+              evaluationTable(lastEvaluation, config.task, config.setting != Setting::Mlp).c_str());
+  std::printf("\nReading the table: lower is better everywhere. GT-Modular is told the rule (perfect specialisation);\n"
+              "Modular and Modular-op must learn their routing, and Collapse/Alignment show how far they got.\n");
+  return state == SessionState::Finished ? 0 : 130;
+}
+
+}  // namespace modlab::cli

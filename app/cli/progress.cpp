@@ -1,0 +1,82 @@
+#include "progress.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace modlab::cli {
+
+std::string humanCount(long long n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (n < 0 ? "-" : "") + out;
+}
+
+std::string humanDuration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+  const long long s = static_cast<long long>(std::llround(seconds));
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
+  else std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+  return buf;
+}
+
+std::string progressLine(const Snapshot& s, const std::vector<TrainPoint>& lastLosses) {
+  char buf[128];
+  const double pct = s.totalSteps ? 100.0 * static_cast<double>(s.step) / static_cast<double>(s.totalSteps) : 0.0;
+  const double eta = s.stepsPerSecond > 0 ? static_cast<double>(s.totalSteps - s.step) / s.stepsPerSecond : NAN;
+  std::snprintf(buf, sizeof buf, " (%.0f%%) | %.1f steps/s | ETA %s", pct, s.stepsPerSecond, humanDuration(eta).c_str());
+  std::string line = "step " + humanCount(s.step) + "/" + humanCount(s.totalSteps) + buf;
+  for (const TrainPoint& p : lastLosses) {
+    std::snprintf(buf, sizeof buf, " | %s %.4g", toString(p.family).c_str(), p.loss);
+    line += buf;
+  }
+  for (const FamilyStatus& f : s.families)
+    if (f.state == FamilyState::Diverged) line += " | " + toString(f.family) + " diverged";
+  return line;
+}
+
+std::string evaluationTable(const EvaluationSnapshot& e, TaskKind kind, bool sequential) {
+  const std::string unit = kind == TaskKind::Classification ? "error %" : "L1";
+  std::string out;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%-12s %12s %12s %9s %9s %9s %9s %9s\n", "family", ("ID " + unit).c_str(),
+                ("OoD " + unit).c_str(), "Coll-Avg", "Coll-Wst", "Align", "Adapt", "Inv-MI");
+  out += buf;
+  for (const FamilyEvaluation& f : e.families) {
+    std::snprintf(buf, sizeof buf, "%-12s %12.4f %12.4f", toString(f.family).c_str(), f.id.error, f.ood.error);
+    out += buf;
+    if (f.hasMetrics) {
+      std::snprintf(buf, sizeof buf, " %9.3f %9.3f %9.3f %9.3f %9.3f\n", f.metrics.collapseAvg, f.metrics.collapseWorst,
+                    f.metrics.alignment, f.metrics.adaptation, f.metrics.inverseMutualInformation);
+      out += buf;
+    } else {
+      out += "         -         -         -         -         -\n";
+    }
+  }
+  if (sequential && !e.families.empty() && !e.families[0].conditions.empty()) {
+    out += "\nper evaluation length (" + unit + ", ID / OoD x2):\n";
+    std::snprintf(buf, sizeof buf, "%-12s", "family");
+    out += buf;
+    for (const ConditionResult& c : e.families[0].conditions)
+      if (c.scale == 1.0) {
+        std::snprintf(buf, sizeof buf, " %17s", ("N=" + std::to_string(c.length)).c_str());
+        out += buf;
+      }
+    out += "\n";
+    for (const FamilyEvaluation& f : e.families) {
+      std::snprintf(buf, sizeof buf, "%-12s", toString(f.family).c_str());
+      out += buf;
+      for (std::size_t i = 0; i + 1 < f.conditions.size(); i += 2) {
+        std::snprintf(buf, sizeof buf, " %8.3f/%-8.3f", f.conditions[i].error, f.conditions[i + 1].error);
+        out += buf;
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace modlab::cli

@@ -1,0 +1,85 @@
+// An experiment: one task, the families trained side by side on it, and how (JSON).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "modlab/types.h"
+
+namespace modlab {
+
+struct ExperimentConfig {
+  std::string name = "experiment";
+  std::string description;  // one sentence: what the experiment shows
+
+  // Task (spec section 1).
+  Setting setting = Setting::Mlp;
+  TaskKind task = TaskKind::Classification;
+  int rules = 8;
+  int searchVersion = 1;  // MHA
+  int length = 10;        // training sequence length (MHA, RNN)
+  int dataDim = 32;       // RNN d
+  std::vector<int> evalLengths{3, 5, 10, 20, 30};  // MHA, RNN
+
+  // Models (spec section 2).
+  int size = 64;  // E (MLP, RNN) or d_model (MHA); the wide dimension is 4x
+  std::vector<Family> families{kAllFamilies.begin(), kAllFamilies.end()};
+
+  // Optimiser (spec section 3).
+  double learningRate = 1e-4;
+  int batchSize = 256;
+  double clipNorm = -1.0;  // < 0: the paper's choice (1.0 for RNN, off otherwise)
+  std::int64_t steps = 3000;
+
+  // Evaluation.
+  std::int64_t evalEvery = 250;
+  int evalBatches = 4;                       // batches per ID/OoD/validation pass
+  std::int64_t matrixSamples = 0;            // 0: a quick default for the setting
+  int adaptationPriors = 0;                  // 0: a quick default
+  std::int64_t adaptationSamples = 0;        // 0: a quick default
+
+  // Reproducibility and resources.
+  int dataSeed = 0;
+  int modelSeed = 0;
+  std::string device = "auto";  // auto | cpu | cuda
+  int threads = 0;              // family worker threads; 0: min(families, cores)
+
+  double effectiveClipNorm() const { return clipNorm >= 0 ? clipNorm : (setting == Setting::Rnn ? 1.0 : 0.0); }
+  bool operator==(const ExperimentConfig&) const = default;
+};
+
+// A config that cannot be used; the message names the field, the value and what is allowed
+// (or, for malformed JSON, the line and column).
+class ConfigError : public std::runtime_error {
+public:
+  ConfigError(std::string field, const std::string& message)
+      : std::runtime_error(message), field_(std::move(field)) {}
+  const std::string& field() const { return field_; }
+
+private:
+  std::string field_;
+};
+
+void validate(const ExperimentConfig& config);  // throws ConfigError
+ExperimentConfig parseConfig(const std::string& json);  // validated
+std::string toJson(const ExperimentConfig& config);     // pretty, round-trips
+// Applies "key=value" (the JSON key; the value as JSON, or a bare string). Validated.
+void applyOverride(ExperimentConfig& config, const std::string& assignment);
+// The JSON keys of a config, in file order.
+const std::vector<std::string>& configKeys();
+
+// Built-in presets (resources/presets/*.json, compiled in).
+struct Preset {
+  std::string name;
+  ExperimentConfig config;
+};
+const std::vector<Preset>& presets();
+const Preset& findPreset(const std::string& name);  // throws ConfigError naming the closest
+const std::string& defaultDemoPreset();
+
+// The closest of `candidates` to `word` (edit distance), for "did you mean".
+std::string closestMatch(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace modlab

@@ -1,0 +1,59 @@
+// Final evaluation of a run folder's checkpoints, and the benchmark (engine API, no torch).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "modlab/experiment/experiment_config.h"
+#include "modlab/training/snapshot.h"
+
+namespace modlab {
+
+struct RunEvaluation {
+  ExperimentConfig config;
+  std::string checkpoint;      // "last" or "best"
+  std::int64_t step = 0;       // of the last checkpoint
+  EvaluationSnapshot result;   // per family
+  bool paperSamples = false;
+};
+
+// Evaluates every family of the run in `dir` from its checkpoint. paperSamples uses the
+// reference's counts (100 batches; 10^6 samples for the activation matrix, 10^5 for RNN).
+RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::string& checkpoint = "last");
+
+struct BenchmarkRow {
+  Setting setting;
+  Family family;
+  double stepsPerSecond = 0.0;
+  double referenceStepsPerSecond = 0.0;  // the authors' Python reference on this machine
+  double target = 0.0;                   // the required multiple of the reference
+  double gflopPerStep = 0.0;
+  std::int64_t parameters = 0;
+};
+
+struct ConcurrencyRow {
+  Setting setting;
+  int threads = 0;
+  double familyStepsPerSecond1 = 0.0;  // aggregate over the four families, one thread
+  double familyStepsPerSecondN = 0.0;  // the same with `threads` workers
+};
+
+struct BenchmarkReport {
+  std::vector<BenchmarkRow> rows;
+  std::vector<ConcurrencyRow> concurrency;
+  double sgemmGflops = 0.0;  // single-core SGEMM 1024^3 on this machine, measured in the same run
+  double peakResidentMiB = 0.0;
+  std::string device;
+};
+
+struct BenchmarkOptions {
+  double secondsPerCase = 2.0;
+  std::vector<Setting> settings{Setting::Mlp, Setting::Mha, Setting::Rnn};
+  bool concurrency = true;
+};
+
+// Steps/s of every setting x family on the three fixed benchmark configs (batch 256, R = 8).
+BenchmarkReport runBenchmark(const BenchmarkOptions& options);
+ExperimentConfig benchmarkConfig(Setting setting);
+
+}  // namespace modlab

@@ -1,0 +1,51 @@
+// A Session trains several model families of one experiment side by side on one data
+// stream. Engine API: no torch types. Every control is safe from any thread and is
+// answered within one training step; results leave through a mailbox of snapshots.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "modlab/experiment/experiment_config.h"
+#include "modlab/training/snapshot.h"
+
+namespace modlab {
+
+struct SessionOptions {
+  std::string runDirectory;  // empty: nothing is written
+  bool resume = false;       // continue the run in runDirectory from its last checkpoint
+  bool overwrite = false;    // replace an existing run folder
+};
+
+class Session {
+public:
+  explicit Session(ExperimentConfig config, SessionOptions options = {});
+  ~Session();  // stops and joins the training thread
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start();   // trains on a thread of its own
+  void pause();
+  void resume();
+  void step();    // one update while paused
+  void stop();
+  void setLearningRate(double lr);  // every family, from the next update; recorded in the run
+  void setThrottle(double stepsPerSecond);  // 0: as fast as possible
+  void wait();    // until the training thread ends
+
+  std::vector<Snapshot> drain();  // everything published since the last drain
+  SessionState state() const;
+  const ExperimentConfig& config() const;
+  std::string device() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Whether this LibTorch can use a CUDA device, and a description ("CPU", "CUDA: <name>").
+bool cudaAvailable();
+std::string describeDevice(const std::string& requested);
+
+}  // namespace modlab

@@ -1,0 +1,71 @@
+// What leaves a training session: small immutable values, no tensors (engine API).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "modlab/metrics/specialisation.h"
+#include "modlab/types.h"
+
+namespace modlab {
+
+enum class SessionState { Idle, Running, Paused, Finished, Stopped, Failed };
+enum class FamilyState { Training, Finished, Diverged, Stopped };
+
+std::string toString(SessionState s);
+std::string toString(FamilyState s);
+
+struct TrainPoint {
+  std::int64_t step = 0;  // the update this loss was computed for (1-based)
+  Family family = Family::Monolithic;
+  double loss = 0.0;
+};
+
+// Performance at one condition: length (MHA, RNN) and input scale (1 = ID, 2 = OoD).
+struct ConditionResult {
+  int length = 0;
+  double scale = 1.0;
+  double loss = 0.0;
+  double error = 0.0;  // classification: error %; regression: L1
+};
+
+struct FamilyEvaluation {
+  Family family = Family::Monolithic;
+  ConditionResult id;    // the paper's ID: training length, scale 1
+  ConditionResult ood;   // the paper's OoD: MLP scale 2; MHA/RNN length 30 (or the longest) and scale 2
+  ConditionResult validation;  // an independent ID draw, for the best checkpoint
+  std::vector<ConditionResult> conditions;  // MHA/RNN: every evaluation length, ID and OoD
+  bool hasMetrics = false;
+  SpecialisationMetrics metrics;
+  int rules = 0;
+  std::vector<double> moduleGivenRule;  // R x R row-major: p(module | rule)
+};
+
+struct EvaluationSnapshot {
+  std::int64_t step = 0;
+  double wallSeconds = 0.0;
+  std::vector<FamilyEvaluation> families;
+};
+
+struct FamilyStatus {
+  Family family = Family::Monolithic;
+  FamilyState state = FamilyState::Training;
+  std::string message;  // e.g. "loss became NaN at step 3,100"
+  double learningRate = 0.0;
+};
+
+struct Snapshot {
+  std::int64_t step = 0;        // updates done
+  std::int64_t totalSteps = 0;
+  double wallSeconds = 0.0;     // training time so far (pauses excluded)
+  double stepsPerSecond = 0.0;  // recent rate
+  SessionState state = SessionState::Idle;
+  std::string device;
+  std::string error;            // set when state == Failed
+  std::vector<TrainPoint> train;               // new since the previous snapshot
+  std::vector<EvaluationSnapshot> evaluations;  // new since the previous snapshot
+  std::vector<FamilyStatus> families;
+};
+
+}  // namespace modlab

@@ -1,0 +1,89 @@
+#include "training/family_pool.h"
+
+#include <dlfcn.h>
+
+#include <ATen/Parallel.h>
+
+namespace modlab {
+
+void useSingleComputeThread() {
+  at::set_num_threads(1);
+  // OpenBLAS (pthread build) keeps its own pool; a vendor LibTorch may use MKL instead.
+  using SetThreads = void (*)(int);
+  static const auto openblas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (openblas) openblas(1);
+}
+
+FamilyPool::FamilyPool(int workers) {
+  for (int i = 1; i < workers; ++i) threads_.emplace_back([this] { work(); });
+}
+
+FamilyPool::~FamilyPool() {
+  {
+    std::lock_guard lock(mutex_);
+    quit_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void FamilyPool::run(const std::vector<std::function<void()>>& jobs) {
+  if (jobs.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    jobs_ = &jobs;
+    next_ = 0;
+    finished_ = 0;
+    error_ = nullptr;
+    ++generation_;
+  }
+  wake_.notify_all();
+  // The calling thread works too.
+  for (;;) {
+    std::size_t index;
+    {
+      std::lock_guard lock(mutex_);
+      if (next_ >= jobs.size()) break;
+      index = next_++;
+    }
+    try {
+      jobs[index]();
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+    std::lock_guard lock(mutex_);
+    ++finished_;
+  }
+  std::unique_lock lock(mutex_);
+  done_.wait(lock, [&] { return finished_ == jobs.size(); });
+  jobs_ = nullptr;
+  if (error_) std::rethrow_exception(error_);
+}
+
+void FamilyPool::work() {
+  useSingleComputeThread();
+  std::uint64_t seen = 0;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return quit_ || (jobs_ && generation_ != seen && next_ < jobs_->size()); });
+    if (quit_) return;
+    seen = generation_;
+    while (jobs_ && next_ < jobs_->size()) {
+      const std::size_t index = next_++;
+      const auto* jobs = jobs_;
+      lock.unlock();
+      try {
+        (*jobs)[index]();
+      } catch (...) {
+        lock.lock();
+        if (!error_) error_ = std::current_exception();
+        lock.unlock();
+      }
+      lock.lock();
+      if (++finished_ == jobs->size()) done_.notify_all();
+    }
+  }
+}
+
+}  // namespace modlab

@@ -1,0 +1,191 @@
+#include "modlab/training/run_evaluation.h"
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <sys/resource.h>
+
+#include <torch/torch.h>
+
+#include "modlab/experiment/run_store.h"
+#include "models/model_parts.h"
+#include "modlab/training/session.h"
+#include "training/checkpoint.h"
+#include "training/evaluation.h"
+#include "training/family_pool.h"
+
+namespace modlab {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::string& checkpoint) {
+  const RunStore store = RunStore::open(dir);
+  RunEvaluation out;
+  out.config = store.readConfig();
+  out.checkpoint = checkpoint;
+  out.paperSamples = paperSamples;
+  out.step = store.readInfo().checkpointStep;
+  useSingleComputeThread();
+  const torch::Device device = cudaAvailable() && out.config.device != "cpu" ? torch::kCUDA : torch::kCPU;
+  const auto task = RuleTask::create(taskSpecOf(out.config));
+  std::vector<RuleModel> models;
+  std::vector<RuleModelImpl*> raw;
+  for (Family f : out.config.families) {
+    RuleModel model = makeModel(modelSpecOf(out.config, f), 0);
+    loadModel(store.checkpointDirectory(), f, checkpoint, *model);
+    model->to(device);
+    raw.push_back(model.get());
+    models.push_back(std::move(model));
+  }
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  FamilyPool pool(device.is_cuda() ? 1 : std::min<int>(cores, static_cast<int>(models.size())));
+  const EvaluationPlan plan = paperSamples ? paperPlan(out.config) : trainingPlan(out.config, out.step);
+  out.result = evaluateFamilies(out.config, *task, raw, plan, pool, device);
+  out.result.step = out.step;
+  return out;
+}
+
+ExperimentConfig benchmarkConfig(Setting setting) {
+  ExperimentConfig c;
+  c.name = "bench-" + toString(setting);
+  c.setting = setting;
+  c.task = TaskKind::Classification;
+  c.rules = 8;
+  c.size = 64;  // MLP: E 64, D 256; MHA: d 64, att 256; RNN: encoder 64, hidden 256
+  c.length = 10;
+  c.searchVersion = 1;
+  c.dataDim = 32;
+  c.batchSize = 256;
+  c.learningRate = 1e-4;
+  c.device = "cpu";
+  return c;
+}
+
+namespace {
+
+double referenceRate(Setting s, Family f) {
+  // The authors' Python reference on the 2-core development machine (LibTorch 1.13 CPU, OpenBLAS, 1 thread).
+  static const double mlp[] = {122, 50, 40, 51}, mha[] = {7.5, 5.7, 5.0, 5.5}, rnn[] = {5.5, 2.3, 2.7, 3.1};
+  const int i = static_cast<int>(f);
+  return s == Setting::Mlp ? mlp[i] : s == Setting::Mha ? mha[i] : rnn[i];
+}
+
+// Multiply-adds of one forward pass per sample (MLP) or token (MHA, RNN): every weight
+// matrix once, module weights once per routed module for GT-Modular, plus attention.
+double forwardMacsPerToken(RuleModelImpl& model, const ExperimentConfig& c) {
+  double macs = 0.0;
+  const bool routed = model.spec().family == Family::GtModular;
+  for (const auto& m : model.modules(false)) {
+    const bool group = dynamic_cast<GroupLinearImpl*>(m.get()) || dynamic_cast<GroupLstmCellImpl*>(m.get());
+    for (const auto& p : m->parameters(false)) {
+      if (p.dim() < 2) continue;
+      if (group && p.dim() == 3 && p.size(0) == 1) continue;  // a group bias
+      macs += static_cast<double>(p.numel()) / (group && routed ? c.rules : 1);
+    }
+  }
+  if (c.setting == Setting::Mha) {
+    const double heads = 2.0 * c.rules, hd = mhaHeadDim(c.rules, 4 * c.size);
+    macs += 2.0 * heads * c.length * hd;  // QK^T and AV, per query token
+  }
+  return macs;
+}
+
+double stepsPerSecond(Trainer& trainer, const RuleTask& task, const ExperimentConfig& c, double seconds) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(0);
+  SampleRequest r;
+  r.batch = c.batchSize;
+  for (int i = 0; i < 2; ++i) trainer.step(task.sample(r, gen));  // warm-up
+  const auto start = Clock::now();
+  int steps = 0;
+  double elapsed = 0.0;
+  while (elapsed < seconds || steps < 3) {
+    trainer.step(task.sample(r, gen));
+    ++steps;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  return steps / elapsed;
+}
+
+double familyStepsPerSecond(std::vector<std::unique_ptr<Trainer>>& trainers, const RuleTask& task,
+                            const ExperimentConfig& c, int threads, double seconds) {
+  FamilyPool pool(threads);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
+  SampleRequest r;
+  r.batch = c.batchSize;
+  auto oneStep = [&] {
+    const Batch batch = task.sample(r, gen);
+    std::vector<std::function<void()>> jobs;
+    for (auto& t : trainers) jobs.push_back([&t, &batch] { t->step(batch); });
+    pool.run(jobs);
+  };
+  oneStep();
+  const auto start = Clock::now();
+  int steps = 0;
+  double elapsed = 0.0;
+  while (elapsed < seconds || steps < 2) {
+    oneStep();
+    ++steps;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  return steps * static_cast<double>(trainers.size()) / elapsed;
+}
+
+double sgemmGflops() {
+  const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
+  torch::Tensor out = torch::mm(a, b);
+  const auto start = Clock::now();
+  int reps = 0;
+  double elapsed = 0.0;
+  while (elapsed < 1.0) {
+    torch::mm_out(out, a, b);
+    ++reps;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  return 2.0 * 1024.0 * 1024.0 * 1024.0 * reps / elapsed / 1e9;
+}
+
+}  // namespace
+
+BenchmarkReport runBenchmark(const BenchmarkOptions& options) {
+  useSingleComputeThread();
+  BenchmarkReport report;
+  report.device = "CPU";
+  report.sgemmGflops = sgemmGflops();
+  for (Setting s : options.settings) {
+    const ExperimentConfig c = benchmarkConfig(s);
+    const auto task = RuleTask::create(taskSpecOf(c));
+    const double tokens = static_cast<double>(c.batchSize) * (s == Setting::Mlp ? 1 : c.length);
+    std::vector<std::unique_ptr<Trainer>> trainers;
+    for (Family f : kAllFamilies) {
+      auto trainer = std::make_unique<Trainer>(makeModel(modelSpecOf(c, f), 0),
+                                               OptimiserConfig{c.learningRate, c.effectiveClipNorm()});
+      BenchmarkRow row;
+      row.setting = s;
+      row.family = f;
+      row.parameters = trainer->model().parameterCount();
+      row.stepsPerSecond = stepsPerSecond(*trainer, *task, c, options.secondsPerCase);
+      row.referenceStepsPerSecond = referenceRate(s, f);
+      row.target = s == Setting::Rnn ? 1.5 : 3.0;
+      row.gflopPerStep = 6.0 * tokens * forwardMacsPerToken(trainer->model(), c) / 1e9;  // forward + 2x backward
+      report.rows.push_back(row);
+      trainers.push_back(std::move(trainer));
+    }
+    if (options.concurrency) {
+      const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      ConcurrencyRow row;
+      row.setting = s;
+      row.threads = std::min(cores, 4);
+      row.familyStepsPerSecond1 = familyStepsPerSecond(trainers, *task, c, 1, options.secondsPerCase * 1.5);
+      row.familyStepsPerSecondN = familyStepsPerSecond(trainers, *task, c, row.threads, options.secondsPerCase * 1.5);
+      report.concurrency.push_back(row);
+    }
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  report.peakResidentMiB = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  return report;
+}
+
+}  // namespace modlab

@@ -1,0 +1,448 @@
+#include "modlab/training/session.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "modlab/experiment/run_store.h"
+#include "modlab/metrics/activation.h"
+#include "modlab/training/trainer.h"
+#include "training/checkpoint.h"
+#include "training/evaluation.h"
+#include "training/family_pool.h"
+
+namespace modlab {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string toString(SessionState s) {
+  switch (s) {
+    case SessionState::Idle: return "idle";
+    case SessionState::Running: return "running";
+    case SessionState::Paused: return "paused";
+    case SessionState::Finished: return "finished";
+    case SessionState::Stopped: return "stopped";
+    case SessionState::Failed: return "failed";
+  }
+  return "?";
+}
+
+std::string toString(FamilyState s) {
+  switch (s) {
+    case FamilyState::Training: return "training";
+    case FamilyState::Finished: return "finished";
+    case FamilyState::Diverged: return "diverged";
+    case FamilyState::Stopped: return "stopped";
+  }
+  return "?";
+}
+
+bool cudaAvailable() { return torch::cuda::is_available(); }
+
+std::string describeDevice(const std::string& requested) {
+  if (requested == "cuda" || (requested == "auto" && cudaAvailable()))
+    return cudaAvailable() ? "CUDA (" + std::to_string(torch::cuda::device_count()) + " device(s))" : "CUDA (unavailable)";
+  return "CPU";
+}
+
+namespace {
+
+torch::Device resolveDevice(const std::string& requested) {
+  if (requested == "cuda") {
+    if (!cudaAvailable())
+      throw ConfigError("device", "invalid device 'cuda': this LibTorch has no CUDA or no GPU is present; allowed is "
+                                  "\"auto\" or \"cpu\" here");
+    return torch::kCUDA;
+  }
+  if (requested == "auto" && cudaAvailable()) return torch::kCUDA;
+  return torch::kCPU;
+}
+
+struct FamilyRun {
+  Family family;
+  std::unique_ptr<Trainer> trainer;
+  FamilyState state = FamilyState::Training;
+  std::string message;
+  double lastLoss = 0.0;
+  std::int64_t steppedAt = 0;
+  double bestValidation = std::numeric_limits<double>::infinity();
+};
+
+}  // namespace
+
+struct Session::Impl {
+  ExperimentConfig config;
+  SessionOptions options;
+  torch::Device device = torch::kCPU;
+  std::string deviceText;
+
+  // Control, shared with other threads.
+  mutable std::mutex controlMutex;
+  std::condition_variable controlChanged;
+  bool pauseRequested = false, stopRequested = false;
+  int singleSteps = 0;
+  double pendingLearningRate = 0.0;
+  std::atomic<double> throttle{0.0};
+  std::atomic<SessionState> state{SessionState::Idle};
+  std::thread thread;
+
+  // Mailbox.
+  std::mutex mailboxMutex;
+  std::vector<Snapshot> mailbox;
+
+  // Owned by the training thread.
+  std::unique_ptr<RuleTask> task;
+  std::vector<FamilyRun> families;
+  std::unique_ptr<FamilyPool> pool;
+  std::unique_ptr<RunStore> store;
+  RunInfo info;
+  at::Generator data = at::make_generator<at::CPUGeneratorImpl>(0);
+  std::int64_t step = 0;
+  double wallBefore = 0.0;  // training time of earlier sessions of a resumed run
+  Clock::time_point runningSince;
+  double wallAccumulated = 0.0;
+  std::vector<TrainPoint> pendingTrain;  // for the next snapshot
+  std::vector<TrainPoint> unsavedTrain;  // for the run folder
+  std::vector<EvaluationSnapshot> pendingEvaluations;
+  Clock::time_point lastPublish = Clock::now();
+  std::vector<std::pair<Clock::time_point, std::int64_t>> rateWindow;
+
+  double wallSeconds() const {
+    double running = state == SessionState::Running
+                         ? std::chrono::duration<double>(Clock::now() - runningSince).count()
+                         : 0.0;
+    return wallBefore + wallAccumulated + running;
+  }
+
+  void setState(SessionState s) {
+    const SessionState old = state.exchange(s);
+    if (old == SessionState::Running && s != SessionState::Running)
+      wallAccumulated += std::chrono::duration<double>(Clock::now() - runningSince).count();
+    if (s == SessionState::Running && old != SessionState::Running) runningSince = Clock::now();
+  }
+
+  void build();
+  void run();
+  void trainOneStep();
+  EvaluationSnapshot evaluate();
+  void saveCheckpoint();
+  void restoreCheckpoint();
+  void publish(bool force);
+  void flushTrain() {
+    if (store) store->appendTrain(unsavedTrain);
+    unsavedTrain.clear();
+  }
+  void record(const std::string& status);
+  bool waitForWork();  // false: stop
+};
+
+void Session::Impl::build() {
+  validate(config);
+  device = resolveDevice(config.device);
+  deviceText = device.is_cuda() ? "CUDA" : "CPU";
+  useSingleComputeThread();
+  task = RuleTask::create(taskSpecOf(config));
+  const OptimiserConfig opt{config.learningRate, config.effectiveClipNorm()};
+  for (Family f : config.families) {
+    RuleModel model = makeModel(modelSpecOf(config, f), static_cast<std::uint64_t>(config.modelSeed));
+    model->to(device);
+    families.push_back({f, std::make_unique<Trainer>(model, opt)});
+  }
+  data = at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(config.modelSeed));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int workers = config.threads > 0 ? config.threads : std::min<int>(static_cast<int>(families.size()), cores);
+  if (device.is_cuda()) workers = 1;  // the GPU serialises the families anyway
+  pool = std::make_unique<FamilyPool>(workers);
+
+  info.version = PROJECT_VERSION_STRING;
+  info.torchVersion = TORCH_VERSION;
+  info.device = describeDevice(config.device);
+  info.started = utcNow();
+  if (!options.runDirectory.empty()) {
+    if (options.resume) {
+      store = std::make_unique<RunStore>(RunStore::open(options.runDirectory));
+      const ExperimentConfig recorded = store->readConfig();
+      if (!(recorded == config))
+        throw ConfigError("resume", "the run in " + options.runDirectory +
+                                        " was made with another config; resume it without --config/--set changes");
+      restoreCheckpoint();
+    } else {
+      store = std::make_unique<RunStore>(RunStore::create(options.runDirectory, config, options.overwrite));
+    }
+  }
+}
+
+void Session::Impl::record(const std::string& status) {
+  if (!store) return;
+  info.status = status;
+  info.updated = utcNow();
+  info.wallSeconds = wallSeconds();
+  info.stepsDone = step;
+  for (const FamilyRun& f : families)
+    info.familyStates[toString(f.family)] = f.message.empty() ? toString(f.state) : toString(f.state) + ": " + f.message;
+  store->writeInfo(info);
+}
+
+void Session::Impl::saveCheckpoint() {
+  if (!store) return;
+  std::vector<CheckpointFamily> parts;
+  for (FamilyRun& f : families)
+    parts.push_back({f.family, f.trainer.get(), f.state == FamilyState::Diverged, f.message, f.bestValidation});
+  writeCheckpoint(store->checkpointDirectory(), step, data, parts);
+  info.checkpointStep = step;
+}
+
+void Session::Impl::restoreCheckpoint() {
+  info = store->readInfo();
+  std::vector<CheckpointFamily> parts;
+  for (FamilyRun& f : families) parts.push_back({f.family, f.trainer.get(), false, {}, 0.0});
+  step = readCheckpoint(store->checkpointDirectory(), data, parts);
+  for (std::size_t i = 0; i < families.size(); ++i) {
+    families[i].bestValidation = parts[i].bestValidation;
+    if (parts[i].diverged) {
+      families[i].state = FamilyState::Diverged;
+      families[i].message = parts[i].message;
+    }
+  }
+  wallBefore = info.wallSeconds;
+  store->truncateAfter(step);
+  info.stepsDone = step;
+}
+
+bool Session::Impl::waitForWork() {
+  std::unique_lock lock(controlMutex);
+  for (;;) {
+    if (stopRequested) return false;
+    if (pendingLearningRate > 0.0) {
+      for (FamilyRun& f : families) f.trainer->setLearningRate(pendingLearningRate);
+      info.learningRateChanges.emplace_back(step, pendingLearningRate);
+      pendingLearningRate = 0.0;
+    }
+    if (!pauseRequested) {
+      if (state != SessionState::Running) setState(SessionState::Running);
+      return true;
+    }
+    if (singleSteps > 0) {
+      --singleSteps;
+      return true;
+    }
+    if (state != SessionState::Paused) {
+      setState(SessionState::Paused);
+      lock.unlock();
+      record("paused");
+      publish(true);
+      lock.lock();
+      continue;
+    }
+    controlChanged.wait(lock);
+  }
+}
+
+void Session::Impl::trainOneStep() {
+  SampleRequest request;
+  request.batch = config.batchSize;
+  const Batch batch = task->sample(request, data, device);
+  const std::int64_t update = step + 1;
+  std::vector<std::function<void()>> jobs;
+  for (FamilyRun& f : families) {
+    if (f.state != FamilyState::Training) continue;
+    jobs.push_back([&f, &batch, update] {
+      const double loss = f.trainer->step(batch);
+      f.lastLoss = loss;
+      f.steppedAt = update;
+      if (!std::isfinite(loss)) {
+        f.state = FamilyState::Diverged;
+        f.message = std::string("loss became ") + (std::isnan(loss) ? "NaN" : "infinite") + " at step " +
+                    std::to_string(update);
+      }
+    });
+  }
+  pool->run(jobs);
+  step = update;
+  for (const FamilyRun& f : families)
+    if (f.steppedAt == step) {
+      pendingTrain.push_back({step, f.family, f.lastLoss});
+      unsavedTrain.push_back(pendingTrain.back());
+    }
+}
+
+EvaluationSnapshot Session::Impl::evaluate() {
+  std::vector<RuleModelImpl*> models;
+  for (FamilyRun& f : families) models.push_back(&f.trainer->model());
+  EvaluationSnapshot snapshot = evaluateFamilies(config, *task, models, trainingPlan(config, step), *pool, device);
+  snapshot.step = step;
+  snapshot.wallSeconds = wallSeconds();
+  // The best checkpoint: validation accuracy (classification) or loss (regression).
+  for (std::size_t i = 0; i < families.size(); ++i) {
+    FamilyRun& f = families[i];
+    const double v = config.task == TaskKind::Classification ? snapshot.families[i].validation.error
+                                                              : snapshot.families[i].validation.loss;
+    if (store && f.state != FamilyState::Diverged && v < f.bestValidation) {
+      f.bestValidation = v;
+      writeBestModel(store->checkpointDirectory(), f.family, *f.trainer);
+    }
+  }
+  return snapshot;
+}
+
+void Session::Impl::publish(bool force) {
+  const auto now = Clock::now();
+  if (!force && now - lastPublish < std::chrono::milliseconds(30)) return;
+  lastPublish = now;
+  flushTrain();
+  rateWindow.emplace_back(now, step);
+  while (rateWindow.size() > 2 && now - rateWindow.front().first > std::chrono::seconds(3)) rateWindow.erase(rateWindow.begin());
+  Snapshot s;
+  s.step = step;
+  s.totalSteps = config.steps;
+  s.wallSeconds = wallSeconds();
+  const double span = std::chrono::duration<double>(now - rateWindow.front().first).count();
+  s.stepsPerSecond = span > 0.05 ? static_cast<double>(step - rateWindow.front().second) / span : 0.0;
+  s.state = state;
+  s.device = deviceText;
+  s.train = std::move(pendingTrain);
+  s.evaluations = std::move(pendingEvaluations);
+  pendingTrain.clear();
+  pendingEvaluations.clear();
+  for (const FamilyRun& f : families)
+    s.families.push_back({f.family, f.state, f.message, f.trainer->learningRate()});
+  std::lock_guard lock(mailboxMutex);
+  mailbox.push_back(std::move(s));
+}
+
+void Session::Impl::run() {
+  try {
+    torch::manual_seed(static_cast<std::uint64_t>(config.modelSeed));  // nothing should draw from it
+    build();
+    setState(SessionState::Running);
+    record("running");
+    if (step == 0) {
+      EvaluationSnapshot e = evaluate();
+      if (store) store->appendEvaluation(e);
+      pendingEvaluations.push_back(std::move(e));
+      saveCheckpoint();
+    }
+    publish(true);
+    auto nextAllowed = Clock::now();
+    while (step < config.steps) {
+      if (!waitForWork()) break;
+      if (const double rate = throttle.load(); rate > 0.0) {
+        std::this_thread::sleep_until(nextAllowed);
+        nextAllowed = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
+      }
+      trainOneStep();
+      const bool anyTraining = std::any_of(families.begin(), families.end(),
+                                           [](const FamilyRun& f) { return f.state == FamilyState::Training; });
+      if (step % config.evalEvery == 0 || step == config.steps || !anyTraining) {
+        flushTrain();
+        EvaluationSnapshot e = evaluate();
+        if (store) store->appendEvaluation(e);
+        pendingEvaluations.push_back(std::move(e));
+        saveCheckpoint();
+        record("running");
+        publish(true);
+      } else {
+        publish(false);
+      }
+      if (!anyTraining) break;
+    }
+    const bool stopped = step < config.steps && std::none_of(families.begin(), families.end(), [](const FamilyRun& f) {
+                           return f.state == FamilyState::Diverged;
+                         });
+    for (FamilyRun& f : families)
+      if (f.state == FamilyState::Training) f.state = stopped ? FamilyState::Stopped : FamilyState::Finished;
+    flushTrain();
+    setState(stopped ? SessionState::Stopped : SessionState::Finished);
+    record(stopped ? "stopped" : "finished");
+    publish(true);
+  } catch (const std::exception& e) {
+    setState(SessionState::Failed);
+    Snapshot s;
+    s.step = step;
+    s.totalSteps = config.steps;
+    s.state = SessionState::Failed;
+    s.error = e.what();
+    s.device = deviceText;
+    info.error = e.what();
+    try {
+      record("failed");
+    } catch (...) {
+    }
+    std::lock_guard lock(mailboxMutex);
+    mailbox.push_back(std::move(s));
+  }
+}
+
+Session::Session(ExperimentConfig config, SessionOptions options) : impl_(std::make_unique<Impl>()) {
+  validate(config);
+  impl_->config = std::move(config);
+  impl_->options = std::move(options);
+}
+
+Session::~Session() {
+  stop();
+  wait();
+}
+
+void Session::start() {
+  if (impl_->thread.joinable()) return;
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void Session::pause() {
+  std::lock_guard lock(impl_->controlMutex);
+  impl_->pauseRequested = true;
+  impl_->controlChanged.notify_all();
+}
+
+void Session::resume() {
+  std::lock_guard lock(impl_->controlMutex);
+  impl_->pauseRequested = false;
+  impl_->controlChanged.notify_all();
+}
+
+void Session::step() {
+  std::lock_guard lock(impl_->controlMutex);
+  impl_->pauseRequested = true;
+  ++impl_->singleSteps;
+  impl_->controlChanged.notify_all();
+}
+
+void Session::stop() {
+  std::lock_guard lock(impl_->controlMutex);
+  impl_->stopRequested = true;
+  impl_->controlChanged.notify_all();
+}
+
+void Session::setLearningRate(double lr) {
+  if (!(lr > 0.0 && lr <= 1.0)) throw ConfigError("learning_rate", "invalid learning_rate " + std::to_string(lr) + ": allowed is a number in (0, 1]");
+  std::lock_guard lock(impl_->controlMutex);
+  impl_->pendingLearningRate = lr;
+  impl_->controlChanged.notify_all();
+}
+
+void Session::setThrottle(double stepsPerSecond) { impl_->throttle = std::max(0.0, stepsPerSecond); }
+
+void Session::wait() {
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::vector<Snapshot> Session::drain() {
+  std::lock_guard lock(impl_->mailboxMutex);
+  std::vector<Snapshot> out;
+  out.swap(impl_->mailbox);
+  return out;
+}
+
+SessionState Session::state() const { return impl_->state; }
+const ExperimentConfig& Session::config() const { return impl_->config; }
+std::string Session::device() const { return describeDevice(impl_->config.device); }
+
+}  // namespace modlab
