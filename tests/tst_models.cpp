@@ -53,6 +53,7 @@ private Q_SLOTS:
   void activationsAreDistributions();
   void groupLinearFormsAgree();
   void routedLstmEqualsOneHotMixing();
+  void attentionKernelEqualsReference();
   void initialisationIsSeeded();
   void badInputIsNamed();
 };
@@ -160,6 +161,22 @@ void TstModels::routedLstmEqualsOneHotMixing() {
   auto [hRouted, cRouted] = cell->routedStep(x, h, c, modules);
   QVERIFY(torch::allclose(hRouted, hMixed, 1e-5, 1e-6));
   QVERIFY(torch::allclose(cRouted, cMixed, 1e-5, 1e-6));
+}
+
+// The hand-written attention (forward and backward) against the torch formulation.
+void TstModels::attentionKernelEqualsReference() {
+  for (const auto& [heads, headDim, tokens] : {std::tuple{4, 8, 10}, std::tuple{16, 2, 3}, std::tuple{2, 5, 2}}) {
+    const torch::Tensor qkv = torch::randn({3, tokens, 3 * heads * headDim}).requires_grad_(true);
+    const torch::Tensor reference = qkv.detach().clone().requires_grad_(true);
+    const torch::Tensor out = selfExcludedAttention(qkv, heads, headDim);
+    const torch::Tensor expected = selfExcludedAttention(reference, heads, headDim, /*reference=*/true);
+    QVERIFY(torch::allclose(out, expected, 1e-5, 1e-5));
+    const torch::Tensor upstream = torch::randn_like(out);
+    (out * upstream).sum().backward();
+    (expected * upstream).sum().backward();
+    QVERIFY2(torch::allclose(qkv.grad(), reference.grad(), 1e-4, 1e-5),
+             qPrintable(QString("max grad difference %1").arg((qkv.grad() - reference.grad()).abs().max().item<double>())));
+  }
 }
 
 void TstModels::initialisationIsSeeded() {

@@ -26,9 +26,7 @@ public:
   ModelOutput forward(const torch::Tensor& x) override {
     const auto B = x.size(0), N = x.size(1);
     const torch::Tensor e = encoder->forward(x);
-    const torch::Tensor qkvOut = qkv->forward(e).view({B, N, 3, heads, hd}).permute({2, 0, 3, 1, 4});
-    const torch::Tensor q = qkvOut[0] * (1.0 / std::sqrt(static_cast<double>(hd)));
-    const torch::Tensor a = selfExcludedAttention(q, qkvOut[1], qkvOut[2]).permute({0, 2, 1, 3});  // (B,N,H,hd)
+    const torch::Tensor a = selfExcludedAttention(qkv->forward(e), heads, hd);  // (B, N, H*hd)
     ModelOutput out;
     const torch::Tensor z = core(e, a.reshape({B * N, heads, hd}), x.reshape({B * N, -1}), out.activations);
     out.y = decoder->forward(z.view({B, N, d})).squeeze(-1);

@@ -1,7 +1,6 @@
 #include "models/model_parts.h"
 
 #include <cmath>
-#include <limits>
 
 namespace modlab {
 
@@ -9,14 +8,6 @@ torch::nn::Sequential twoLayer(std::int64_t in, std::int64_t hidden, std::int64_
   return torch::nn::Sequential(torch::nn::Linear(torch::nn::LinearOptions(in, hidden).bias(bias)),
                                torch::nn::ReLU(),
                                torch::nn::Linear(torch::nn::LinearOptions(hidden, out).bias(bias)));
-}
-
-torch::Tensor selfExcludedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
-  const auto N = q.size(2);
-  const torch::Tensor self = torch::eye(N, q.options().dtype(torch::kBool));
-  const torch::Tensor logits = torch::matmul(q, k.transpose(-2, -1))
-                                   .masked_fill(self, -std::numeric_limits<float>::infinity());
-  return torch::matmul(torch::softmax(logits, -1), v);
 }
 
 GroupLstmCellImpl::GroupLstmCellImpl(std::int64_t modules, std::int64_t in, std::int64_t hidden)

@@ -14,9 +14,12 @@ torch::nn::Sequential twoLayer(std::int64_t in, std::int64_t hidden, std::int64_
 // softmax over the module axis (last).
 inline torch::Tensor moduleSoftmax(const torch::Tensor& scores) { return torch::softmax(scores, -1); }
 
-// Multi-head attention in which a token never attends to itself. q, k, v: (B, H, N, hd),
-// q already scaled by hd^-1/2. Returns (B, H, N, hd).
-torch::Tensor selfExcludedAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+// Multi-head attention in which a token never attends to itself (the diagonal is -inf),
+// queries scaled by hd^-1/2. qkv: (B, N, 3*H*hd), the fused projection [Q | K | V] with
+// head h at columns h*hd..(h+1)*hd of each part. Returns the heads (B, N, H*hd).
+// `reference` forces the plain torch formulation (other devices use it anyway).
+torch::Tensor selfExcludedAttention(const torch::Tensor& qkv, std::int64_t heads, std::int64_t headDim,
+                                    bool reference = false);
 
 // R LSTM cells (hidden h, no biases) that read and write one shared state (spec 2.3).
 // Gates per module: i, f, o (sigmoid) from the first 3h channels, g (tanh) from the last h.

@@ -92,8 +92,14 @@ Batch RuleTask::sample(const SampleRequest& request, torch::Generator& gen,
   rules = sequential() ? rules.view({request.batch, length}) : rules;
   if (request.scale != 1.0) data.mul_(request.scale);
   torch::Tensor y = target(data, rules);
-  torch::Tensor onehot = torch::one_hot(rules, spec_.rules).to(data.scalar_type());
-  Batch out{torch::cat({data, onehot}, -1), labelsOf(y), rules};
+  // [data, onehot(rules)] written into one buffer (cheaper than one_hot + cat).
+  std::vector<std::int64_t> shape = data.sizes().vec();
+  const std::int64_t features = shape.back();
+  shape.back() = features + spec_.rules;
+  torch::Tensor x = torch::zeros(shape, data.options());
+  x.narrow(-1, 0, features).copy_(data);
+  x.narrow(-1, features, spec_.rules).scatter_(-1, rules.unsqueeze(-1), 1.0);
+  Batch out{x, labelsOf(y), rules};
   if (device != torch::kCPU) {
     out.x = out.x.to(device);
     out.y = out.y.to(device);

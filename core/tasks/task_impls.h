@@ -17,6 +17,7 @@ protected:
 
 private:
   torch::Tensor alpha_, beta_;  // (R) float64
+  torch::Tensor coefficients_;  // (R, 2) float32: [alpha, beta]
 };
 
 // Section 1.2: search and retrieval over a set of tokens (search version 1 or 2).

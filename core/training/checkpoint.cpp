@@ -69,6 +69,7 @@ std::int64_t readCheckpoint(const fs::path& dir, at::Generator& data, std::vecto
     torch::serialize::InputArchive archive, optimiser;
     archive.load_from((stepDir / fileName(f.family)).string());
     f.trainer->model().load(archive);
+    f.trainer->optimiser().rebind();
     archive.read("optimiser", optimiser);
     f.trainer->optimiser().load(optimiser);
     torch::Tensor diverged, best, lr;

@@ -13,25 +13,22 @@ torch::Tensor taskLoss(TaskKind kind, const torch::Tensor& prediction, const tor
 Trainer::Trainer(RuleModel model, OptimiserConfig config) : model_(std::move(model)), config_(config) {
   if (!(config.learningRate > 0.0))
     throw InvalidArgument("learning rate", std::to_string(config.learningRate), "a positive number");
-  optimiser_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
-                                                    torch::optim::AdamOptions(config.learningRate));
+  optimiser_ = std::make_unique<FlatAdam>(model_->parameters(), config.learningRate);
 }
 
 void Trainer::setLearningRate(double lr) {
   if (!(lr > 0.0)) throw InvalidArgument("learning rate", std::to_string(lr), "a positive number");
   config_.learningRate = lr;
-  for (auto& group : optimiser_->param_groups())
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  optimiser_->setLearningRate(lr);
 }
 
 double Trainer::step(const Batch& batch) {
   model_->train();
-  optimiser_->zero_grad();
+  optimiser_->zeroGrad();
   const ModelOutput out = model_->forward(batch.x);
   torch::Tensor loss = taskLoss(model_->spec().kind, out.y, batch.y);
   loss.backward();
-  if (config_.clipNorm > 0.0) torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.clipNorm);
-  optimiser_->step();
+  optimiser_->step(config_.clipNorm);
   return loss.item<double>();
 }
 

@@ -1,12 +1,12 @@
-// One model, its Adam optimiser and its loss: a training step and an evaluation (spec 3).
+// One model, its Adam optimiser (over flat parameters) and its loss: a training step and an evaluation (spec 3).
 #pragma once
 
 #include <memory>
 
-#include <torch/optim/adam.h>
 #include <torch/types.h>
 
 #include "modlab/models/rule_model.h"
+#include "modlab/training/flat_adam.h"
 #include "modlab/tasks/rule_task.h"
 
 namespace modlab {
@@ -36,14 +36,14 @@ public:
 
   RuleModelImpl& model() { return *model_; }
   const RuleModel& modelPtr() const { return model_; }
-  torch::optim::Adam& optimiser() { return *optimiser_; }
+  FlatAdam& optimiser() { return *optimiser_; }
   void setLearningRate(double lr);
-  double learningRate() const { return config_.learningRate; }
+  double learningRate() const { return optimiser_->learningRate(); }
 
 private:
   RuleModel model_;
   OptimiserConfig config_;
-  std::unique_ptr<torch::optim::Adam> optimiser_;
+  std::unique_ptr<FlatAdam> optimiser_;
 };
 
 }  // namespace modlab
