@@ -39,10 +39,10 @@ std::pair<int, int> lineColumn(const std::string& text, std::size_t offset) {
   return {line, column};
 }
 
-json toJsonValue(const ExperimentConfig& c) {
-  json families = json::array();
+nlohmann::ordered_json toJsonValue(const ExperimentConfig& c) {
+  nlohmann::ordered_json families = nlohmann::ordered_json::array();
   for (Family f : c.families) families.push_back(toString(f));
-  return json{{"name", c.name},
+  return nlohmann::ordered_json{{"name", c.name},
               {"description", c.description},
               {"setting", toString(c.setting)},
               {"task", toString(c.task)},
@@ -129,7 +129,8 @@ void setField(ExperimentConfig& c, const std::string& key, const json& v) {
 const std::vector<std::string>& configKeys() {
   static const std::vector<std::string> keys = [] {
     std::vector<std::string> k;
-    for (const auto& [key, value] : toJsonValue(ExperimentConfig{}).items()) k.push_back(key);
+    const auto defaults = toJsonValue(ExperimentConfig{});
+    for (const auto& [key, value] : defaults.items()) k.push_back(key);
     return k;
   }();
   return keys;
@@ -211,15 +212,7 @@ ExperimentConfig parseConfig(const std::string& text) {
   return c;
 }
 
-std::string toJson(const ExperimentConfig& config) {
-  // Keys in the order of configKeys(): nlohmann's object is sorted, so build the text.
-  const json j = toJsonValue(config);
-  std::string out = "{\n";
-  const auto& keys = configKeys();
-  for (std::size_t i = 0; i < keys.size(); ++i)
-    out += "  \"" + keys[i] + "\": " + j[keys[i]].dump() + (i + 1 < keys.size() ? ",\n" : "\n");
-  return out + "}\n";
-}
+std::string toJson(const ExperimentConfig& config) { return toJsonValue(config).dump(2) + "\n"; }
 
 void applyOverride(ExperimentConfig& config, const std::string& assignment) {
   const auto eq = assignment.find('=');

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -128,7 +129,8 @@ struct Session::Impl {
     if (s == SessionState::Running && old != SessionState::Running) runningSince = Clock::now();
   }
 
-  void build();
+  void open();   // on the caller's thread: device and run folder, so that errors are immediate
+  void build();  // on the training thread: task, models, checkpoint
   void run();
   void trainOneStep();
   EvaluationSnapshot evaluate();
@@ -143,10 +145,23 @@ struct Session::Impl {
   bool waitForWork();  // false: stop
 };
 
-void Session::Impl::build() {
+void Session::Impl::open() {
   validate(config);
   device = resolveDevice(config.device);
   deviceText = device.is_cuda() ? "CUDA" : "CPU";
+  if (options.runDirectory.empty()) return;
+  if (options.resume) {
+    store = std::make_unique<RunStore>(RunStore::open(options.runDirectory));
+    const ExperimentConfig recorded = store->readConfig();
+    if (!(recorded == config))
+      throw ConfigError("resume", "the run in " + options.runDirectory +
+                                      " was made with another config; resume it without --config/--set changes");
+  } else {
+    store = std::make_unique<RunStore>(RunStore::create(options.runDirectory, config, options.overwrite));
+  }
+}
+
+void Session::Impl::build() {
   useSingleComputeThread();
   task = RuleTask::create(taskSpecOf(config));
   const OptimiserConfig opt{config.learningRate, config.effectiveClipNorm()};
@@ -165,18 +180,7 @@ void Session::Impl::build() {
   info.torchVersion = TORCH_VERSION;
   info.device = describeDevice(config.device);
   info.started = utcNow();
-  if (!options.runDirectory.empty()) {
-    if (options.resume) {
-      store = std::make_unique<RunStore>(RunStore::open(options.runDirectory));
-      const ExperimentConfig recorded = store->readConfig();
-      if (!(recorded == config))
-        throw ConfigError("resume", "the run in " + options.runDirectory +
-                                        " was made with another config; resume it without --config/--set changes");
-      restoreCheckpoint();
-    } else {
-      store = std::make_unique<RunStore>(RunStore::create(options.runDirectory, config, options.overwrite));
-    }
-  }
+  if (store && options.resume) restoreCheckpoint();
 }
 
 void Session::Impl::record(const std::string& status) {
@@ -253,8 +257,9 @@ void Session::Impl::trainOneStep() {
   std::vector<std::function<void()>> jobs;
   for (FamilyRun& f : families) {
     if (f.state != FamilyState::Training) continue;
-    jobs.push_back([&f, &batch, update] {
-      const double loss = f.trainer->step(batch);
+    jobs.push_back([this, &f, &batch, update] {
+      double loss = f.trainer->step(batch);
+      if (options.injectNaN && options.injectNaN(f.family, update)) loss = std::numeric_limits<double>::quiet_NaN();
       f.lastLoss = loss;
       f.steppedAt = update;
       if (!std::isfinite(loss)) {
@@ -384,6 +389,7 @@ Session::Session(ExperimentConfig config, SessionOptions options) : impl_(std::m
   validate(config);
   impl_->config = std::move(config);
   impl_->options = std::move(options);
+  impl_->open();
 }
 
 Session::~Session() {

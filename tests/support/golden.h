@@ -20,3 +20,15 @@ bool close(double actual, double expected, double rel, double abs = 1e-9);
 std::vector<double> flatten(const nlohmann::json& nested);
 
 }  // namespace modlab::test
+
+#include <QString>
+
+#include "modlab/types.h"
+
+namespace modlab::test {
+// Enums as text, for QCOMPARE (their toString returns std::string, which QTest cannot print).
+template <typename E>
+QString str(E value) {
+  return QString::fromStdString(modlab::toString(value));
+}
+}  // namespace modlab::test

@@ -67,7 +67,7 @@ ExperimentConfig parseConfig(const std::string& json);  // validated
 std::string toJson(const ExperimentConfig& config);     // pretty, round-trips
 // Applies "key=value" (the JSON key; the value as JSON, or a bare string). Validated.
 void applyOverride(ExperimentConfig& config, const std::string& assignment);
-// The JSON keys of a config, in file order.
+// The JSON keys of a config, in the order config.json lists them.
 const std::vector<std::string>& configKeys();
 
 // Built-in presets (resources/presets/*.json, compiled in).

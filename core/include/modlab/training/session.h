@@ -3,6 +3,7 @@
 // answered within one training step; results leave through a mailbox of snapshots.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,10 +17,15 @@ struct SessionOptions {
   std::string runDirectory;  // empty: nothing is written
   bool resume = false;       // continue the run in runDirectory from its last checkpoint
   bool overwrite = false;    // replace an existing run folder
+  // Fault injection for tests: when it returns true, that family's loss at that update
+  // is treated as NaN (the divergence path is then exactly the real one).
+  std::function<bool(Family, std::int64_t step)> injectNaN;
 };
 
 class Session {
 public:
+  // Throws ConfigError at once for a bad config, an unavailable device, or a run folder
+  // that already holds a run (without overwrite) or holds none (resume).
   explicit Session(ExperimentConfig config, SessionOptions options = {});
   ~Session();  // stops and joins the training thread
   Session(const Session&) = delete;
