@@ -1,0 +1,51 @@
+// modlab: the Modularity Lab desktop application.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include "modlab/experiment/experiment_config.h"
+#include "ui/experiment_panel.h"
+#include "ui/main_window.h"
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setApplicationName("ModularityLab");
+  QApplication::setOrganizationName("ModularityLab");
+  QApplication::setApplicationDisplayName("Modularity Lab");
+  QApplication::setApplicationVersion(MODLAB_VERSION);
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription("Is a modular architecture enough? Train and watch the paper's model families live.");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  QCommandLineOption demo("demo", "Start training the default demo experiment at once.");
+  QCommandLineOption preset("preset", "Load a preset (see modlab-cli presets) and start it.", "name");
+  QCommandLineOption open("open", "Replay a recorded run folder.", "run");
+  QCommandLineOption experiment("experiment", "Load an experiment file (JSON).", "file");
+  QCommandLineOption dashboard("export-dashboard", "Write a PNG of the window after --after seconds, then quit.", "png");
+  QCommandLineOption after("after", "Seconds before --export-dashboard (default 10).", "seconds", "10");
+  parser.addOptions({demo, preset, open, experiment, dashboard, after});
+  parser.process(app);
+
+  modlab::ui::MainWindow window;
+  window.show();
+  if (parser.isSet(experiment)) window.openExperiment(parser.value(experiment));
+  if (parser.isSet(open)) {
+    window.openRun(parser.value(open));
+  } else if (parser.isSet(preset) || parser.isSet(demo)) {
+    const QString name = parser.isSet(preset) ? parser.value(preset) : QString::fromStdString(modlab::defaultDemoPreset());
+    if (!window.experimentPanel()->selectPreset(name)) {
+      fprintf(stderr, "modlab: unknown preset '%s' ('modlab-cli presets' lists them)\n", qPrintable(name));
+      return 2;
+    }
+    QTimer::singleShot(0, &window, [&window] { window.startTraining(); });
+  }
+  if (parser.isSet(dashboard)) {
+    QTimer::singleShot(static_cast<int>(parser.value(after).toDouble() * 1000), &window, [&] {
+      const bool ok = window.exportDashboard(parser.value(dashboard), 1.0);
+      window.close();
+      QApplication::exit(ok ? 0 : 1);
+    });
+  }
+  return app.exec();
+}

@@ -1,0 +1,245 @@
+#include "ui/experiment_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "modlab/training/session.h"
+#include "ui/family_style.h"
+
+namespace modlab::ui {
+
+namespace {
+QSpinBox* spin(int lo, int hi, const QString& tip) {
+  auto* s = new QSpinBox;
+  s->setRange(lo, hi);
+  s->setToolTip(tip);
+  s->setAccelerated(true);
+  s->setGroupSeparatorShown(true);
+  return s;
+}
+}  // namespace
+
+ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
+  preset_ = new QComboBox;
+  preset_->addItem(tr("(custom)"));
+  for (const Preset& p : presets()) preset_->addItem(QString::fromStdString(p.name));
+  presetDescription_ = new QLabel;
+  presetDescription_->setWordWrap(true);
+  presetDescription_->setStyleSheet("color: palette(mid);");
+
+  setting_ = new QComboBox;
+  setting_->addItem(tr("MLP: linear rules"), int(Setting::Mlp));
+  setting_->addItem(tr("MHA: search & retrieve"), int(Setting::Mha));
+  setting_->addItem(tr("RNN: switching dynamics"), int(Setting::Rnn));
+  task_ = new QComboBox;
+  task_->addItem(tr("Classification"), int(TaskKind::Classification));
+  task_->addItem(tr("Regression"), int(TaskKind::Regression));
+  rules_ = spin(2, 128, tr("R: the number of rules, and of modules"));
+  searchVersion_ = spin(1, 2, tr("MHA search: 1 = nearest scalar key, 2 = most similar unit 2-vector"));
+  length_ = spin(1, 1000, tr("Training sequence length N (MHA needs at least 2)"));
+  size_ = spin(1, 4096, tr("E (MLP, RNN encoder) or d_model (MHA); the wide dimension is 4x"));
+  sizeHint_ = new QLabel;
+  sizeHint_->setStyleSheet("color: palette(mid);");
+
+  auto* familyBox = new QWidget;
+  auto* familyLayout = new QVBoxLayout(familyBox);
+  familyLayout->setContentsMargins(0, 0, 0, 0);
+  familyLayout->setSpacing(2);
+  for (Family f : kAllFamilies) {
+    auto* box = new QCheckBox(familyName(f));
+    box->setStyleSheet(QString("QCheckBox { color: %1; font-weight: bold; }").arg(familyColor(f).darker(115).name()));
+    box->setChecked(true);
+    familyLayout->addWidget(box);
+    families_[f] = box;
+  }
+  families_[Family::Monolithic]->setToolTip(tr("One network for all rules"));
+  families_[Family::Modular]->setToolTip(tr("Modules with learned, end-to-end routing from (x, c)"));
+  families_[Family::ModularOp]->setToolTip(tr("Modules routed by the rule context c alone (learned)"));
+  families_[Family::GtModular]->setToolTip(tr("Modules routed by the true rule: perfect specialisation"));
+
+  learningRate_ = new QDoubleSpinBox;
+  learningRate_->setDecimals(6);
+  learningRate_->setRange(0.000001, 1.0);
+  learningRate_->setSingleStep(0.0001);
+  learningRate_->setToolTip(tr("Adam learning rate (the paper: 1e-4)"));
+  batch_ = spin(1, 65536, tr("Samples (or sequences) per step (the paper: 256)"));
+  steps_ = spin(1, 100'000'000, tr("Training steps (the paper: 100k MLP, 500k MHA/RNN)"));
+  evalEvery_ = spin(1, 100'000'000, tr("Evaluate (ID, OoD, heatmaps, metrics) every this many steps"));
+  evalBatches_ = spin(1, 1000, tr("Batches per evaluation pass"));
+  dataSeed_ = spin(0, 2147483647, tr("The task: the rules' coefficients come from numpy's RandomState(data seed)"));
+  modelSeed_ = spin(0, 2147483647, tr("Initialisation and the training data stream"));
+  device_ = new QComboBox;
+  device_->addItem(tr("Auto (%1)").arg(QString::fromStdString(describeDevice("auto"))), "auto");
+  device_->addItem(tr("CPU"), "cpu");
+  device_->addItem(cudaAvailable() ? tr("CUDA") : tr("CUDA (not available)"), "cuda");
+  threads_ = spin(0, 256, tr("Worker threads for the families (0 = one per family, up to the cores)"));
+  threads_->setSpecialValueText(tr("auto"));
+
+  error_ = new QLabel;
+  error_->setWordWrap(true);
+  error_->setStyleSheet("QLabel { color: #b00020; font-weight: bold; }");
+  error_->hide();
+
+  auto* presetGroup = new QGroupBox(tr("Preset"));
+  auto* pg = new QVBoxLayout(presetGroup);
+  pg->addWidget(preset_);
+  pg->addWidget(presetDescription_);
+  auto* taskGroup = new QGroupBox(tr("Task"));
+  auto* tf = new QFormLayout(taskGroup);
+  tf->addRow(tr("Setting"), setting_);
+  tf->addRow(tr("Task"), task_);
+  tf->addRow(tr("Rules"), rules_);
+  tf->addRow(tr("Search version"), searchVersion_);
+  tf->addRow(tr("Length"), length_);
+  auto* modelGroup = new QGroupBox(tr("Models"));
+  auto* mf = new QFormLayout(modelGroup);
+  mf->addRow(tr("Size"), size_);
+  mf->addRow(QString(), sizeHint_);
+  mf->addRow(tr("Families"), familyBox);
+  auto* trainGroup = new QGroupBox(tr("Training"));
+  auto* trf = new QFormLayout(trainGroup);
+  trf->addRow(tr("Learning rate"), learningRate_);
+  trf->addRow(tr("Batch size"), batch_);
+  trf->addRow(tr("Steps"), steps_);
+  trf->addRow(tr("Evaluate every"), evalEvery_);
+  trf->addRow(tr("Eval batches"), evalBatches_);
+  trf->addRow(tr("Data seed"), dataSeed_);
+  trf->addRow(tr("Model seed"), modelSeed_);
+  trf->addRow(tr("Device"), device_);
+  trf->addRow(tr("Threads"), threads_);
+
+  auto* content = new QWidget;
+  auto* layout = new QVBoxLayout(content);
+  layout->addWidget(presetGroup);
+  layout->addWidget(error_);
+  layout->addWidget(taskGroup);
+  layout->addWidget(modelGroup);
+  layout->addWidget(trainGroup);
+  layout->addStretch();
+  auto* scroll = new QScrollArea;
+  scroll->setWidget(content);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  content->setMinimumWidth(content->sizeHint().width());
+  setMinimumWidth(content->sizeHint().width() + 16);
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  outer->addWidget(scroll);
+
+  connect(preset_, &QComboBox::currentIndexChanged, this, [this](int index) {
+    if (loading_ || index <= 0) return;
+    setConfig(findPreset(preset_->currentText().toStdString()).config);
+  });
+  auto changed = [this] {
+    if (loading_) return;
+    if (preset_->currentIndex() > 0) {  // edited: no longer the preset
+      loading_ = true;
+      preset_->setCurrentIndex(0);
+      base_.name = "custom";
+      base_.description.clear();
+      presetDescription_->setText(tr("Custom experiment."));
+      loading_ = false;
+    }
+    revalidate();
+  };
+  for (QComboBox* c : {setting_, task_, device_}) connect(c, &QComboBox::currentIndexChanged, this, changed);
+  for (QSpinBox* s : {rules_, size_, searchVersion_, length_, batch_, steps_, evalEvery_, evalBatches_, dataSeed_, modelSeed_, threads_})
+    connect(s, &QSpinBox::valueChanged, this, changed);
+  connect(learningRate_, &QDoubleSpinBox::valueChanged, this, changed);
+  for (auto& [f, box] : families_) connect(box, &QCheckBox::toggled, this, changed);
+
+  setConfig(findPreset(defaultDemoPreset()).config);
+}
+
+ExperimentConfig ExperimentPanel::config() const {
+  ExperimentConfig c = base_;
+  c.setting = Setting(setting_->currentData().toInt());
+  c.task = TaskKind(task_->currentData().toInt());
+  c.rules = rules_->value();
+  c.searchVersion = searchVersion_->value();
+  c.length = length_->value();
+  c.size = size_->value();
+  c.families.clear();
+  for (Family f : kAllFamilies)
+    if (families_.at(f)->isChecked()) c.families.push_back(f);
+  c.learningRate = learningRate_->value();
+  c.batchSize = batch_->value();
+  c.steps = steps_->value();
+  c.evalEvery = evalEvery_->value();
+  c.evalBatches = evalBatches_->value();
+  c.dataSeed = dataSeed_->value();
+  c.modelSeed = modelSeed_->value();
+  c.device = device_->currentData().toString().toStdString();
+  c.threads = threads_->value();
+  return c;
+}
+
+void ExperimentPanel::setConfig(const ExperimentConfig& c) {
+  loading_ = true;
+  base_ = c;
+  const int presetIndex = preset_->findText(QString::fromStdString(c.name));
+  const bool isPreset = presetIndex > 0 && findPreset(c.name).config == c;
+  preset_->setCurrentIndex(isPreset ? presetIndex : 0);
+  presetDescription_->setText(c.description.empty() ? tr("Custom experiment.") : QString::fromStdString(c.description));
+  setting_->setCurrentIndex(setting_->findData(int(c.setting)));
+  task_->setCurrentIndex(task_->findData(int(c.task)));
+  rules_->setValue(c.rules);
+  searchVersion_->setValue(c.searchVersion);
+  length_->setValue(c.length);
+  size_->setValue(c.size);
+  for (auto& [f, box] : families_)
+    box->setChecked(std::find(c.families.begin(), c.families.end(), f) != c.families.end());
+  learningRate_->setValue(c.learningRate);
+  batch_->setValue(c.batchSize);
+  steps_->setValue(static_cast<int>(std::min<std::int64_t>(c.steps, steps_->maximum())));
+  evalEvery_->setValue(static_cast<int>(std::min<std::int64_t>(c.evalEvery, evalEvery_->maximum())));
+  evalBatches_->setValue(c.evalBatches);
+  dataSeed_->setValue(c.dataSeed);
+  modelSeed_->setValue(c.modelSeed);
+  const int device = device_->findData(QString::fromStdString(c.device));
+  device_->setCurrentIndex(device < 0 ? 0 : device);
+  threads_->setValue(c.threads);
+  loading_ = false;
+  revalidate();
+}
+
+bool ExperimentPanel::selectPreset(const QString& name) {
+  const int index = preset_->findText(name);
+  if (index <= 0) return false;
+  preset_->setCurrentIndex(index);
+  return true;
+}
+
+void ExperimentPanel::updateEnabled() {
+  const Setting s = Setting(setting_->currentData().toInt());
+  searchVersion_->setEnabled(s == Setting::Mha);
+  length_->setEnabled(s != Setting::Mlp);
+  const int wide = 4 * size_->value();
+  sizeHint_->setText(s == Setting::Mha ? tr("d = %1, att = %2").arg(size_->value()).arg(wide)
+                     : s == Setting::Rnn ? tr("encoder %1, hidden %2").arg(size_->value()).arg(wide)
+                                         : tr("E = %1, D = %2").arg(size_->value()).arg(wide));
+}
+
+void ExperimentPanel::revalidate() {
+  updateEnabled();
+  try {
+    validate(config());
+    message_.clear();
+  } catch (const ConfigError& e) {
+    message_ = QString::fromStdString(e.what());
+  }
+  error_->setText(message_);
+  error_->setVisible(!message_.isEmpty());
+  Q_EMIT configChanged();
+}
+
+}  // namespace modlab::ui

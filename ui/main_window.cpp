@@ -1,0 +1,405 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QDialog>
+#include <QDockWidget>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QKeySequence>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTableWidget>
+#include <QHeaderView>
+#include <QToolBar>
+#include <QtCharts/QChartView>
+#include <cmath>
+
+#include "modlab/experiment/run_store.h"
+#include "ui/chart_export.h"
+#include "ui/experiment_panel.h"
+#include "ui/family_style.h"
+#include "ui/heatmap_widget.h"
+#include "ui/loss_chart.h"
+#include "ui/metrics_view.h"
+
+namespace modlab::ui {
+
+namespace {
+QString human(long long n) { return QLocale(QLocale::English).toString(n); }
+
+QString duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+  const long long s = std::llround(seconds);
+  return s >= 3600 ? QString("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'))
+                   : QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(tr("Modularity Lab"));
+  setObjectName("MainWindow");
+  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
+
+  loss_ = new LossChart;
+  heatmaps_ = new HeatmapPanel;
+  auto* centre = new QSplitter(Qt::Vertical);
+  centre->setObjectName("CentreSplitter");
+  centre->addWidget(loss_);
+  centre->addWidget(heatmaps_);
+  centre->setStretchFactor(0, 3);
+  centre->setStretchFactor(1, 2);
+  centre->setSizes({470, 360});
+  setCentralWidget(centre);
+
+  panel_ = new ExperimentPanel;
+  auto* experimentDock = new QDockWidget(tr("Experiment"), this);
+  experimentDock->setObjectName("ExperimentDock");
+  experimentDock->setWidget(panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, experimentDock);
+  metrics_ = new MetricsView;
+  auto* metricsDock = new QDockWidget(tr("Metrics"), this);
+  metricsDock->setObjectName("MetricsDock");
+  metricsDock->setWidget(metrics_);
+  addDockWidget(Qt::RightDockWidgetArea, metricsDock);
+  resizeDocks({experimentDock, metricsDock}, {310, 470}, Qt::Horizontal);
+
+  loss_->setData(&controller_.data());
+  heatmaps_->setData(&controller_.data());
+  metrics_->setData(&controller_.data());
+  installExportMenu(loss_->chartView(), "loss-chart", [this] { return loss_->toCsv(); });
+  installExportMenu(heatmaps_, "heatmaps", [this] { return heatmaps_->toCsv(); });
+  installExportMenu(metrics_->barsView(), "metrics", [this] { return metrics_->toCsv(); });
+  installExportMenu(metrics_->historyView(), "metrics-history", [this] { return metrics_->toCsv(); });
+
+  buildActions();
+  buildMenus();
+
+  stepLabel_ = new QLabel;
+  rateLabel_ = new QLabel;
+  etaLabel_ = new QLabel;
+  deviceLabel_ = new QLabel;
+  sourceLabel_ = new QLabel;
+  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, deviceLabel_}) statusBar()->addWidget(l);
+  for (Family f : kAllFamilies) {
+    auto* l = new QLabel;
+    familyLabels_[f] = l;
+    statusBar()->addWidget(l);
+  }
+  statusBar()->addPermanentWidget(sourceLabel_);
+
+  connect(&controller_, &TrainingController::runReset, this, &MainWindow::onRunReset);
+  connect(&controller_, &TrainingController::dataUpdated, this, &MainWindow::onDataUpdated);
+  connect(&controller_, &TrainingController::evaluationAdded, this, &MainWindow::onEvaluation);
+  connect(&controller_, &TrainingController::failed, this, [this](const QString& message) {
+    QMessageBox::critical(this, tr("Training failed"), message);
+  });
+  connect(panel_, &ExperimentPanel::configChanged, this, &MainWindow::updateActions);
+  connect(loss_, &LossChart::followingChanged, follow_, &QAction::setChecked);
+  connect(loss_, &LossChart::logScaleChanged, logY_, &QAction::setChecked);
+
+  defaultState_ = saveState();
+  restoreSettings();
+  updateActions();
+  updateStatus();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions() {
+  auto make = [this](const QString& text, const QKeySequence& key, const QString& tip, auto slot) {
+    auto* a = new QAction(text, this);
+    a->setShortcut(key);
+    a->setToolTip(QString("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
+    a->setStatusTip(tip);
+    connect(a, &QAction::triggered, this, slot);
+    addAction(a);
+    return a;
+  };
+  start_ = make(tr("&Start"), QKeySequence(Qt::Key_F5), tr("Train the experiment's families side by side"), [this] { startTraining(); });
+  pause_ = make(tr("&Pause"), QKeySequence(Qt::Key_Space), tr("Pause or resume training"), [this] { controller_.togglePause(); });
+  step_ = make(tr("S&tep"), QKeySequence(Qt::Key_F10), tr("One training step (pauses first)"), [this] { controller_.step(); });
+  stop_ = make(tr("St&op"), QKeySequence(Qt::SHIFT | Qt::Key_F5), tr("Stop training (the run stays on disk)"), [this] { controller_.stop(); });
+  reset_ = make(tr("&Reset"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), tr("Start again with the same seeds: an identical rerun"), [this] {
+    QString error;
+    if (!controller_.reset(&error)) QMessageBox::warning(this, tr("Cannot reset"), error);
+  });
+  newSeed_ = make(tr("&New seed"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N), tr("Start again with the next model seed"), [this] {
+    QString error;
+    if (!controller_.newSeed(&error)) QMessageBox::warning(this, tr("Cannot restart"), error);
+    else panel_->setConfig(controller_.data().config());
+  });
+  openExperiment_ = make(tr("&Open experiment..."), QKeySequence::Open, tr("Load an experiment (JSON)"), [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open experiment"), QString(), tr("Experiments (*.json)"));
+    if (!path.isEmpty()) openExperiment(path);
+  });
+  saveExperiment_ = make(tr("&Save experiment..."), QKeySequence::Save, tr("Save the experiment (JSON)"), [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save experiment"),
+                                                      QString::fromStdString(panel_->config().name) + ".json", tr("Experiments (*.json)"));
+    if (!path.isEmpty()) saveExperiment(path);
+  });
+  openRun_ = make(tr("Open &run folder..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), tr("Replay a recorded run"), [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open run folder"), TrainingController::runsRoot());
+    if (!dir.isEmpty()) openRun(dir);
+  });
+  exportDashboard_ = make(tr("Export &dashboard..."), QKeySequence(Qt::CTRL | Qt::Key_E), tr("One PNG of the whole window"), [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export dashboard"), "dashboard.png", "PNG (*.png)");
+    if (!path.isEmpty() && !exportDashboard(path, 2.0)) QMessageBox::warning(this, tr("Export failed"), tr("Cannot write %1").arg(path));
+  });
+  quit_ = make(tr("&Quit"), QKeySequence::Quit, tr("Quit Modularity Lab"), [this] { close(); });
+  logY_ = make(tr("&Log scale"), QKeySequence(Qt::Key_L), tr("Logarithmic loss axis"), [this](bool on) { loss_->setLogScale(on); });
+  logY_->setCheckable(true);
+  logY_->setChecked(loss_->logScale());
+  follow_ = make(tr("&Follow latest step"), QKeySequence(Qt::Key_F), tr("Keep the whole run in view"), [this](bool on) { loss_->setFollowing(on); });
+  follow_->setCheckable(true);
+  follow_->setChecked(true);
+  hungarian_ = make(tr("&Hungarian order"), QKeySequence(Qt::Key_H), tr("Order modules by their matched rule"), [this](bool on) {
+    heatmaps_->setHungarianOrder(on);
+  });
+  hungarian_->setCheckable(true);
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(openExperiment_);
+  file->addAction(saveExperiment_);
+  file->addSeparator();
+  file->addAction(openRun_);
+  recentMenu_ = file->addMenu(tr("Open &recent"));
+  file->addSeparator();
+  QMenu* exportMenu = file->addMenu(tr("&Export"));
+  addExportActions(exportMenu->addMenu(tr("Loss chart")), loss_->chartView(), "loss-chart", [this] { return loss_->toCsv(); });
+  addExportActions(exportMenu->addMenu(tr("Heatmaps")), heatmaps_, "heatmaps", [this] { return heatmaps_->toCsv(); });
+  addExportActions(exportMenu->addMenu(tr("Metrics")), metrics_->barsView(), "metrics", [this] { return metrics_->toCsv(); });
+  addExportActions(exportMenu->addMenu(tr("Metric history")), metrics_->historyView(), "metrics-history",
+                   [this] { return metrics_->toCsv(); });
+  exportMenu->addAction(exportDashboard_);
+  file->addSeparator();
+  file->addAction(quit_);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  edit->addAction(tr("Copy experiment as &JSON"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this, [this] {
+    QGuiApplication::clipboard()->setText(QString::fromStdString(toJson(panel_->config())));
+    statusBar()->showMessage(tr("Experiment copied to the clipboard"), 3000);
+  });
+  edit->addAction(tr("Restore the &default demo"), this, [this] { panel_->setConfig(findPreset(defaultDemoPreset()).config); });
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+  view->addSeparator();
+  view->addAction(logY_);
+  view->addAction(follow_);
+  view->addAction(hungarian_);
+  view->addSeparator();
+  view->addAction(tr("Reset &layout"), this, [this] { restoreState(defaultState_); });
+
+  QMenu* run = menuBar()->addMenu(tr("&Run"));
+  for (QAction* a : {start_, pause_, step_, stop_}) run->addAction(a);
+  run->addSeparator();
+  run->addAction(reset_);
+  run->addAction(newSeed_);
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&Keyboard shortcuts"), QKeySequence::HelpContents, this, &MainWindow::showShortcuts);
+  help->addAction(tr("&About Modularity Lab"), this, &MainWindow::showAbout);
+
+  QToolBar* bar = addToolBar(tr("Run"));
+  bar->setObjectName("RunToolBar");
+  bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  for (QAction* a : {start_, pause_, step_, stop_, reset_, newSeed_}) bar->addAction(a);
+  rebuildRecentMenu();
+}
+
+bool MainWindow::startTraining() {
+  if (!panel_->isValid()) {
+    QMessageBox::warning(this, tr("Cannot start"), panel_->validationMessage());
+    return false;
+  }
+  QString error;
+  if (!controller_.start(panel_->config(), &error)) {
+    QMessageBox::warning(this, tr("Cannot start"), error);
+    return false;
+  }
+  QSettings().setValue("lastExperiment", QString::fromStdString(toJson(panel_->config())));
+  return true;
+}
+
+bool MainWindow::openRun(const QString& directory) {
+  QString error;
+  if (!controller_.openRun(directory, &error)) {
+    QMessageBox::warning(this, tr("Cannot open run"), error);
+    return false;
+  }
+  panel_->setConfig(controller_.data().config());
+  addRecent("recentRuns", directory);
+  return true;
+}
+
+bool MainWindow::openExperiment(const QString& path) {
+  try {
+    panel_->setConfig(parseConfig(readFile(path.toStdString())));
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Cannot open experiment"), tr("%1:\n%2").arg(path, QString::fromStdString(e.what())));
+    return false;
+  }
+  addRecent("recentExperiments", path);
+  return true;
+}
+
+bool MainWindow::saveExperiment(const QString& path) {
+  QString error;
+  if (!exportText(QString::fromStdString(toJson(panel_->config())), path, &error)) {
+    QMessageBox::warning(this, tr("Cannot save"), error);
+    return false;
+  }
+  addRecent("recentExperiments", path);
+  return true;
+}
+
+bool MainWindow::exportDashboard(const QString& path, double scale) { return exportPng(this, path, scale); }
+
+void MainWindow::onRunReset() {
+  loss_->rebuild();
+  heatmaps_->rebuild();
+  metrics_->rebuild();
+  const RunData& d = controller_.data();
+  sourceLabel_->setText(d.isReplay() ? tr("replay: %1").arg(QFileInfo(d.source()).fileName())
+                                     : tr("recording to %1").arg(QFileInfo(d.source()).fileName()));
+  sourceLabel_->setToolTip(d.source());
+  setWindowTitle(tr("%1 - Modularity Lab").arg(QString::fromStdString(d.config().name)));
+  updateActions();
+  updateStatus();
+}
+
+void MainWindow::onDataUpdated() {
+  loss_->refresh();
+  updateStatus();
+  updateActions();
+}
+
+void MainWindow::onEvaluation() {
+  heatmaps_->refresh();
+  metrics_->refresh();
+}
+
+void MainWindow::updateActions() {
+  const bool running = controller_.isRunning();
+  const bool paused = controller_.state() == SessionState::Paused;
+  start_->setEnabled(panel_->isValid());
+  start_->setText(running ? tr("&Restart") : tr("&Start"));
+  pause_->setEnabled(running);
+  pause_->setText(paused ? tr("Res&ume") : tr("&Pause"));
+  step_->setEnabled(running);
+  stop_->setEnabled(running);
+  reset_->setEnabled(controller_.isLive() || controller_.data().isReplay());
+  newSeed_->setEnabled(reset_->isEnabled());
+}
+
+void MainWindow::updateStatus() {
+  const RunData& d = controller_.data();
+  const Snapshot& s = d.status();
+  stepLabel_->setText(tr("step %1 / %2").arg(human(s.step), human(d.config().steps)));
+  const bool running = s.state == SessionState::Running;
+  rateLabel_->setText(running ? tr("%1 steps/s").arg(s.stepsPerSecond, 0, 'f', 1) : QString());
+  const double eta = s.stepsPerSecond > 0 ? static_cast<double>(d.config().steps - s.step) / s.stepsPerSecond : NAN;
+  etaLabel_->setText(running ? tr("ETA %1").arg(duration(eta)) : QString::fromStdString(toString(s.state)));
+  deviceLabel_->setText(QString::fromStdString(s.device.empty() ? describeDevice(d.config().device) : s.device));
+  for (auto& [family, label] : familyLabels_) label->hide();
+  for (const FamilyStatus& f : s.families) {
+    QLabel* l = familyLabels_[f.family];
+    QString state = QString::fromStdString(toString(f.state));
+    if (f.state == FamilyState::Training && s.state == SessionState::Paused) state = tr("paused");
+    if (f.state == FamilyState::Diverged) state = tr("diverged (%1)").arg(QString::fromStdString(f.message));
+    l->setText(QString("<span style='color:%1'>&#9632;</span> %2: %3").arg(familyColor(f.family).name(), familyName(f.family), state));
+    l->setToolTip(tr("learning rate %1").arg(f.learningRate));
+    l->show();
+  }
+}
+
+void MainWindow::addRecent(const QString& key, const QString& path) {
+  QSettings settings;
+  QStringList list = settings.value(key).toStringList();
+  list.removeAll(path);
+  list.prepend(path);
+  while (list.size() > 8) list.removeLast();
+  settings.setValue(key, list);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recentMenu_->clear();
+  QSettings settings;
+  for (const QString& path : settings.value("recentExperiments").toStringList())
+    recentMenu_->addAction(tr("Experiment: %1").arg(QFileInfo(path).fileName()), this, [this, path] { openExperiment(path); })->setToolTip(path);
+  for (const QString& path : settings.value("recentRuns").toStringList())
+    recentMenu_->addAction(tr("Run: %1").arg(QFileInfo(path).fileName()), this, [this, path] { openRun(path); })->setToolTip(path);
+  recentMenu_->setEnabled(!recentMenu_->isEmpty());
+}
+
+void MainWindow::showShortcuts() {
+  auto* table = new QTableWidget;
+  QList<QAction*> actions;
+  for (QAction* a : this->actions())
+    if (!a->shortcut().isEmpty()) actions << a;
+  table->setColumnCount(2);
+  table->setRowCount(actions.size());
+  table->setHorizontalHeaderLabels({tr("Action"), tr("Shortcut")});
+  for (int i = 0; i < actions.size(); ++i) {
+    table->setItem(i, 0, new QTableWidgetItem(actions[i]->text().remove('&')));
+    table->setItem(i, 1, new QTableWidgetItem(actions[i]->shortcut().toString(QKeySequence::NativeText)));
+  }
+  table->horizontalHeader()->setStretchLastSection(true);
+  table->resizeColumnsToContents();
+  table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  QDialog dialog(this);
+  dialog.setWindowTitle(tr("Keyboard shortcuts"));
+  auto* layout = new QVBoxLayout(&dialog);
+  layout->addWidget(table);
+  dialog.resize(420, 480);
+  dialog.exec();
+}
+
+void MainWindow::showAbout() {
+  QMessageBox::about(this, tr("About Modularity Lab"),
+                     tr("<h3>Modularity Lab %1</h3>"
+                        "<p>Watch, live, whether modular neural networks really specialise.</p>"
+                        "<p>Implements S. Mittal, Y. Bengio, G. Lajoie, <i>Is a Modular Architecture Enough?</i>, "
+                        "NeurIPS 2022 (arXiv:2206.02713): its rule tasks, its four model families and its "
+                        "collapse and specialisation metrics.</p>"
+                        "<p>Device: %2</p>")
+                         .arg(MODLAB_VERSION, QString::fromStdString(describeDevice("auto"))));
+}
+
+void MainWindow::restoreSettings() {
+  QSettings settings;
+  if (settings.contains("geometry")) restoreGeometry(settings.value("geometry").toByteArray());
+  else resize(1500, 920);
+  if (settings.contains("windowState")) restoreState(settings.value("windowState").toByteArray());
+  const QString last = settings.value("lastExperiment").toString();
+  if (!last.isEmpty()) {
+    try {
+      panel_->setConfig(parseConfig(last.toStdString()));
+    } catch (const std::exception&) {
+      // an experiment from another version: keep the default demo
+    }
+  }
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  QSettings settings;
+  settings.setValue("geometry", saveGeometry());
+  settings.setValue("windowState", saveState());
+  settings.setValue("lastExperiment", QString::fromStdString(toJson(panel_->config())));
+  controller_.stop();
+  e->accept();
+}
+
+}  // namespace modlab::ui

@@ -1,0 +1,51 @@
+// Everything a run has produced so far, as the views read it: training losses per
+// family, evaluations, and the latest status. Filled from the session's snapshots
+// (live) or from a run folder (replay). GUI thread only.
+#pragma once
+
+#include <QPointF>
+#include <QString>
+#include <QVector>
+#include <map>
+#include <vector>
+
+#include "modlab/experiment/experiment_config.h"
+#include "modlab/experiment/run_store.h"
+#include "modlab/training/snapshot.h"
+
+namespace modlab::ui {
+
+class RunData {
+public:
+  void reset(const ExperimentConfig& config);
+  void load(const RunRecord& record);
+  // Returns true when an evaluation arrived.
+  bool append(Snapshot snapshot);
+
+  const ExperimentConfig& config() const { return config_; }
+  const std::vector<Family>& families() const { return config_.families; }
+  const QVector<QPointF>& trainLoss(Family family) const;  // (step, loss), finite only
+  const std::vector<EvaluationSnapshot>& evaluations() const { return evaluations_; }
+  const FamilyEvaluation* latestEvaluation(Family family) const;
+  const Snapshot& status() const { return status_; }
+  std::int64_t step() const { return status_.step; }
+  bool isReplay() const { return replay_; }
+  QString source() const { return source_; }
+  void setSource(const QString& s) { source_ = s; }
+
+private:
+  ExperimentConfig config_;
+  std::map<Family, QVector<QPointF>> train_;
+  std::vector<EvaluationSnapshot> evaluations_;
+  Snapshot status_;
+  bool replay_ = false;
+  QString source_;
+};
+
+// At most `maxPoints` points that keep the curve's shape (min and max of each bucket).
+QVector<QPointF> thin(const QVector<QPointF>& points, int maxPoints);
+// Exponential moving average with weight `smoothing` in [0, 1) on the previous value
+// (0 = off), bias-corrected like TensorBoard's so the start is not dragged to 0.
+QVector<QPointF> ema(const QVector<QPointF>& points, double smoothing);
+
+}  // namespace modlab::ui
