@@ -3,6 +3,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QImage>
+#include <QLayout>
 #include <QMenu>
 #include <QMessageBox>
 #include <QPainter>
@@ -13,6 +14,7 @@
 namespace modlab::ui {
 
 bool exportPng(QWidget* widget, const QString& path, double scale, QString* error) {
+  if (widget->layout()) widget->layout()->activate();
   QImage image(widget->size() * scale, QImage::Format_ARGB32_Premultiplied);
   image.setDevicePixelRatio(scale);
   image.fill(widget->palette().window().color());

@@ -1,0 +1,191 @@
+// The app end to end (offscreen): the controller drives a real session and every view
+// receives data; exports are valid images; a run folder replays as recorded.
+#include <QtTest>
+
+#include <QImage>
+#include <QTemporaryDir>
+#include <QtCharts/QBarSeries>
+#include <QtCharts/QBarSet>
+#include <QtCharts/QChart>
+#include <QtCharts/QChartView>
+#include <QtCharts/QLineSeries>
+
+#include "support/golden.h"
+#include "ui/chart_export.h"
+#include "ui/experiment_panel.h"
+#include "ui/heatmap_widget.h"
+#include "ui/loss_chart.h"
+#include "ui/main_window.h"
+#include "ui/metrics_view.h"
+
+using namespace modlab;
+using namespace modlab::ui;
+
+namespace {
+ExperimentConfig quickConfig() {
+  ExperimentConfig c = findPreset(defaultDemoPreset()).config;
+  c.rules = 4;
+  c.size = 8;
+  c.batchSize = 64;
+  c.steps = 120;
+  c.evalEvery = 40;
+  c.evalBatches = 1;
+  c.matrixSamples = 512;
+  c.adaptationPriors = 4;
+  c.adaptationSamples = 256;
+  return c;
+}
+
+int pointsIn(QChartView* view) {
+  int n = 0;
+  for (QAbstractSeries* s : view->chart()->series())
+    if (auto* line = qobject_cast<QLineSeries*>(s)) n += static_cast<int>(line->count());
+  return n;
+}
+
+// Fraction of pixels that differ from the top-left one: 0 for a blank image.
+double inkFraction(const QImage& image) {
+  const QRgb background = image.pixel(0, 0);
+  qint64 ink = 0;
+  for (int y = 0; y < image.height(); y += 2)
+    for (int x = 0; x < image.width(); x += 2) ink += image.pixel(x, y) != background;
+  return static_cast<double>(ink) / ((image.width() / 2) * (image.height() / 2));
+}
+}  // namespace
+
+class TstMainWindow : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase();
+  void liveRunFeedsEveryView();
+  void exportsAreValidImages();
+  void runFolderReplaysAsRecorded();
+  void invalidExperimentDoesNotStart();
+  void heatmapHungarianOrderIsADiagonal();
+
+private:
+  QTemporaryDir runs_;
+  QString lastRun_;
+};
+
+void TstMainWindow::initTestCase() {
+  qputenv("MODLAB_RUNS_DIR", runs_.path().toUtf8());
+  QStandardPaths::setTestModeEnabled(true);
+}
+
+void TstMainWindow::liveRunFeedsEveryView() {
+  MainWindow w;
+  w.resize(1400, 900);
+  w.show();
+  w.experimentPanel()->setConfig(quickConfig());
+  QSignalSpy evaluations(&w.controller(), &TrainingController::evaluationAdded);
+  QVERIFY(w.startTraining());
+  QTRY_VERIFY_WITH_TIMEOUT(w.controller().state() == SessionState::Finished, 60000);
+  QVERIFY(evaluations.count() >= 1);
+  lastRun_ = w.controller().runDirectory();
+  // Loss chart: train curves and evaluation points for all four families.
+  QVERIFY(pointsIn(w.lossChart()->chartView()) > 4 * 50);
+  QCOMPARE(w.controller().data().trainLoss(Family::Modular).size(), 120);
+  QCOMPARE(w.controller().data().evaluations().size(), std::size_t(4));  // steps 0, 40, 80, 120
+  // Heatmaps: one per modular family, each with the latest matrix.
+  QCOMPARE(w.heatmaps()->heatmaps().size(), std::size_t(3));
+  for (HeatmapWidget* h : w.heatmaps()->heatmaps()) QCOMPARE(h->rules(), 4);
+  // Metrics: a bar set per modular family with five values.
+  int sets = 0;
+  for (QAbstractSeries* s : w.metrics()->barsView()->chart()->series())
+    if (auto* bars = qobject_cast<QBarSeries*>(s))
+      for (QBarSet* set : bars->barSets()) {
+        QCOMPARE(set->count(), 5);
+        ++sets;
+      }
+  QCOMPARE(sets, 3);
+  QVERIFY(pointsIn(w.metrics()->historyView()) > 0);
+}
+
+void TstMainWindow::exportsAreValidImages() {
+  MainWindow w;
+  w.resize(1400, 900);
+  w.show();
+  QVERIFY(!lastRun_.isEmpty());
+  QVERIFY(w.openRun(lastRun_));
+  QTest::qWait(100);  // let the new heatmaps be laid out
+  QTemporaryDir out;
+  const QString png = out.filePath("loss@2x.png"), svg = out.filePath("loss.svg"), dash = out.filePath("dashboard.png");
+  QVERIFY(exportPng(w.lossChart()->chartView(), png, 2.0));
+  QVERIFY(exportSvg(w.lossChart()->chartView(), svg, "loss"));
+  QVERIFY(w.exportDashboard(dash));
+  const QImage image(png);
+  QVERIFY(!image.isNull());
+  QCOMPARE(image.width(), w.lossChart()->chartView()->width() * 2);
+  QVERIFY2(inkFraction(image) > 0.02, "the exported chart is not blank");
+  const QImage dashboard(dash);
+  QCOMPARE(dashboard.size(), w.size());
+  QVERIFY(inkFraction(dashboard) > 0.05);
+  QFile file(svg);
+  QVERIFY(file.open(QIODevice::ReadOnly));
+  const QByteArray text = file.readAll();
+  QVERIFY(text.size() > 5000);
+  QVERIFY(text.contains("<svg") && text.contains("</svg>"));
+  QVERIFY(text.contains("<path") || text.contains("<polyline"));
+  const QString heatmapPng = out.filePath("heatmaps.png");
+  QVERIFY(exportPng(w.heatmaps(), heatmapPng, 1.0));
+  QVERIFY(inkFraction(QImage(heatmapPng)) > 0.05);
+  QVERIFY(exportText(w.lossChart()->toCsv(), out.filePath("loss.csv")));
+  QVERIFY(w.lossChart()->toCsv().count('\n') > 4 * 120);
+}
+
+void TstMainWindow::runFolderReplaysAsRecorded() {
+  MainWindow live;
+  live.experimentPanel()->setConfig(quickConfig());
+  QVERIFY(live.startTraining());
+  QTRY_VERIFY_WITH_TIMEOUT(live.controller().state() == SessionState::Finished, 60000);
+  const QString dir = live.controller().runDirectory();
+  MainWindow replay;
+  QVERIFY(replay.openRun(dir));
+  const RunData& a = live.controller().data();
+  const RunData& b = replay.controller().data();
+  QVERIFY(b.isReplay());
+  for (Family f : kAllFamilies) {
+    QCOMPARE(b.trainLoss(f).size(), a.trainLoss(f).size());
+    for (int i = 0; i < a.trainLoss(f).size(); ++i) {
+      QCOMPARE(b.trainLoss(f)[i].x(), a.trainLoss(f)[i].x());
+      QVERIFY(std::abs(b.trainLoss(f)[i].y() - a.trainLoss(f)[i].y()) <= 1e-7 * std::abs(a.trainLoss(f)[i].y()));  // 9 digits in the CSV
+    }
+  }
+  QCOMPARE(b.evaluations().size(), a.evaluations().size());
+  const auto& ma = a.evaluations().back().families[2].moduleGivenRule;
+  const auto& mb = b.evaluations().back().families[2].moduleGivenRule;
+  QCOMPARE(mb.size(), ma.size());
+  for (std::size_t i = 0; i < ma.size(); ++i) QVERIFY(std::abs(ma[i] - mb[i]) < 1e-12);
+  QVERIFY(replay.experimentPanel()->config() == quickConfig());
+  QVERIFY(pointsIn(replay.lossChart()->chartView()) > 0);
+  QString error;
+  QVERIFY(!replay.controller().openRun(runs_.filePath("does-not-exist"), &error));
+  QVERIFY2(error.contains("does-not-exist"), qPrintable(error));
+  QVERIFY(replay.controller().data().isReplay());  // the open run is kept
+}
+
+void TstMainWindow::invalidExperimentDoesNotStart() {
+  TrainingController controller;
+  ExperimentConfig c = quickConfig();
+  c.device = "cuda";
+  QString error;
+  if (!cudaAvailable()) {
+    QVERIFY(!controller.start(c, &error));
+    QVERIFY2(error.contains("device"), qPrintable(error));
+    QVERIFY(!controller.isLive());
+  }
+}
+
+void TstMainWindow::heatmapHungarianOrderIsADiagonal() {
+  HeatmapWidget h(Family::Modular);
+  // A permutation: rule r uses module (r + 1) % 3.
+  h.setMatrix(3, {0, 1, 0, 0, 0, 1, 1, 0, 0}, 7);
+  QCOMPARE(h.alignmentScore(), 0.0);
+  QCOMPARE(h.displayedValue(0, 0), 0.0);
+  h.setHungarianOrder(true);
+  for (int r = 0; r < 3; ++r) QCOMPARE(h.displayedValue(r, r), 1.0);
+}
+
+QTEST_MAIN(TstMainWindow)
+#include "tst_main_window.moc"
