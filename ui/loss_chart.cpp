@@ -20,6 +20,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ui/appearance.h"
 #include "ui/family_style.h"
 
 namespace modlab::ui {
@@ -84,10 +85,17 @@ QLineSeries* makeSeries(const QColor& color, qreal width, Qt::PenStyle style, in
   auto* s = new QLineSeries;
   QColor c = color;
   c.setAlpha(alpha);
-  QPen pen(c, width, style);
-  pen.setCosmetic(true);
-  s->setPen(pen);
+  s->setPen(seriesPen(c, width, style));
   return s;
+}
+
+// 1, 2 or 5 times a power of ten, at least `raw`.
+double niceStep(double raw) {
+  if (!(raw > 0)) return 1.0;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * power >= raw) return m * power;
+  return 10.0 * power;
 }
 
 QVector<QPointF> finite(QVector<QPointF> points, bool positive) {
@@ -102,11 +110,8 @@ QVector<QPointF> finite(QVector<QPointF> points, bool positive) {
 
 LossChart::LossChart(QWidget* parent) : QWidget(parent) {
   chart_ = new QChart;
-  chart_->setTitle("Loss and error");
+  chart_->setTitle(tr("Loss and error: solid = training (smoothed), dashed = ID evaluation, dotted with dots = OoD"));
   chart_->legend()->setAlignment(Qt::AlignBottom);
-  QFont legendFont = chart_->legend()->font();
-  legendFont.setPointSizeF(legendFont.pointSizeF() * 0.9);
-  chart_->legend()->setFont(legendFont);
   chart_->setMargins(QMargins(4, 4, 4, 4));
   view_ = new ChartView(chart_);
   view_->setRenderHint(QPainter::Antialiasing);
@@ -191,8 +196,7 @@ void LossChart::rebuild() {
     s.id->setName(familyName(f) + tr(" ID"));
     s.ood->setName(familyName(f) + tr(" OoD"));
     for (QLineSeries* line : {s.raw, s.smooth, s.id, s.ood}) chart_->addSeries(line);
-    s.id->setPointsVisible(true);
-    s.ood->setPointsVisible(true);
+    s.ood->setPointsVisible(true);  // dotted with markers: OoD; dashed: ID
     connect(s.smooth, &QLineSeries::hovered, this, [this, f](const QPointF& p, bool on) { onHover(f, tr("train"), p, on); });
     connect(s.id, &QLineSeries::hovered, this, [this, f](const QPointF& p, bool on) { onHover(f, tr("ID"), p, on); });
     connect(s.ood, &QLineSeries::hovered, this, [this, f](const QPointF& p, bool on) { onHover(f, tr("OoD"), p, on); });
@@ -233,6 +237,7 @@ void LossChart::attachAxes() {
     s->attachAxis(xAxis_);
     s->attachAxis(yAxis_);
   }
+  styleChart(chart_);
 }
 
 void LossChart::setLogScale(bool log) {
@@ -309,7 +314,10 @@ void LossChart::fitAxes() {
   }
   xAxis_->setRange(0.0, xMax);
   yAxis_->setRange(yMin, yMax);
-  static_cast<QValueAxis*>(xAxis_)->applyNiceNumbers();
+  auto* x = static_cast<QValueAxis*>(xAxis_);
+  x->setTickType(QValueAxis::TicksDynamic);
+  x->setTickAnchor(0.0);
+  x->setTickInterval(niceStep(xMax / 6.0));
   if (!log_) static_cast<QValueAxis*>(yAxis_)->applyNiceNumbers();
 }
 

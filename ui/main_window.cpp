@@ -24,7 +24,17 @@
 #include <cmath>
 
 #include "modlab/experiment/run_store.h"
+#include <QActionGroup>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+#include "ui/appearance.h"
 #include "ui/chart_export.h"
+#include "ui/compare_window.h"
+#include "ui/timeline.h"
 #include "ui/experiment_panel.h"
 #include "ui/family_style.h"
 #include "ui/heatmap_widget.h"
@@ -51,32 +61,50 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   loss_ = new LossChart;
   heatmaps_ = new HeatmapPanel;
+  timeline_ = new Timeline;
+  heatmapArea_ = new QWidget;
+  auto* heatmapLayout = new QVBoxLayout(heatmapArea_);
+  heatmapLayout->setContentsMargins(0, 0, 0, 0);
+  heatmapLayout->setSpacing(0);
+  heatmapLayout->addWidget(heatmaps_, 1);
+  heatmapLayout->addWidget(timeline_);
   auto* centre = new QSplitter(Qt::Vertical);
   centre->setObjectName("CentreSplitter");
   centre->addWidget(loss_);
-  centre->addWidget(heatmaps_);
+  centre->addWidget(heatmapArea_);
   centre->setStretchFactor(0, 3);
   centre->setStretchFactor(1, 2);
   centre->setSizes({470, 360});
   setCentralWidget(centre);
 
   panel_ = new ExperimentPanel;
-  auto* experimentDock = new QDockWidget(tr("Experiment"), this);
-  experimentDock->setObjectName("ExperimentDock");
-  experimentDock->setWidget(panel_);
-  addDockWidget(Qt::LeftDockWidgetArea, experimentDock);
+  experimentDock_ = new QDockWidget(tr("Experiment"), this);
+  experimentDock_->setObjectName("ExperimentDock");
+  experimentDock_->setWidget(panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, experimentDock_);
   metrics_ = new MetricsView;
-  auto* metricsDock = new QDockWidget(tr("Metrics"), this);
-  metricsDock->setObjectName("MetricsDock");
-  metricsDock->setWidget(metrics_);
-  addDockWidget(Qt::RightDockWidgetArea, metricsDock);
-  resizeDocks({experimentDock, metricsDock}, {310, 470}, Qt::Horizontal);
+  metricsDock_ = new QDockWidget(tr("Metrics"), this);
+  metricsDock_->setObjectName("MetricsDock");
+  metricsDock_->setWidget(metrics_);
+  addDockWidget(Qt::RightDockWidgetArea, metricsDock_);
+  guide_ = new QTextBrowser;
+  guide_->setOpenExternalLinks(true);
+  guideDock_ = new QDockWidget(tr("Guide"), this);
+  guideDock_->setObjectName("GuideDock");
+  guideDock_->setWidget(guide_);
+  addDockWidget(Qt::LeftDockWidgetArea, guideDock_);
+  tabifyDockWidget(experimentDock_, guideDock_);
+  experimentDock_->raise();
+  guideDock_->hide();
+  resizeDocks({experimentDock_, metricsDock_}, {310, 470}, Qt::Horizontal);
 
   loss_->setData(&controller_.data());
   heatmaps_->setData(&controller_.data());
   metrics_->setData(&controller_.data());
+  timeline_->setData(&controller_.data());
+  connect(timeline_, &Timeline::positionChanged, this, &MainWindow::showEvaluationAt);
   installExportMenu(loss_->chartView(), "loss-chart", [this] { return loss_->toCsv(); });
-  installExportMenu(heatmaps_, "heatmaps", [this] { return heatmaps_->toCsv(); });
+  installExportMenu(heatmapArea_, "heatmaps", [this] { return heatmaps_->toCsv(); });
   installExportMenu(metrics_->barsView(), "metrics", [this] { return metrics_->toCsv(); });
   installExportMenu(metrics_->historyView(), "metrics-history", [this] { return metrics_->toCsv(); });
 
@@ -165,6 +193,39 @@ void MainWindow::buildActions() {
     heatmaps_->setHungarianOrder(on);
   });
   hungarian_->setCheckable(true);
+  presentation_ = make(tr("&Presentation mode"), QKeySequence(Qt::Key_F11), tr("Full screen, large fonts, essential controls"),
+                       [this](bool on) { setPresentation(on); });
+  presentation_->setCheckable(true);
+  largerText_ = make(tr("&Larger"), QKeySequence::ZoomIn, tr("Larger fonts and lines (for a projector)"),
+                     [this] { setScale(appearance().scale + 0.25); });
+  smallerText_ = make(tr("&Smaller"), QKeySequence::ZoomOut, tr("Smaller fonts and lines"), [this] { setScale(appearance().scale - 0.25); });
+  compare_ = make(tr("&Compare runs..."), QKeySequence(Qt::CTRL | Qt::Key_M), tr("Overlay the curves of several runs"),
+                  [this] { showCompareRuns(); });
+  exportFrames_ = make(tr("Heatmap animation &frames..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
+                       tr("One PNG of the heatmaps per evaluation step"), [this] {
+                         const QString dir = QFileDialog::getExistingDirectory(this, tr("Export frames into"));
+                         if (dir.isEmpty()) return;
+                         const int n = exportHeatmapFrames(dir);
+                         statusBar()->showMessage(tr("%1 frames written to %2").arg(n).arg(dir), 5000);
+                       });
+  playTimeline_ = make(tr("&Play the timeline"), QKeySequence(Qt::Key_P), tr("Animate the heatmaps through training"),
+                       [this] { timeline_->setPlaying(!timeline_->isPlaying()); });
+  make(tr("Timeline: earlier"), QKeySequence(Qt::Key_BracketLeft), tr("Show the previous evaluation"), [this] {
+    const int at = timeline_->position() < 0 ? static_cast<int>(controller_.data().evaluations().size()) - 1 : timeline_->position();
+    timeline_->setPosition(std::max(0, at - 1));
+  });
+  make(tr("Timeline: later"), QKeySequence(Qt::Key_BracketRight), tr("Show the next evaluation"), [this] {
+    if (timeline_->position() >= 0) timeline_->setPosition(timeline_->position() + 1);
+  });
+  make(tr("Learning rate"), QKeySequence(Qt::CTRL | Qt::Key_L), tr("Edit the learning rate while training"), [this] {
+    learningRate_->setFocus();
+    learningRate_->selectAll();
+  });
+  make(tr("Experiment panel"), QKeySequence(Qt::CTRL | Qt::Key_1), tr("Show and focus the experiment panel"), [this] {
+    experimentDock_->show();
+    experimentDock_->raise();
+    panel_->setFocus();
+  });
 }
 
 void MainWindow::buildMenus() {
@@ -174,6 +235,7 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   file->addAction(openRun_);
   recentMenu_ = file->addMenu(tr("Open &recent"));
+  file->addAction(compare_);
   file->addSeparator();
   QMenu* exportMenu = file->addMenu(tr("&Export"));
   addExportActions(exportMenu->addMenu(tr("Loss chart")), loss_->chartView(), "loss-chart", [this] { return loss_->toCsv(); });
@@ -181,6 +243,7 @@ void MainWindow::buildMenus() {
   addExportActions(exportMenu->addMenu(tr("Metrics")), metrics_->barsView(), "metrics", [this] { return metrics_->toCsv(); });
   addExportActions(exportMenu->addMenu(tr("Metric history")), metrics_->historyView(), "metrics-history",
                    [this] { return metrics_->toCsv(); });
+  exportMenu->addAction(exportFrames_);
   exportMenu->addAction(exportDashboard_);
   file->addSeparator();
   file->addAction(quit_);
@@ -198,6 +261,25 @@ void MainWindow::buildMenus() {
   view->addAction(logY_);
   view->addAction(follow_);
   view->addAction(hungarian_);
+  view->addAction(playTimeline_);
+  view->addSeparator();
+  QMenu* theme = view->addMenu(tr("&Theme"));
+  themeGroup_ = new QActionGroup(this);
+  for (const auto& [label, choice] : {std::pair{tr("Follow the &system"), ThemeChoice::System},
+                                      std::pair{tr("&Light"), ThemeChoice::Light}, std::pair{tr("&Dark"), ThemeChoice::Dark}}) {
+    QAction* a = theme->addAction(label, this, [this, choice] { setTheme(int(choice)); });
+    a->setCheckable(true);
+    a->setData(int(choice));
+    a->setChecked(choice == appearance().theme);
+    themeGroup_->addAction(a);
+  }
+  view->addAction(presentation_);
+  QMenu* scale = view->addMenu(tr("Presentation &scale"));
+  for (int percent : {100, 125, 150, 175, 200, 250})
+    scale->addAction(QString("%1%").arg(percent), this, [this, percent] { setScale(percent / 100.0); });
+  scale->addSeparator();
+  scale->addAction(largerText_);
+  scale->addAction(smallerText_);
   view->addSeparator();
   view->addAction(tr("Reset &layout"), this, [this] { restoreState(defaultState_); });
 
@@ -207,14 +289,57 @@ void MainWindow::buildMenus() {
   run->addAction(reset_);
   run->addAction(newSeed_);
 
+  QMenu* demos = menuBar()->addMenu(tr("&Demos"));
+  const std::pair<const char*, QString> guided[] = {
+      {"demo-mlp-collapse", tr("End-to-end Modular &collapses")},
+      {"demo-mlp-many-rules", tr("GT-Modular pulls ahead as &rules grow")},
+      {"demo-mlp-few-rules", tr("With &few rules the families are close")},
+      {"demo-mlp-classification", tr("Modular-op is only &marginally better than Modular")},
+      {"demo-mlp-ood", tr("&Out-of-distribution generalisation")},
+      {"demo-mlp-speed", tr("Specialisation &speeds up training")},
+      {"demo-mha-search", tr("&Attention: search and retrieve")},
+      {"demo-rnn-dynamics", tr("Recurrent: switching &dynamics")},
+  };
+  int number = 1;
+  for (const auto& [name, label] : guided) {
+    QAction* a = demos->addAction(label, this, [this, preset = QString(name)] { startDemo(preset); });
+    a->setToolTip(QString::fromStdString(findPreset(name).config.description));
+    if (number <= 8) a->setShortcut(QKeySequence(Qt::ALT | static_cast<Qt::Key>(Qt::Key_0 + number)));
+    addAction(a);
+    ++number;
+  }
+  demos->setToolTipsVisible(true);
+
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&Keyboard shortcuts"), QKeySequence::HelpContents, this, &MainWindow::showShortcuts);
   help->addAction(tr("&About Modularity Lab"), this, &MainWindow::showAbout);
 
   QToolBar* bar = addToolBar(tr("Run"));
+  runBar_ = bar;
   bar->setObjectName("RunToolBar");
   bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
   for (QAction* a : {start_, pause_, step_, stop_, reset_, newSeed_}) bar->addAction(a);
+  bar->addSeparator();
+  bar->addWidget(new QLabel(tr(" lr ")));
+  learningRate_ = new QDoubleSpinBox;
+  learningRate_->setDecimals(6);
+  learningRate_->setRange(0.000001, 1.0);
+  learningRate_->setSingleStep(0.0001);
+  learningRate_->setToolTip(tr("Learning rate, applied to every family from the next step (recorded in the run) (Ctrl+L)"));
+  bar->addWidget(learningRate_);
+  connect(learningRate_, &QDoubleSpinBox::editingFinished, this, [this] {
+    if (controller_.isRunning()) {
+      controller_.setLearningRate(learningRate_->value());
+      statusBar()->showMessage(tr("learning rate %1 from step %2").arg(learningRate_->value()).arg(controller_.data().step()), 4000);
+    }
+  });
+  bar->addWidget(new QLabel(tr("  speed ")));
+  speed_ = new QComboBox;
+  speed_->addItem(tr("full"), 0.0);
+  for (double rate : {100.0, 30.0, 10.0, 3.0, 1.0}) speed_->addItem(tr("%1 steps/s").arg(rate), rate);
+  speed_->setToolTip(tr("Slow training down to explain it step by step"));
+  bar->addWidget(speed_);
+  connect(speed_, &QComboBox::currentIndexChanged, this, [this] { controller_.setThrottle(speed_->currentData().toDouble()); });
   rebuildRecentMenu();
 }
 
@@ -270,6 +395,8 @@ void MainWindow::onRunReset() {
   loss_->rebuild();
   heatmaps_->rebuild();
   metrics_->rebuild();
+  timeline_->setData(&controller_.data());
+  learningRate_->setValue(controller_.data().config().learningRate);
   const RunData& d = controller_.data();
   sourceLabel_->setText(d.isReplay() ? tr("replay: %1").arg(QFileInfo(d.source()).fileName())
                                      : tr("recording to %1").arg(QFileInfo(d.source()).fileName()));
@@ -286,8 +413,99 @@ void MainWindow::onDataUpdated() {
 }
 
 void MainWindow::onEvaluation() {
-  heatmaps_->refresh();
+  timeline_->refresh();
+  if (timeline_->followsLatest()) {
+    heatmaps_->refresh();
+    metrics_->refresh();
+  }
+}
+
+void MainWindow::showEvaluationAt(int index) {
+  if (timeline_->followsLatest()) {
+    heatmaps_->refresh();
+    metrics_->refresh();
+    return;
+  }
+  heatmaps_->showEvaluation(static_cast<std::size_t>(index));
+  metrics_->showEvaluation(static_cast<std::size_t>(index));
+}
+
+int MainWindow::exportHeatmapFrames(const QString& directory) {
+  const auto& evaluations = controller_.data().evaluations();
+  int written = 0;
+  QDir().mkpath(directory);
+  for (std::size_t i = 0; i < evaluations.size(); ++i) {
+    heatmaps_->showEvaluation(i);
+    if (exportPng(heatmaps_, QDir(directory).filePath(QString("frame-%1.png").arg(i + 1, 4, 10, QChar('0'))), 1.0)) ++written;
+  }
+  showEvaluationAt(timeline_->position());
+  return written;
+}
+
+void MainWindow::restyle() {
+  loss_->rebuild();
   metrics_->refresh();
+  heatmaps_->update();
+  for (QWidget* w : heatmaps_->findChildren<QWidget*>()) w->update();
+}
+
+void MainWindow::setTheme(int theme) {
+  Appearance a = appearance();
+  a.theme = ThemeChoice(theme);
+  setAppearance(a);
+  for (QAction* action : themeGroup_->actions()) action->setChecked(action->data().toInt() == theme);
+  QSettings().setValue("theme", theme);
+  restyle();
+}
+
+void MainWindow::setScale(double scale) {
+  Appearance a = appearance();
+  a.scale = scale;
+  setAppearance(a);
+  restyle();
+  statusBar()->showMessage(tr("scale %1%").arg(std::lround(appearance().scale * 100)), 2000);
+}
+
+void MainWindow::setPresentation(bool on) {
+  if (on == presenting_) return;
+  presenting_ = on;
+  presentation_->setChecked(on);
+  if (on) {
+    stateBeforePresenting_ = saveState();
+    scaleBeforePresenting_ = appearance().scale;
+    experimentDock_->hide();
+    menuBar()->hide();
+    for (QAction* a : {stop_, newSeed_}) a->setVisible(false);
+    showFullScreen();
+    if (appearance().scale < 1.5) setScale(1.5);
+  } else {
+    menuBar()->show();
+    for (QAction* a : {stop_, newSeed_}) a->setVisible(true);
+    showNormal();
+    restoreState(stateBeforePresenting_);
+    setScale(scaleBeforePresenting_);
+  }
+}
+
+bool MainWindow::startDemo(const QString& preset) {
+  if (!panel_->selectPreset(preset)) return false;
+  QFile file(QString(":/guides/%1.html").arg(preset));
+  if (file.open(QIODevice::ReadOnly)) {
+    guide_->setHtml(QString::fromUtf8(file.readAll()));
+    guideDock_->show();
+    guideDock_->raise();
+  }
+  return startTraining();
+}
+
+QString MainWindow::guideText() const { return guide_->toPlainText(); }
+
+void MainWindow::showCompareRuns() {
+  auto* window = new CompareWindow(this);
+  window->setAttribute(Qt::WA_DeleteOnClose);
+  window->scanRunsRoot();
+  if (!controller_.runDirectory().isEmpty()) window->addRun(controller_.runDirectory());
+  window->show();
 }
 
 void MainWindow::updateActions() {
@@ -383,6 +601,13 @@ void MainWindow::restoreSettings() {
   if (settings.contains("geometry")) restoreGeometry(settings.value("geometry").toByteArray());
   else resize(1500, 920);
   if (settings.contains("windowState")) restoreState(settings.value("windowState").toByteArray());
+  if (settings.contains("theme")) {
+    Appearance a = appearance();
+    a.theme = ThemeChoice(settings.value("theme").toInt());
+    setAppearance(a);
+    for (QAction* action : themeGroup_->actions()) action->setChecked(action->data().toInt() == int(a.theme));
+    restyle();
+  }
   const QString last = settings.value("lastExperiment").toString();
   if (!last.isEmpty()) {
     try {

@@ -5,11 +5,18 @@
 #include <QMainWindow>
 #include <map>
 
+class QToolBar;
+
 #include "ui/training_controller.h"
 
 class QAction;
+class QActionGroup;
+class QComboBox;
+class QDockWidget;
+class QDoubleSpinBox;
 class QLabel;
 class QMenu;
+class QTextBrowser;
 
 namespace modlab::ui {
 
@@ -17,6 +24,7 @@ class ExperimentPanel;
 class HeatmapPanel;
 class LossChart;
 class MetricsView;
+class Timeline;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -35,6 +43,19 @@ public:
   bool openExperiment(const QString& path);
   bool saveExperiment(const QString& path);
   bool exportDashboard(const QString& path, double scale = 1.0);
+  // One PNG per evaluation of the heatmaps (frame-0001.png ...); returns the frames written.
+  int exportHeatmapFrames(const QString& directory);
+  Timeline* timeline() const { return timeline_; }
+  QWidget* heatmapArea() const { return heatmapArea_; }
+
+  // Teaching: presentation mode (full screen, scaled, essentials only), themes, guided demos.
+  void setPresentation(bool on);
+  bool isPresenting() const { return presenting_; }
+  void setScale(double scale);  // 1.0 to 2.5
+  void setTheme(int theme);     // ThemeChoice
+  bool startDemo(const QString& preset);
+  QString guideText() const;
+  void showCompareRuns();
 
 protected:
   void closeEvent(QCloseEvent* e) override;
@@ -52,12 +73,26 @@ private:
   void showShortcuts();
   void showAbout();
   void restoreSettings();
+  void restyle();
+  void showEvaluationAt(int index);
 
   TrainingController controller_;
   ExperimentPanel* panel_;
   LossChart* loss_;
   HeatmapPanel* heatmaps_;
   MetricsView* metrics_;
+  Timeline* timeline_;
+  QWidget* heatmapArea_;
+  QDockWidget *experimentDock_, *metricsDock_, *guideDock_;
+  QTextBrowser* guide_;
+  QDoubleSpinBox* learningRate_;
+  QComboBox* speed_;
+  QAction *presentation_, *largerText_, *smallerText_, *compare_, *exportFrames_, *playTimeline_;
+  QActionGroup* themeGroup_ = nullptr;
+  QToolBar* runBar_ = nullptr;
+  bool presenting_ = false;
+  double scaleBeforePresenting_ = 1.0;
+  QByteArray stateBeforePresenting_;
   QByteArray defaultState_;
   QAction *start_, *pause_, *step_, *stop_, *reset_, *newSeed_;
   QAction *openExperiment_, *saveExperiment_, *openRun_, *exportDashboard_, *quit_, *logY_, *follow_, *hungarian_;

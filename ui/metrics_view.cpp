@@ -14,6 +14,7 @@
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
 
+#include "ui/appearance.h"
 #include "ui/family_style.h"
 
 namespace modlab::ui {
@@ -44,9 +45,6 @@ double MetricsView::metricValue(const SpecialisationMetrics& m, int index) {
 namespace {
 QChartView* makeView(QChart* chart) {
   chart->legend()->setAlignment(Qt::AlignBottom);
-  QFont legendFont = chart->legend()->font();
-  legendFont.setPointSizeF(legendFont.pointSizeF() * 0.85);
-  chart->legend()->setFont(legendFont);
   chart->setMargins(QMargins(4, 4, 4, 4));
   auto* view = new QChartView(chart);
   view->setRenderHint(QPainter::Antialiasing);
@@ -56,9 +54,7 @@ QChartView* makeView(QChart* chart) {
 QLineSeries* referenceLine(const QString& name, const QColor& color, Qt::PenStyle style) {
   auto* line = new QLineSeries;
   line->setName(name);
-  QPen pen(color, 2, style);
-  pen.setCosmetic(true);
-  line->setPen(pen);
+  line->setPen(seriesPen(color, 2, style));
   return line;
 }
 }  // namespace
@@ -168,6 +164,7 @@ void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
     m->setVisible(!duplicate);
     seen << m->label();
   }
+  styleChart(bars_);
   bars_->setTitle(evaluation ? tr("Metrics at step %1 (R = %2; lower is better)").arg(evaluation->step).arg(R)
                              : tr("Metrics (no evaluation yet)"));
   caption_->setText(tr("<small>Collapse-Avg, Collapse-Worst, Alignment, Adaptation, inverse mutual information. "
@@ -196,9 +193,7 @@ void MetricsView::drawHistory() {
     if (!isModular(f)) continue;
     auto* line = new QLineSeries;
     line->setName(familyName(f));
-    QPen pen(familyColor(f), 2);
-    pen.setCosmetic(true);
-    line->setPen(pen);
+    line->setPen(seriesPen(familyColor(f), 2));
     QVector<QPointF> points;
     for (const EvaluationSnapshot& e : data_->evaluations())
       for (const FamilyEvaluation& fe : e.families)
@@ -220,6 +215,7 @@ void MetricsView::drawHistory() {
     line->attachAxis(y);
   }
   x->setRange(0.0, xMax);
+  styleChart(history_);
   history_->setTitle(tr("%1 over training").arg(metricNames()[index]));
 }
 

@@ -4,6 +4,7 @@
 #include <QTimer>
 
 #include "modlab/experiment/experiment_config.h"
+#include "ui/appearance.h"
 #include "ui/experiment_panel.h"
 #include "ui/main_window.h"
 
@@ -24,11 +25,29 @@ int main(int argc, char** argv) {
   QCommandLineOption experiment("experiment", "Load an experiment file (JSON).", "file");
   QCommandLineOption dashboard("export-dashboard", "Write a PNG of the window after --after seconds, then quit.", "png");
   QCommandLineOption after("after", "Seconds before --export-dashboard (default 10).", "seconds", "10");
-  parser.addOptions({demo, preset, open, experiment, dashboard, after});
+  QCommandLineOption theme("theme", "system, light or dark.", "theme");
+  QCommandLineOption presentation("presentation", "Start in presentation mode at this scale (1.0 to 2.5).", "scale");
+  QCommandLineOption guided("guided-demo", "Start a guided demo (a preset with its explanation panel).", "name");
+  parser.addOptions({demo, preset, open, experiment, dashboard, after, theme, presentation, guided});
   parser.process(app);
 
+  modlab::ui::setAppearance(modlab::ui::Appearance{});  // Fusion, following the system's light or dark
   modlab::ui::MainWindow window;
   window.show();
+  if (parser.isSet(theme)) {
+    const QString t = parser.value(theme).toLower();
+    window.setTheme(int(t == "dark" ? modlab::ui::ThemeChoice::Dark
+                        : t == "light" ? modlab::ui::ThemeChoice::Light
+                                       : modlab::ui::ThemeChoice::System));
+  }
+  if (parser.isSet(presentation)) {
+    window.setPresentation(true);
+    window.setScale(parser.value(presentation).toDouble());
+  }
+  if (parser.isSet(guided) && !window.startDemo(parser.value(guided))) {
+    fprintf(stderr, "modlab: unknown demo '%s'\n", qPrintable(parser.value(guided)));
+    return 2;
+  }
   if (parser.isSet(experiment)) window.openExperiment(parser.value(experiment));
   if (parser.isSet(open)) {
     window.openRun(parser.value(open));

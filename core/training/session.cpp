@@ -168,7 +168,10 @@ void Session::Impl::build() {
   for (Family f : config.families) {
     RuleModel model = makeModel(modelSpecOf(config, f), static_cast<std::uint64_t>(config.modelSeed));
     model->to(device);
-    families.push_back({f, std::make_unique<Trainer>(model, opt)});
+    FamilyRun run;
+    run.family = f;
+    run.trainer = std::make_unique<Trainer>(model, opt);
+    families.push_back(std::move(run));
   }
   data = at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(config.modelSeed));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -1,0 +1,34 @@
+// Comparing runs: which config keys differ between them, and each group of runs that
+// differ only by seed as a mean curve with a band of one standard deviation.
+#pragma once
+
+#include <QPointF>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+#include <vector>
+
+#include "modlab/experiment/run_store.h"
+
+namespace modlab::ui {
+
+enum class CompareQuantity { TrainLoss, IdLoss, OodLoss, IdError, OodError };
+
+struct ComparedGroup {
+  QString label;                    // what distinguishes this group, e.g. "rules 16"
+  int seeds = 0;                    // runs averaged (they differ only by model seed)
+  QVector<QPointF> mean, lower, upper;  // band: mean -/+ one sample standard deviation
+  QStringList sources;
+};
+
+// Config keys whose values differ between the runs (seeds, names and resources excluded).
+QStringList differingKeys(const std::vector<ExperimentConfig>& configs);
+// The curve of one run for one family.
+QVector<QPointF> runCurve(const RunRecord& run, Family family, CompareQuantity quantity, double smoothing);
+// Groups runs that differ only by model seed; mean and band over the steps they all have.
+std::vector<ComparedGroup> compareRuns(const std::vector<RunRecord>& runs, const QStringList& sources, Family family,
+                                       CompareQuantity quantity, double smoothing);
+// Mean and sample-standard-deviation band of curves over the x values common to all.
+ComparedGroup meanBand(const std::vector<QVector<QPointF>>& curves);
+
+}  // namespace modlab::ui
