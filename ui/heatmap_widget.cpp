@@ -57,7 +57,9 @@ double HeatmapWidget::displayedValue(int row, int column) const {
 }
 
 QRect HeatmapWidget::gridRect() const {
-  const int left = 46, top = 40, right = 64, bottom = 40;
+  const QFontMetrics fm(font());
+  const int left = 10 + 3 * fm.height(), top = 8 + 2 * fm.height(), right = 20 + fm.horizontalAdvance("0.5") + 20,
+            bottom = 8 + 2 * fm.height();
   const int side = std::max(10, std::min(width() - left - right, height() - top - bottom));
   return QRect(left + (width() - left - right - side) / 2, top, side, side);
 }
@@ -69,11 +71,14 @@ void HeatmapWidget::paintEvent(QPaintEvent*) {
   p.fillRect(rect(), pal.window());
   QFont titleFont = font();
   titleFont.setBold(true);
+  const int titleHeight = QFontMetrics(titleFont).height();
   p.setFont(titleFont);
-  p.setPen(familyColor(family_).darker(110));
-  const QString title = familyName(family_);
-  p.drawText(QRect(0, 2, width(), 18), Qt::AlignHCenter, title);
-  p.setFont(font());
+  p.setPen(familyColor(family_));
+  p.drawText(QRect(0, 2, width(), titleHeight), Qt::AlignHCenter, familyName(family_));
+  QFont small = font();
+  small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
+  const QFontMetrics smallMetrics(small);
+  p.setFont(small);
   p.setPen(pal.color(QPalette::WindowText));
   if (rules_ == 0) {
     p.drawText(rect(), Qt::AlignCenter, tr("no evaluation yet"));
@@ -83,7 +88,8 @@ void HeatmapWidget::paintEvent(QPaintEvent*) {
                           .arg(step_)
                           .arg(alignment_, 0, 'f', 3)
                           .arg(hungarian_ ? tr(" | Hungarian order") : QString());
-  p.drawText(QRect(0, 20, width(), 16), Qt::AlignHCenter, sub);
+  p.drawText(QRect(0, 2 + titleHeight, width(), smallMetrics.height()), Qt::AlignHCenter,
+             smallMetrics.elidedText(sub, Qt::ElideRight, width() - 4));
 
   const QRect g = gridRect();
   QImage image(rules_, rules_, QImage::Format_Indexed8);
@@ -98,25 +104,25 @@ void HeatmapWidget::paintEvent(QPaintEvent*) {
 
   // Axes: ticks 1..R (thinned when dense), titles.
   p.setPen(pal.color(QPalette::WindowText));
-  QFont small = font();
-  small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
   p.setFont(small);
   const double cell = static_cast<double>(g.width()) / rules_;
-  const int every = std::max(1, static_cast<int>(std::ceil(14.0 / cell)));
+  const int every = std::max(1, static_cast<int>(std::ceil((smallMetrics.horizontalAdvance("00") + 4.0) / cell)));
   for (int i = 0; i < rules_; ++i) {
-    if (i % every != 0 && i != rules_ - 1) continue;
+    if (i % every != 0) continue;
     const int centre = static_cast<int>(g.left() + (i + 0.5) * cell);
     const QString moduleLabel = QString::number(order_[i] + 1);
-    p.drawText(QRect(centre - 15, g.bottom() + 2, 30, 14), Qt::AlignHCenter | Qt::AlignTop, moduleLabel);
+    const int h = smallMetrics.height();
+    p.drawText(QRect(centre - 20, g.bottom() + 2, 40, h), Qt::AlignHCenter | Qt::AlignTop, moduleLabel);
     const int middle = static_cast<int>(g.top() + (i + 0.5) * cell);
-    p.drawText(QRect(g.left() - 26, middle - 7, 22, 14), Qt::AlignRight | Qt::AlignVCenter, QString::number(i + 1));
+    p.drawText(QRect(g.left() - 44, middle - h / 2, 40, h), Qt::AlignRight | Qt::AlignVCenter, QString::number(i + 1));
   }
   p.setFont(font());
-  p.drawText(QRect(g.left(), g.bottom() + 16, g.width(), 18), Qt::AlignHCenter, tr("Module"));
+  const int lineHeight = QFontMetrics(font()).height();
+  p.drawText(QRect(g.left(), g.bottom() + 2 + smallMetrics.height(), g.width(), lineHeight), Qt::AlignHCenter, tr("Module"));
   p.save();
-  p.translate(g.left() - 34, g.center().y());
+  p.translate(g.left() - 8 - smallMetrics.horizontalAdvance("00") - lineHeight, g.center().y());
   p.rotate(-90);
-  p.drawText(QRect(-g.height() / 2, -14, g.height(), 16), Qt::AlignHCenter, tr("Rule"));
+  p.drawText(QRect(-g.height() / 2, 0, g.height(), lineHeight), Qt::AlignHCenter, tr("Rule"));
   p.restore();
 
   // Colour bar: p(module | rule) from 0 to 1.
@@ -130,7 +136,8 @@ void HeatmapWidget::paintEvent(QPaintEvent*) {
   p.setFont(small);
   for (double v : {0.0, 0.5, 1.0}) {
     const int y = static_cast<int>(bar.bottom() - v * bar.height());
-    p.drawText(QRect(bar.right() + 3, y - 7, 30, 14), Qt::AlignLeft | Qt::AlignVCenter, QString::number(v, 'g', 2));
+    p.drawText(QRect(bar.right() + 3, y - smallMetrics.height() / 2, 40, smallMetrics.height()), Qt::AlignLeft | Qt::AlignVCenter,
+               QString::number(v, 'g', 2));
   }
 }
 

@@ -110,7 +110,7 @@ QVector<QPointF> finite(QVector<QPointF> points, bool positive) {
 
 LossChart::LossChart(QWidget* parent) : QWidget(parent) {
   chart_ = new QChart;
-  chart_->setTitle(tr("Loss and error: solid = training (smoothed), dashed = ID evaluation, dotted with dots = OoD"));
+  chart_->setTitle(tr("Loss and error"));
   chart_->legend()->setAlignment(Qt::AlignBottom);
   chart_->setMargins(QMargins(4, 4, 4, 4));
   view_ = new ChartView(chart_);

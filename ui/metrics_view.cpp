@@ -27,8 +27,8 @@ const std::array<QString, 5>& MetricsView::metricNames() {
 }
 
 const std::array<QString, 5>& MetricsView::shortMetricNames() {
-  static const std::array<QString, 5> names{QStringLiteral("Coll.-Avg"), QStringLiteral("Coll.-Worst"),
-                                            QStringLiteral("Align."), QStringLiteral("Adapt."), QStringLiteral("Inv. MI")};
+  static const std::array<QString, 5> names{QStringLiteral("C-Avg"), QStringLiteral("C-Worst"), QStringLiteral("Align"),
+                                            QStringLiteral("Adapt"), QStringLiteral("Inv-MI")};
   return names;
 }
 
@@ -147,8 +147,8 @@ void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
   const SpecialisationMetrics random = randomRoutingMetrics(R), collapse = totalCollapseMetrics(R);
   for (int i = 0; i < 5; ++i) {
     for (const auto& [ref, name, color, style] :
-         {std::tuple{random, tr("Random routing"), randomRoutingColor(), Qt::DashLine},
-          std::tuple{collapse, tr("Total collapse"), totalCollapseColor(), Qt::DotLine}}) {
+         {std::tuple{random, tr("Random"), randomRoutingColor(), Qt::DashLine},
+          std::tuple{collapse, tr("Collapse"), totalCollapseColor(), Qt::DotLine}}) {
       auto* line = referenceLine(name, color, style);
       const double v = metricValue(ref, i);
       line->append(i - 0.45, v);
@@ -167,8 +167,9 @@ void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
   styleChart(bars_);
   bars_->setTitle(evaluation ? tr("Metrics at step %1 (R = %2; lower is better)").arg(evaluation->step).arg(R)
                              : tr("Metrics (no evaluation yet)"));
-  caption_->setText(tr("<small>Collapse-Avg, Collapse-Worst, Alignment, Adaptation, inverse mutual information. "
-                       "Dashed: uniform-random routing; dotted: total collapse onto one module. "
+  caption_->setText(tr("<small>C-Avg, C-Worst: Collapse-Avg and Collapse-Worst; Align: Alignment; Adapt: Adaptation; "
+                       "Inv-MI: inverse mutual information. Dashed (Random): uniform-random routing; dotted (Collapse): "
+                       "total collapse onto one module. "
                        "GT-Modular is 0 on every metric by construction.</small>"));
 }
 
@@ -205,8 +206,8 @@ void MetricsView::drawHistory() {
   }
   const int R = data_->config().rules;
   for (const auto& [ref, name, color, style] :
-       {std::tuple{randomRoutingMetrics(R), tr("Random routing"), randomRoutingColor(), Qt::DashLine},
-        std::tuple{totalCollapseMetrics(R), tr("Total collapse"), totalCollapseColor(), Qt::DotLine}}) {
+       {std::tuple{randomRoutingMetrics(R), tr("Random"), randomRoutingColor(), Qt::DashLine},
+        std::tuple{totalCollapseMetrics(R), tr("Collapse"), totalCollapseColor(), Qt::DotLine}}) {
     auto* line = referenceLine(name, color, style);
     line->append(0.0, metricValue(ref, index));
     line->append(xMax, metricValue(ref, index));

@@ -5,6 +5,8 @@
 
 #include "modlab/experiment/experiment_config.h"
 #include "ui/appearance.h"
+#include "ui/chart_export.h"
+#include "ui/compare_window.h"
 #include "ui/experiment_panel.h"
 #include "ui/main_window.h"
 
@@ -28,7 +30,8 @@ int main(int argc, char** argv) {
   QCommandLineOption theme("theme", "system, light or dark.", "theme");
   QCommandLineOption presentation("presentation", "Start in presentation mode at this scale (1.0 to 2.5).", "scale");
   QCommandLineOption guided("guided-demo", "Start a guided demo (a preset with its explanation panel).", "name");
-  parser.addOptions({demo, preset, open, experiment, dashboard, after, theme, presentation, guided});
+  QCommandLineOption compare("compare", "Compare run folders (repeat the option for each run).", "run");
+  parser.addOptions({demo, preset, open, experiment, dashboard, after, theme, presentation, guided, compare});
   parser.process(app);
 
   modlab::ui::setAppearance(modlab::ui::Appearance{});  // Fusion, following the system's light or dark
@@ -59,9 +62,19 @@ int main(int argc, char** argv) {
     }
     QTimer::singleShot(0, &window, [&window] { window.startTraining(); });
   }
+  modlab::ui::CompareWindow* comparison = nullptr;
+  if (parser.isSet(compare)) {
+    comparison = new modlab::ui::CompareWindow(&window);
+    for (const QString& run : parser.values(compare)) {
+      QString error;
+      if (!comparison->addRun(run, &error)) fprintf(stderr, "modlab: %s\n", qPrintable(error));
+    }
+    comparison->show();
+  }
   if (parser.isSet(dashboard)) {
     QTimer::singleShot(static_cast<int>(parser.value(after).toDouble() * 1000), &window, [&] {
-      const bool ok = window.exportDashboard(parser.value(dashboard), 1.0);
+      const bool ok = comparison ? modlab::ui::exportPng(comparison, parser.value(dashboard), 1.0)
+                                 : window.exportDashboard(parser.value(dashboard), 1.0);
       window.close();
       QApplication::exit(ok ? 0 : 1);
     });
