@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "modlab/experiment/run_store.h"
+#include "modlab/sweep/report.h"
+#include "modlab/sweep/sweep.h"
 #include "modlab/training/run_evaluation.h"
 #include "modlab/training/session.h"
 #include "progress.h"
@@ -235,6 +237,132 @@ int demo(const std::string& preset, const std::vector<std::string>& overrides) {
   std::printf("\nReading the table: lower is better everywhere. GT-Modular is told the rule (perfect specialisation);\n"
               "Modular and Modular-op must learn their routing, and Collapse/Alignment show how far they got.\n");
   return state == SessionState::Finished ? 0 : 130;
+}
+
+int sweepPlan(const std::string& grid, const std::string& out, bool force, const std::string& bench) {
+  const SweepGrid g = namedGrid(grid);
+  const std::string dir = out.empty() ? "sweeps/" + g.name : out;
+  const SweepPlan plan = planSweep(g, dir, force, bench);
+  std::printf("sweep '%s' planned in %s\n", g.name.c_str(), plan.directory.c_str());
+  std::printf("  %s runs (%s models: %zu families each)\n", humanCount(plan.runs).c_str(), humanCount(plan.models).c_str(),
+              g.families.size());
+  std::printf("  estimated %.1f CPU hours of training steps (", plan.cpuHours);
+  const char* sep = "";
+  for (const auto& [s, gflops] : plan.gflops) {
+    std::printf("%s%s %.0f GFLOP/s", sep, toString(s).c_str(), gflops);
+    sep = ", ";
+  }
+  std::printf(" per core%s; evaluations add to it)\n", bench.empty() ? ", the built-in bench figures" : "");
+  std::printf("next: modlab-cli sweep run %s --jobs N   or   modlab-cli sweep slurm %s --submit\n", dir.c_str(), dir.c_str());
+  return 0;
+}
+
+int sweepRun(const std::string& dir, int jobs) {
+  const Sweep sweep = loadSweep(dir);
+  std::atomic<bool> stop{false};
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
+  const bool tty = isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  auto last = start - std::chrono::hours(1);
+  std::int64_t firstSteps = -1;
+  const SweepProgress result = runSweep(
+      sweep, jobs,
+      [&](const SweepProgress& p) {
+        if (interrupts.load() > 0 && !stop) {
+          stop = true;
+          std::fprintf(stderr, "\nstopping: running runs stop at their next step and can be resumed\n");
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::milliseconds(tty ? 500 : 10000)) return;
+        last = now;
+        if (firstSteps < 0) firstSteps = p.stepsDone;
+        const double elapsed = std::chrono::duration<double>(now - start).count();
+        const double rate = elapsed > 1 ? static_cast<double>(p.stepsDone - firstSteps) / elapsed : 0.0;
+        const double eta = rate > 0 ? static_cast<double>(p.stepsTotal - p.stepsDone) / rate : NAN;
+        char line[256];
+        std::snprintf(line, sizeof line, "runs %d/%d done (%d skipped, %d running, %d failed) | steps %s/%s | %.0f steps/s | ETA %s",
+                      p.finished, p.total, p.skipped, p.running, p.failed, humanCount(p.stepsDone).c_str(),
+                      humanCount(p.stepsTotal).c_str(), rate, humanDuration(eta).c_str());
+        if (tty) std::fprintf(stderr, "\r\033[K%s", line);
+        else std::fprintf(stderr, "%s\n", line);
+      },
+      &stop);
+  if (tty) std::fprintf(stderr, "\n");
+  std::printf("%d of %d runs finished", result.finished, result.total);
+  if (result.skipped) std::printf(" (%d already before)", result.skipped);
+  std::printf("\n");
+  for (const std::string& f : result.failures) std::printf("failed: %s\n", f.c_str());
+  if (stop) return 130;
+  return result.failed > 0 ? 1 : 0;
+}
+
+int sweepSlurm(const SlurmArgs& a, const std::string& self) {
+  const Sweep sweep = loadSweep(a.sweep);
+  SlurmOptions o;
+  o.partition = a.partition;
+  o.time = a.time;
+  o.account = a.account;
+  o.cpus = a.cpus;
+  o.gpus = a.gpus;
+  o.memoryGiB = a.memory;
+  o.maxParallel = a.maxParallel;
+  o.cli = fs::absolute(self).string();
+  if (o.cpus < 1) throw ConfigError("--cpus", "invalid --cpus " + std::to_string(o.cpus) + ": allowed is 1 or more");
+  const std::string script = writeSlurmScript(sweep, o);
+  std::printf("Slurm job array for %zu runs: %s\n", sweep.runs.size(), script.c_str());
+  if (!a.submit) {
+    std::printf("submit it with: sbatch %s\n", script.c_str());
+    return 0;
+  }
+  const std::string command = "sbatch --parsable " + script + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run sbatch");
+  char buf[512];
+  std::string output;
+  while (fgets(buf, sizeof buf, pipe)) output += buf;
+  const int status = pclose(pipe);
+  while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
+  if (status != 0) throw std::runtime_error("sbatch failed: " + (output.empty() ? std::string("is Slurm installed and running?") : output));
+  std::printf("submitted job %s\n", output.c_str());
+  return 0;
+}
+
+int sweepStatus(const std::string& dir) {
+  const Sweep sweep = loadSweep(dir);
+  std::map<RunState, int> counts;
+  for (const SweepRun& run : sweep.runs) {
+    std::string error;
+    const RunState s = runState(sweep, run, &error);
+    ++counts[s];
+    if (s == RunState::Failed) std::printf("failed: %s: %s\n", run.name.c_str(), error.c_str());
+  }
+  for (const auto& [state, n] : counts) std::printf("%-12s %d\n", toString(state).c_str(), n);
+  return 0;
+}
+
+int report(const std::string& dir, const std::string& out,
+           const std::function<std::vector<std::string>(const void* report, const std::string& out)>& renderFigures) {
+  const Sweep sweep = loadSweep(dir);
+  const SweepReport r = collectReport(sweep);
+  fs::create_directories(out);
+  writeFileAtomic(fs::path(out) / "runs.csv", reportCsv(r));
+  writeFileAtomic(fs::path(out) / "ranking.csv", rankingCsv(r.ranking));
+  std::printf("%zu rows (runs x families) in %s\n", r.rows.size(), (fs::path(out) / "runs.csv").c_str());
+  std::printf("ranking (Fig. 3), %d comparisons:", r.ranking.comparisons);
+  for (Family f : kAllFamilies) {
+    const auto it = r.ranking.wins.find(f);
+    std::printf(" %s %d", toString(f).c_str(), it == r.ranking.wins.end() ? 0 : it->second);
+  }
+  std::printf("; Modular vs Monolithic %d : %d\n", r.ranking.modularWins, r.ranking.monolithicWins);
+  for (const std::string& m : r.missing) std::printf("missing: %s\n", m.c_str());
+  for (const std::string& f : r.failed) std::printf("failed: %s\n", f.c_str());
+  if (renderFigures) {
+    for (const std::string& file : renderFigures(&r, out)) std::printf("figure: %s\n", file.c_str());
+  } else {
+    std::printf("figures: not rendered (this modlab-cli was built without the GUI library)\n");
+  }
+  return 0;
 }
 
 }  // namespace modlab::cli

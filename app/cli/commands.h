@@ -1,6 +1,7 @@
 // The modlab-cli subcommands. Each returns the process exit code.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,5 +18,18 @@ int eval(const std::string& run, bool paperSamples, bool json, const std::string
 int bench(bool json, double seconds, const std::vector<std::string>& settings);
 int listPresets();
 int demo(const std::string& preset, const std::vector<std::string>& overrides);
+
+int sweepPlan(const std::string& grid, const std::string& out, bool force, const std::string& bench);
+int sweepRun(const std::string& sweep, int jobs);
+struct SlurmArgs {
+  std::string sweep, partition, time = "04:00:00", account;
+  int cpus = 2, gpus = 0, memory = 4, maxParallel = 0;
+  bool submit = false;
+};
+int sweepSlurm(const SlurmArgs& args, const std::string& self);
+int sweepStatus(const std::string& sweep);
+// Writes the report CSVs; the figures come from renderFigures (the GUI library), when built.
+int report(const std::string& sweep, const std::string& out,
+           const std::function<std::vector<std::string>(const void* report, const std::string& out)>& renderFigures);
 
 }  // namespace modlab::cli

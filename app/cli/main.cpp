@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "figures.h"
 #include "modlab/experiment/experiment_config.h"
 
 int main(int argc, char** argv) {
@@ -45,6 +46,38 @@ int main(int argc, char** argv) {
   demo->add_option("--preset", demoPreset, "another preset");
   demo->add_option("--set", demoOverrides, "override a config key: key=value");
 
+  auto* sweep = app.add_subcommand("sweep", "grids of experiments: plan, run locally, or on Slurm");
+  sweep->require_subcommand(1);
+  std::string grid = "paper-lite", sweepOut, benchFile, sweepDir;
+  bool force = false;
+  auto* plan = sweep->add_subcommand("plan", "expand a grid into numbered run configs in a sweep folder");
+  plan->add_option("--grid", grid, "paper, paper-lite or a grid file (JSON)");
+  plan->add_option("--out", sweepOut, "the sweep folder (default sweeps/<grid name>)");
+  plan->add_option("--bench", benchFile, "throughput from 'modlab-cli bench --json' for the CPU-hour estimate");
+  plan->add_flag("--force", force, "replace an existing sweep folder's plan");
+  int jobs = 1;
+  auto* runSweep = sweep->add_subcommand("run", "run the sweep here (finished runs are skipped, interrupted ones resumed)");
+  runSweep->add_option("sweep", sweepDir, "the sweep folder")->required();
+  runSweep->add_option("--jobs", jobs, "runs at a time")->check(CLI::Range(1, 256));
+  modlab::cli::SlurmArgs slurm;
+  auto* slurmCmd = sweep->add_subcommand("slurm", "write a Slurm job array (one task per run); --submit calls sbatch");
+  slurmCmd->add_option("sweep", slurm.sweep, "the sweep folder")->required();
+  slurmCmd->add_option("--partition", slurm.partition, "Slurm partition");
+  slurmCmd->add_option("--time", slurm.time, "time limit per run (HH:MM:SS)");
+  slurmCmd->add_option("--account", slurm.account, "Slurm account");
+  slurmCmd->add_option("--cpus", slurm.cpus, "CPUs per run");
+  slurmCmd->add_option("--gpus", slurm.gpus, "GPUs per run");
+  slurmCmd->add_option("--mem", slurm.memory, "memory per run (GiB)");
+  slurmCmd->add_option("--max-parallel", slurm.maxParallel, "at most this many array tasks at once");
+  slurmCmd->add_flag("--submit", slurm.submit, "submit with sbatch and print the job id");
+  auto* status = sweep->add_subcommand("status", "count the runs of a sweep by state");
+  status->add_option("sweep", sweepDir, "the sweep folder")->required();
+
+  std::string reportOut = "report";
+  auto* reportCmd = app.add_subcommand("report", "aggregate a sweep: CSV, ranking and the paper's figures");
+  reportCmd->add_option("sweep", sweepDir, "the sweep folder")->required();
+  reportCmd->add_option("--out", reportOut, "where to write the report");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -56,6 +89,11 @@ int main(int argc, char** argv) {
     if (*bench) return modlab::cli::bench(json, seconds, settings);
     if (*presets) return modlab::cli::listPresets();
     if (*demo) return modlab::cli::demo(demoPreset, demoOverrides);
+    if (*plan) return modlab::cli::sweepPlan(grid, sweepOut, force, benchFile);
+    if (*runSweep) return modlab::cli::sweepRun(sweepDir, jobs);
+    if (*slurmCmd) return modlab::cli::sweepSlurm(slurm, argv[0]);
+    if (*status) return modlab::cli::sweepStatus(sweepDir);
+    if (*reportCmd) return modlab::cli::report(sweepDir, reportOut, modlab::cli::figureRenderer(argc, argv));
   } catch (const modlab::ConfigError& e) {
     std::fprintf(stderr, "modlab-cli: error: %s\n", e.what());
     return 2;

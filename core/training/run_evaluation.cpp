@@ -13,6 +13,7 @@
 #include "modlab/training/session.h"
 #include "training/checkpoint.h"
 #include "training/evaluation.h"
+#include "training/flops.h"
 #include "training/family_pool.h"
 
 namespace modlab {
@@ -70,26 +71,6 @@ double referenceRate(Setting s, Family f) {
   static const double mlp[] = {122, 50, 40, 51}, mha[] = {7.5, 5.7, 5.0, 5.5}, rnn[] = {5.5, 2.3, 2.7, 3.1};
   const int i = static_cast<int>(f);
   return s == Setting::Mlp ? mlp[i] : s == Setting::Mha ? mha[i] : rnn[i];
-}
-
-// Multiply-adds of one forward pass per sample (MLP) or token (MHA, RNN): every weight
-// matrix once, module weights once per routed module for GT-Modular, plus attention.
-double forwardMacsPerToken(RuleModelImpl& model, const ExperimentConfig& c) {
-  double macs = 0.0;
-  const bool routed = model.spec().family == Family::GtModular;
-  for (const auto& m : model.modules(false)) {
-    const bool group = dynamic_cast<GroupLinearImpl*>(m.get()) || dynamic_cast<GroupLstmCellImpl*>(m.get());
-    for (const auto& p : m->parameters(false)) {
-      if (p.dim() < 2) continue;
-      if (group && p.dim() == 3 && p.size(0) == 1) continue;  // a group bias
-      macs += static_cast<double>(p.numel()) / (group && routed ? c.rules : 1);
-    }
-  }
-  if (c.setting == Setting::Mha) {
-    const double heads = 2.0 * c.rules, hd = mhaHeadDim(c.rules, 4 * c.size);
-    macs += 2.0 * heads * c.length * hd;  // QK^T and AV, per query token
-  }
-  return macs;
 }
 
 double stepsPerSecond(Trainer& trainer, const RuleTask& task, const ExperimentConfig& c, double seconds) {
@@ -156,7 +137,6 @@ BenchmarkReport runBenchmark(const BenchmarkOptions& options) {
   for (Setting s : options.settings) {
     const ExperimentConfig c = benchmarkConfig(s);
     const auto task = RuleTask::create(taskSpecOf(c));
-    const double tokens = static_cast<double>(c.batchSize) * (s == Setting::Mlp ? 1 : c.length);
     std::vector<std::unique_ptr<Trainer>> trainers;
     for (Family f : kAllFamilies) {
       auto trainer = std::make_unique<Trainer>(makeModel(modelSpecOf(c, f), 0),
@@ -168,7 +148,7 @@ BenchmarkReport runBenchmark(const BenchmarkOptions& options) {
       row.stepsPerSecond = stepsPerSecond(*trainer, *task, c, options.secondsPerCase);
       row.referenceStepsPerSecond = referenceRate(s, f);
       row.target = s == Setting::Rnn ? 1.5 : 3.0;
-      row.gflopPerStep = 6.0 * tokens * forwardMacsPerToken(trainer->model(), c) / 1e9;  // forward + 2x backward
+      row.gflopPerStep = gflopPerStep(trainer->model(), c);
       report.rows.push_back(row);
       trainers.push_back(std::move(trainer));
     }

@@ -1,0 +1,23 @@
+// The report's figures with the GUI's chart code, offscreen (no display needed).
+#include <QApplication>
+#include <memory>
+
+#include "figures.h"
+#include "modlab/sweep/report.h"
+#include "ui/sweep_figures.h"
+
+namespace modlab::cli {
+
+std::function<std::vector<std::string>(const void*, const std::string&)> figureRenderer(int argc, char** argv) {
+  return [argc, argv](const void* report, const std::string& out) {
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    int count = argc;
+    QApplication app(count, argv);
+    std::vector<std::string> files;
+    for (const QString& f : ui::renderSweepFigures(*static_cast<const SweepReport*>(report), QString::fromStdString(out)))
+      files.push_back(f.toStdString());
+    return files;
+  };
+}
+
+}  // namespace modlab::cli

@@ -1,0 +1,48 @@
+// Aggregating a sweep as the paper's tables do: one row per run and family, the ranking
+// counts of Fig. 3, and the averaged training curves of Fig. 7 (engine API, no torch).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "modlab/sweep/sweep.h"
+#include "modlab/training/snapshot.h"
+
+namespace modlab {
+
+struct ReportRow {
+  std::string run;
+  Setting setting;
+  TaskKind task;
+  int searchVersion = 1;
+  Family family;
+  int rules = 0, size = 0, dataSeed = 0, modelSeed = 0;
+  std::int64_t parameters = 0, steps = 0;
+  double id = 0.0, ood = 0.0;  // the paper's ID and OoD performance: error % or L1
+  std::vector<ConditionResult> conditions;  // MHA/RNN: every length, ID and OoD
+  bool hasMetrics = false;
+  SpecialisationMetrics metrics;
+  double wallSeconds = 0.0;
+};
+
+struct Ranking {
+  std::map<Family, int> wins;  // Fig. 3 left: best of the four families
+  int modularWins = 0, monolithicWins = 0;  // Fig. 3 right: Modular vs Monolithic
+  int comparisons = 0;
+};
+
+struct SweepReport {
+  std::vector<ReportRow> rows;
+  std::vector<std::string> missing;  // runs with no result yet
+  std::vector<std::string> failed;   // "run: message"
+  Ranking ranking;
+  // Fig. 7: per family, (step, mean ID performance over runs) - error % and L1 mixed, as the paper does.
+  std::map<Family, std::vector<std::pair<double, double>>> trainingCurves;
+};
+
+SweepReport collectReport(const Sweep& sweep);
+std::string reportCsv(const SweepReport& report);
+std::string rankingCsv(const Ranking& ranking);
+
+}  // namespace modlab

@@ -1,0 +1,86 @@
+// Sweeps: a grid of experiments expanded into numbered run configs in a sweep folder,
+// run locally (resumable) or on a Slurm cluster as a job array (engine API, no torch).
+//
+// A sweep folder:  sweep.json (version, grid, count)  configs/NNNNN.json  runs/NNNNN-<name>/
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "modlab/experiment/experiment_config.h"
+
+namespace modlab {
+
+inline constexpr int kSweepFormatVersion = 1;
+
+struct SweepGrid {
+  std::string name = "sweep";
+  std::vector<Setting> settings{Setting::Mlp};
+  std::vector<TaskKind> tasks{TaskKind::Classification};
+  std::vector<int> rules{2};
+  std::vector<int> sizes{32};
+  std::vector<int> dataSeeds{0};
+  std::vector<int> modelSeeds{0};
+  std::vector<int> searchVersions{1};  // MHA only
+  std::vector<Family> families{kAllFamilies.begin(), kAllFamilies.end()};
+  std::map<Setting, ExperimentConfig> base;  // per-setting optimiser, steps and evaluation
+};
+
+SweepGrid parseGrid(const std::string& json);  // throws ConfigError (unknown key, empty axis, bad value)
+std::string toJson(const SweepGrid& grid);
+SweepGrid paperGrid();      // the paper: 20,000 models (5,000 runs of four families)
+SweepGrid paperLiteGrid();  // its structure at sizes and steps for about an hour on 2 cores
+SweepGrid namedGrid(const std::string& nameOrFile);  // "paper", "paper-lite" or a grid file
+
+struct SweepRun {
+  int index = 0;
+  std::string name;  // e.g. mha-sv2-regression-R16-E32-ds0-ms0
+  ExperimentConfig config;
+};
+std::vector<SweepRun> expand(const SweepGrid& grid);
+
+struct SweepPlan {
+  std::string directory;
+  int runs = 0;
+  int models = 0;        // runs x families
+  double cpuHours = 0.0;  // from benchmark throughput (GFLOP/s per setting)
+  std::map<Setting, double> gflops;  // the throughput used for the estimate
+};
+// Writes the sweep folder; an existing one is never overwritten without `force`.
+// `benchJson` (modlab-cli bench --json) replaces the built-in throughput figures.
+SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool force, const std::string& benchJson = "");
+
+struct Sweep {
+  std::string directory;
+  SweepGrid grid;
+  std::vector<SweepRun> runs;
+  std::string runDirectory(const SweepRun& run) const;   // runs/NNNNN-<name>
+  std::string configPath(const SweepRun& run) const;     // configs/NNNNN.json
+};
+Sweep loadSweep(const std::string& directory);  // throws ConfigError (no sweep, other version)
+
+enum class RunState { Pending, Running, Finished, Stopped, Failed };
+std::string toString(RunState s);
+RunState runState(const Sweep& sweep, const SweepRun& run, std::string* error = nullptr);
+
+struct SweepProgress {
+  int total = 0, finished = 0, failed = 0, running = 0, skipped = 0;
+  std::int64_t stepsDone = 0, stepsTotal = 0;
+  std::vector<std::string> failures;  // "name: message"
+};
+// Runs every unfinished run (finished ones are skipped, interrupted ones resumed), `jobs`
+// at a time. `progress` is called from the calling thread about 4 times a second.
+SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(const SweepProgress&)>& progress,
+                       const std::atomic<bool>* stop = nullptr);
+
+struct SlurmOptions {
+  std::string partition, time = "04:00:00", account, cli;  // cli: path to modlab-cli on the nodes
+  int cpus = 2, gpus = 0, memoryGiB = 4, maxParallel = 0;
+};
+// Writes slurm/array.sh (one array task per run config) and returns its path.
+std::string writeSlurmScript(const Sweep& sweep, const SlurmOptions& options);
+
+}  // namespace modlab

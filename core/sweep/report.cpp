@@ -1,0 +1,159 @@
+#include "modlab/sweep/report.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <tuple>
+
+#include <torch/torch.h>
+
+#include "modlab/experiment/run_store.h"
+#include "training/evaluation.h"
+
+namespace modlab {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::int64_t parameterCount(const ExperimentConfig& c, Family f) {
+  static std::map<std::tuple<int, int, int, int, int, int>, std::int64_t> cache;
+  const auto key = std::make_tuple(int(c.setting), int(c.task), c.rules, c.size, c.searchVersion, int(f));
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  torch::NoGradGuard noGrad;
+  return cache[key] = makeModel(modelSpecOf(c, f), 0)->parameterCount();
+}
+}  // namespace
+
+SweepReport collectReport(const Sweep& sweep) {
+  SweepReport report;
+  std::map<std::pair<Family, std::int64_t>, std::pair<double, int>> curves;
+  for (const SweepRun& run : sweep.runs) {
+    std::string error;
+    const RunState state = runState(sweep, run, &error);
+    if (state == RunState::Pending) {
+      report.missing.push_back(run.name);
+      continue;
+    }
+    if (state == RunState::Failed) report.failed.push_back(run.name + ": " + (error.empty() ? "failed" : error));
+    RunRecord record;
+    try {
+      record = RunStore::load(sweep.runDirectory(run));
+    } catch (const std::exception& e) {
+      report.failed.push_back(run.name + ": " + e.what());
+      continue;
+    }
+    if (record.evaluations.empty()) {
+      report.missing.push_back(run.name);
+      continue;
+    }
+    if (state == RunState::Stopped) report.missing.push_back(run.name + " (interrupted at step " + std::to_string(record.info.stepsDone) + ")");
+    const EvaluationSnapshot& last = record.evaluations.back();
+    for (const FamilyEvaluation& f : last.families) {
+      ReportRow row;
+      row.run = run.name;
+      row.setting = run.config.setting;
+      row.task = run.config.task;
+      row.searchVersion = run.config.searchVersion;
+      row.family = f.family;
+      row.rules = run.config.rules;
+      row.size = run.config.size;
+      row.dataSeed = run.config.dataSeed;
+      row.modelSeed = run.config.modelSeed;
+      row.parameters = parameterCount(run.config, f.family);
+      row.steps = last.step;
+      row.id = f.id.error;
+      row.ood = f.ood.error;
+      row.conditions = f.conditions;
+      row.hasMetrics = f.hasMetrics;
+      row.metrics = f.metrics;
+      row.wallSeconds = record.info.wallSeconds;
+      report.rows.push_back(row);
+    }
+    for (const EvaluationSnapshot& e : record.evaluations)
+      for (const FamilyEvaluation& f : e.families) {
+        auto& [sum, n] = curves[{f.family, e.step}];
+        sum += f.id.error;
+        ++n;
+      }
+  }
+  for (const auto& [key, value] : curves)
+    report.trainingCurves[key.first].push_back({static_cast<double>(key.second), value.first / value.second});
+
+  // Fig. 3: per (setting, search version, task, R, size, data seed), each family's ID
+  // performance averaged over model seeds; the lowest wins.
+  std::map<std::tuple<int, int, int, int, int, int>, std::map<Family, std::pair<double, int>>> groups;
+  for (const ReportRow& r : report.rows) {
+    auto& [sum, n] = groups[{int(r.setting), r.searchVersion, int(r.task), r.rules, r.size, r.dataSeed}][r.family];
+    sum += r.id;
+    ++n;
+  }
+  for (const auto& [key, families] : groups) {
+    Family best = families.begin()->first;
+    double bestValue = 1e300;
+    for (const auto& [family, value] : families)
+      if (value.first / value.second < bestValue) bestValue = value.first / value.second, best = family;
+    ++report.ranking.wins[best];
+    ++report.ranking.comparisons;
+    const auto modular = families.find(Family::Modular), mono = families.find(Family::Monolithic);
+    if (modular != families.end() && mono != families.end()) {
+      const double m = modular->second.first / modular->second.second, o = mono->second.first / mono->second.second;
+      (m <= o ? report.ranking.modularWins : report.ranking.monolithicWins)++;
+    }
+  }
+  return report;
+}
+
+std::string reportCsv(const SweepReport& report) {
+  std::string out =
+      "run,setting,search_version,task,family,rules,size,data_seed,model_seed,parameters,steps,id,ood,"
+      "collapse_avg,collapse_worst,alignment,adaptation,inverse_mi,wall_seconds";
+  std::vector<std::pair<int, double>> conditionKeys;
+  for (const ReportRow& r : report.rows)
+    for (const ConditionResult& c : r.conditions)
+      if (std::find(conditionKeys.begin(), conditionKeys.end(), std::make_pair(c.length, c.scale)) == conditionKeys.end())
+        conditionKeys.push_back({c.length, c.scale});
+  for (const auto& [length, scale] : conditionKeys) out += std::string(scale == 1.0 ? ",id_" : ",ood_") + std::to_string(length);
+  out += "\n";
+  for (const ReportRow& r : report.rows) {
+    out += r.run + "," + toString(r.setting) + "," + std::to_string(r.searchVersion) + "," + toString(r.task) + "," +
+           toString(r.family) + "," + std::to_string(r.rules) + "," + std::to_string(r.size) + "," + std::to_string(r.dataSeed) +
+           "," + std::to_string(r.modelSeed) + "," + std::to_string(r.parameters) + "," + std::to_string(r.steps) + "," +
+           num(r.id) + "," + num(r.ood);
+    if (r.hasMetrics)
+      out += "," + num(r.metrics.collapseAvg) + "," + num(r.metrics.collapseWorst) + "," + num(r.metrics.alignment) + "," +
+             num(r.metrics.adaptation) + "," + num(r.metrics.inverseMutualInformation);
+    else
+      out += ",,,,,";
+    out += "," + num(r.wallSeconds);
+    for (const auto& key : conditionKeys) {
+      std::string cell;
+      for (const ConditionResult& c : r.conditions)
+        if (c.length == key.first && c.scale == key.second) cell = num(c.error);
+      out += "," + cell;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string rankingCsv(const Ranking& ranking) {
+  std::string out = "comparison,winner,wins,of\n";
+  for (Family f : kAllFamilies) {
+    const auto it = ranking.wins.find(f);
+    out += "all four," + toString(f) + "," + std::to_string(it == ranking.wins.end() ? 0 : it->second) + "," +
+           std::to_string(ranking.comparisons) + "\n";
+  }
+  out += "Modular vs Monolithic,Modular," + std::to_string(ranking.modularWins) + "," +
+         std::to_string(ranking.modularWins + ranking.monolithicWins) + "\n";
+  out += "Modular vs Monolithic,Monolithic," + std::to_string(ranking.monolithicWins) + "," +
+         std::to_string(ranking.modularWins + ranking.monolithicWins) + "\n";
+  return out;
+}
+
+}  // namespace modlab

@@ -1,0 +1,325 @@
+#include "ui/sweep_figures.h"
+
+#include <QDir>
+#include <QGridLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+#include <QtCharts/QBarCategoryAxis>
+#include <QtCharts/QBarSeries>
+#include <QtCharts/QBarSet>
+#include <QtCharts/QChart>
+#include <QtCharts/QChartView>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QLogValueAxis>
+#include <QtCharts/QPieSeries>
+#include <QtCharts/QScatterSeries>
+#include <QtCharts/QValueAxis>
+#include <map>
+#include <set>
+
+#include "ui/appearance.h"
+#include "ui/chart_export.h"
+#include "ui/family_style.h"
+#include "ui/metrics_view.h"
+
+namespace modlab::ui {
+
+namespace {
+
+const std::vector<Family> kModular{Family::GtModular, Family::ModularOp, Family::Modular};
+
+QChartView* view(QChart* chart) {
+  chart->legend()->setAlignment(Qt::AlignBottom);
+  chart->setMargins(QMargins(2, 2, 2, 2));
+  auto* v = new QChartView(chart);
+  v->setRenderHint(QPainter::Antialiasing);
+  return v;
+}
+
+QWidget* grid(const QString& title, const std::vector<QChartView*>& charts, int columns, QSize size, const QString& note = {}) {
+  auto* w = new QWidget;
+  w->setAttribute(Qt::WA_DontShowOnScreen);
+  w->resize(size);
+  w->setAutoFillBackground(true);
+  auto* outer = new QVBoxLayout(w);
+  auto* heading = new QLabel(QString("<b>%1</b>").arg(title));
+  heading->setAlignment(Qt::AlignCenter);
+  outer->addWidget(heading);
+  auto* layout = new QGridLayout;
+  for (std::size_t i = 0; i < charts.size(); ++i)
+    layout->addWidget(charts[i], static_cast<int>(i) / columns, static_cast<int>(i) % columns);
+  outer->addLayout(layout, 1);
+  if (!note.isEmpty()) {
+    auto* n = new QLabel(note);
+    n->setWordWrap(true);
+    outer->addWidget(n);
+  }
+  return w;
+}
+
+std::vector<int> rulesOf(const SweepReport& r) {
+  std::set<int> rules;
+  for (const ReportRow& row : r.rows) rules.insert(row.rules);
+  return {rules.begin(), rules.end()};
+}
+
+QString unitOf(TaskKind t) { return t == TaskKind::Classification ? QObject::tr("error %") : QObject::tr("L1 loss"); }
+
+QChartView* rankingPie(const SweepReport& r) {
+  auto* series = new QPieSeries;
+  series->setHoleSize(0.35);
+  for (Family f : {Family::GtModular, Family::Modular, Family::ModularOp, Family::Monolithic}) {
+    const auto it = r.ranking.wins.find(f);
+    const int wins = it == r.ranking.wins.end() ? 0 : it->second;
+    QPieSlice* slice = series->append(QString("%1 %2").arg(familyName(f)).arg(wins), wins);
+    slice->setBrush(familyColor(f));
+    slice->setLabelVisible(wins > 0);
+  }
+  auto* chart = new QChart;
+  chart->addSeries(series);
+  chart->setTitle(QObject::tr("Best of four (%1 comparisons)").arg(r.ranking.comparisons));
+  styleChart(chart);
+  return view(chart);
+}
+
+QChartView* modularVsMonolithic(const SweepReport& r) {
+  auto* series = new QPieSeries;
+  QPieSlice* m = series->append(QObject::tr("Modular %1").arg(r.ranking.modularWins), r.ranking.modularWins);
+  m->setBrush(familyColor(Family::Modular));
+  m->setLabelVisible(r.ranking.modularWins > 0);
+  QPieSlice* o = series->append(QObject::tr("Monolithic %1").arg(r.ranking.monolithicWins), r.ranking.monolithicWins);
+  o->setBrush(familyColor(Family::Monolithic));
+  o->setLabelVisible(r.ranking.monolithicWins > 0);
+  auto* chart = new QChart;
+  chart->addSeries(series);
+  chart->setTitle(QObject::tr("Modular vs Monolithic"));
+  styleChart(chart);
+  return view(chart);
+}
+
+// Mean of `value` over the rows matching `keep`, per family and number of rules.
+template <typename Keep, typename Value>
+std::map<Family, std::map<int, double>> meanByRules(const SweepReport& r, Keep keep, Value value) {
+  std::map<Family, std::map<int, std::pair<double, int>>> acc;
+  for (const ReportRow& row : r.rows)
+    if (keep(row)) {
+      auto& [sum, n] = acc[row.family][row.rules];
+      sum += value(row);
+      ++n;
+    }
+  std::map<Family, std::map<int, double>> out;
+  for (const auto& [f, byR] : acc)
+    for (const auto& [rules, v] : byR) out[f][rules] = v.first / v.second;
+  return out;
+}
+
+QChartView* performancePanel(const SweepReport& r, Setting s, TaskKind t, bool ood) {
+  const auto means = meanByRules(
+      r, [&](const ReportRow& row) { return row.setting == s && row.task == t; },
+      [&](const ReportRow& row) { return ood ? row.ood : row.id; });
+  auto* chart = new QChart;
+  auto* x = new QLogValueAxis;
+  x->setBase(2);
+  x->setLabelFormat("%d");
+  x->setTitleText(QObject::tr("rules"));
+  auto* y = new QValueAxis;
+  y->setTitleText(unitOf(t));
+  y->setLabelFormat("%.3g");
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  double yMax = 0.0;
+  for (Family f : {Family::GtModular, Family::ModularOp, Family::Modular, Family::Monolithic}) {
+    const auto it = means.find(f);
+    if (it == means.end()) continue;
+    auto* line = new QLineSeries;
+    line->setName(familyName(f));
+    line->setPen(seriesPen(familyColor(f), 2));
+    line->setPointsVisible(true);
+    for (const auto& [rules, v] : it->second) {
+      line->append(rules, v);
+      yMax = std::max(yMax, v);
+    }
+    chart->addSeries(line);
+    line->attachAxis(x);
+    line->attachAxis(y);
+  }
+  x->setRange(1.5, 48);
+  y->setRange(0.0, yMax > 0 ? yMax * 1.1 : 1.0);
+  chart->setTitle(QString("%1 %2 | %3").arg(QString::fromStdString(toString(s)).toUpper(),
+                                             t == TaskKind::Classification ? QObject::tr("classification") : QObject::tr("regression"),
+                                             ood ? QObject::tr("OoD") : QObject::tr("ID")));
+  chart->legend()->setVisible(s == Setting::Rnn);
+  styleChart(chart);
+  return view(chart);
+}
+
+QChartView* metricVsRules(const SweepReport& r, int metric) {
+  const auto means = meanByRules(
+      r, [](const ReportRow& row) { return row.hasMetrics; },
+      [&](const ReportRow& row) { return MetricsView::metricValue(row.metrics, metric); });
+  const std::vector<int> rules = rulesOf(r);
+  auto* series = new QBarSeries;
+  for (Family f : kModular) {
+    auto* set = new QBarSet(familyName(f));
+    set->setColor(familyColor(f));
+    for (int R : rules) {
+      const auto it = means.find(f);
+      *set << (it != means.end() && it->second.count(R) ? it->second.at(R) : 0.0);
+    }
+    series->append(set);
+  }
+  auto* random = new QBarSet(QObject::tr("Random"));
+  random->setColor(randomRoutingColor());
+  for (int R : rules) *random << MetricsView::metricValue(randomRoutingMetrics(R), metric);
+  series->append(random);
+  auto* chart = new QChart;
+  chart->addSeries(series);
+  auto* x = new QBarCategoryAxis;
+  for (int R : rules) x->append(QString::number(R));
+  x->setTitleText(QObject::tr("rules"));
+  auto* y = new QValueAxis;
+  y->setRange(0, 1);
+  y->setLabelFormat("%.1f");
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  series->attachAxis(x);
+  series->attachAxis(y);
+  chart->setTitle(MetricsView::metricNames()[metric]);
+  chart->legend()->setVisible(metric == 0);
+  styleChart(chart);
+  return view(chart);
+}
+
+QChartView* metricPerModel(const SweepReport& r, int metric) {
+  std::map<Family, std::pair<double, int>> acc;
+  double randomSum = 0.0;
+  int randomCount = 0;
+  for (const ReportRow& row : r.rows)
+    if (row.hasMetrics) {
+      acc[row.family].first += MetricsView::metricValue(row.metrics, metric);
+      ++acc[row.family].second;
+      randomSum += MetricsView::metricValue(randomRoutingMetrics(row.rules), metric);
+      ++randomCount;
+    }
+  auto* series = new QBarSeries;
+  for (Family f : kModular) {
+    auto* set = new QBarSet(familyName(f));
+    set->setColor(familyColor(f));
+    *set << (acc.count(f) ? acc[f].first / acc[f].second : 0.0);
+    series->append(set);
+  }
+  auto* random = new QBarSet(QObject::tr("Random"));
+  random->setColor(randomRoutingColor());
+  *random << (randomCount ? randomSum / randomCount : 0.0);
+  series->append(random);
+  auto* chart = new QChart;
+  chart->addSeries(series);
+  auto* x = new QBarCategoryAxis;
+  x->append(QObject::tr("averaged over rules"));
+  auto* y = new QValueAxis;
+  y->setRange(0, 1);
+  y->setLabelFormat("%.1f");
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  series->attachAxis(x);
+  series->attachAxis(y);
+  chart->setTitle(MetricsView::metricNames()[metric]);
+  chart->legend()->setVisible(metric == 0);
+  styleChart(chart);
+  return view(chart);
+}
+
+QChartView* trainingCurves(const SweepReport& r) {
+  auto* chart = new QChart;
+  auto* x = new QValueAxis;
+  x->setTitleText(QObject::tr("step"));
+  x->setLabelFormat("%.0f");
+  auto* y = new QValueAxis;
+  y->setTitleText(QObject::tr("performance (error % and L1, averaged)"));
+  y->setLabelFormat("%.3g");
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  double xMax = 1, yMax = 0;
+  for (Family f : {Family::GtModular, Family::ModularOp, Family::Modular, Family::Monolithic}) {
+    const auto it = r.trainingCurves.find(f);
+    if (it == r.trainingCurves.end()) continue;
+    auto* line = new QLineSeries;
+    line->setName(familyName(f));
+    line->setPen(seriesPen(familyColor(f), 2));
+    for (const auto& [step, v] : it->second) {
+      line->append(step, v);
+      xMax = std::max(xMax, step);
+      yMax = std::max(yMax, v);
+    }
+    chart->addSeries(line);
+    line->attachAxis(x);
+    line->attachAxis(y);
+  }
+  x->setRange(0, xMax);
+  y->setRange(0, yMax > 0 ? yMax * 1.05 : 1);
+  chart->setTitle(QObject::tr("Training curves"));
+  styleChart(chart);
+  return view(chart);
+}
+
+}  // namespace
+
+const std::vector<std::pair<SweepFigure, QString>>& sweepFigures() {
+  static const std::vector<std::pair<SweepFigure, QString>> all{
+      {SweepFigure::Ranking, "fig3-ranking"},
+      {SweepFigure::Performance, "fig4-performance"},
+      {SweepFigure::MetricsVsRules, "fig5-metrics-vs-rules"},
+      {SweepFigure::MetricsPerModel, "fig6-metrics-per-model"},
+      {SweepFigure::TrainingCurves, "fig7-training-curves"},
+  };
+  return all;
+}
+
+QWidget* makeSweepFigure(const SweepReport& r, SweepFigure figure) {
+  switch (figure) {
+    case SweepFigure::Ranking:
+      return grid(QObject::tr("Fig. 3: which family wins (ID, last checkpoint, averaged over model seeds)"),
+                  {rankingPie(r), modularVsMonolithic(r)}, 2, QSize(1200, 560));
+    case SweepFigure::Performance: {
+      std::vector<QChartView*> charts;
+      for (Setting s : {Setting::Mlp, Setting::Mha, Setting::Rnn})
+        for (TaskKind t : {TaskKind::Classification, TaskKind::Regression})
+          for (bool ood : {false, true}) charts.push_back(performancePanel(r, s, t, ood));
+      return grid(QObject::tr("Fig. 4: performance vs number of rules (lower is better)"), charts, 4, QSize(1800, 1250),
+                  QObject::tr("Each point averages sizes, data seeds, model seeds and (MHA) search versions. "
+                              "MHA/RNN OoD: the longest evaluation length with inputs x2."));
+    }
+    case SweepFigure::MetricsVsRules: {
+      std::vector<QChartView*> charts;
+      for (int m = 0; m < 5; ++m) charts.push_back(metricVsRules(r, m));
+      return grid(QObject::tr("Fig. 5: collapse and specialisation vs number of rules (lower is better)"), charts, 3,
+                  QSize(1700, 1000), QObject::tr("Random: the analytic values of uniform-random routing."));
+    }
+    case SweepFigure::MetricsPerModel: {
+      std::vector<QChartView*> charts;
+      for (int m = 0; m < 5; ++m) charts.push_back(metricPerModel(r, m));
+      return grid(QObject::tr("Fig. 6: collapse and specialisation per model (averaged over rules)"), charts, 5,
+                  QSize(1800, 520));
+    }
+    case SweepFigure::TrainingCurves:
+      return grid(QObject::tr("Fig. 7: training curves (ID performance averaged over settings, tasks, sizes and rules)"),
+                  {trainingCurves(r)}, 1, QSize(1100, 650),
+                  QObject::tr("As in the paper, classification error (%) and regression L1 are averaged together."));
+  }
+  return nullptr;
+}
+
+QStringList renderSweepFigures(const SweepReport& r, const QString& directory) {
+  QDir().mkpath(directory);
+  QStringList files;
+  for (const auto& [figure, stem] : sweepFigures()) {
+    std::unique_ptr<QWidget> w(makeSweepFigure(r, figure));
+    w->show();
+    const QString png = QDir(directory).filePath(stem + ".png"), svg = QDir(directory).filePath(stem + ".svg");
+    if (exportPng(w.get(), png, 1.0)) files << png;
+    if (exportSvg(w.get(), svg, stem)) files << svg;
+  }
+  return files;
+}
+
+}  // namespace modlab::ui
