@@ -34,7 +34,10 @@
 #include "ui/appearance.h"
 #include "ui/chart_export.h"
 #include "ui/compare_window.h"
+#include "modlab/sweep/report.h"
+#include "ui/sweep_figures.h"
 #include "ui/timeline.h"
+#include <QTabWidget>
 #include "ui/experiment_panel.h"
 #include "ui/family_style.h"
 #include "ui/heatmap_widget.h"
@@ -236,6 +239,10 @@ void MainWindow::buildMenus() {
   file->addAction(openRun_);
   recentMenu_ = file->addMenu(tr("Open &recent"));
   file->addAction(compare_);
+  file->addAction(tr("Open s&weep folder..."), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open sweep folder"));
+    if (!dir.isEmpty()) openSweep(dir);
+  });
   file->addSeparator();
   QMenu* exportMenu = file->addMenu(tr("&Export"));
   addExportActions(exportMenu->addMenu(tr("Loss chart")), loss_->chartView(), "loss-chart", [this] { return loss_->toCsv(); });
@@ -496,6 +503,44 @@ bool MainWindow::startDemo(const QString& preset) {
     guideDock_->raise();
   }
   return startTraining();
+}
+
+bool MainWindow::openSweep(const QString& directory) {
+  SweepReport report;
+  try {
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    report = collectReport(loadSweep(directory.toStdString()));
+    QApplication::restoreOverrideCursor();
+  } catch (const std::exception& e) {
+    QApplication::restoreOverrideCursor();
+    QMessageBox::warning(this, tr("Cannot open sweep"), QString::fromStdString(e.what()));
+    return false;
+  }
+  auto* dialog = new QDialog(this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->setWindowTitle(tr("Sweep %1: %2 results").arg(QFileInfo(directory).fileName()).arg(report.rows.size()));
+  auto* tabs = new QTabWidget;
+  for (const auto& [figure, stem] : sweepFigures()) {
+    QWidget* w = makeSweepFigure(report, figure);
+    w->setAttribute(Qt::WA_DontShowOnScreen, false);
+    installExportMenu(w, stem, {});
+    tabs->addTab(w, stem);
+  }
+  auto* layout = new QVBoxLayout(dialog);
+  layout->addWidget(tabs);
+  if (!report.missing.empty() || !report.failed.empty()) {
+    auto* note = new QLabel(tr("%1 runs missing, %2 failed: the figures show what exists.").arg(report.missing.size()).arg(report.failed.size()));
+    note->setToolTip(QString::fromStdString([&] {
+      std::string t;
+      for (const auto& m : report.missing) t += "missing: " + m + "\n";
+      for (const auto& f : report.failed) t += "failed: " + f + "\n";
+      return t;
+    }()));
+    layout->addWidget(note);
+  }
+  dialog->resize(1500, 950);
+  dialog->show();
+  return true;
 }
 
 QString MainWindow::guideText() const { return guide_->toPlainText(); }

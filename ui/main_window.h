@@ -56,6 +56,7 @@ public:
   bool startDemo(const QString& preset);
   QString guideText() const;
   void showCompareRuns();
+  bool openSweep(const QString& directory);  // the paper's figures of a sweep folder
 
 protected:
   void closeEvent(QCloseEvent* e) override;

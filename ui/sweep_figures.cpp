@@ -145,10 +145,12 @@ QChartView* performancePanel(const SweepReport& r, Setting s, TaskKind t, bool o
   }
   x->setRange(1.5, 48);
   y->setRange(0.0, yMax > 0 ? yMax * 1.1 : 1.0);
-  chart->setTitle(QString("%1 %2 | %3").arg(QString::fromStdString(toString(s)).toUpper(),
+  y->applyNiceNumbers();
+  chart->setTitle(QString("%1 %2 | %3%4").arg(QString::fromStdString(toString(s)).toUpper(),
                                              t == TaskKind::Classification ? QObject::tr("classification") : QObject::tr("regression"),
-                                             ood ? QObject::tr("OoD") : QObject::tr("ID")));
-  chart->legend()->setVisible(s == Setting::Rnn);
+                                             ood ? QObject::tr("OoD") : QObject::tr("ID"),
+                                             means.empty() ? QObject::tr(" (no runs)") : QString()));
+  chart->legend()->setVisible(s == Setting::Mlp && t == TaskKind::Classification && !ood);
   styleChart(chart);
   return view(chart);
 }
@@ -257,6 +259,7 @@ QChartView* trainingCurves(const SweepReport& r) {
   }
   x->setRange(0, xMax);
   y->setRange(0, yMax > 0 ? yMax * 1.05 : 1);
+  y->applyNiceNumbers();
   chart->setTitle(QObject::tr("Training curves"));
   styleChart(chart);
   return view(chart);

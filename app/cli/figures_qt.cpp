@@ -1,5 +1,6 @@
 // The report's figures with the GUI's chart code, offscreen (no display needed).
 #include <QApplication>
+#include <cstdio>
 #include <memory>
 
 #include "figures.h"
@@ -11,6 +12,11 @@ namespace modlab::cli {
 std::function<std::vector<std::string>(const void*, const std::string&)> figureRenderer(int argc, char** argv) {
   return [argc, argv](const void* report, const std::string& out) {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    // The offscreen platform warns about window hints it ignores; nothing for a report reader.
+    qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& message) {
+      if (type != QtDebugMsg && type != QtInfoMsg && !message.contains("propagateSizeHints") && !message.contains("XDG_RUNTIME_DIR"))
+        std::fprintf(stderr, "%s\n", qPrintable(message));
+    });
     int count = argc;
     QApplication app(count, argv);
     std::vector<std::string> files;
