@@ -77,6 +77,13 @@ QPen seriesPen(const QColor& color, qreal width, Qt::PenStyle style) {
   return pen;
 }
 
+void removeAxes(QChart* chart) {
+  for (QAbstractAxis* axis : chart->axes()) {
+    chart->removeAxis(axis);
+    delete axis;
+  }
+}
+
 void styleChart(QChart* chart) {
   const bool dark = current.dark();
   const QPalette pal = QApplication::palette();

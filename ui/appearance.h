@@ -24,6 +24,7 @@ bool systemPrefersDark();  // read once, before the app changes its palette
 
 // Chart background, text colours, fonts and grid per the appearance.
 void styleChart(QChart* chart);
+void removeAxes(QChart* chart);  // detaches and deletes every axis (before new ones)
 qreal scaled(qreal width);  // a line width at the current scale
 QPen seriesPen(const QColor& color, qreal width, Qt::PenStyle style = Qt::SolidLine);
 

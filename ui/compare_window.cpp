@@ -158,10 +158,7 @@ void CompareWindow::redraw() {
                                             .arg(keys.join(", ").replace('_', ' ')));
 
   chart_->removeAllSeries();
-  for (QAbstractAxis* a : chart_->axes()) {
-    chart_->removeAxis(a);
-    delete a;
-  }
+  removeAxes(chart_);
   auto* x = new QValueAxis;
   x->setTitleText(tr("Step"));
   x->setLabelFormat("%.0f");

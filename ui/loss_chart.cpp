@@ -211,10 +211,7 @@ void LossChart::rebuild() {
 }
 
 void LossChart::attachAxes() {
-  for (QAbstractAxis* a : chart_->axes()) {
-    chart_->removeAxis(a);
-    delete a;
-  }
+  removeAxes(chart_);
   auto* x = new QValueAxis;
   x->setTitleText(tr("Step"));
   x->setLabelFormat("%.0f");

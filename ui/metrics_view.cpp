@@ -113,10 +113,7 @@ void MetricsView::showEvaluation(std::size_t index) {
 
 void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
   bars_->removeAllSeries();
-  for (QAbstractAxis* a : bars_->axes()) {
-    bars_->removeAxis(a);
-    delete a;
-  }
+  removeAxes(bars_);
   if (!data_) return;
   const int R = data_->config().rules;
   auto* series = new QBarSeries;
@@ -175,10 +172,7 @@ void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
 
 void MetricsView::drawHistory() {
   history_->removeAllSeries();
-  for (QAbstractAxis* a : history_->axes()) {
-    history_->removeAxis(a);
-    delete a;
-  }
+  removeAxes(history_);
   if (!data_) return;
   const int index = metric_->currentIndex();
   auto* x = new QValueAxis;
