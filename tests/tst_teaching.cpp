@@ -124,6 +124,13 @@ void TstTeaching::scrubbingShowsTheRecordedMatrix() {
   QTemporaryDir frames;
   QCOMPARE(w.exportHeatmapFrames(frames.path()), 4);
   QVERIFY(QFile::exists(frames.filePath("frame-0004.png")));
+  const QString webp = frames.filePath("heatmaps.webp");
+  QVERIFY(w.exportHeatmapAnimation(webp, 250));
+  QFile animation(webp);
+  QVERIFY(animation.open(QIODevice::ReadOnly));
+  const QByteArray bytes = animation.readAll();
+  QVERIFY(bytes.startsWith("RIFF") && bytes.mid(8, 4) == "WEBP");
+  QVERIFY(bytes.contains("ANIM") && bytes.count("ANMF") == 4);  // one frame per evaluation
 }
 
 void TstTeaching::comparisonBandsFromKnownCurves() {

@@ -31,6 +31,7 @@
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
+#include "ui/animation_export.h"
 #include "ui/appearance.h"
 #include "ui/chart_export.h"
 #include "ui/compare_window.h"
@@ -251,6 +252,10 @@ void MainWindow::buildMenus() {
   addExportActions(exportMenu->addMenu(tr("Metric history")), metrics_->historyView(), "metrics-history",
                    [this] { return metrics_->toCsv(); });
   exportMenu->addAction(exportFrames_);
+  exportMenu->addAction(tr("Heatmap &animation (WebP)..."), this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export animation"), "heatmaps.webp", "WebP (*.webp)");
+    if (!path.isEmpty() && exportHeatmapAnimation(path)) statusBar()->showMessage(tr("animation written to %1").arg(path), 5000);
+  });
   exportMenu->addAction(exportDashboard_);
   file->addSeparator();
   file->addAction(quit_);
@@ -447,6 +452,21 @@ int MainWindow::exportHeatmapFrames(const QString& directory) {
   }
   showEvaluationAt(timeline_->position());
   return written;
+}
+
+bool MainWindow::exportHeatmapAnimation(const QString& webpPath, int millisecondsPerFrame) {
+  std::vector<QImage> frames;
+  for (std::size_t i = 0; i < controller_.data().evaluations().size(); ++i) {
+    heatmaps_->showEvaluation(i);
+    frames.push_back(heatmaps_->grab().toImage());
+  }
+  showEvaluationAt(timeline_->position());
+  QString error;
+  if (!exportAnimatedWebp(frames, millisecondsPerFrame, webpPath, &error)) {
+    statusBar()->showMessage(error, 5000);
+    return false;
+  }
+  return true;
 }
 
 void MainWindow::restyle() {

@@ -45,6 +45,7 @@ public:
   bool exportDashboard(const QString& path, double scale = 1.0);
   // One PNG per evaluation of the heatmaps (frame-0001.png ...); returns the frames written.
   int exportHeatmapFrames(const QString& directory);
+  bool exportHeatmapAnimation(const QString& webpPath, int millisecondsPerFrame = 400);  // animated WebP
   Timeline* timeline() const { return timeline_; }
   QWidget* heatmapArea() const { return heatmapArea_; }
 
