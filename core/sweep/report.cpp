@@ -52,7 +52,11 @@ SweepReport collectReport(const Sweep& sweep) {
       report.missing.push_back(run.name);
       continue;
     }
-    if (state == RunState::Stopped) report.missing.push_back(run.name + " (interrupted at step " + std::to_string(record.info.stepsDone) + ")");
+    if (state == RunState::Stopped) {  // running or interrupted: not a result yet
+      report.missing.push_back(run.name + " (not finished: step " + std::to_string(record.info.stepsDone) + " of " +
+                               std::to_string(run.config.steps) + ")");
+      continue;
+    }
     const EvaluationSnapshot& last = record.evaluations.back();
     for (const FamilyEvaluation& f : last.families) {
       ReportRow row;
