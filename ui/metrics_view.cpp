@@ -180,6 +180,7 @@ void MetricsView::drawHistory() {
   x->setLabelFormat("%.0f");
   auto* y = new QValueAxis;
   y->setRange(0.0, 1.0);
+  y->setTickCount(6);
   y->setLabelFormat("%.1f");
   history_->addAxis(x, Qt::AlignBottom);
   history_->addAxis(y, Qt::AlignLeft);

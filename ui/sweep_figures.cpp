@@ -181,6 +181,7 @@ QChartView* metricVsRules(const SweepReport& r, int metric) {
   x->setTitleText(QObject::tr("rules"));
   auto* y = new QValueAxis;
   y->setRange(0, 1);
+  y->setTickCount(6);
   y->setLabelFormat("%.1f");
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
@@ -220,6 +221,7 @@ QChartView* metricPerModel(const SweepReport& r, int metric) {
   x->append(QObject::tr("averaged over rules"));
   auto* y = new QValueAxis;
   y->setRange(0, 1);
+  y->setTickCount(6);
   y->setLabelFormat("%.1f");
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
