@@ -261,11 +261,13 @@ void MainWindow::buildMenus() {
   file->addAction(quit_);
 
   QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-  edit->addAction(tr("Copy experiment as &JSON"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this, [this] {
+  addAction(edit->addAction(tr("Copy experiment as &JSON"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this, [this] {
     QGuiApplication::clipboard()->setText(QString::fromStdString(toJson(panel_->config())));
     statusBar()->showMessage(tr("Experiment copied to the clipboard"), 3000);
-  });
-  edit->addAction(tr("Restore the &default demo"), this, [this] { panel_->setConfig(findPreset(defaultDemoPreset()).config); });
+  }));
+  QAction* restoreDemo = edit->addAction(tr("Restore the &default demo"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
+                                         [this] { panel_->setConfig(findPreset(defaultDemoPreset()).config); });
+  addAction(restoreDemo);
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
@@ -285,6 +287,9 @@ void MainWindow::buildMenus() {
     a->setChecked(choice == appearance().theme);
     themeGroup_->addAction(a);
   }
+  theme->addSeparator();
+  addAction(theme->addAction(tr("&Next theme"), QKeySequence(Qt::CTRL | Qt::Key_T), this,
+                             [this] { setTheme((int(appearance().theme) + 1) % 3); }));
   view->addAction(presentation_);
   QMenu* scale = view->addMenu(tr("Presentation &scale"));
   for (int percent : {100, 125, 150, 175, 200, 250})
@@ -293,7 +298,8 @@ void MainWindow::buildMenus() {
   scale->addAction(largerText_);
   scale->addAction(smallerText_);
   view->addSeparator();
-  view->addAction(tr("Reset &layout"), this, [this] { restoreState(defaultState_); });
+  addAction(view->addAction(tr("Reset &layout"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L), this,
+                            [this] { restoreState(defaultState_); }));
 
   QMenu* run = menuBar()->addMenu(tr("&Run"));
   for (QAction* a : {start_, pause_, step_, stop_}) run->addAction(a);
