@@ -114,7 +114,8 @@ void TstSweep::planRunReport() {
   for (const auto& [family, n] : report.ranking.wins) wins += n;
   QCOMPARE(wins, 4);
   QCOMPARE(report.ranking.modularWins + report.ranking.monolithicWins, 4);
-  QVERIFY(!report.trainingCurves[Family::GtModular].empty());
+  QCOMPARE(report.trainingCurves[Family::GtModular].size(), std::size_t(21));  // 0%, 5%, ..., 100%
+  QCOMPARE(report.trainingCurves[Family::GtModular].back().first, 1.0);
   const std::string csv = reportCsv(report);
   QCOMPARE(std::count(csv.begin(), csv.end(), '\n'), 33L);
 

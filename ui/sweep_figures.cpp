@@ -236,8 +236,8 @@ QChartView* metricPerModel(const SweepReport& r, int metric) {
 QChartView* trainingCurves(const SweepReport& r) {
   auto* chart = new QChart;
   auto* x = new QValueAxis;
-  x->setTitleText(QObject::tr("step"));
-  x->setLabelFormat("%.0f");
+  x->setTitleText(QObject::tr("fraction of training"));
+  x->setLabelFormat("%.1f");
   auto* y = new QValueAxis;
   y->setTitleText(QObject::tr("performance (error % and L1, averaged)"));
   y->setLabelFormat("%.3g");
@@ -259,7 +259,7 @@ QChartView* trainingCurves(const SweepReport& r) {
     line->attachAxis(x);
     line->attachAxis(y);
   }
-  x->setRange(0, xMax);
+  x->setRange(0, std::max(1.0, xMax));
   y->setRange(0, yMax > 0 ? yMax * 1.05 : 1);
   y->applyNiceNumbers();
   chart->setTitle(QObject::tr("Training curves"));
@@ -309,7 +309,9 @@ QWidget* makeSweepFigure(const SweepReport& r, SweepFigure figure) {
     case SweepFigure::TrainingCurves:
       return grid(QObject::tr("Fig. 7: training curves (ID performance averaged over settings, tasks, sizes and rules)"),
                   {trainingCurves(r)}, 1, QSize(1100, 650),
-                  QObject::tr("As in the paper, classification error (%) and regression L1 are averaged together."));
+                  QObject::tr("As in the paper, classification error (%) and regression L1 are averaged together. "
+                              "Each run is placed on the fraction of its own training steps, so runs of different "
+                              "lengths (MLP vs MHA/RNN) average at the same progress."));
   }
   return nullptr;
 }

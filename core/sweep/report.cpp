@@ -1,5 +1,6 @@
 #include "modlab/sweep/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <tuple>
@@ -14,6 +15,8 @@ namespace modlab {
 namespace fs = std::filesystem;
 
 namespace {
+constexpr int kCurvePoints = 20;
+
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -79,15 +82,29 @@ SweepReport collectReport(const Sweep& sweep) {
       row.wallSeconds = record.info.wallSeconds;
       report.rows.push_back(row);
     }
-    for (const EvaluationSnapshot& e : record.evaluations)
-      for (const FamilyEvaluation& f : e.families) {
-        auto& [sum, n] = curves[{f.family, e.step}];
-        sum += f.id.error;
+    // Each run's curve on a common grid of training progress (0%, 5%, ..., 100% of its
+    // steps), so that settings with different step counts and eval cadences average cleanly.
+    for (Family family : run.config.families) {
+      std::vector<std::pair<double, double>> curve;
+      for (const EvaluationSnapshot& e : record.evaluations)
+        for (const FamilyEvaluation& f : e.families)
+          if (f.family == family) curve.push_back({static_cast<double>(e.step) / static_cast<double>(run.config.steps), f.id.error});
+      if (curve.size() < 2) continue;
+      for (int k = 0; k <= kCurvePoints; ++k) {
+        const double x = static_cast<double>(k) / kCurvePoints;
+        std::size_t i = 1;
+        while (i + 1 < curve.size() && curve[i].first < x) ++i;
+        const auto& [x0, y0] = curve[i - 1];
+        const auto& [x1, y1] = curve[i];
+        const double t = x1 > x0 ? std::clamp((x - x0) / (x1 - x0), 0.0, 1.0) : 1.0;
+        auto& [sum, n] = curves[{family, k}];
+        sum += y0 + t * (y1 - y0);
         ++n;
       }
+    }
   }
   for (const auto& [key, value] : curves)
-    report.trainingCurves[key.first].push_back({static_cast<double>(key.second), value.first / value.second});
+    report.trainingCurves[key.first].push_back({static_cast<double>(key.second) / kCurvePoints, value.first / value.second});
 
   // Fig. 3: per (setting, search version, task, R, size, data seed), each family's ID
   // performance averaged over model seeds; the lowest wins.

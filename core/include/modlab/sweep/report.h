@@ -37,7 +37,8 @@ struct SweepReport {
   std::vector<std::string> missing;  // runs with no result yet
   std::vector<std::string> failed;   // "run: message"
   Ranking ranking;
-  // Fig. 7: per family, (step, mean ID performance over runs) - error % and L1 mixed, as the paper does.
+  // Fig. 7: per family, (fraction of training, mean ID performance over runs): error % and L1
+  // mixed as the paper does; each run is interpolated onto 0, 5%, ..., 100% of its steps.
   std::map<Family, std::vector<std::pair<double, double>>> trainingCurves;
 };
 
