@@ -237,6 +237,7 @@ QChartView* trainingCurves(const SweepReport& r) {
   auto* chart = new QChart;
   auto* x = new QValueAxis;
   x->setTitleText(QObject::tr("fraction of training"));
+  x->setTickCount(6);
   x->setLabelFormat("%.1f");
   auto* y = new QValueAxis;
   y->setTitleText(QObject::tr("performance (error % and L1, averaged)"));
