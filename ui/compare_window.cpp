@@ -200,7 +200,9 @@ void CompareWindow::redraw() {
   }
   for (QLegendMarker* m : chart_->legend()->markers()) m->setVisible(!m->label().startsWith("band "));
   x->setRange(0, xMax);
+  x->applyNiceNumbers();
   if (yMax > yMin) y->setRange(std::max(0.0, yMin - 0.05 * (yMax - yMin)), yMax + 0.05 * (yMax - yMin));
+  y->applyNiceNumbers();
   styleChart(chart_);
   chart_->setTitle(tr("%1: %2").arg(familyName(family), quantity_->currentText()));
 }
