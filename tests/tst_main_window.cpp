@@ -10,6 +10,9 @@
 #include <QtCharts/QChartView>
 #include <QtCharts/QLineSeries>
 
+#include <QTabWidget>
+
+#include "modlab/sweep/sweep.h"
 #include "support/golden.h"
 #include "ui/chart_export.h"
 #include "ui/experiment_panel.h"
@@ -62,6 +65,7 @@ private Q_SLOTS:
   void runFolderReplaysAsRecorded();
   void invalidExperimentDoesNotStart();
   void heatmapHungarianOrderIsADiagonal();
+  void sweepFolderShowsThePapersFigures();
 
 private:
   QTemporaryDir runs_;
@@ -185,6 +189,21 @@ void TstMainWindow::heatmapHungarianOrderIsADiagonal() {
   QCOMPARE(h.displayedValue(0, 0), 0.0);
   h.setHungarianOrder(true);
   for (int r = 0; r < 3; ++r) QCOMPARE(h.displayedValue(r, r), 1.0);
+}
+
+void TstMainWindow::sweepFolderShowsThePapersFigures() {
+  QTemporaryDir tmp;
+  const std::string dir = tmp.path().toStdString() + "/sweep";
+  const SweepGrid grid = parseGrid(R"({"name": "gui", "rules": [2, 4], "sizes": [8],
+    "base": {"mlp": {"steps": 20, "eval_every": 10, "batch_size": 32, "eval_batches": 1, "matrix_samples": 256,
+                     "adaptation_priors": 2, "adaptation_samples": 128, "threads": 1}}})");
+  planSweep(grid, dir, false);
+  QCOMPARE(runSweep(loadSweep(dir), 2, {}).finished, 2);
+  MainWindow w;
+  QVERIFY(w.openSweep(QString::fromStdString(dir)));
+  QTabWidget* tabs = nullptr;
+  QTRY_VERIFY_WITH_TIMEOUT((tabs = w.findChild<QTabWidget*>()) != nullptr, 20000);
+  QCOMPARE(tabs->count(), 5);  // Figs. 3 to 7
 }
 
 QTEST_MAIN(TstMainWindow)

@@ -38,7 +38,10 @@
 #include "modlab/sweep/report.h"
 #include "ui/sweep_figures.h"
 #include "ui/timeline.h"
+#include <QPointer>
 #include <QTabWidget>
+#include <memory>
+#include <thread>
 #include "ui/experiment_panel.h"
 #include "ui/family_style.h"
 #include "ui/heatmap_widget.h"
@@ -532,16 +535,35 @@ bool MainWindow::startDemo(const QString& preset) {
 }
 
 bool MainWindow::openSweep(const QString& directory) {
-  SweepReport report;
+  std::shared_ptr<Sweep> sweep;
   try {
-    QApplication::setOverrideCursor(Qt::WaitCursor);
-    report = collectReport(loadSweep(directory.toStdString()));
-    QApplication::restoreOverrideCursor();
+    sweep = std::make_shared<Sweep>(loadSweep(directory.toStdString()));
   } catch (const std::exception& e) {
-    QApplication::restoreOverrideCursor();
     QMessageBox::warning(this, tr("Cannot open sweep"), QString::fromStdString(e.what()));
     return false;
   }
+  // Aggregating reads every run folder and builds models to count parameters: off the GUI thread.
+  statusBar()->showMessage(tr("reading sweep %1...").arg(directory));
+  QPointer<MainWindow> self(this);
+  std::thread([self, sweep, directory] {
+    auto report = std::make_shared<SweepReport>();
+    QString error;
+    try {
+      *report = collectReport(*sweep);
+    } catch (const std::exception& e) {
+      error = QString::fromStdString(e.what());
+    }
+    QMetaObject::invokeMethod(qApp, [self, report, directory, error] {
+      if (!self) return;
+      if (!error.isEmpty()) QMessageBox::warning(self, tr("Cannot open sweep"), error);
+      else self->showSweepReport(*report, directory);
+    }, Qt::QueuedConnection);
+  }).detach();
+  return true;
+}
+
+void MainWindow::showSweepReport(const SweepReport& report, const QString& directory) {
+  statusBar()->clearMessage();
   auto* dialog = new QDialog(this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   dialog->setWindowTitle(tr("Sweep %1: %2 results").arg(QFileInfo(directory).fileName()).arg(report.rows.size()));
@@ -566,7 +588,6 @@ bool MainWindow::openSweep(const QString& directory) {
   }
   dialog->resize(1500, 950);
   dialog->show();
-  return true;
 }
 
 QString MainWindow::guideText() const { return guide_->toPlainText(); }

@@ -18,6 +18,10 @@ class QLabel;
 class QMenu;
 class QTextBrowser;
 
+namespace modlab {
+struct SweepReport;
+}
+
 namespace modlab::ui {
 
 class ExperimentPanel;
@@ -57,7 +61,8 @@ public:
   bool startDemo(const QString& preset);
   QString guideText() const;
   void showCompareRuns();
-  bool openSweep(const QString& directory);  // the paper's figures of a sweep folder
+  // The paper's figures of a sweep folder (aggregated on a worker thread, then shown).
+  bool openSweep(const QString& directory);
 
 protected:
   void closeEvent(QCloseEvent* e) override;
@@ -76,6 +81,7 @@ private:
   void showAbout();
   void restoreSettings();
   void restyle();
+  void showSweepReport(const SweepReport& report, const QString& directory);
   void showEvaluationAt(int index);
 
   TrainingController controller_;

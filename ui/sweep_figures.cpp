@@ -155,6 +155,27 @@ QChartView* performancePanel(const SweepReport& r, Setting s, TaskKind t, bool o
   return view(chart);
 }
 
+// A metric panel: the bars of `series` over `categories`, on [0, 1].
+QChartView* metricPanel(QBarSeries* series, const QStringList& categories, const QString& xTitle, int metric) {
+  auto* chart = new QChart;
+  chart->addSeries(series);
+  auto* x = new QBarCategoryAxis;
+  x->append(categories);
+  x->setTitleText(xTitle);
+  auto* y = new QValueAxis;
+  y->setRange(0, 1);
+  y->setTickCount(6);
+  y->setLabelFormat("%.1f");
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  series->attachAxis(x);
+  series->attachAxis(y);
+  chart->setTitle(MetricsView::metricNames()[metric]);
+  chart->legend()->setVisible(metric == 0);
+  styleChart(chart);
+  return view(chart);
+}
+
 QChartView* metricVsRules(const SweepReport& r, int metric) {
   const auto means = meanByRules(
       r, [](const ReportRow& row) { return row.hasMetrics; },
@@ -174,23 +195,9 @@ QChartView* metricVsRules(const SweepReport& r, int metric) {
   random->setColor(randomRoutingColor());
   for (int R : rules) *random << MetricsView::metricValue(randomRoutingMetrics(R), metric);
   series->append(random);
-  auto* chart = new QChart;
-  chart->addSeries(series);
-  auto* x = new QBarCategoryAxis;
-  for (int R : rules) x->append(QString::number(R));
-  x->setTitleText(QObject::tr("rules"));
-  auto* y = new QValueAxis;
-  y->setRange(0, 1);
-  y->setTickCount(6);
-  y->setLabelFormat("%.1f");
-  chart->addAxis(x, Qt::AlignBottom);
-  chart->addAxis(y, Qt::AlignLeft);
-  series->attachAxis(x);
-  series->attachAxis(y);
-  chart->setTitle(MetricsView::metricNames()[metric]);
-  chart->legend()->setVisible(metric == 0);
-  styleChart(chart);
-  return view(chart);
+  QStringList categories;
+  for (int R : rules) categories << QString::number(R);
+  return metricPanel(series, categories, QObject::tr("rules"), metric);
 }
 
 QChartView* metricPerModel(const SweepReport& r, int metric) {
@@ -215,22 +222,7 @@ QChartView* metricPerModel(const SweepReport& r, int metric) {
   random->setColor(randomRoutingColor());
   *random << (randomCount ? randomSum / randomCount : 0.0);
   series->append(random);
-  auto* chart = new QChart;
-  chart->addSeries(series);
-  auto* x = new QBarCategoryAxis;
-  x->append(QObject::tr("averaged over rules"));
-  auto* y = new QValueAxis;
-  y->setRange(0, 1);
-  y->setTickCount(6);
-  y->setLabelFormat("%.1f");
-  chart->addAxis(x, Qt::AlignBottom);
-  chart->addAxis(y, Qt::AlignLeft);
-  series->attachAxis(x);
-  series->attachAxis(y);
-  chart->setTitle(MetricsView::metricNames()[metric]);
-  chart->legend()->setVisible(metric == 0);
-  styleChart(chart);
-  return view(chart);
+  return metricPanel(series, {QObject::tr("averaged over rules")}, QString(), metric);
 }
 
 QChartView* trainingCurves(const SweepReport& r) {
