@@ -162,6 +162,11 @@ LossChart::LossChart(QWidget* parent) : QWidget(parent) {
   layout->setSpacing(0);
   layout->addLayout(controls);
   layout->addWidget(view_, 1);
+  auto* caption = new QLabel(tr("<small>Solid: training loss (smoothed; the raw curve faint behind). Dashed: ID evaluation. "
+                                "Dotted with dots: OoD evaluation (inputs x2; MHA/RNN also the longest length).</small>"));
+  caption->setContentsMargins(8, 0, 8, 2);
+  caption->setWordWrap(true);
+  layout->addWidget(caption);
 
   connect(quantity_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
   for (QCheckBox* b : {showTrain_, showId_, showOod_}) connect(b, &QCheckBox::toggled, this, [this] { refresh(); });
