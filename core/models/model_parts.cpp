@@ -6,7 +6,7 @@ namespace modlab {
 
 torch::nn::Sequential twoLayer(std::int64_t in, std::int64_t hidden, std::int64_t out, bool bias) {
   return torch::nn::Sequential(torch::nn::Linear(torch::nn::LinearOptions(in, hidden).bias(bias)),
-                               torch::nn::ReLU(),
+                               torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)),
                                torch::nn::Linear(torch::nn::LinearOptions(hidden, out).bias(bias)));
 }
 

@@ -1,5 +1,6 @@
 #include "modlab/tasks/rule_task.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -67,6 +68,13 @@ std::unique_ptr<RuleTask> RuleTask::create(const TaskSpec& spec) {
 
 torch::Tensor RuleTask::labelsOf(const torch::Tensor& y) const {
   if (spec_.kind == TaskKind::Regression) return y;
+  if (y.is_cpu() && y.scalar_type() == torch::kFloat && y.is_contiguous()) {  // the training path: one pass
+    torch::Tensor labels = torch::empty_like(y);
+    const float* in = y.data_ptr<float>();
+    float* out = labels.data_ptr<float>();
+    for (std::int64_t i = 0; i < y.numel(); ++i) out[i] = in[i] >= 0.0f ? 1.0f : 0.0f;
+    return labels;
+  }
   return y.ge(0).to(y.scalar_type());
 }
 
@@ -97,8 +105,19 @@ Batch RuleTask::sample(const SampleRequest& request, torch::Generator& gen,
   const std::int64_t features = shape.back();
   shape.back() = features + spec_.rules;
   torch::Tensor x = torch::zeros(shape, data.options());
-  x.narrow(-1, 0, features).copy_(data);
-  x.narrow(-1, features, spec_.rules).scatter_(-1, rules.unsqueeze(-1), 1.0);
+  if (data.is_cpu() && data.scalar_type() == torch::kFloat && data.is_contiguous()) {
+    const float* in = data.data_ptr<float>();
+    const std::int64_t* c = rules.data_ptr<std::int64_t>();
+    float* out = x.data_ptr<float>();
+    const std::int64_t width = features + spec_.rules;
+    for (std::int64_t i = 0; i < positions; ++i) {
+      std::copy(in + i * features, in + (i + 1) * features, out + i * width);
+      out[i * width + features + c[i]] = 1.0f;
+    }
+  } else {
+    x.narrow(-1, 0, features).copy_(data);
+    x.narrow(-1, features, spec_.rules).scatter_(-1, rules.unsqueeze(-1), 1.0);
+  }
   Batch out{x, labelsOf(y), rules};
   if (device != torch::kCPU) {
     out.x = out.x.to(device);

@@ -23,7 +23,7 @@ void Trainer::setLearningRate(double lr) {
 }
 
 double Trainer::step(const Batch& batch) {
-  model_->train();
+  if (!model_->is_training()) model_->train();
   optimiser_->zeroGrad();
   const ModelOutput out = model_->forward(batch.x);
   torch::Tensor loss = taskLoss(model_->spec().kind, out.y, batch.y);
