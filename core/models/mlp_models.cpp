@@ -16,9 +16,10 @@ public:
 
   ModelOutput forward(const torch::Tensor& x) override {
     const auto B = x.size(0);
-    const torch::Tensor digits = phiDig->forward(x.narrow(1, 0, 2).t().reshape({2 * B, 1})).view({2, B, E});  // all a, then all b
+    // (a_0, b_0, a_1, b_1, ...) through the shared phi_dig, then one row [phi(a_i), phi(b_i)] per sample.
+    const torch::Tensor digits = phiDig->forward(x.narrow(1, 0, 2).reshape({2 * B, 1})).view({B, 2 * E});
     const torch::Tensor context = phiOp->forward(ruleOneHot(x));
-    const torch::Tensor h = torch::cat({digits[0], digits[1], context}, 1);
+    const torch::Tensor h = torch::cat({digits, context}, 1);
     ModelOutput out;
     const torch::Tensor z = core(h, context, x, out.activations);
     out.y = psi->forward(z).squeeze(-1);
