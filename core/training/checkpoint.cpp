@@ -40,7 +40,6 @@ void writeCheckpoint(const fs::path& dir, std::int64_t step, const at::Generator
     archive.write("optimiser", optimiser);
     archive.write("diverged", torch::tensor(static_cast<std::int64_t>(f.diverged)));
     archive.write("best_validation", torch::tensor(f.bestValidation, torch::kDouble));
-    archive.write("learning_rate", torch::tensor(f.trainer->learningRate(), torch::kDouble));
     saveAtomic(archive, stepDir / fileName(f.family));
     if (f.diverged) writeFileAtomic(stepDir / (toString(f.family) + ".diverged"), f.message);
   }
@@ -72,13 +71,11 @@ std::int64_t readCheckpoint(const fs::path& dir, at::Generator& data, std::vecto
     f.trainer->optimiser().rebind();
     archive.read("optimiser", optimiser);
     f.trainer->optimiser().load(optimiser);
-    torch::Tensor diverged, best, lr;
+    torch::Tensor diverged, best;
     archive.read("diverged", diverged);
     archive.read("best_validation", best);
-    archive.read("learning_rate", lr);
     f.diverged = diverged.item<std::int64_t>() != 0;
     f.bestValidation = best.item<double>();
-    f.trainer->setLearningRate(lr.item<double>());
     if (f.diverged && fs::exists(stepDir / (toString(f.family) + ".diverged")))
       f.message = readFile(stepDir / (toString(f.family) + ".diverged"));
   }

@@ -111,7 +111,7 @@ EvaluationSnapshot evaluateFamilies(const ExperimentConfig& config, const RuleTa
           const torch::Tensor y = model.forward(b.x).y;
           r.loss += taskLoss(config.task, y, b.y).item<double>();
           if (config.task == TaskKind::Classification)
-            r.error += 100.0 - 100.0 * y.ge(0).to(b.y.scalar_type()).eq(b.y).to(torch::kDouble).mean().item<double>();
+            r.error += classificationError(y, b.y);
         }
         const double n = static_cast<double>(batches[c].size());
         r.loss /= n;

@@ -12,7 +12,6 @@
 #include <torch/torch.h>
 
 #include "modlab/experiment/run_store.h"
-#include "modlab/metrics/activation.h"
 #include "modlab/training/trainer.h"
 #include "training/checkpoint.h"
 #include "training/evaluation.h"
@@ -327,7 +326,6 @@ void Session::Impl::publish(bool force) {
 
 void Session::Impl::run() {
   try {
-    torch::manual_seed(static_cast<std::uint64_t>(config.modelSeed));  // nothing should draw from it
     build();
     setState(SessionState::Running);
     record("running");

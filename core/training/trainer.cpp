@@ -10,6 +10,10 @@ torch::Tensor taskLoss(TaskKind kind, const torch::Tensor& prediction, const tor
   return torch::l1_loss(prediction, labels);
 }
 
+double classificationError(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return 100.0 - 100.0 * logits.ge(0).to(labels.scalar_type()).eq(labels).to(torch::kDouble).mean().item<double>();
+}
+
 Trainer::Trainer(RuleModel model, OptimiserConfig config) : model_(std::move(model)), config_(config) {
   if (!(config.learningRate > 0.0))
     throw InvalidArgument("learning rate", std::to_string(config.learningRate), "a positive number");
@@ -18,7 +22,6 @@ Trainer::Trainer(RuleModel model, OptimiserConfig config) : model_(std::move(mod
 
 void Trainer::setLearningRate(double lr) {
   if (!(lr > 0.0)) throw InvalidArgument("learning rate", std::to_string(lr), "a positive number");
-  config_.learningRate = lr;
   optimiser_->setLearningRate(lr);
 }
 
@@ -42,7 +45,7 @@ Evaluation Trainer::evaluate(const RuleTask& task, const SampleRequest& request,
     const torch::Tensor y = model_->forward(b.x).y;
     e.loss += taskLoss(model_->spec().kind, y, b.y).item<double>();
     if (model_->spec().kind == TaskKind::Classification)
-      e.error += 100.0 - 100.0 * y.ge(0).to(b.y.scalar_type()).eq(b.y).to(torch::kDouble).mean().item<double>();
+      e.error += classificationError(y, b.y);
   }
   model_->train();
   e.loss /= batches;

@@ -24,6 +24,8 @@ struct Evaluation {
 
 // BCE-with-logits (classification) or L1 (regression), the mean over all elements.
 torch::Tensor taskLoss(TaskKind kind, const torch::Tensor& prediction, const torch::Tensor& labels);
+// Classification error in %: a prediction is correct iff 1[logit >= 0] equals the label.
+double classificationError(const torch::Tensor& logits, const torch::Tensor& labels);
 
 class Trainer {
 public:
