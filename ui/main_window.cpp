@@ -24,6 +24,7 @@
 #include <cmath>
 
 #include "modlab/experiment/run_store.h"
+#include "modlab/platform/platform_info.h"
 #include <QActionGroup>
 #include <QComboBox>
 #include <QDir>
@@ -58,6 +59,14 @@ QString duration(double seconds) {
   const long long s = std::llround(seconds);
   return s >= 3600 ? QString("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'))
                    : QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+
+// What the engine runs on: LibTorch, the BLAS kernel and how it was chosen, threads.
+QStringList platformLines(const PlatformInfo& p) {
+  return {QObject::tr("LibTorch %1").arg(QString::fromStdString(p.libtorchVersion)),
+          QObject::tr("BLAS: %1").arg(QString::fromStdString(describeBlas(p))),
+          QObject::tr("CPU: %1, %2 hardware threads").arg(QString::fromStdString(p.cpu)).arg(p.hardwareThreads),
+          QObject::tr("CUDA: %1").arg(p.cudaAvailable ? QObject::tr("available") : QObject::tr("not available"))};
 }
 }  // namespace
 
@@ -122,6 +131,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   rateLabel_ = new QLabel;
   etaLabel_ = new QLabel;
   deviceLabel_ = new QLabel;
+  deviceLabel_->setToolTip(platformLines(platformInfo()).join('\n'));
   sourceLabel_ = new QLabel;
   for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, deviceLabel_}) statusBar()->addWidget(l);
   for (Family f : kAllFamilies) {
@@ -678,14 +688,16 @@ void MainWindow::showShortcuts() {
 }
 
 void MainWindow::showAbout() {
+  QStringList platform = platformLines(platformInfo());
+  for (QString& line : platform) line = line.toHtmlEscaped();
   QMessageBox::about(this, tr("About Modularity Lab"),
                      tr("<h3>Modularity Lab %1</h3>"
                         "<p>Watch, live, whether modular neural networks really specialise.</p>"
                         "<p>Implements S. Mittal, Y. Bengio, G. Lajoie, <i>Is a Modular Architecture Enough?</i>, "
                         "NeurIPS 2022 (arXiv:2206.02713): its rule tasks, its four model families and its "
                         "collapse and specialisation metrics.</p>"
-                        "<p>Device: %2</p>")
-                         .arg(MODLAB_VERSION, QString::fromStdString(describeDevice("auto"))));
+                        "<p>Device: %2<br>%3</p>")
+                         .arg(MODLAB_VERSION, QString::fromStdString(describeDevice("auto")), platform.join("<br>")));
 }
 
 void MainWindow::restoreSettings() {

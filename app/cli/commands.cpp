@@ -166,54 +166,6 @@ int eval(const std::string& run, bool paperSamples, bool asJson, const std::stri
   return 0;
 }
 
-int bench(bool asJson, double seconds, const std::vector<std::string>& settings) {
-  BenchmarkOptions options;
-  options.secondsPerCase = seconds;
-  if (!settings.empty()) {
-    options.settings.clear();
-    for (const std::string& s : settings) options.settings.push_back(parseSetting(s));
-  }
-  if (!asJson) std::fprintf(stderr, "benchmarking (about %.0f s)...\n", seconds * (4 + 3.0) * options.settings.size() + 1);
-  const BenchmarkReport r = runBenchmark(options);
-  if (asJson) {
-    json rows = json::array(), conc = json::array();
-    for (const BenchmarkRow& b : r.rows)
-      rows.push_back({{"setting", toString(b.setting)}, {"family", toString(b.family)}, {"steps_per_second", b.stepsPerSecond},
-                      {"reference_steps_per_second", b.referenceStepsPerSecond}, {"speedup", b.stepsPerSecond / b.referenceStepsPerSecond},
-                      {"target_speedup", b.target}, {"gflop_per_step", b.gflopPerStep},
-                      {"gflops", b.gflopPerStep * b.stepsPerSecond}, {"parameters", b.parameters}});
-    for (const ConcurrencyRow& c : r.concurrency)
-      conc.push_back({{"setting", toString(c.setting)}, {"threads", c.threads},
-                      {"family_steps_per_second_1_thread", c.familyStepsPerSecond1},
-                      {"family_steps_per_second_n_threads", c.familyStepsPerSecondN},
-                      {"scaling", c.familyStepsPerSecondN / c.familyStepsPerSecond1}});
-    std::printf("%s\n", json{{"device", r.device}, {"sgemm_gflops_single_core", r.sgemmGflops}, {"peak_resident_mib", r.peakResidentMiB},
-                             {"families", rows}, {"concurrency", conc}}.dump(2).c_str());
-    return 0;
-  }
-  std::printf("Benchmark configs: batch 256, R = 8; MLP E 64/D 256; MHA sv1 d 64/att 256, N 10; RNN E 64/H 256, d 32, N 10\n");
-  std::printf("Single-core SGEMM (1024^3): %.1f GFLOP/s\n\n", r.sgemmGflops);
-  std::printf("%-8s %-11s %10s %10s %8s %7s %8s %9s %8s\n", "setting", "family", "steps/s", "reference", "speedup", "target",
-              "GFLOP/st", "GFLOP/s", "% SGEMM");
-  for (const BenchmarkRow& b : r.rows) {
-    const double speedup = b.stepsPerSecond / b.referenceStepsPerSecond;
-    std::printf("%-8s %-11s %10.1f %10.1f %7.2fx %6.1fx %8.3f %9.1f %7.0f%% %s\n", toString(b.setting).c_str(),
-                toString(b.family).c_str(), b.stepsPerSecond, b.referenceStepsPerSecond, speedup, b.target, b.gflopPerStep,
-                b.gflopPerStep * b.stepsPerSecond, 100.0 * b.gflopPerStep * b.stepsPerSecond / r.sgemmGflops,
-                speedup >= b.target ? "ok" : "BELOW TARGET");
-  }
-  if (!r.concurrency.empty()) {
-    std::printf("\nFour families on one data stream (aggregate family-steps/s):\n");
-    std::printf("%-8s %12s %12s %8s\n", "setting", "1 thread", "N threads", "scaling");
-    for (const ConcurrencyRow& c : r.concurrency)
-      std::printf("%-8s %12.1f %9.1f (%d) %7.2fx %s\n", toString(c.setting).c_str(), c.familyStepsPerSecond1,
-                  c.familyStepsPerSecondN, c.threads, c.familyStepsPerSecondN / c.familyStepsPerSecond1,
-                  c.familyStepsPerSecondN / c.familyStepsPerSecond1 >= 1.6 ? "ok" : "BELOW 1.6x");
-  }
-  std::printf("\nPeak resident memory: %.0f MiB\n", r.peakResidentMiB);
-  return 0;
-}
-
 int listPresets() {
   for (const Preset& p : presets())
     std::printf("%-26s %s%s\n", p.name.c_str(), p.config.description.c_str(),

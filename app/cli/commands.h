@@ -15,7 +15,11 @@ struct TrainArgs {
 int train(const TrainArgs& args);
 
 int eval(const std::string& run, bool paperSamples, bool json, const std::string& checkpoint);
-int bench(bool json, double seconds, const std::vector<std::string>& settings);
+// Steps/s of every setting x family; with referenceDir (laid out by reference-setup), the
+// authors' implementation in the same run on the same BLAS kernel (bench.cpp).
+int bench(bool json, double seconds, const std::vector<std::string>& settings, const std::string& referenceDir);
+// Versions, BLAS library and kernel, threads, device (info.cpp).
+int info(bool json);
 int listPresets();
 int demo(const std::string& preset, const std::vector<std::string>& overrides);
 

@@ -6,8 +6,10 @@
 #include "commands.h"
 #include "figures.h"
 #include "modlab/experiment/experiment_config.h"
+#include "modlab/platform/blas_kernel.h"
 
 int main(int argc, char** argv) {
+  modlab::selectBlasKernelAtStartup(argv, "modlab-cli");  // first: may restart with OPENBLAS_CORETYPE set
   CLI::App app{"Modularity Lab (headless): is a modular architecture enough? (Mittal, Bengio, Lajoie, NeurIPS 2022)",
                "modlab-cli"};
   app.require_subcommand(1);
@@ -33,10 +35,17 @@ int main(int argc, char** argv) {
 
   double seconds = 2.0;
   std::vector<std::string> settings;
-  auto* bench = app.add_subcommand("bench", "steps/s of every setting x family against the Python reference");
+  std::string referenceDir;
+  auto* bench = app.add_subcommand("bench", "steps/s, GFLOP/s and % of SGEMM of every setting x family; "
+                                            "with --reference, the authors' implementation in the same run");
   bench->add_flag("--json", json, "JSON instead of a table");
   bench->add_option("--seconds", seconds, "seconds per measurement")->check(CLI::PositiveNumber);
   bench->add_option("--setting", settings, "only these settings (mlp, mha, rnn)");
+  bench->add_option("--reference", referenceDir,
+                    "a folder laid out by reference-setup: run the authors' bench_ref.py beside each row, same kernel");
+
+  auto* info = app.add_subcommand("info", "version, LibTorch, BLAS library and kernel, threads, device");
+  info->add_flag("--json", json, "JSON instead of text");
 
   auto* presets = app.add_subcommand("presets", "list the presets with what each shows");
 
@@ -86,7 +95,8 @@ int main(int argc, char** argv) {
   try {
     if (*train) return modlab::cli::train(trainArgs);
     if (*eval) return modlab::cli::eval(run, paperSamples, json, checkpoint);
-    if (*bench) return modlab::cli::bench(json, seconds, settings);
+    if (*bench) return modlab::cli::bench(json, seconds, settings, referenceDir);
+    if (*info) return modlab::cli::info(json);
     if (*presets) return modlab::cli::listPresets();
     if (*demo) return modlab::cli::demo(demoPreset, demoOverrides);
     if (*plan) return modlab::cli::sweepPlan(grid, sweepOut, force, benchFile);

@@ -4,6 +4,7 @@
 #include <QTimer>
 
 #include "modlab/experiment/experiment_config.h"
+#include "modlab/platform/blas_kernel.h"
 #include "ui/appearance.h"
 #include "ui/chart_export.h"
 #include "ui/compare_window.h"
@@ -11,6 +12,7 @@
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
+  modlab::selectBlasKernelAtStartup(argv, "modlab");  // first: may restart with OPENBLAS_CORETYPE set
   QApplication app(argc, argv);
   QApplication::setApplicationName("ModularityLab");
   QApplication::setOrganizationName("ModularityLab");

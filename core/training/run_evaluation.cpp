@@ -66,27 +66,25 @@ ExperimentConfig benchmarkConfig(Setting setting) {
 
 namespace {
 
-double referenceRate(Setting s, Family f) {
-  // The authors' Python reference on the 2-core development machine (LibTorch 1.13 CPU, OpenBLAS, 1 thread).
-  static const double mlp[] = {122, 50, 40, 51}, mha[] = {7.5, 5.7, 5.0, 5.5}, rnn[] = {5.5, 2.3, 2.7, 3.1};
-  const int i = static_cast<int>(f);
-  return s == Setting::Mlp ? mlp[i] : s == Setting::Mha ? mha[i] : rnn[i];
-}
+struct Throughput {
+  double stepsPerSecond = 0.0;
+  std::int64_t steps = 0;
+};
 
-double stepsPerSecond(Trainer& trainer, const RuleTask& task, const ExperimentConfig& c, double seconds) {
+Throughput measureSteps(Trainer& trainer, const RuleTask& task, const ExperimentConfig& c, double seconds) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(0);
   SampleRequest r;
   r.batch = c.batchSize;
   for (int i = 0; i < 2; ++i) trainer.step(task.sample(r, gen));  // warm-up
   const auto start = Clock::now();
-  int steps = 0;
+  std::int64_t steps = 0;
   double elapsed = 0.0;
   while (elapsed < seconds || steps < 3) {
     trainer.step(task.sample(r, gen));
     ++steps;
     elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   }
-  return steps / elapsed;
+  return {static_cast<double>(steps) / elapsed, steps};
 }
 
 double familyStepsPerSecond(std::vector<std::unique_ptr<Trainer>>& trainers, const RuleTask& task,
@@ -145,10 +143,11 @@ BenchmarkReport runBenchmark(const BenchmarkOptions& options) {
       row.setting = s;
       row.family = f;
       row.parameters = trainer->model().parameterCount();
-      row.stepsPerSecond = stepsPerSecond(*trainer, *task, c, options.secondsPerCase);
-      row.referenceStepsPerSecond = referenceRate(s, f);
-      row.target = s == Setting::Rnn ? 1.5 : 3.0;
+      const Throughput throughput = measureSteps(*trainer, *task, c, options.secondsPerCase);
+      row.stepsPerSecond = throughput.stepsPerSecond;
+      row.steps = throughput.steps;
       row.gflopPerStep = gflopPerStep(trainer->model(), c);
+      if (options.measureReference) row.reference = options.measureReference(row, c.rules);
       report.rows.push_back(row);
       trainers.push_back(std::move(trainer));
     }

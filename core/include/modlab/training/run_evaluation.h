@@ -1,6 +1,9 @@
 // Final evaluation of a run folder's checkpoints, and the benchmark (engine API, no torch).
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,14 +24,21 @@ struct RunEvaluation {
 // reference's counts (100 batches; 10^6 samples for the activation matrix, 10^5 for RNN).
 RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::string& checkpoint = "last");
 
+// The authors' implementation measured in the same run (modlab-cli bench --reference).
+struct ReferenceMeasurement {
+  double stepsPerSecond = 0.0;
+  std::int64_t parameters = 0;
+  std::int64_t steps = 0;  // timed steps
+};
+
 struct BenchmarkRow {
   Setting setting;
   Family family;
   double stepsPerSecond = 0.0;
-  double referenceStepsPerSecond = 0.0;  // the authors' Python reference on this machine
-  double target = 0.0;                   // the required multiple of the reference
+  std::int64_t steps = 0;  // timed steps
   double gflopPerStep = 0.0;
   std::int64_t parameters = 0;
+  std::optional<ReferenceMeasurement> reference;  // only when measured
 };
 
 struct ConcurrencyRow {
@@ -50,9 +60,13 @@ struct BenchmarkOptions {
   double secondsPerCase = 2.0;
   std::vector<Setting> settings{Setting::Mlp, Setting::Mha, Setting::Rnn};
   bool concurrency = true;
+  // When set, called right after modlab's measurement of each row (rules = the config's R), to
+  // measure the authors' implementation in the same run.
+  std::function<ReferenceMeasurement(const BenchmarkRow& row, int rules)> measureReference;
 };
 
-// Steps/s of every setting x family on the three fixed benchmark configs (batch 256, R = 8).
+// Steps/s of every setting x family on the three fixed benchmark configs (batch 256, R = 8), one
+// compute thread, on this process's BLAS kernel.
 BenchmarkReport runBenchmark(const BenchmarkOptions& options);
 ExperimentConfig benchmarkConfig(Setting setting);
 

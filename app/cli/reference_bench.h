@@ -1,0 +1,41 @@
+// The authors' implementation, run beside modlab's bench (modlab-cli bench --reference DIR).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "modlab/training/run_evaluation.h"
+
+namespace modlab::cli {
+
+// A folder laid out by reference-setup: <Setting>/<Task>/{data,model}.py and bench_ref.py, run
+// with Debian's Python (python3-torch: the same LibTorch and OpenBLAS as modlab). The reference
+// inherits this process's environment, OPENBLAS_CORETYPE included, so it runs on the same kernel.
+class ReferenceBench {
+public:
+  static constexpr const char* kPython = "/usr/bin/python3";
+
+  // Throws ConfigError("--reference") when DIR has no bench_ref.py.
+  explicit ReferenceBench(std::string directory);
+
+  // Trains `family` for `steps` timed steps with one thread (bench_ref.py: batch 256, Adam,
+  // classification). Throws std::runtime_error with the command and its output when it fails.
+  ReferenceMeasurement run(Setting setting, Family family, int rules, std::int64_t steps) const;
+
+  // The OpenBLAS kernel the reference's Python reports, or "unknown (why)".
+  std::string kernel() const;
+
+  const std::string& directory() const { return directory_; }
+
+private:
+  std::string directory_;
+};
+
+// Parses bench_ref.py's result line "MLP Classification Monolithic R=8 params=N steps/s=X";
+// throws std::runtime_error quoting the output when it has none.
+ReferenceMeasurement parseReferenceOutput(const std::string& output);
+
+std::string referenceName(Setting setting);  // "MLP", "MHA", "RNN"
+std::string referenceName(Family family);    // "Monolithic", "Modular", "Modular-op", "GT_Modular"
+
+}  // namespace modlab::cli

@@ -1,0 +1,53 @@
+#include "modlab/platform/platform_info.h"
+
+#include <thread>
+
+#include <dlfcn.h>
+
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include "modlab/training/session.h"
+
+namespace modlab {
+
+namespace {
+
+std::string libraryOf(const void* symbol) {
+  Dl_info info{};
+  return dladdr(symbol, &info) != 0 && info.dli_fname ? std::string(info.dli_fname) : std::string();
+}
+
+// "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21"
+std::string blasName(const std::string& config) {
+  const auto second = config.find(' ', config.find(' ') + 1);
+  return config.substr(0, second);
+}
+
+}  // namespace
+
+PlatformInfo platformInfo() {
+  PlatformInfo info;
+  info.version = PROJECT_VERSION_STRING;
+  info.libtorchVersion = TORCH_VERSION;
+  info.libtorchLibrary = libraryOf(reinterpret_cast<const void*>(&at::get_num_threads));
+  info.blasLibrary = blasLibraryPath();
+  info.blasConfig = blasLibraryConfig();
+  info.blasKernel = blasKernelStatus();
+  info.cpu = cpuModelName();
+  info.torchThreads = at::get_num_threads();
+  info.blasThreads = blasThreads();
+  info.hardwareThreads = static_cast<int>(std::thread::hardware_concurrency());
+  info.device = describeDevice("auto");
+  info.cudaAvailable = cudaAvailable();
+  return info;
+}
+
+std::string describeBlas(const PlatformInfo& info) {
+  if (info.blasConfig.empty()) return "not OpenBLAS (" + info.blasKernel.how + ")";
+  std::string text = blasName(info.blasConfig) + ", " + info.blasKernel.kernel + " kernel (" + info.blasKernel.how + ")";
+  if (!info.blasKernel.warning.empty()) text += "; warning: " + info.blasKernel.warning;
+  return text;
+}
+
+}  // namespace modlab
