@@ -64,8 +64,14 @@ Family parseFamily(std::string_view text) {
 
 bool isModular(Family f) { return f != Family::Monolithic; }
 
+namespace {
+std::string shortened(const std::string& value) {
+  return value.size() <= 80 ? value : value.substr(0, 80) + "... (" + std::to_string(value.size()) + " characters)";
+}
+}  // namespace
+
 InvalidArgument::InvalidArgument(std::string parameter, std::string value, std::string allowed)
-    : std::invalid_argument("invalid " + parameter + " '" + value + "': allowed is " + allowed),
+    : std::invalid_argument("invalid " + parameter + " '" + shortened(value) + "': allowed is " + allowed),
       parameter_(std::move(parameter)),
       value_(std::move(value)),
       allowed_(std::move(allowed)) {}

@@ -7,6 +7,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
+#include <csignal>
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -42,6 +44,10 @@ private Q_SLOTS:
   void trainWritesARunFolderAndProtectsIt();
   void killedRunResumesExactly();
   void evalReportsTheRun();
+  void hostileInputNeverCrashes();
+  void aSecondWriterIsRefused();
+  void interruptDuringEvaluationIsPrompt();
+  void evalWithoutRunJsonKnowsItsStep();
 };
 
 void TstCli::presetsAreListed() {
@@ -121,6 +127,7 @@ void TstCli::killedRunResumesExactly() {
     for (const QString& line : readAll(path).split('\n', Qt::SkipEmptyParts)) {
       QJsonObject o = QJsonDocument::fromJson(line.toUtf8()).object();
       o.remove("wall_seconds");
+      o.remove("crc32");  // covers the wall time
       rows << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
     }
     return rows;
@@ -141,6 +148,116 @@ void TstCli::evalReportsTheRun() {
   QCOMPARE(o["checkpoint"].toString(), QString("best"));
   QCOMPARE(o["families"].toArray().size(), 4);
   QVERIFY(o["families"].toArray()[3].toObject()["metrics"].toObject()["alignment"].toDouble() < 1e-9);  // GT
+}
+
+void TstCli::hostileInputNeverCrashes() {
+  QTemporaryDir tmp;
+  auto write = [&](const QString& name, const QByteArray& bytes) {
+    QFile f(tmp.filePath(name));
+    f.open(QIODevice::WriteOnly);
+    f.write(bytes);
+    return tmp.filePath(name);
+  };
+  // Issue 10 #1: deeply nested JSON (was a segfault), as a config and as a grid.
+  const QString nested = write("n.json", "{\"rules\":" + QByteArray(100000, '[') + QByteArray(100000, ']') + "}");
+  Result r = cli({"train", "--config", nested});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("nests deeper") && r.err.size() < 600, qPrintable(r.err.left(600)));
+  r = cli({"sweep", "plan", "--grid", nested, "--out", tmp.filePath("s")});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("nests deeper"), qPrintable(r.err.left(600)));
+  // #2: wrapping integers.
+  r = cli({"train", "--preset", "demo-mlp-speed", "--set", "rules=4294967304", "--out", tmp.filePath("w")});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("rules"), qPrintable(r.err));
+  QVERIFY(!QFile::exists(tmp.filePath("w/config.json")));
+  // #15: an overflowing number names its key.
+  r = cli({"train", "--preset", "demo-mlp-speed", "--set", "learning_rate=1e400"});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("learning_rate"), qPrintable(r.err));
+  // #16: /dev/zero and a 50 MB value.
+  r = cli({"train", "--config", "/dev/zero"}, 20000);
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("/dev/zero") && r.err.contains("larger than"), qPrintable(r.err));
+  const QString big = write("big.json", "{\"setting\": \"" + QByteArray(50 << 20, 'x') + "\"}");
+  r = cli({"train", "--config", big});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.size() < 600, qPrintable(r.err.left(600)));
+  // #17: empty --config / --preset are errors, not the default demo; --set order is free.
+  r = cli({"train", "--config", ""});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("--config"), qPrintable(r.err));
+  r = cli({"train", "--preset", ""});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("--preset"), qPrintable(r.err));
+  r = cli(QStringList{"train"} + kTiny + QStringList{"--set", "setting=mha", "--set", "rules=128", "--set", "size=64",
+                                                    "--set", "steps=1", "--set", "eval_every=1", "--out", tmp.filePath("mha")});
+  QCOMPARE(r.code, 0);
+  // #11: names that would leave their folder.
+  r = cli(QStringList{"train"} + kTiny + QStringList{"--set", "name=../../../X"});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("name"), qPrintable(r.err));
+}
+
+void TstCli::aSecondWriterIsRefused() {
+  // Issue 10 #6: a second train --force (or --resume) while the first still trains.
+  QTemporaryDir tmp;
+  const QString out = tmp.filePath("run");
+  QProcess first;
+  first.start(MODLAB_CLI, QStringList{"train"} + kTiny + QStringList{"--set", "steps=100000", "--out", out});
+  QVERIFY(first.waitForStarted());
+  QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(out + "/run.json"), 60000);
+  Result r = cli(QStringList{"train"} + kTiny + QStringList{"--out", out, "--force"});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("in use by process " + QString::number(first.processId())), qPrintable(r.err));
+  r = cli({"train", "--out", out, "--resume"});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("in use"), qPrintable(r.err));
+  first.terminate();  // SIGTERM: stops cleanly
+  QVERIFY(first.waitForFinished(20000));
+  QCOMPARE(QJsonDocument::fromJson(readAll(out + "/run.json").toUtf8())["status"].toString(), QString("stopped"));
+  // A stale lock of a dead holder is taken over.
+  QProcess killed;
+  killed.start(MODLAB_CLI, {"train", "--out", out, "--resume", "--quiet"});
+  QVERIFY(killed.waitForStarted());
+  QTRY_VERIFY_WITH_TIMEOUT(QJsonDocument::fromJson(readAll(out + "/run.json").toUtf8())["status"].toString() == "running",
+                           60000);
+  killed.kill();
+  killed.waitForFinished();
+  QProcess again;
+  again.start(MODLAB_CLI, {"train", "--out", out, "--resume", "--quiet"});
+  QVERIFY(again.waitForStarted());
+  QTRY_VERIFY_WITH_TIMEOUT(readAll(out + "/.lock").startsWith("process " + QString::number(again.processId()) + " "), 60000);
+  QThread::msleep(500);
+  again.terminate();
+  QVERIFY(again.waitForFinished(20000));
+  QCOMPARE(again.exitCode(), 130);
+}
+
+void TstCli::interruptDuringEvaluationIsPrompt() {
+  // Issue 10 #17: Ctrl-C was ignored for 30 s during a large evaluation.
+  QTemporaryDir tmp;
+  QProcess p;
+  p.start(MODLAB_CLI, QStringList{"train"} + kTiny + QStringList{"--set", "matrix_samples=100000000", "--out", tmp.filePath("r")});
+  QVERIFY(p.waitForStarted());
+  QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(tmp.filePath("r/run.json")), 60000);  // the step-0 evaluation is under way
+  QThread::msleep(500);
+  QElapsedTimer answered;
+  answered.start();
+  ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+  QVERIFY(p.waitForFinished(20000));
+  QVERIFY2(answered.elapsed() < 5000, qPrintable(QString::number(answered.elapsed()) + " ms"));
+  QCOMPARE(p.exitCode(), 130);
+}
+
+void TstCli::evalWithoutRunJsonKnowsItsStep() {
+  QTemporaryDir tmp;
+  const QString out = tmp.filePath("run");
+  QCOMPARE(cli(QStringList{"train"} + kTiny + QStringList{"--set", "steps=50", "--out", out}).code, 0);
+  QFile::remove(out + "/run.json");
+  const Result r = cli({"eval", out});
+  QCOMPARE(r.code, 0);
+  QVERIFY2(r.out.contains("at step 50"), qPrintable(r.out));
 }
 
 QTEST_GUILESS_MAIN(TstCli)

@@ -30,11 +30,17 @@ private Q_SLOTS:
   void malformedJsonHasLineAndColumn();
   void overrides();
   void presetsAreValidAndDescribed();
+  void hostileInputIsRefusedCleanly();
+  void integersNeverWrap_data();
+  void integersNeverWrap();
+  void overridesAreValidatedTogether();
+  void namesCannotEscapeTheirFolder_data();
+  void namesCannotEscapeTheirFolder();
 };
 
 void TstExperimentConfig::roundTrips() {
   ExperimentConfig c;
-  c.name = "round trip";
+  c.name = "round-trip";
   c.setting = Setting::Rnn;
   c.task = TaskKind::Regression;
   c.rules = 16;
@@ -136,6 +142,95 @@ void TstExperimentConfig::presetsAreValidAndDescribed() {
   } catch (const ConfigError& e) {
     QVERIFY(std::string(e.what()).find("demo-mlp-collapse") != std::string::npos);
   }
+}
+
+void TstExperimentConfig::hostileInputIsRefusedCleanly() {
+  // Issue 10 #1: deeply nested JSON inside a known key crashed the parser's error message.
+  const std::string nested = "{\"rules\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto [field, message] = errorOf(nested);
+  QVERIFY2(QString::fromStdString(message).contains("nests deeper"), message.c_str());
+  QVERIFY(message.size() < 400);
+  // #16: a huge value is not echoed back whole.
+  const std::string huge = "{\"setting\": \"" + std::string(5'000'000, 'x') + "\"}";
+  std::tie(field, message) = errorOf(huge);
+  QVERIFY2(message.size() < 400, message.substr(0, 400).c_str());
+  std::tie(field, message) = errorOf("{\"name\": \"" + std::string(1'000'000, 'x') + "\"}");
+  QCOMPARE(field, std::string("name"));
+  QVERIFY(message.size() < 400);
+  // #15: a number that overflows a double names the key.
+  ExperimentConfig c;
+  try {
+    applyOverride(c, "learning_rate=1e400");
+    QFAIL("1e400 accepted");
+  } catch (const ConfigError& e) {
+    QCOMPARE(e.field(), std::string("learning_rate"));
+  }
+  std::tie(field, message) = errorOf("{\"learning_rate\": 1e400}");
+  QVERIFY2(!message.empty(), "1e400 in a file accepted");
+  // Wrong types name the key, never a raw json exception.
+  std::tie(field, message) = errorOf("{\"families\": [1, 2]}");
+  QCOMPARE(field, std::string("families"));
+  std::tie(field, message) = errorOf("{\"eval_lengths\": \"x\"}");
+  QCOMPARE(field, std::string("eval_lengths"));
+}
+
+void TstExperimentConfig::integersNeverWrap_data() {
+  QTest::addColumn<QString>("assignment");
+  QTest::addColumn<QString>("key");
+  QTest::newRow("rules 2^32+8") << "rules=4294967304" << "rules";
+  QTest::newRow("size 2^32+32") << "size=4294967328" << "size";
+  QTest::newRow("batch 2^32+256") << "batch_size=4294967552" << "batch_size";
+  QTest::newRow("steps 2^64") << "steps=18446744073709551616" << "steps";
+  QTest::newRow("data seed -1") << "data_seed=-1" << "data_seed";
+  QTest::newRow("rules 8.5") << "rules=8.5" << "rules";
+}
+
+void TstExperimentConfig::integersNeverWrap() {
+  QFETCH(QString, assignment);
+  QFETCH(QString, key);
+  ExperimentConfig c;
+  try {
+    applyOverride(c, assignment.toStdString());
+    QFAIL(qPrintable("accepted " + assignment));
+  } catch (const ConfigError& e) {
+    QCOMPARE(QString::fromStdString(e.field()), key);
+  }
+  const auto [field, message] = errorOf("{\"" + key.toStdString() + "\": " + assignment.section('=', 1).toStdString() + "}");
+  QVERIFY2(!message.empty(), qPrintable("accepted in a file: " + assignment));
+}
+
+void TstExperimentConfig::overridesAreValidatedTogether() {
+  // Issue 10 #17: each --set was validated alone, so this order was refused.
+  ExperimentConfig c;
+  applyOverrides(c, {"setting=mha", "rules=128", "size=64"});
+  QCOMPARE(c.rules, 128);
+  QCOMPARE(c.size, 64);
+  ExperimentConfig d;
+  applyOverrides(d, {"size=64", "rules=128", "setting=mha"});
+  QVERIFY(c == d);
+  const ExperimentConfig before = d;
+  QVERIFY_THROWS_EXCEPTION(ConfigError, applyOverrides(d, {"rules=16", "size=0"}));
+  QVERIFY(d == before);  // all or nothing
+}
+
+void TstExperimentConfig::namesCannotEscapeTheirFolder_data() {
+  QTest::addColumn<QString>("name");
+  for (const char* n : {"../../../X", "a/b", "..", ".hidden", "-rf", "x\necho PWNED", "a b", "$(touch x)", ""})
+    QTest::newRow(n) << n;
+}
+
+void TstExperimentConfig::namesCannotEscapeTheirFolder() {
+  QFETCH(QString, name);
+  ExperimentConfig c;
+  try {
+    c.name = name.toStdString();
+    validate(c);
+    QFAIL("accepted");
+  } catch (const ConfigError& e) {
+    QCOMPARE(e.field(), std::string("name"));
+  }
+  QVERIFY(isSafeName("mlp-classification-R16-E32-ds0-ms0"));
+  QVERIFY(isSafeName("demo_1.2+x"));
 }
 
 QTEST_GUILESS_MAIN(TstExperimentConfig)

@@ -23,7 +23,7 @@ private Q_SLOTS:
 void TstExperimentPanel::roundTripsAConfig() {
   ExperimentPanel panel;
   ExperimentConfig c;
-  c.name = "my experiment";
+  c.name = "my-experiment";
   c.description = "mine";
   c.setting = Setting::Mha;
   c.task = TaskKind::Regression;

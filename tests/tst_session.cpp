@@ -8,6 +8,8 @@
 #include "modlab/experiment/run_store.h"
 #include "modlab/training/session.h"
 
+#include "support/tiny_config.h"
+
 #include "support/golden.h"
 
 using namespace modlab;
@@ -15,21 +17,7 @@ using modlab::test::str;
 namespace fs = std::filesystem;
 
 namespace {
-ExperimentConfig tinyConfig() {
-  ExperimentConfig c;
-  c.name = "tiny";
-  c.rules = 4;
-  c.size = 8;
-  c.batchSize = 32;
-  c.learningRate = 1e-3;
-  c.steps = 60;
-  c.evalEvery = 20;
-  c.evalBatches = 1;
-  c.matrixSamples = 512;
-  c.adaptationPriors = 4;
-  c.adaptationSamples = 256;
-  return c;
-}
+using test::tinyConfig;
 
 struct Collected {
   std::vector<TrainPoint> train;

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <thread>
+
+#include <QProcess>
 
 #include "modlab/experiment/run_store.h"
 #include "modlab/sweep/report.h"
@@ -43,6 +46,10 @@ private Q_SLOTS:
   void planRunReport();
   void otherVersionIsRefused();
   void slurmScriptHasOneTaskPerRun();
+  void hostileGridsAreRefused();
+  void slurmScriptQuotesEverything();
+  void damagedRunsAreNamedNotScored();
+  void twoRunnersSplitTheWork();
 };
 
 void TstSweep::paperGridIsTwentyThousandModels() {
@@ -131,7 +138,7 @@ void TstSweep::planRunReport() {
   QCOMPARE(QString::fromStdString(report.missing[0]), QString::fromStdString(sweep.runs[0].name));
   QCOMPARE(report.failed.size(), std::size_t(1));
   QVERIFY(QString::fromStdString(report.failed[0]).contains("out of memory"));
-  QCOMPARE(report.rows.size(), std::size_t(28));
+  QCOMPARE(report.rows.size(), std::size_t(24));  // a failed run is never scored
   // Running again redoes the missing run and retries the failed one.
   const SweepProgress resumed = runSweep(sweep, 1, {});
   QCOMPARE(resumed.finished, 8);
@@ -172,6 +179,112 @@ void TstSweep::slurmScriptHasOneTaskPerRun() {
   QVERIFY(script.find("/opt/modlab/bin/modlab-cli") != std::string::npos);
   const std::string runs = readFile(dir + "/slurm/runs.txt");
   QCOMPARE(std::count(runs.begin(), runs.end(), '\n'), 8L);
+}
+
+void TstSweep::hostileGridsAreRefused() {
+  // Issue 10 #1, #2, #11, #16: nesting, wrapping integers, names with paths, huge grids.
+  const std::string nested = "{\"rules\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  QVERIFY(errorOf(nested).contains("nests deeper"));
+  QVERIFY(errorOf(nested).size() < 400);
+  QVERIFY(errorOf("{\"rules\": [4294967304]}").contains("rules"));
+  QVERIFY(errorOf("{\"sizes\": [-4294967264]}").contains("sizes"));
+  QVERIFY(errorOf("{\"name\": \"../../x\"}").contains("name"));
+  QVERIFY(errorOf("{\"name\": \"x\\necho PWNED>/tmp/p\\n#\"}").contains("name"));
+  QVERIFY(errorOf("{\"name\": 3}").contains("name"));
+  std::string many = "{\"rules\": [2,3,4,5,6,7,8,9,10], \"sizes\": [";
+  for (int i = 32; i < 32 + 300; ++i) many += std::to_string(i) + (i + 1 < 332 ? "," : "");
+  many += "], \"data_seeds\": [0,1,2,3,4,5,6,7,8,9], \"model_seeds\": [0,1,2,3,4,5,6,7,8,9]}";
+  QVERIFY2(errorOf(many).contains("at most 100000"), qPrintable(errorOf(many)));
+}
+
+void TstSweep::slurmScriptQuotesEverything() {
+  QTemporaryDir tmp;
+  // A sweep folder whose path holds a space, quotes and a command substitution.
+  const std::string dir = tmp.path().toStdString() + "/it's a $(touch PWNED) sweep";
+  planSweep(parseGrid(kTinyGrid), dir, false);
+  SlurmOptions o;
+  o.cli = tmp.path().toStdString() + "/bin dir/modlab-cli";
+  o.partition = "gpu\n#SBATCH --wrap=evil";
+  QVERIFY_THROWS_EXCEPTION(ConfigError, writeSlurmScript(loadSweep(dir), o));
+  o.partition = "gpu";
+  o.time = "1:00:00; rm -rf /";
+  QVERIFY_THROWS_EXCEPTION(ConfigError, writeSlurmScript(loadSweep(dir), o));
+  o.time = "01:00:00";
+  const std::string script = writeSlurmScript(loadSweep(dir), o);
+  // Run the array task with a stand-in CLI that records its arguments.
+  const std::string fake = tmp.path().toStdString() + "/fake-cli";
+  writeFileAtomic(fake, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$ARGS_OUT\"\n");
+  fs::permissions(fake, fs::perms::owner_all);
+  QProcess p;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("SLURM_ARRAY_TASK_ID", "1");
+  env.insert("MODLAB_CLI", QString::fromStdString(fake));
+  env.insert("ARGS_OUT", tmp.filePath("args.txt"));
+  p.setProcessEnvironment(env);
+  p.setWorkingDirectory(tmp.path());
+  p.start("bash", {QString::fromStdString(script)});
+  QVERIFY(p.waitForFinished(30000));
+  QCOMPARE(p.exitCode(), 0);
+  QVERIFY2(!QFile::exists(tmp.filePath("PWNED")), "a command in the path was run");
+  const QStringList args = QString::fromStdString(readFile(tmp.filePath("args.txt").toStdString())).split('\n', Qt::SkipEmptyParts);
+  const Sweep sweep = loadSweep(dir);
+  QCOMPARE(args, (QStringList{"train", "--config", QString::fromStdString(sweep.configPath(sweep.runs[1])), "--out",
+                              QString::fromStdString(sweep.runDirectory(sweep.runs[1])), "--quiet"}));
+}
+
+void TstSweep::damagedRunsAreNamedNotScored() {
+  QTemporaryDir tmp;
+  const std::string dir = tmp.path().toStdString() + "/sweep";
+  planSweep(parseGrid(kTinyGrid), dir, false);
+  const Sweep sweep = loadSweep(dir);
+  QCOMPARE(runSweep(sweep, 2, {}).finished, 8);
+  // Issue 10 #8: one corrupt run.json; #9: a missing metrics.csv, one cut mid-number.
+  const fs::path r0 = sweep.runDirectory(sweep.runs[0]), r1 = sweep.runDirectory(sweep.runs[1]),
+                 r2 = sweep.runDirectory(sweep.runs[2]);
+  writeFileAtomic(r0 / "run.json", "{\"status\": \"finis");
+  fs::remove(r1 / "metrics.csv");
+  std::string csv = readFile(r2 / "metrics.csv", kMaxLogBytes);
+  const std::size_t cut = csv.rfind("0.") + 1;  // inside the last line's value
+  std::string middle = csv;
+  middle[csv.size() / 2] = middle[csv.size() / 2] == '9' ? '8' : '9';
+  writeFileAtomic(r2 / "metrics.csv", middle);  // one changed digit in the middle of the file
+  QVERIFY(recordedState(sweep, sweep.runs[0]) == RunState::Damaged);
+  SweepReport report = collectReport(sweep);
+  QCOMPARE(report.rows.size(), std::size_t(20));
+  QCOMPARE(report.failed.size(), std::size_t(3));
+  const QString failed = QString::fromStdString(report.failed[0] + "\n" + report.failed[1] + "\n" + report.failed[2]);
+  QVERIFY2(failed.contains("run.json") && failed.contains("metrics.csv is missing") && failed.contains("damaged"),
+           qPrintable(failed));
+  // A cut last line (a kill mid-write) is dropped with a warning, never read as a number.
+  writeFileAtomic(r2 / "metrics.csv", csv.substr(0, cut));
+  const RunRecord torn = RunStore::load(r2);
+  QCOMPARE(torn.warnings.size(), std::size_t(1));
+  QVERIFY_THROWS_EXCEPTION(ReadError, RunStore::loadFinished(r2));  // a finished run lost its last line
+  // The damaged runs are run again; the others are kept.
+  const SweepProgress again = runSweep(sweep, 2, {});
+  QCOMPARE(again.skipped, 5);
+  QCOMPARE(again.finished, 8);
+  QVERIFY(collectReport(sweep).failed.empty());
+}
+
+void TstSweep::twoRunnersSplitTheWork() {
+  // Issue 10 #7: two runners on one sweep trained every run twice.
+  QTemporaryDir tmp;
+  const std::string dir = tmp.path().toStdString() + "/sweep";
+  planSweep(parseGrid(kTinyGrid), dir, false);
+  const Sweep sweep = loadSweep(dir);
+  SweepProgress a, b;
+  std::thread other([&] { b = runSweep(sweep, 1, {}); });
+  a = runSweep(sweep, 1, {});
+  other.join();
+  QCOMPARE(a.failed + b.failed, 0);
+  QCOMPARE(collectReport(sweep).rows.size(), std::size_t(32));
+  for (const SweepRun& run : sweep.runs) {
+    const RunRecord r = RunStore::load(sweep.runDirectory(run));
+    QCOMPARE(r.evaluations.size(), std::size_t(3));  // steps 0, 15, 30: each once
+    QCOMPARE(r.train.size(), std::size_t(30 * 4));
+  }
+  QVERIFY(a.elsewhere + b.elsewhere > 0 || a.skipped + b.skipped > 0);
 }
 
 QTEST_GUILESS_MAIN(TstSweep)

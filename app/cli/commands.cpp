@@ -30,23 +30,25 @@ namespace {
 std::atomic<int> interrupts{0};
 void onInterrupt(int) { interrupts.fetch_add(1); }
 
-ExperimentConfig configFrom(const std::string& preset, const std::string& file) {
-  if (!preset.empty() && !file.empty())
-    throw ConfigError("--preset", "give either --preset or --config, not both");
-  if (!file.empty()) {
+ExperimentConfig configFrom(const TrainArgs& a) {
+  if (a.presetGiven && a.configGiven) throw ConfigError("--preset", "give either --preset or --config, not both");
+  if (a.configGiven) {
+    if (a.configFile.empty()) throw ConfigError("--config", "invalid --config '': allowed is the path of an experiment file (JSON)");
     std::string text;
     try {
-      text = readFile(file);
-    } catch (const ConfigError&) {
-      throw ConfigError("--config", "cannot read config file '" + file + "'");
+      text = readFile(a.configFile);
+    } catch (const ReadError& e) {
+      throw ConfigError("--config", e.what());
     }
     try {
       return parseConfig(text);
     } catch (const ConfigError& e) {
-      throw ConfigError(e.field(), file + ": " + e.what());
+      throw ConfigError(e.field(), a.configFile + ": " + e.what());
     }
   }
-  return findPreset(preset.empty() ? defaultDemoPreset() : preset).config;
+  if (a.presetGiven && a.preset.empty())
+    throw ConfigError("--preset", "invalid --preset '': allowed is a preset name ('modlab-cli presets' lists them)");
+  return findPreset(a.presetGiven ? a.preset : defaultDemoPreset()).config;
 }
 
 std::string defaultRunFolder(const std::string& name) {
@@ -73,6 +75,7 @@ SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvalua
       session.stop();
     }
     for (Snapshot& s : session.drain()) {
+      for (const std::string& w : s.warnings) std::fprintf(stderr, "%swarning: %s\n", tty ? "\r\033[K" : "", w.c_str());
       for (const TrainPoint& p : s.train) latest[p.family] = p;
       for (EvaluationSnapshot& e : s.evaluations) lastEvaluation = std::move(e);
       last = std::move(s);
@@ -105,11 +108,11 @@ int train(const TrainArgs& a) {
   if (a.resume) {
     if (out.empty()) throw ConfigError("--out", "--resume needs the run folder: --out DIR");
     config = RunStore::open(out).readConfig();
-    if (!a.preset.empty() || !a.configFile.empty() || !a.overrides.empty())
+    if (a.presetGiven || a.configGiven || !a.overrides.empty())
       throw ConfigError("--resume", "a resumed run keeps its recorded config; drop --preset/--config/--set");
   } else {
-    config = configFrom(a.preset, a.configFile);
-    for (const std::string& o : a.overrides) applyOverride(config, o);
+    config = configFrom(a);
+    applyOverrides(config, a.overrides);
     if (out.empty()) out = defaultRunFolder(config.name);
   }
   if (!a.quiet)
@@ -132,10 +135,14 @@ int eval(const std::string& run, bool paperSamples, bool asJson, const std::stri
   if (checkpoint != "last" && checkpoint != "best")
     throw ConfigError("--checkpoint", "invalid --checkpoint '" + checkpoint + "': allowed is last or best");
   const RunEvaluation r = evaluateRun(run, paperSamples, checkpoint);
+  for (const std::string& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (asJson) {
     json families = json::array();
-    for (const FamilyEvaluation& f : r.result.families) {
+    for (std::size_t i = 0; i < r.result.families.size(); ++i) {
+      const FamilyEvaluation& f = r.result.families[i];
+      const EvaluatedCheckpoint& c = r.checkpoints[i];
       json j{{"family", toString(f.family)},
+             {"checkpoint_step", c.step},
              {"id", {{"loss", f.id.loss}, {"error", f.id.error}}},
              {"ood", {{"loss", f.ood.loss}, {"error", f.ood.error}}}};
       json lengths = json::array();
@@ -148,6 +155,7 @@ int eval(const std::string& run, bool paperSamples, bool asJson, const std::stri
                         {"alignment", f.metrics.alignment},
                         {"adaptation", f.metrics.adaptation},
                         {"inverse_mutual_information", f.metrics.inverseMutualInformation}};
+      if (c.hasValidation) j["best_validation"] = c.validation;
       families.push_back(j);
     }
     std::printf("%s\n", json{{"run", run},
@@ -160,8 +168,17 @@ int eval(const std::string& run, bool paperSamples, bool asJson, const std::stri
                             .c_str());
     return 0;
   }
-  std::printf("%s: %s checkpoint at step %s, %s samples\n", run.c_str(), r.checkpoint.c_str(),
-              humanCount(r.step).c_str(), r.paperSamples ? "the paper's" : "the run's");
+  if (checkpoint == "last") {
+    std::printf("%s: last checkpoint at step %s, %s samples\n", run.c_str(), humanCount(r.step).c_str(),
+                r.paperSamples ? "the paper's" : "the run's");
+  } else {
+    std::printf("%s: best checkpoints (chosen by validation %s), %s samples\n", run.c_str(),
+                r.config.task == TaskKind::Classification ? "error %" : "L1 loss", r.paperSamples ? "the paper's" : "the run's");
+    for (const EvaluatedCheckpoint& c : r.checkpoints) {
+      if (c.step < 0) std::printf("  %-11s step not recorded (an earlier version's checkpoint)\n", toString(c.family).c_str());
+      else std::printf("  %-11s step %s, validation %.4g\n", toString(c.family).c_str(), humanCount(c.step).c_str(), c.validation);
+    }
+  }
   std::printf("%s", evaluationTable(r.result, r.config.task, r.config.setting != Setting::Mlp).c_str());
   return 0;
 }
@@ -175,7 +192,7 @@ int listPresets() {
 
 int demo(const std::string& preset, const std::vector<std::string>& overrides) {
   ExperimentConfig config = findPreset(preset.empty() ? defaultDemoPreset() : preset).config;
-  for (const std::string& o : overrides) applyOverride(config, o);
+  applyOverrides(config, overrides);
   std::printf("Modularity Lab headless demo: %s\n%s\n\n", config.name.c_str(), config.description.c_str());
   std::fflush(stdout);
   Session session(config, SessionOptions{});
@@ -243,6 +260,7 @@ int sweepRun(const std::string& dir, int jobs) {
   if (tty) std::fprintf(stderr, "\n");
   std::printf("%d of %d runs finished", result.finished, result.total);
   if (result.skipped) std::printf(" (%d already before)", result.skipped);
+  if (result.elsewhere) std::printf("; %d claimed by another runner", result.elsewhere);
   std::printf("\n");
   for (const std::string& f : result.failures) std::printf("failed: %s\n", f.c_str());
   if (stop) return 130;
@@ -267,7 +285,9 @@ int sweepSlurm(const SlurmArgs& a, const std::string& self) {
     std::printf("submit it with: sbatch %s\n", script.c_str());
     return 0;
   }
-  const std::string command = "sbatch --parsable " + script + " 2>&1";
+  std::string quoted = "'";
+  for (char c : script) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  const std::string command = "sbatch --parsable " + quoted + "' 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run sbatch");
   char buf[512];
@@ -287,7 +307,8 @@ int sweepStatus(const std::string& dir) {
     std::string error;
     const RunState s = runState(sweep, run, &error);
     ++counts[s];
-    if (s == RunState::Failed) std::printf("failed: %s: %s\n", run.name.c_str(), error.c_str());
+    if (s == RunState::Failed || s == RunState::Damaged)
+      std::printf("%s: %s: %s\n", toString(s).c_str(), run.name.c_str(), error.c_str());
   }
   for (const auto& [state, n] : counts) std::printf("%-12s %d\n", toString(state).c_str(), n);
   return 0;
@@ -296,8 +317,10 @@ int sweepStatus(const std::string& dir) {
 int report(const std::string& dir, const std::string& out,
            const std::function<std::vector<std::string>(const void* report, const std::string& out)>& renderFigures) {
   const Sweep sweep = loadSweep(dir);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw ConfigError("--out", "cannot create report folder " + out + ": " + ec.message());
   const SweepReport r = collectReport(sweep);
-  fs::create_directories(out);
   writeFileAtomic(fs::path(out) / "runs.csv", reportCsv(r));
   writeFileAtomic(fs::path(out) / "ranking.csv", rankingCsv(r.ranking));
   std::printf("%zu rows (runs x families) in %s\n", r.rows.size(), (fs::path(out) / "runs.csv").c_str());

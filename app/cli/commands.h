@@ -11,6 +11,7 @@ struct TrainArgs {
   std::string preset, configFile, out;
   std::vector<std::string> overrides;
   bool resume = false, force = false, quiet = false;
+  bool presetGiven = false, configGiven = false;  // an empty value given is an error, not the default
 };
 int train(const TrainArgs& args);
 

@@ -17,8 +17,8 @@ int main(int argc, char** argv) {
 
   modlab::cli::TrainArgs trainArgs;
   auto* train = app.add_subcommand("train", "train the families of an experiment side by side into a run folder");
-  train->add_option("--preset", trainArgs.preset, "a built-in preset (see 'presets')");
-  train->add_option("--config", trainArgs.configFile, "an experiment config (JSON)");
+  auto* presetOption = train->add_option("--preset", trainArgs.preset, "a built-in preset (see 'presets')");
+  auto* configOption = train->add_option("--config", trainArgs.configFile, "an experiment config (JSON)");
   train->add_option("--set", trainArgs.overrides, "override a config key: key=value (repeatable)");
   train->add_option("--out", trainArgs.out, "the run folder (default runs/<name>-<time>)");
   train->add_flag("--resume", trainArgs.resume, "continue the run in --out from its last checkpoint");
@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  trainArgs.presetGiven = presetOption->count() > 0;
+  trainArgs.configGiven = configOption->count() > 0;
   try {
     if (*train) return modlab::cli::train(trainArgs);
     if (*eval) return modlab::cli::eval(run, paperSamples, json, checkpoint);

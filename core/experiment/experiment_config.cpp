@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "experiment/json_input.h"
+#include "modlab/io/files.h"
 
 namespace modlab {
 
@@ -68,21 +73,34 @@ nlohmann::ordered_json toJsonValue(const ExperimentConfig& c) {
               {"threads", c.threads}};
 }
 
+// Whether a JSON number is an integer that fits T (no silent wrap-around).
+template <typename T>
+bool fitsInteger(const json& value) {
+  if (value.is_number_unsigned()) return value.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+  if (value.is_number_integer()) {
+    const auto v = value.get<std::int64_t>();
+    return v >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+           v <= static_cast<std::int64_t>(std::numeric_limits<T>::max());
+  }
+  if (value.is_number_float()) {
+    const double v = value.get<double>();
+    return std::isfinite(v) && v == std::floor(v) && v >= static_cast<double>(std::numeric_limits<T>::min()) &&
+           v <= static_cast<double>(std::numeric_limits<T>::max());
+  }
+  return false;
+}
+
 template <typename T>
 T typed(const json& value, const std::string& key, const char* kind) {
-  try {
-    if constexpr (std::is_integral_v<T>) {
-      if (!value.is_number_integer() && !(value.is_number_float() && value.get<double>() == std::floor(value.get<double>())))
-        throw std::invalid_argument("");
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!value.is_number()) throw std::invalid_argument("");
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      if (!value.is_string()) throw std::invalid_argument("");
-    }
-    return value.get<T>();
-  } catch (const std::exception&) {
-    throw ConfigError(key, "invalid " + key + " " + value.dump() + ": allowed is " + kind);
+  bool ok;
+  if constexpr (std::is_integral_v<T>) ok = fitsInteger<T>(value);
+  else if constexpr (std::is_floating_point_v<T>) ok = value.is_number() && std::isfinite(value.get<double>());
+  else ok = value.is_string();
+  if (!ok) throw ConfigError(key, "invalid " + key + " " + shownValue(value) + ": allowed is " + kind);
+  if constexpr (std::is_integral_v<T>) {
+    if (value.is_number_float()) return static_cast<T>(value.get<double>());
   }
+  return value.get<T>();
 }
 
 void setField(ExperimentConfig& c, const std::string& key, const json& v) {
@@ -96,12 +114,14 @@ void setField(ExperimentConfig& c, const std::string& key, const json& v) {
     else if (key == "length") c.length = typed<int>(v, key, "an integer");
     else if (key == "data_dim") c.dataDim = typed<int>(v, key, "an integer");
     else if (key == "eval_lengths") {
-      if (!v.is_array()) fail(key, v.dump(), "a list of integers, e.g. [3, 5, 10, 20, 30]");
+      if (!v.is_array()) fail(key, shownValue(v), "a list of integers, e.g. [3, 5, 10, 20, 30]");
+      if (v.size() > 100) fail(key, shownValue(v), "at most 100 lengths");
       c.evalLengths.clear();
       for (const auto& x : v) c.evalLengths.push_back(typed<int>(x, key, "a list of integers"));
     } else if (key == "size") c.size = typed<int>(v, key, "an integer");
     else if (key == "families") {
-      if (!v.is_array()) fail(key, v.dump(), "a list of family names");
+      if (!v.is_array()) fail(key, shownValue(v), "a list of family names");
+      if (v.size() > kAllFamilies.size()) fail(key, shownValue(v), "each family at most once");
       c.families.clear();
       for (const auto& x : v) c.families.push_back(parseFamily(typed<std::string>(x, key, "a list of family names")));
     } else if (key == "learning_rate") c.learningRate = typed<double>(v, key, "a number");
@@ -118,10 +138,53 @@ void setField(ExperimentConfig& c, const std::string& key, const json& v) {
     else if (key == "device") c.device = typed<std::string>(v, key, "\"auto\", \"cpu\" or \"cuda\"");
     else if (key == "threads") c.threads = typed<int>(v, key, "an integer");
     else
-      throw ConfigError(key, "unknown key '" + key + "': did you mean '" + closestMatch(key, configKeys()) + "'?");
+      throw ConfigError(truncatedForMessage(key), "unknown key '" + truncatedForMessage(key) + "'" +
+                                                     (key.size() <= 64 ? ": did you mean '" + closestMatch(key, configKeys()) + "'?"
+                                                                       : ": allowed are the keys 'modlab-cli train --help' names"));
   } catch (const InvalidArgument& e) {
-    throw ConfigError(key, "invalid " + key + " '" + e.value() + "': allowed is " + e.allowed());
+    throw ConfigError(key, "invalid " + key + " '" + truncatedForMessage(e.value()) + "': allowed is " + e.allowed());
   }
+}
+
+}  // namespace
+
+bool isSafeName(const std::string& name) {
+  if (name.empty() || name.size() > 100 || name[0] == '.' || name[0] == '-') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '+' || c == '-';
+  });
+}
+
+namespace {
+
+// The value of a --set: JSON when it parses (numbers, lists), otherwise the bare text.
+json overrideValue(const std::string& key, const std::string& text) {
+  json value;
+  try {
+    value = parseJsonInput(text, key, "--set " + key);
+  } catch (const ConfigError&) {
+    value = text;  // a bare string such as setting=mha
+  }
+  if ((key == "families" || key == "eval_lengths") && value.is_string()) {
+    json list = json::array();
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t comma = text.find(',', start);
+      const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (key == "families") list.push_back(item);
+      else {
+        const json number = json::parse(item, nullptr, false);
+        if (number.is_discarded() || !number.is_number_integer())
+          fail(key, quoted(truncatedForMessage(text)), "a comma-separated list of integers");
+        list.push_back(number);
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    value = list;
+  }
+  return value;
 }
 
 }  // namespace
@@ -159,7 +222,8 @@ std::string closestMatch(const std::string& word, const std::vector<std::string>
 }
 
 void validate(const ExperimentConfig& c) {
-  if (c.name.empty()) fail("name", "''", "a non-empty string");
+  if (!isSafeName(c.name)) fail("name", quoted(truncatedForMessage(c.name)), std::string(kSafeNameRule) + " (it names the run folder)");
+  if (c.description.size() > 10000) fail("description", "of " + std::to_string(c.description.size()) + " characters", "at most 10000 characters");
   requireRange("rules", c.rules, 2, 128);
   requireRange("size", c.size, 1, 4096);
   const bool sequential = c.setting != Setting::Mlp;
@@ -195,16 +259,7 @@ void validate(const ExperimentConfig& c) {
 }
 
 ExperimentConfig parseConfig(const std::string& text) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    const auto [line, column] = lineColumn(text, e.byte > 0 ? e.byte - 1 : 0);
-    std::string what = e.what();
-    if (auto pos = what.find("parse error"); pos != std::string::npos) what = what.substr(pos);
-    throw ConfigError("json", "malformed JSON at line " + std::to_string(line) + ", column " +
-                                  std::to_string(column) + ": " + what);
-  }
+  const json j = parseJsonInput(text, "json", "config");
   if (!j.is_object()) throw ConfigError("json", "a config must be a JSON object {...}, not " + std::string(j.type_name()));
   ExperimentConfig c;
   for (const auto& [key, value] : j.items()) setField(c, key, value);
@@ -212,38 +267,52 @@ ExperimentConfig parseConfig(const std::string& text) {
   return c;
 }
 
+json parseJsonInput(const std::string& text, const std::string& field, const std::string& what) {
+  if (text.size() > kMaxConfigBytes)
+    throw ConfigError(field, what + " of " + std::to_string(text.size()) + " bytes: allowed is at most " +
+                                 std::to_string(kMaxConfigBytes >> 10) + " KiB");
+  bool tooDeep = false;
+  const json::parser_callback_t limitDepth = [&tooDeep](int depth, json::parse_event_t event, json&) {
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) && depth >= kMaxJsonDepth)
+      tooDeep = true;
+    return !tooDeep;
+  };
+  try {
+    json j = json::parse(text, limitDepth);
+    if (tooDeep)
+      throw ConfigError(field, what + " nests deeper than " + std::to_string(kMaxJsonDepth) +
+                                   " levels of lists or objects: allowed is at most " + std::to_string(kMaxJsonDepth));
+    return j;
+  } catch (const json::parse_error& e) {
+    const auto [line, column] = lineColumn(text, e.byte > 0 ? e.byte - 1 : 0);
+    std::string reason = e.what();
+    if (auto pos = reason.find("parse error"); pos != std::string::npos) reason = reason.substr(pos);
+    throw ConfigError(field, "malformed JSON in " + what + " at line " + std::to_string(line) + ", column " +
+                                 std::to_string(column) + ": " + truncatedForMessage(reason, 200));
+  } catch (const json::exception&) {
+    throw ConfigError(field, what + " holds a number too large to represent (e.g. 1e400)");
+  }
+}
+
+std::string shownValue(const json& value) {
+  return truncatedForMessage(value.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
 std::string toJson(const ExperimentConfig& config) { return toJsonValue(config).dump(2) + "\n"; }
 
-void applyOverride(ExperimentConfig& config, const std::string& assignment) {
-  const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw ConfigError("--set", "invalid --set '" + assignment + "': allowed is key=value, e.g. rules=16");
-  const std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-  json value;
-  try {
-    value = json::parse(text);
-  } catch (const json::parse_error&) {
-    value = text;  // a bare string such as setting=mha
-  }
-  if ((key == "families" || key == "eval_lengths") && value.is_string()) {
-    json list = json::array();
-    std::stringstream ss(text);
-    for (std::string item; std::getline(ss, item, ',');) {
-      if (key == "families") list.push_back(item);
-      else {
-        try {
-          list.push_back(std::stoi(item));
-        } catch (const std::exception&) {
-          fail(key, quoted(text), "a comma-separated list of integers");
-        }
-      }
-    }
-    value = list;
-  }
+void applyOverrides(ExperimentConfig& config, const std::vector<std::string>& assignments) {
   ExperimentConfig updated = config;
-  setField(updated, key, value);
-  validate(updated);
+  for (const std::string& assignment : assignments) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw ConfigError("--set", "invalid --set '" + truncatedForMessage(assignment) + "': allowed is key=value, e.g. rules=16");
+    const std::string key = assignment.substr(0, eq);
+    setField(updated, key, overrideValue(key, assignment.substr(eq + 1)));
+  }
+  validate(updated);  // once, after all of them: the order of --set does not matter
   config = updated;
 }
+
+void applyOverride(ExperimentConfig& config, const std::string& assignment) { applyOverrides(config, {assignment}); }
 
 }  // namespace modlab

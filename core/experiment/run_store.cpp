@@ -1,10 +1,9 @@
 #include "modlab/experiment/run_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -17,7 +16,8 @@ using nlohmann::json;
 
 namespace {
 
-const char* kCsvHeader = "step,family,split,metric,value\n";
+const char* kCsvHeader = "step,family,split,metric,value,crc32\n";
+const char* kLegacyCsvHeader = "step,family,split,metric,value";  // before checksums: read, never written
 
 std::string number(double v) {
   char buf[64];
@@ -25,11 +25,12 @@ std::string number(double v) {
   return buf;
 }
 
-void appendText(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::app | std::ios::binary);
-  if (!out) throw ConfigError("run folder", "cannot append to " + path.string());
-  out << text;
-  out.flush();
+std::string csvRecord(const std::string& payload) { return payload + "," + crc32Hex(payload) + "\n"; }
+
+std::string jsonRecord(json j) {
+  const std::string payload = j.dump();
+  j["crc32"] = crc32Hex(payload);
+  return j.dump() + "\n";
 }
 
 std::string splitName(const ConditionResult& c, bool perLength) {
@@ -39,8 +40,9 @@ std::string splitName(const ConditionResult& c, bool perLength) {
 
 void csvCondition(std::string& out, std::int64_t step, const std::string& family, const std::string& split,
                   const ConditionResult& c) {
-  out += std::to_string(step) + "," + family + "," + split + ",loss," + number(c.loss) + "\n";
-  out += std::to_string(step) + "," + family + "," + split + ",error," + number(c.error) + "\n";
+  const std::string prefix = std::to_string(step) + "," + family + "," + split;
+  out += csvRecord(prefix + ",loss," + number(c.loss));
+  out += csvRecord(prefix + ",error," + number(c.error));
 }
 
 const std::pair<const char*, double SpecialisationMetrics::*> kMetricFields[] = {
@@ -53,20 +55,94 @@ const std::pair<const char*, double SpecialisationMetrics::*> kMetricFields[] = 
 
 std::vector<std::string> splitCsv(const std::string& line) {
   std::vector<std::string> out;
-  std::stringstream ss(line);
-  for (std::string cell; std::getline(ss, cell, ',');) out.push_back(cell);
-  return out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = line.find(',', start);
+    out.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
 }
 
-// Keeps the lines of `path` for which keep(line) holds (atomically).
-template <typename Keep>
-void filterLines(const fs::path& path, Keep&& keep) {
-  if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::string kept, line;
-  while (std::getline(in, line))
-    if (keep(line)) kept += line + "\n";
-  writeFileAtomic(path, kept);
+// One record of a log, checked: `payload` is the record without its checksum.
+struct Record {
+  std::size_t line = 0;  // 1-based
+  std::string payload;   // metrics.csv: "step,family,split,metric,value"; activations: the JSON object
+  std::int64_t step = 0;
+};
+
+// The records of an appended log. A damaged last line is a torn tail (a kill mid-write):
+// dropped, with a warning. A damaged line before it means the file was altered: ReadError.
+struct Log {
+  std::vector<Record> records;
+  std::string header;  // metrics.csv only
+  std::string warning;
+};
+
+bool parseStep(const std::string& text, std::int64_t& step) {
+  if (text.empty() || text.size() > 18) return false;
+  step = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    step = step * 10 + (c - '0');
+  }
+  return true;
+}
+
+bool checkCsvRecord(const std::string& line, bool legacy, Record& r) {
+  const auto cells = splitCsv(line);
+  if (cells.size() != (legacy ? 5u : 6u)) return false;
+  r.payload = legacy ? line : line.substr(0, line.size() - cells[5].size() - 1);
+  if (!legacy && crc32Hex(r.payload) != cells[5]) return false;
+  return parseStep(cells[0], r.step);
+}
+
+bool checkJsonRecord(const std::string& line, Record& r) {
+  json j = json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) return false;
+  if (j.contains("crc32")) {
+    if (!j["crc32"].is_string()) return false;
+    const std::string crc = j["crc32"].get<std::string>();
+    j.erase("crc32");
+    if (crc32Hex(j.dump()) != crc) return false;
+  }
+  r.payload = j.dump();
+  r.step = j["step"].get<std::int64_t>();
+  return true;
+}
+
+Log readLog(const fs::path& path, bool csv) {
+  const std::string text = readFile(path, kMaxLogBytes);
+  Log log;
+  std::size_t pos = 0, lineNumber = 0;
+  bool legacy = false;
+  while (pos < text.size()) {
+    const std::size_t end = text.find('\n', pos);
+    const bool complete = end != std::string::npos;
+    const std::string line = text.substr(pos, complete ? end - pos : std::string::npos);
+    pos = complete ? end + 1 : text.size();
+    ++lineNumber;
+    if (csv && lineNumber == 1) {
+      log.header = line;
+      legacy = line == kLegacyCsvHeader;
+      if (!legacy && line + "\n" != kCsvHeader)
+        throw ReadError(path.string() + " line 1 is not a Modularity Lab metrics header");
+      continue;
+    }
+    Record r;
+    r.line = lineNumber;
+    if (complete && (csv ? checkCsvRecord(line, legacy, r) : checkJsonRecord(line, r))) {
+      log.records.push_back(std::move(r));
+      continue;
+    }
+    if (pos < text.size())
+      throw ReadError(path.string() + " line " + std::to_string(lineNumber) +
+                      " is damaged (its checksum or format does not match): the run's record cannot be trusted");
+    log.warning = path.filename().string() + ": dropped a torn last line " + std::to_string(lineNumber) +
+                  " (the process was stopped while writing it)";
+  }
+  if (csv && log.header.empty()) throw ReadError(path.string() + " is empty (no header)");
+  return log;
 }
 
 json infoToJson(const RunInfo& i) {
@@ -78,96 +154,8 @@ json infoToJson(const RunInfo& i) {
               {"error", i.error},         {"families", i.familyStates},   {"learning_rate_changes", lr}};
 }
 
-}  // namespace
-
-void writeFileAtomic(const fs::path& path, const std::string& content) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw ConfigError("run folder", "cannot write " + tmp.string());
-    out << content;
-    out.flush();
-    if (!out) throw ConfigError("run folder", "cannot write " + tmp.string() + " (disk full?)");
-  }
-  fs::rename(tmp, path);
-}
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("file", "cannot read " + path.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string utcNow() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-RunStore RunStore::create(const fs::path& dir, const ExperimentConfig& config, bool overwrite) {
-  if (fs::exists(dir / "config.json") || fs::exists(dir / "run.json")) {
-    if (!overwrite)
-      throw ConfigError("out", "run folder " + dir.string() +
-                                   " already holds a run: choose another folder, --resume it, or pass --force to replace it");
-    for (const char* name : {"config.json", "metrics.csv", "activations.jsonl", "run.json"}) fs::remove(dir / name);
-    fs::remove_all(dir / "checkpoints");
-  }
-  std::error_code ec;
-  fs::create_directories(dir / "checkpoints", ec);
-  if (ec) throw ConfigError("out", "cannot create run folder " + dir.string() + ": " + ec.message());
-  RunStore store(dir);
-  writeFileAtomic(dir / "config.json", toJson(config));
-  writeFileAtomic(dir / "metrics.csv", kCsvHeader);
-  writeFileAtomic(dir / "activations.jsonl", "");
-  return store;
-}
-
-RunStore RunStore::open(const fs::path& dir) {
-  if (!fs::exists(dir / "config.json"))
-    throw ConfigError("run", "no run in " + dir.string() + " (config.json is missing)");
-  return RunStore(dir);
-}
-
-void RunStore::appendTrain(const std::vector<TrainPoint>& points) {
-  if (points.empty()) return;
-  std::string out;
-  for (const TrainPoint& p : points)
-    out += std::to_string(p.step) + "," + toString(p.family) + ",train,loss," + number(p.loss) + "\n";
-  appendText(dir_ / "metrics.csv", out);
-}
-
-void RunStore::appendEvaluation(const EvaluationSnapshot& e) {
-  std::string csv, jsonl;
-  for (const FamilyEvaluation& f : e.families) {
-    const std::string name = toString(f.family);
-    csvCondition(csv, e.step, name, "id", f.id);
-    csvCondition(csv, e.step, name, "ood", f.ood);
-    csvCondition(csv, e.step, name, "val", f.validation);
-    for (const ConditionResult& c : f.conditions) csvCondition(csv, e.step, name, splitName(c, true), c);
-    if (!f.hasMetrics) continue;
-    for (const auto& [metric, field] : kMetricFields)
-      csv += std::to_string(e.step) + "," + name + ",metrics," + metric + "," + number(f.metrics.*field) + "\n";
-    json rows = json::array();
-    for (int r = 0; r < f.rules; ++r)
-      rows.push_back(std::vector<double>(f.moduleGivenRule.begin() + r * f.rules,
-                                         f.moduleGivenRule.begin() + (r + 1) * f.rules));
-    jsonl += json{{"step", e.step}, {"wall_seconds", e.wallSeconds}, {"family", name}, {"module_given_rule", rows}}.dump() + "\n";
-  }
-  appendText(dir_ / "metrics.csv", csv);
-  if (!jsonl.empty()) appendText(dir_ / "activations.jsonl", jsonl);
-}
-
-void RunStore::writeInfo(const RunInfo& info) { writeFileAtomic(dir_ / "run.json", infoToJson(info).dump(2) + "\n"); }
-
-RunInfo RunStore::readInfo() const {
+RunInfo infoFromJson(const json& j) {
   RunInfo i;
-  if (!fs::exists(dir_ / "run.json")) return i;
-  const json j = json::parse(readFile(dir_ / "run.json"));
   i.status = j.value("status", "");
   i.version = j.value("version", "");
   i.torchVersion = j.value("torch_version", "");
@@ -181,8 +169,149 @@ RunInfo RunStore::readInfo() const {
   if (j.contains("families")) i.familyStates = j["families"].get<std::map<std::string, std::string>>();
   if (j.contains("learning_rate_changes"))
     for (const auto& c : j["learning_rate_changes"])
-      i.learningRateChanges.emplace_back(c["step"].get<std::int64_t>(), c["learning_rate"].get<double>());
+      i.learningRateChanges.emplace_back(c.at("step").get<std::int64_t>(), c.at("learning_rate").get<double>());
   return i;
+}
+
+// Removes what a run folder of ours holds, and nothing else.
+void removeRunFiles(const fs::path& dir) {
+  for (const char* name : {"config.json", "metrics.csv", "activations.jsonl", "run.json"}) fs::remove(dir / name);
+  const fs::path checkpoints = dir / "checkpoints";
+  if (!fs::is_directory(checkpoints)) return;
+  for (const auto& entry : fs::directory_iterator(checkpoints)) {
+    const std::string name = entry.path().filename().string();
+    const bool ours = name == "latest" || name == "latest.tmp" || name.rfind("step-", 0) == 0 ||
+                      name.find("-best.") != std::string::npos;
+    if (ours) fs::remove_all(entry.path());
+  }
+  std::error_code ec;
+  fs::remove(checkpoints, ec);  // only when empty
+}
+
+bool holdsOnly(const fs::path& dir, std::initializer_list<const char*> names) {
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (std::none_of(names.begin(), names.end(), [&](const char* n) { return name == n; })) return false;
+  }
+  return true;
+}
+
+std::shared_ptr<FolderLock> lockRunFolder(const fs::path& dir, std::shared_ptr<FolderLock> held) {
+  if (held) return held;
+  return FolderLock::acquire(dir, "out", "run folder");
+}
+
+}  // namespace
+
+std::string utcNow() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool RunStore::holdsRun(const fs::path& dir) {
+  try {
+    parseConfig(readFile(dir / "config.json"));
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+RunStore RunStore::create(const fs::path& dir, const ExperimentConfig& config, bool overwrite,
+                          std::shared_ptr<FolderLock> held) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw ConfigError("out", "cannot create run folder " + dir.string() + ": " + ec.message());
+  auto lock = lockRunFolder(dir, std::move(held));
+  if (fs::exists(dir / "config.json") || fs::exists(dir / "run.json")) {
+    if (!holdsRun(dir))
+      throw ConfigError("out", "folder " + dir.string() +
+                                   " holds a config.json that is not a Modularity Lab run: refusing to replace anything in it");
+    if (!overwrite)
+      throw ConfigError("out", "run folder " + dir.string() +
+                                   " already holds a run: choose another folder, --resume it, or pass --force to replace it");
+    removeRunFiles(dir);
+  }
+  // A kill in the middle of an earlier create may have left its temporary files.
+  if (!holdsOnly(dir, {".lock", "config.json.tmp", "metrics.csv.tmp", "activations.jsonl.tmp"}))
+    throw ConfigError("out", "folder " + dir.string() +
+                                 " is not empty and holds no Modularity Lab run: choose a new or empty folder");
+  fs::create_directories(dir / "checkpoints", ec);
+  if (ec) throw ConfigError("out", "cannot create run folder " + dir.string() + ": " + ec.message());
+  RunStore store(dir, std::move(lock));
+  writeFileAtomic(dir / "config.json", toJson(config));
+  writeFileAtomic(dir / "metrics.csv", kCsvHeader);
+  writeFileAtomic(dir / "activations.jsonl", "");
+  return store;
+}
+
+RunStore RunStore::openForWriting(const fs::path& dir, std::shared_ptr<FolderLock> held) {
+  open(dir);
+  return RunStore(dir, lockRunFolder(dir, std::move(held)));
+}
+
+RunStore RunStore::open(const fs::path& dir) {
+  if (!fs::exists(dir / "config.json"))
+    throw ConfigError("run", "no run in " + dir.string() + " (config.json is missing)");
+  return RunStore(dir, nullptr);
+}
+
+void RunStore::appendTrain(const std::vector<TrainPoint>& points) {
+  if (points.empty()) return;
+  std::string out;
+  for (const TrainPoint& p : points)
+    out += csvRecord(std::to_string(p.step) + "," + toString(p.family) + ",train,loss," + number(p.loss));
+  appendFile(dir_ / "metrics.csv", out);
+}
+
+void RunStore::appendEvaluation(const EvaluationSnapshot& e) {
+  std::string csv, jsonl;
+  for (const FamilyEvaluation& f : e.families) {
+    const std::string name = toString(f.family);
+    csvCondition(csv, e.step, name, "id", f.id);
+    csvCondition(csv, e.step, name, "ood", f.ood);
+    csvCondition(csv, e.step, name, "val", f.validation);
+    for (const ConditionResult& c : f.conditions) csvCondition(csv, e.step, name, splitName(c, true), c);
+    if (!f.hasMetrics) continue;
+    for (const auto& [metric, field] : kMetricFields)
+      csv += csvRecord(std::to_string(e.step) + "," + name + ",metrics," + metric + "," + number(f.metrics.*field));
+    json rows = json::array();
+    for (int r = 0; r < f.rules; ++r)
+      rows.push_back(std::vector<double>(f.moduleGivenRule.begin() + r * f.rules,
+                                         f.moduleGivenRule.begin() + (r + 1) * f.rules));
+    jsonl += jsonRecord(json{{"step", e.step}, {"wall_seconds", e.wallSeconds}, {"family", name}, {"module_given_rule", rows}});
+  }
+  appendFile(dir_ / "metrics.csv", csv);
+  if (!jsonl.empty()) appendFile(dir_ / "activations.jsonl", jsonl);
+}
+
+void RunStore::writeInfo(const RunInfo& info) {
+  const std::string text = infoToJson(info).dump(2) + "\n";
+  try {
+    writeFileAtomic(dir_ / "run.json", text);
+  } catch (const WriteError&) {
+    // A full disk has no room for a temporary copy; the old file's own blocks may still
+    // hold the new state, which matters most when it says "failed".
+    overwriteInPlace(dir_ / "run.json", text);
+  }
+}
+
+RunInfo RunStore::readInfo() const {
+  const fs::path path = dir_ / "run.json";
+  if (!fs::exists(path)) return RunInfo{};
+  try {
+    const json j = json::parse(readFile(path));
+    if (!j.is_object()) throw ReadError("not a JSON object");
+    return infoFromJson(j);
+  } catch (const ReadError& e) {
+    throw ReadError(path.string() + " is damaged: " + e.what());
+  } catch (const json::exception&) {
+    throw ReadError(path.string() + " is damaged: it is not the JSON Modularity Lab writes");
+  }
 }
 
 ExperimentConfig RunStore::readConfig() const {
@@ -190,23 +319,50 @@ ExperimentConfig RunStore::readConfig() const {
     return parseConfig(readFile(dir_ / "config.json"));
   } catch (const ConfigError& e) {
     throw ConfigError("run", "run folder " + dir_.string() + " has an unusable config.json: " + e.what());
+  } catch (const ReadError& e) {
+    throw ConfigError("run", "run folder " + dir_.string() + " has an unreadable config.json: " + e.what());
   }
 }
 
 void RunStore::truncateAfter(std::int64_t step) {
-  bool header = true;
-  filterLines(dir_ / "metrics.csv", [&](const std::string& line) {
-    if (header) return !(header = false);
-    const auto cells = splitCsv(line);
-    return cells.size() == 5 && std::stoll(cells[0]) <= step;
-  });
-  filterLines(dir_ / "activations.jsonl", [&](const std::string& line) {
-    try {
-      return json::parse(line).at("step").get<std::int64_t>() <= step;
-    } catch (const std::exception&) {
-      return false;  // a line cut short by a kill
-    }
-  });
+  if (step < 0) {  // starting again: nothing recorded is kept, damaged or not
+    writeFileAtomic(dir_ / "metrics.csv", kCsvHeader);
+    writeFileAtomic(dir_ / "activations.jsonl", "");
+    return;
+  }
+  const Log metrics = readLog(dir_ / "metrics.csv", true);
+  std::string csv = kCsvHeader;
+  for (const Record& r : metrics.records)
+    if (r.step <= step) csv += csvRecord(r.payload);
+  writeFileAtomic(dir_ / "metrics.csv", csv);
+  std::string jsonl;
+  if (fs::exists(dir_ / "activations.jsonl"))
+    for (const Record& r : readLog(dir_ / "activations.jsonl", false).records)
+      if (r.step <= step) jsonl += jsonRecord(json::parse(r.payload));
+  writeFileAtomic(dir_ / "activations.jsonl", jsonl);
+}
+
+void RunStore::syncLogs() {
+  syncFile(dir_ / "metrics.csv");
+  syncFile(dir_ / "activations.jsonl");
+}
+
+RunRecord RunStore::loadFinished(const fs::path& dir) {
+  RunRecord r = load(dir);
+  const std::string where = (dir / "metrics.csv").string();
+  if (r.info.status != "finished") throw ReadError((dir / "run.json").string() + " does not say finished");
+  if (!r.warnings.empty()) throw ReadError(r.warnings.front() + ", although the run had finished");
+  if (r.evaluations.empty()) throw ReadError(where + " holds no evaluation although run.json says finished");
+  const EvaluationSnapshot& last = r.evaluations.back();
+  if (last.step != r.info.stepsDone)
+    throw ReadError(where + " ends at step " + std::to_string(last.step) + " but run.json says finished at step " +
+                    std::to_string(r.info.stepsDone));
+  for (Family f : r.config.families) {
+    const bool present = std::any_of(last.families.begin(), last.families.end(),
+                                     [&](const FamilyEvaluation& e) { return e.family == f; });
+    if (!present) throw ReadError(where + " lacks the final evaluation of " + toString(f));
+  }
+  return r;
 }
 
 RunRecord RunStore::load(const fs::path& dir) {
@@ -214,6 +370,8 @@ RunRecord RunStore::load(const fs::path& dir) {
   RunRecord record;
   record.config = store.readConfig();
   record.info = store.readInfo();
+  for (const char* name : {"metrics.csv", "activations.jsonl"})
+    if (!fs::exists(dir / name)) throw ReadError((dir / name).string() + " is missing: the run's record is incomplete");
   std::map<std::int64_t, EvaluationSnapshot> evals;
   auto familyEval = [&](std::int64_t step, Family family) -> FamilyEvaluation& {
     EvaluationSnapshot& e = evals[step];
@@ -224,29 +382,30 @@ RunRecord RunStore::load(const fs::path& dir) {
     e.families.back().family = family;
     return e.families.back();
   };
-  std::ifstream csv(dir / "metrics.csv");
-  std::string line;
-  std::getline(csv, line);  // header
-  while (std::getline(csv, line)) {
-    const auto c = splitCsv(line);
-    if (c.size() != 5) continue;  // a row cut short by a kill
-    std::int64_t step;
-    double value;
+  const Log metrics = readLog(dir / "metrics.csv", true);
+  if (!metrics.warning.empty()) record.warnings.push_back(metrics.warning);
+  for (const Record& r : metrics.records) {
+    const auto c = splitCsv(r.payload);
+    const auto damaged = [&](const std::string& why) {
+      return ReadError((dir / "metrics.csv").string() + " line " + std::to_string(r.line) + ": " + why);
+    };
     Family family;
+    double value;
     try {
-      step = std::stoll(c[0]);
       family = parseFamily(c[1]);
-      value = std::stod(c[4]);
+      std::size_t used = 0;
+      value = std::stod(c[4], &used);
+      if (used != c[4].size()) throw std::invalid_argument("");
     } catch (const std::exception&) {
-      continue;
+      throw damaged("unknown family '" + truncatedForMessage(c[1]) + "' or value '" + truncatedForMessage(c[4]) + "'");
     }
     const std::string& split = c[2];
     const std::string& metric = c[3];
     if (split == "train") {
-      record.train.push_back({step, family, value});
+      record.train.push_back({r.step, family, value});
       continue;
     }
-    FamilyEvaluation& f = familyEval(step, family);
+    FamilyEvaluation& f = familyEval(r.step, family);
     if (split == "metrics") {
       f.hasMetrics = true;
       for (const auto& [name, field] : kMetricFields)
@@ -259,11 +418,12 @@ RunRecord RunStore::load(const fs::path& dir) {
     else if (split == "val") target = &f.validation;
     else if (const auto at = split.find('@'); at != std::string::npos) {
       const double scale = split.substr(0, at) == "ood" ? 2.0 : 1.0;
-      const int length = std::stoi(split.substr(at + 1));
+      std::int64_t length = 0;
+      if (!parseStep(split.substr(at + 1), length) || length > 100000) throw damaged("bad split '" + split + "'");
       for (ConditionResult& cr : f.conditions)
         if (cr.length == length && cr.scale == scale) target = &cr;
       if (!target) {
-        f.conditions.push_back({length, scale, 0.0, 0.0});
+        f.conditions.push_back({static_cast<int>(length), scale, 0.0, 0.0});
         target = &f.conditions.back();
       }
     }
@@ -271,20 +431,23 @@ RunRecord RunStore::load(const fs::path& dir) {
     if (metric == "loss") target->loss = value;
     else if (metric == "error") target->error = value;
   }
-  std::ifstream act(dir / "activations.jsonl");
-  while (std::getline(act, line)) {
-    json j;
+  const Log activations = readLog(dir / "activations.jsonl", false);
+  if (!activations.warning.empty()) record.warnings.push_back(activations.warning);
+  for (const Record& r : activations.records) {
     try {
-      j = json::parse(line);
+      const json j = json::parse(r.payload);
+      FamilyEvaluation& f = familyEval(r.step, parseFamily(j.at("family").get<std::string>()));
+      evals[r.step].wallSeconds = j.value("wall_seconds", 0.0);
+      const auto rows = j.at("module_given_rule").get<std::vector<std::vector<double>>>();
+      for (const auto& row : rows)
+        if (row.size() != rows.size()) throw std::invalid_argument("not square");
+      f.rules = static_cast<int>(rows.size());
+      f.moduleGivenRule.clear();
+      for (const auto& row : rows) f.moduleGivenRule.insert(f.moduleGivenRule.end(), row.begin(), row.end());
     } catch (const std::exception&) {
-      continue;
+      throw ReadError((dir / "activations.jsonl").string() + " line " + std::to_string(r.line) +
+                      ": not an activation record (family and a square module_given_rule)");
     }
-    FamilyEvaluation& f = familyEval(j["step"].get<std::int64_t>(), parseFamily(j["family"].get<std::string>()));
-    evals[j["step"].get<std::int64_t>()].wallSeconds = j.value("wall_seconds", 0.0);
-    const auto rows = j["module_given_rule"].get<std::vector<std::vector<double>>>();
-    f.rules = static_cast<int>(rows.size());
-    f.moduleGivenRule.clear();
-    for (const auto& row : rows) f.moduleGivenRule.insert(f.moduleGivenRule.end(), row.begin(), row.end());
   }
   for (auto& [step, e] : evals) record.evaluations.push_back(std::move(e));
   return record;

@@ -30,11 +30,16 @@ namespace {
 // Runs the model over `samples` fresh samples in batches; calls fn(activations (T, R), rules (T)).
 template <typename Fn>
 void forEachBatch(RuleModelImpl& model, const RuleTask& task, std::int64_t samples, std::int64_t batch,
-                  const std::vector<double>* prior, torch::Generator& gen, torch::Device device, Fn&& fn) {
+                  const std::vector<double>* prior, const std::atomic<bool>* cancel, torch::Generator& gen,
+                  torch::Device device, Fn&& fn) {
   torch::NoGradGuard noGrad;
   const bool wasTraining = model.is_training();
   model.eval();
   for (std::int64_t done = 0; done < samples; done += batch) {
+    if (cancel && cancel->load()) {
+      model.train(wasTraining);
+      throw EvaluationCancelled();
+    }
     SampleRequest request;
     request.batch = std::min(batch, samples - done);
     request.prior = prior;
@@ -54,7 +59,7 @@ ActivationMatrix estimateActivationMatrix(RuleModelImpl& model, const RuleTask& 
   const std::vector<double> uniform;  // the task's own prior is ignored: P assumes uniform rules
   torch::Tensor sums = torch::zeros({R, R}, torch::dtype(torch::kDouble).device(device));
   torch::Tensor counts = torch::zeros({R}, torch::dtype(torch::kDouble).device(device));
-  forEachBatch(model, task, options.matrixSamples, options.batch, &uniform, gen, device,
+  forEachBatch(model, task, options.matrixSamples, options.batch, &uniform, options.cancel, gen, device,
                [&](const torch::Tensor& p, const torch::Tensor& rules) {
                  sums.index_add_(0, rules, p);
                  counts.index_add_(0, rules, torch::ones_like(rules, p.options()));
@@ -74,7 +79,7 @@ double adaptation(RuleModelImpl& model, const RuleTask& task, const EstimateOpti
     const std::vector<double> prior = RandomState(static_cast<std::uint32_t>(seed)).dirichletOnes(R);
     torch::Tensor q = torch::zeros({R}, torch::dtype(torch::kDouble).device(device));
     for (std::int64_t b = 0; b < batches; ++b)
-      forEachBatch(model, task, perBatch, perBatch, &prior, gen, device,
+      forEachBatch(model, task, perBatch, perBatch, &prior, options.cancel, gen, device,
                    [&](const torch::Tensor& p, const torch::Tensor&) { q += p.mean(0); });
     q = (q / static_cast<double>(batches)).cpu().contiguous();
     total += adaptationTerm(prior, std::vector<double>(q.data_ptr<double>(), q.data_ptr<double>() + R));

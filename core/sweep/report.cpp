@@ -43,21 +43,23 @@ SweepReport collectReport(const Sweep& sweep) {
       report.missing.push_back(run.name);
       continue;
     }
-    if (state == RunState::Failed) report.failed.push_back(run.name + ": " + (error.empty() ? "failed" : error));
+    if (state == RunState::Running) {
+      report.missing.push_back(run.name + " (running now)");
+      continue;
+    }
+    if (state == RunState::Damaged || state == RunState::Failed) {
+      report.failed.push_back(run.name + ": " + (state == RunState::Damaged ? "damaged: " : "") + (error.empty() ? "failed" : error));
+      continue;
+    }
+    if (state == RunState::Stopped) {  // interrupted: not a result yet
+      report.missing.push_back(run.name + " (interrupted: resume it with 'modlab-cli sweep run')");
+      continue;
+    }
     RunRecord record;
     try {
-      record = RunStore::load(sweep.runDirectory(run));
+      record = RunStore::loadFinished(sweep.runDirectory(run));
     } catch (const std::exception& e) {
-      report.failed.push_back(run.name + ": " + e.what());
-      continue;
-    }
-    if (record.evaluations.empty()) {
-      report.missing.push_back(run.name);
-      continue;
-    }
-    if (state == RunState::Stopped) {  // running or interrupted: not a result yet
-      report.missing.push_back(run.name + " (not finished: step " + std::to_string(record.info.stepsDone) + " of " +
-                               std::to_string(run.config.steps) + ")");
+      report.failed.push_back(run.name + ": damaged: " + e.what());
       continue;
     }
     const EvaluationSnapshot& last = record.evaluations.back();

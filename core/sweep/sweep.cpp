@@ -1,5 +1,7 @@
 #include "modlab/sweep/sweep.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "modlab/experiment/run_store.h"
+#include "modlab/io/files.h"
 #include "modlab/training/session.h"
 #include "training/evaluation.h"
 #include "training/flops.h"
@@ -25,38 +28,6 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kGridKeys{"name",        "settings",    "tasks",           "rules",    "sizes",
-                                         "data_seeds",  "model_seeds", "search_versions", "families", "base"};
-
-template <typename T, typename Parse>
-std::vector<T> axis(const json& j, const std::string& key, Parse parse) {
-  if (!j.is_array()) throw ConfigError(key, "invalid " + key + " " + j.dump() + ": allowed is a list of values");
-  if (j.empty()) throw ConfigError(key, "empty axis '" + key + "': give at least one value");
-  std::vector<T> out;
-  for (const json& v : j) {
-    try {
-      out.push_back(parse(v));
-    } catch (const InvalidArgument& e) {
-      throw ConfigError(key, "invalid " + key + " value '" + e.value() + "': allowed is " + e.allowed());
-    } catch (const json::exception&) {
-      throw ConfigError(key, "invalid " + key + " value " + v.dump());
-    }
-  }
-  return out;
-}
-
-int integer(const json& v) {
-  if (!v.is_number_integer()) throw InvalidArgument("value", v.dump(), "an integer");
-  return v.get<int>();
-}
-
-std::string runName(const ExperimentConfig& c) {
-  std::string name = toString(c.setting);
-  if (c.setting == Setting::Mha) name += "-sv" + std::to_string(c.searchVersion);
-  return name + "-" + toString(c.task) + "-R" + std::to_string(c.rules) + "-E" + std::to_string(c.size) + "-ds" +
-         std::to_string(c.dataSeed) + "-ms" + std::to_string(c.modelSeed);
-}
-
 std::string indexText(int index) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%05d", index);
@@ -67,15 +38,13 @@ std::string indexText(int index) {
 // `modlab-cli bench` on the 2-core development machine.
 std::map<Setting, double> defaultThroughput() { return {{Setting::Mlp, 65.0}, {Setting::Mha, 40.0}, {Setting::Rnn, 50.0}}; }
 
-ExperimentConfig baseConfig(Setting s, const std::vector<std::pair<std::string, std::string>>& keys, int steps, int evalEvery,
-                            double lr) {
-  ExperimentConfig c;
-  c.setting = s;
-  c.steps = steps;
-  c.evalEvery = evalEvery;
-  c.learningRate = lr;
-  for (const auto& [k, v] : keys) applyOverride(c, k + "=" + v);
-  return c;
+bool isComplete(const Sweep& sweep, const SweepRun& run) {
+  try {
+    RunStore::loadFinished(sweep.runDirectory(run));
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 }  // namespace
@@ -87,144 +56,9 @@ std::string toString(RunState s) {
     case RunState::Finished: return "finished";
     case RunState::Stopped: return "interrupted";
     case RunState::Failed: return "failed";
+    case RunState::Damaged: return "damaged";
   }
   return "?";
-}
-
-SweepGrid parseGrid(const std::string& text) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw ConfigError("grid", std::string("malformed grid JSON: ") + e.what());
-  }
-  if (!j.is_object()) throw ConfigError("grid", "a grid must be a JSON object");
-  SweepGrid g;
-  for (const auto& [key, value] : j.items()) {
-    if (key == "name") g.name = value.get<std::string>();
-    else if (key == "settings") g.settings = axis<Setting>(value, key, [](const json& v) { return parseSetting(v.get<std::string>()); });
-    else if (key == "tasks") g.tasks = axis<TaskKind>(value, key, [](const json& v) { return parseTaskKind(v.get<std::string>()); });
-    else if (key == "rules") g.rules = axis<int>(value, key, integer);
-    else if (key == "sizes") g.sizes = axis<int>(value, key, integer);
-    else if (key == "data_seeds") g.dataSeeds = axis<int>(value, key, integer);
-    else if (key == "model_seeds") g.modelSeeds = axis<int>(value, key, integer);
-    else if (key == "search_versions") g.searchVersions = axis<int>(value, key, integer);
-    else if (key == "families") g.families = axis<Family>(value, key, [](const json& v) { return parseFamily(v.get<std::string>()); });
-    else if (key == "base") {
-      if (!value.is_object()) throw ConfigError("base", "base must map a setting (mlp, mha, rnn) to config keys");
-      for (const auto& [setting, config] : value.items()) {
-        Setting s;
-        try {
-          s = parseSetting(setting);
-        } catch (const InvalidArgument&) {
-          throw ConfigError("base", "unknown setting '" + setting + "' in base: allowed is mlp, mha, rnn");
-        }
-        json full = config;
-        full["setting"] = setting;
-        try {
-          g.base[s] = parseConfig(full.dump());
-        } catch (const ConfigError& e) {
-          throw ConfigError(e.field(), "base." + setting + ": " + e.what());
-        }
-      }
-    } else {
-      throw ConfigError(key, "unknown grid key '" + key + "': did you mean '" + closestMatch(key, kGridKeys) + "'?");
-    }
-  }
-  expand(g);  // every combination must be a valid experiment
-  return g;
-}
-
-std::string toJson(const SweepGrid& g) {
-  json j;
-  j["name"] = g.name;
-  for (Setting s : g.settings) j["settings"].push_back(toString(s));
-  for (TaskKind t : g.tasks) j["tasks"].push_back(toString(t));
-  j["rules"] = g.rules;
-  j["sizes"] = g.sizes;
-  j["data_seeds"] = g.dataSeeds;
-  j["model_seeds"] = g.modelSeeds;
-  j["search_versions"] = g.searchVersions;
-  for (Family f : g.families) j["families"].push_back(toString(f));
-  j["base"] = json::object();
-  for (const auto& [s, c] : g.base) j["base"][toString(s)] = json::parse(modlab::toJson(c));
-  return j.dump(2) + "\n";
-}
-
-SweepGrid paperGrid() {
-  SweepGrid g;
-  g.name = "paper";
-  g.settings = {Setting::Mlp, Setting::Mha, Setting::Rnn};
-  g.tasks = {TaskKind::Classification, TaskKind::Regression};
-  g.rules = {2, 4, 8, 16, 32};
-  g.sizes = {32, 64, 128, 256, 512};
-  g.dataSeeds = {0, 1, 2, 3, 4};
-  g.modelSeeds = {0, 1, 2, 3, 4};
-  g.searchVersions = {1, 2};
-  const std::vector<std::pair<std::string, std::string>> paper{
-      {"eval_batches", "10"}, {"adaptation_priors", "100"}, {"adaptation_samples", "10000"}};
-  g.base[Setting::Mlp] = baseConfig(Setting::Mlp, paper, 100000, 5000, 1e-4);
-  g.base[Setting::Mha] = baseConfig(Setting::Mha, paper, 500000, 5000, 1e-4);
-  g.base[Setting::Rnn] = baseConfig(Setting::Rnn, paper, 500000, 5000, 1e-4);
-  g.base[Setting::Mlp].matrixSamples = g.base[Setting::Mha].matrixSamples = 1000000;
-  g.base[Setting::Rnn].matrixSamples = 100000;
-  return g;
-}
-
-SweepGrid paperLiteGrid() {
-  SweepGrid g = paperGrid();
-  g.name = "paper-lite";
-  g.sizes = {32};
-  g.dataSeeds = {0};
-  g.modelSeeds = {0};
-  const std::vector<std::pair<std::string, std::string>> lite{{"threads", "1"}};
-  g.base[Setting::Mlp] = baseConfig(Setting::Mlp, lite, 3000, 300, 1e-3);
-  g.base[Setting::Mha] = baseConfig(Setting::Mha, lite, 600, 100, 1e-3);
-  g.base[Setting::Rnn] = baseConfig(Setting::Rnn, lite, 800, 100, 1e-3);
-  g.base[Setting::Mha].evalBatches = g.base[Setting::Rnn].evalBatches = 2;
-  return g;
-}
-
-SweepGrid namedGrid(const std::string& nameOrFile) {
-  if (nameOrFile == "paper") return paperGrid();
-  if (nameOrFile == "paper-lite") return paperLiteGrid();
-  if (!fs::exists(nameOrFile))
-    throw ConfigError("--grid", "unknown grid '" + nameOrFile + "': allowed is paper, paper-lite or a grid file (JSON)");
-  try {
-    return parseGrid(readFile(nameOrFile));
-  } catch (const ConfigError& e) {
-    throw ConfigError(e.field(), nameOrFile + ": " + e.what());
-  }
-}
-
-std::vector<SweepRun> expand(const SweepGrid& g) {
-  std::vector<SweepRun> runs;
-  for (Setting s : g.settings)
-    for (TaskKind t : g.tasks)
-      for (int sv : s == Setting::Mha ? g.searchVersions : std::vector<int>{1})
-        for (int r : g.rules)
-          for (int size : g.sizes)
-            for (int ds : g.dataSeeds)
-              for (int ms : g.modelSeeds) {
-                ExperimentConfig c = g.base.count(s) ? g.base.at(s) : ExperimentConfig{};
-                c.setting = s;
-                c.task = t;
-                c.searchVersion = sv;
-                c.rules = r;
-                c.size = size;
-                c.dataSeed = ds;
-                c.modelSeed = ms;
-                c.families = g.families;
-                c.name = runName(c);
-                c.description = "Sweep " + g.name + ", run " + std::to_string(runs.size()) + ".";
-                try {
-                  validate(c);
-                } catch (const ConfigError& e) {
-                  throw ConfigError(e.field(), "grid " + g.name + ", run " + c.name + ": " + e.what());
-                }
-                runs.push_back({static_cast<int>(runs.size()), c.name, c});
-              }
-  return runs;
 }
 
 std::string Sweep::runDirectory(const SweepRun& run) const {
@@ -239,16 +73,26 @@ SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool fo
   const fs::path dir(directory);
   if (fs::exists(dir / "sweep.json") && !force)
     throw ConfigError("out", "sweep folder " + directory + " already holds a sweep: choose another folder or pass --force");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw ConfigError("out", "cannot create sweep folder " + directory + ": " + ec.message());
+  std::string holder;
+  const auto lock = FolderLock::tryAcquire(dir, &holder);  // no runner may work on a plan being replaced
+  if (!lock) throw ConfigError("out", "sweep folder " + directory + " is in use by " + holder + ": stop its runners first");
   const std::vector<SweepRun> runs = expand(grid);
   SweepPlan plan;
   plan.directory = fs::absolute(dir).string();
   plan.runs = static_cast<int>(runs.size());
   plan.gflops = defaultThroughput();
   if (!benchJson.empty()) {
-    const json bench = json::parse(readFile(benchJson));
     std::map<Setting, std::vector<double>> rates;
-    for (const json& row : bench.at("families"))
-      rates[parseSetting(row.at("setting").get<std::string>())].push_back(row.at("gflops").get<double>());
+    try {
+      const json bench = json::parse(readFile(benchJson));
+      for (const json& row : bench.at("families"))
+        rates[parseSetting(row.at("setting").get<std::string>())].push_back(row.at("gflops").get<double>());
+    } catch (const std::exception&) {
+      throw ConfigError("--bench", "cannot use " + benchJson + ": allowed is the output of 'modlab-cli bench --json'");
+    }
     for (auto& [s, r] : rates) {
       double sum = 0;
       for (double v : r) sum += v;
@@ -296,28 +140,45 @@ Sweep loadSweep(const std::string& directory) {
   const fs::path dir(directory);
   if (!fs::exists(dir / "sweep.json"))
     throw ConfigError("sweep", "no sweep in " + directory + " (sweep.json is missing; create one with 'modlab-cli sweep plan')");
+  const fs::path file = dir / "sweep.json";
   json info;
   try {
-    info = json::parse(readFile(dir / "sweep.json"));
-  } catch (const json::exception& e) {
-    throw ConfigError("sweep", directory + "/sweep.json is unreadable: " + e.what());
+    info = json::parse(readFile(file));
+    if (!info.is_object() || !info.contains("grid")) throw ReadError("no grid in it");
+  } catch (const std::exception&) {
+    throw ConfigError("sweep", file.string() + " is damaged: plan the sweep again with 'modlab-cli sweep plan --force'");
   }
-  const int version = info.value("format_version", 0);
+  const int version = info["format_version"].is_number_integer() ? info["format_version"].get<int>() : 0;
   if (version != kSweepFormatVersion)
     throw ConfigError("sweep", "sweep " + directory + " was written by Modularity Lab " + info.value("modlab_version", "?") +
                                    " in sweep format " + std::to_string(version) + "; this version reads format " +
                                    std::to_string(kSweepFormatVersion) + ": plan the sweep again");
   Sweep sweep;
   sweep.directory = fs::absolute(dir).string();
-  sweep.grid = parseGrid(info.at("grid").dump());
+  try {
+    sweep.grid = parseGrid(info["grid"].dump());
+  } catch (const ConfigError& e) {
+    throw ConfigError("sweep", file.string() + " holds an invalid grid: " + e.what());
+  }
   sweep.runs = expand(sweep.grid);
   return sweep;
 }
 
 RunState runState(const Sweep& sweep, const SweepRun& run, std::string* error) {
+  if (FolderLock::isHeld(sweep.runDirectory(run))) return RunState::Running;
+  return recordedState(sweep, run, error);
+}
+
+RunState recordedState(const Sweep& sweep, const SweepRun& run, std::string* error) {
   const fs::path dir = sweep.runDirectory(run);
   if (!fs::exists(dir / "run.json")) return fs::exists(dir / "config.json") ? RunState::Stopped : RunState::Pending;
-  const RunInfo info = RunStore::open(dir).readInfo();
+  RunInfo info;
+  try {
+    info = RunStore::open(dir).readInfo();
+  } catch (const std::exception& e) {
+    if (error) *error = e.what();
+    return RunState::Damaged;
+  }
   if (error) *error = info.error;
   if (info.status == "finished") return RunState::Finished;
   if (info.status == "failed") return RunState::Failed;
@@ -326,6 +187,9 @@ RunState runState(const Sweep& sweep, const SweepRun& run, std::string* error) {
 
 SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(const SweepProgress&)>& progress,
                        const std::atomic<bool>* stop) {
+  std::string holder;
+  const auto planLock = FolderLock::tryAcquireShared(sweep.directory, &holder);  // no re-plan while runs run
+  if (!planLock) throw ConfigError("sweep", "sweep folder " + sweep.directory + " is being planned by " + holder);
   std::mutex mutex;
   SweepProgress state;
   state.total = static_cast<int>(sweep.runs.size());
@@ -333,7 +197,7 @@ SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(co
   std::map<int, std::int64_t> stepsOf;  // run index -> steps done
   for (const SweepRun& run : sweep.runs) {
     state.stepsTotal += run.config.steps;
-    if (runState(sweep, run) == RunState::Finished) {
+    if (runState(sweep, run) == RunState::Finished && isComplete(sweep, run)) {
       ++state.finished;
       ++state.skipped;
       stepsOf[run.index] = run.config.steps;
@@ -353,30 +217,48 @@ SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(co
       }
       const fs::path dir = sweep.runDirectory(*run);
       std::string failure;
-      bool finished = false;
+      bool finished = false, claimed = false;
       try {
-        // Interrupted runs continue from their last checkpoint; a run killed before its
-        // first checkpoint starts again.
-        const bool resumable = fs::exists(dir / "checkpoints" / "latest");
-        SessionOptions options{dir.string(), resumable, !resumable};
-        Session session(run->config, options);
-        session.start();
-        for (;;) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(200));
-          if (stop && stop->load()) session.stop();
-          bool done = false;
-          for (const Snapshot& s : session.drain()) {
-            std::lock_guard lock(mutex);
-            stepsOf[run->index] = s.step;
-            if (s.state == SessionState::Failed) failure = s.error;
-            done = done || s.state == SessionState::Finished || s.state == SessionState::Stopped || s.state == SessionState::Failed;
-            finished = finished || s.state == SessionState::Finished;
+        // Claim the run through its folder's lock: another runner (here, on another
+        // machine, or a Slurm task) that holds it keeps it, and this one moves on.
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        std::shared_ptr<FolderLock> claim = FolderLock::tryAcquire(dir);
+        const RunState recorded = claim ? recordedState(sweep, *run) : RunState::Running;
+        claimed = claim && !(recorded == RunState::Finished && isComplete(sweep, *run));
+        if (claimed) {
+          // Interrupted runs continue from their last checkpoint (or start again when
+          // stopped before it); a damaged one, or one whose record is incomplete although
+          // it says finished, starts again.
+          const bool restart = recorded == RunState::Damaged || recorded == RunState::Finished;
+          const bool resume = !restart && RunStore::holdsRun(dir);
+          SessionOptions options{dir.string(), resume, restart};
+          options.lock = claim;
+          Session session(run->config, options);
+          session.start();
+          for (;;) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            if (stop && stop->load()) session.stop();
+            bool done = false;
+            for (const Snapshot& s : session.drain()) {
+              std::lock_guard lock(mutex);
+              stepsOf[run->index] = s.step;
+              if (s.state == SessionState::Failed) failure = s.error;
+              done = done || s.state == SessionState::Finished || s.state == SessionState::Stopped || s.state == SessionState::Failed;
+              finished = finished || s.state == SessionState::Finished;
+            }
+            if (done) break;
           }
-          if (done) break;
+          session.wait();
         }
-        session.wait();
       } catch (const std::exception& e) {
         failure = e.what();
+      }
+      if (!claimed && failure.empty()) {
+        std::lock_guard lock(mutex);
+        --state.running;
+        ++state.elsewhere;
+        continue;
       }
       std::lock_guard lock(mutex);
       --state.running;
@@ -405,15 +287,42 @@ SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(co
   return state;
 }
 
+namespace {
+
+// A word the shell takes literally: single quotes, each ' written as '\''.
+std::string shellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// #SBATCH lines are not shell, so their values are restricted rather than quoted.
+void requireSlurmWord(const std::string& option, const std::string& value, const std::string& allowedChars,
+                      const std::string& allowed) {
+  const bool ok = value.size() <= 100 && std::all_of(value.begin(), value.end(), [&](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || allowedChars.find(c) != std::string::npos;
+                  });
+  if (!ok) throw ConfigError(option, "invalid " + option + " '" + truncatedForMessage(value) + "': allowed is " + allowed);
+}
+
+}  // namespace
+
 std::string writeSlurmScript(const Sweep& sweep, const SlurmOptions& o) {
+  requireSlurmWord("--partition", o.partition, "_-.,", "letters, digits, '_', '-', '.' and ','");
+  requireSlurmWord("--account", o.account, "_-.", "letters, digits, '_', '-' and '.'");
+  requireSlurmWord("--time", o.time, ":-", "a Slurm time such as 04:00:00 or 1-12:00:00");
+  if (o.time.empty()) throw ConfigError("--time", "invalid --time '': allowed is a Slurm time such as 04:00:00");
+  if (!isSafeName(sweep.grid.name))
+    throw ConfigError("name", "invalid grid name '" + truncatedForMessage(sweep.grid.name) + "': allowed is " + kSafeNameRule);
   const fs::path dir = fs::path(sweep.directory) / "slurm";
   fs::create_directories(dir / "logs");
+  // One line per run: config and run folder, tab-separated (names hold no tabs or newlines).
   std::string manifest;
-  for (const SweepRun& run : sweep.runs) manifest += sweep.configPath(run) + " " + sweep.runDirectory(run) + "\n";
+  for (const SweepRun& run : sweep.runs) manifest += sweep.configPath(run) + "\t" + sweep.runDirectory(run) + "\n";
   writeFileAtomic(dir / "runs.txt", manifest);
   const int n = static_cast<int>(sweep.runs.size());
   std::string s = "#!/bin/bash\n";
-  s += "# Modularity Lab sweep '" + sweep.grid.name + "': one array task per run config (" + std::to_string(n) + " runs).\n";
+  s += "# Modularity Lab sweep " + sweep.grid.name + ": one array task per run config (" + std::to_string(n) + " runs).\n";
   s += "# Written by 'modlab-cli sweep slurm'; submit with sbatch (or 'modlab-cli sweep slurm --submit').\n";
   s += "#SBATCH --job-name=modlab-" + sweep.grid.name + "\n";
   s += "#SBATCH --array=0-" + std::to_string(n - 1) + (o.maxParallel > 0 ? "%" + std::to_string(o.maxParallel) : "") + "\n";
@@ -423,21 +332,28 @@ std::string writeSlurmScript(const Sweep& sweep, const SlurmOptions& o) {
   if (!o.partition.empty()) s += "#SBATCH --partition=" + o.partition + "\n";
   if (!o.account.empty()) s += "#SBATCH --account=" + o.account + "\n";
   if (o.gpus > 0) s += "#SBATCH --gres=gpu:" + std::to_string(o.gpus) + "\n";
-  s += "#SBATCH --output=" + (dir / "logs" / "%A_%a.out").string() + "\n";
-  s += R"(set -euo pipefail
-CLI="${MODLAB_CLI:-)" + o.cli + R"(}"
-line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" ")" + (dir / "runs.txt").string() + R"(")
-config=${line%% *}
-run=${line#* }
+  const std::string logs = (dir / "logs").string();
+  if (logs.find_first_of("\n\r%") != std::string::npos)
+    throw ConfigError("sweep", "the sweep folder's path holds a newline or '%', which Slurm cannot take: move the sweep");
+  s += "#SBATCH --output=" + logs + "/%A_%a.out\n";
+  s += "set -euo pipefail\n";
+  s += "default_cli=" + shellQuote(o.cli) + "\n";
+  s += "CLI=\"${MODLAB_CLI:-$default_cli}\"\n";
+  s += "runs=" + shellQuote((dir / "runs.txt").string()) + "\n";
+  s += R"(line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$runs")
+config=${line%%$'\t'*}
+run=${line#*$'\t'}
 export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}
 if [ -f "$run/run.json" ] && grep -q '"status": "finished"' "$run/run.json"; then
   echo "run $run already finished"
   exit 0
 fi
-if [ -f "$run/checkpoints/latest" ]; then
+# A run folder holding a run is continued (from its checkpoint, or from the start when it
+# has none yet); the run folder's lock refuses a second task on the same run.
+if [ -f "$run/config.json" ]; then
   exec "$CLI" train --out "$run" --resume --quiet
 fi
-exec "$CLI" train --config "$config" --out "$run" --force --quiet
+exec "$CLI" train --config "$config" --out "$run" --quiet
 )";
   const fs::path script = dir / "array.sh";
   writeFileAtomic(script, s);

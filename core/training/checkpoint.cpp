@@ -1,72 +1,97 @@
 #include "training/checkpoint.h"
 
-#include <fstream>
+#include <algorithm>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "modlab/experiment/run_store.h"
+#include "modlab/io/files.h"
 
 namespace modlab {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 
 namespace {
+
+constexpr std::size_t kMaxCheckpointBytes = std::size_t{4} << 30;
+
 std::string fileName(Family f) { return toString(f) + ".pt"; }
 
-void saveAtomic(torch::serialize::OutputArchive& archive, const fs::path& path) {
-  const fs::path tmp = path.string() + ".tmp";
-  archive.save_to(tmp.string());
-  fs::rename(tmp, path);
+template <typename Archive>
+std::string serialise(Archive& archive) {
+  std::string bytes;
+  archive.save_to([&bytes](const void* data, std::size_t size) {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  return bytes;
 }
 
-fs::path latestStepDir(const fs::path& dir) {
-  const fs::path latest = dir / "latest";
-  if (!fs::exists(latest)) throw ConfigError("resume", "no checkpoint in " + dir.string() + " to resume from");
-  std::string name = readFile(latest);
-  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
-  return dir / name;
-}
-}  // namespace
-
-void writeCheckpoint(const fs::path& dir, std::int64_t step, const at::Generator& data,
-                     const std::vector<CheckpointFamily>& families) {
-  const std::string name = "step-" + std::to_string(step);
-  const fs::path stepDir = dir / name;
-  fs::create_directories(stepDir);
-  for (const CheckpointFamily& f : families) {
-    torch::serialize::OutputArchive archive, optimiser;
-    f.trainer->model().save(archive);
-    f.trainer->optimiser().save(optimiser);
-    archive.write("optimiser", optimiser);
-    archive.write("diverged", torch::tensor(static_cast<std::int64_t>(f.diverged)));
-    archive.write("best_validation", torch::tensor(f.bestValidation, torch::kDouble));
-    saveAtomic(archive, stepDir / fileName(f.family));
-    if (f.diverged) writeFileAtomic(stepDir / (toString(f.family) + ".diverged"), f.message);
+// A generation being written: its files and their checksums, for the manifest.
+struct Generation {
+  fs::path folder;
+  json files = json::object();
+  void write(const std::string& name, const std::string& bytes) {
+    writeFileAtomic(folder / name, bytes);
+    files[name] = {{"bytes", bytes.size()}, {"crc32", crc32Hex(bytes)}};
   }
-  torch::serialize::OutputArchive session;
-  session.write("step", torch::tensor(step));
-  session.write("data_generator", data.get_state());
-  saveAtomic(session, stepDir / "session.pt");
-  // Only now is this checkpoint complete: point at it, then drop the older ones.
-  std::string previous;
-  if (fs::exists(dir / "latest")) previous = readFile(dir / "latest");
-  writeFileAtomic(dir / "latest", name + "\n");
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_directory() && entry.path().filename().string().rfind("step-", 0) == 0 && entry.path().filename() != name)
-      fs::remove_all(entry.path());
+};
+
+// The bytes of a file a manifest lists, verified; throws ReadError.
+std::string verifiedFile(const fs::path& folder, const json& manifest, const std::string& name) {
+  if (!manifest.contains("files") || !manifest["files"].contains(name))
+    throw ReadError(name + " is not in the manifest");
+  const json& entry = manifest["files"][name];
+  const std::string bytes = readFile(folder / name, kMaxCheckpointBytes);
+  if (bytes.size() != entry.value("bytes", std::size_t{0}) || crc32Hex(bytes) != entry.value("crc32", ""))
+    throw ReadError(name + " does not match its checksum (the file is damaged)");
+  return bytes;
 }
 
-std::int64_t readCheckpoint(const fs::path& dir, at::Generator& data, std::vector<CheckpointFamily>& families) {
-  const fs::path stepDir = latestStepDir(dir);
-  torch::serialize::InputArchive session;
-  session.load_from((stepDir / "session.pt").string());
+json readManifest(const fs::path& folder) {
+  if (!fs::exists(folder / "manifest.json"))
+    throw ReadError("incomplete (no manifest.json: it was being written when the process stopped)");
+  const json m = json::parse(readFile(folder / "manifest.json"), nullptr, false);
+  if (m.is_discarded() || !m.is_object() || !m.contains("step") || !m["step"].is_number_integer())
+    throw ReadError("manifest.json is damaged");
+  return m;
+}
+
+// step-<n> folders, newest first.
+std::vector<std::pair<std::int64_t, fs::path>> generations(const fs::path& dir) {
+  std::vector<std::pair<std::int64_t, fs::path>> out;
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.rfind("step-", 0) != 0) continue;
+    try {
+      std::size_t used = 0;
+      const std::int64_t step = std::stoll(name.substr(5), &used);
+      if (used == name.size() - 5) out.emplace_back(step, entry.path());
+    } catch (const std::exception&) {
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  return out;
+}
+
+torch::serialize::InputArchive archiveOf(const std::string& bytes) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(bytes.data(), bytes.size());
+  return archive;
+}
+
+std::int64_t loadGeneration(const fs::path& folder, at::Generator& data, std::vector<CheckpointFamily>& families) {
+  const json manifest = readManifest(folder);
+  auto session = archiveOf(verifiedFile(folder, manifest, "session.pt"));
   torch::Tensor step, state;
   session.read("step", step);
   session.read("data_generator", state);
-  data.set_state(state);
   for (CheckpointFamily& f : families) {
-    torch::serialize::InputArchive archive, optimiser;
-    archive.load_from((stepDir / fileName(f.family)).string());
+    auto archive = archiveOf(verifiedFile(folder, manifest, fileName(f.family)));
+    torch::serialize::InputArchive optimiser;
     f.trainer->model().load(archive);
     f.trainer->optimiser().rebind();
     archive.read("optimiser", optimiser);
@@ -76,24 +101,122 @@ std::int64_t readCheckpoint(const fs::path& dir, at::Generator& data, std::vecto
     archive.read("best_validation", best);
     f.diverged = diverged.item<std::int64_t>() != 0;
     f.bestValidation = best.item<double>();
-    if (f.diverged && fs::exists(stepDir / (toString(f.family) + ".diverged")))
-      f.message = readFile(stepDir / (toString(f.family) + ".diverged"));
+    const std::string flag = toString(f.family) + ".diverged";
+    f.message = f.diverged && manifest["files"].contains(flag) ? verifiedFile(folder, manifest, flag) : "";
   }
+  data.set_state(state);
   return step.item<std::int64_t>();
 }
 
-void writeBestModel(const fs::path& dir, Family family, Trainer& trainer) {
-  torch::serialize::OutputArchive archive;
-  trainer.model().save(archive);
-  saveAtomic(archive, dir / (toString(family) + "-best.pt"));
+std::string reasonOf(const std::exception& e) {
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) return c10->what_without_backtrace();
+  return e.what();
 }
 
-void loadModel(const fs::path& dir, Family family, const std::string& which, RuleModelImpl& model) {
-  const fs::path path = which == "best" ? dir / (toString(family) + "-best.pt") : latestStepDir(dir) / fileName(family);
-  if (!fs::exists(path)) throw ConfigError("run", "checkpoint " + path.string() + " is missing");
-  torch::serialize::InputArchive archive;
-  archive.load_from(path.string());
-  model.load(archive);
+}  // namespace
+
+void writeCheckpoint(const fs::path& dir, std::int64_t step, const at::Generator& data,
+                     const std::vector<CheckpointFamily>& families) {
+  const std::string name = "step-" + std::to_string(step);
+  Generation g{dir / name};
+  fs::remove_all(g.folder);  // a generation of the same step from before a fallback
+  fs::create_directories(g.folder);
+  for (const CheckpointFamily& f : families) {
+    torch::serialize::OutputArchive archive, optimiser;
+    f.trainer->model().save(archive);
+    f.trainer->optimiser().save(optimiser);
+    archive.write("optimiser", optimiser);
+    archive.write("diverged", torch::tensor(static_cast<std::int64_t>(f.diverged)));
+    archive.write("best_validation", torch::tensor(f.bestValidation, torch::kDouble));
+    g.write(fileName(f.family), serialise(archive));
+    if (f.diverged) g.write(toString(f.family) + ".diverged", f.message);
+  }
+  torch::serialize::OutputArchive session;
+  session.write("step", torch::tensor(step));
+  session.write("data_generator", data.get_state());
+  g.write("session.pt", serialise(session));
+  // Only now is this generation complete: its manifest, then the pointer, then drop all
+  // but the two newest.
+  writeFileAtomic(g.folder / "manifest.json", json{{"step", step}, {"files", g.files}}.dump(1) + "\n");
+  writeFileAtomic(dir / "latest", name + "\n");
+  const auto all = generations(dir);
+  for (std::size_t i = 2; i < all.size(); ++i) fs::remove_all(all[i].second);
+}
+
+bool hasCheckpoint(const fs::path& dir) {
+  for (const auto& [step, folder] : generations(dir))
+    if (fs::exists(folder / "manifest.json")) return true;
+  return false;
+}
+
+std::int64_t readCheckpoint(const fs::path& dir, at::Generator& data, std::vector<CheckpointFamily>& families,
+                            std::vector<std::string>* warnings) {
+  std::string reasons;
+  for (const auto& [step, folder] : generations(dir)) {
+    try {
+      const std::int64_t loaded = loadGeneration(folder, data, families);
+      if (!reasons.empty() && warnings)
+        warnings->push_back("resumed from the older checkpoint " + folder.filename().string() + " because" + reasons);
+      return loaded;
+    } catch (const std::exception& e) {
+      reasons += " " + folder.filename().string() + ": " + reasonOf(e) + ";";
+    }
+  }
+  if (reasons.empty()) throw ReadError("no checkpoint in " + dir.string() + " to resume from");
+  reasons.pop_back();
+  throw ReadError("no usable checkpoint in " + dir.string() + ":" + reasons);
+}
+
+void writeBestModel(const fs::path& dir, Family family, Trainer& trainer, std::int64_t step, double validation) {
+  torch::serialize::OutputArchive archive;
+  trainer.model().save(archive);
+  const std::string bytes = serialise(archive);
+  writeFileAtomic(dir / (toString(family) + "-best.pt"), bytes);
+  writeFileAtomic(dir / (toString(family) + "-best.json"),
+                  json{{"step", step}, {"validation", validation}, {"bytes", bytes.size()}, {"crc32", crc32Hex(bytes)}}.dump(1) +
+                      "\n");
+}
+
+LoadedModel loadModel(const fs::path& dir, Family family, const std::string& which, RuleModelImpl& model) {
+  LoadedModel out;
+  if (which == "best") {
+    const fs::path pt = dir / (toString(family) + "-best.pt"), sidecar = dir / (toString(family) + "-best.json");
+    if (!fs::exists(pt)) throw ReadError("the best checkpoint " + pt.string() + " is missing");
+    const json info = fs::exists(sidecar) ? json::parse(readFile(sidecar), nullptr, false) : json();
+    const std::string bytes = readFile(pt, kMaxCheckpointBytes);
+    if (info.is_object()) {  // checkpoints of earlier versions carry no sidecar
+      if (crc32Hex(bytes) != info.value("crc32", ""))
+        throw ReadError(pt.string() + " does not match its checksum (the file is damaged)");
+      out.step = info.value("step", std::int64_t{-1});
+      out.validation = info.value("validation", 0.0);
+      out.hasValidation = info.contains("validation");
+    } else if (fs::exists(sidecar)) {
+      throw ReadError(sidecar.string() + " is damaged");
+    }
+    try {
+      auto archive = archiveOf(bytes);
+      model.load(archive);
+    } catch (const std::exception& e) {
+      throw ReadError(pt.string() + " cannot be loaded: " + reasonOf(e));
+    }
+    return out;
+  }
+  std::string reasons;
+  for (const auto& [step, folder] : generations(dir)) {
+    try {
+      const json manifest = readManifest(folder);
+      auto archive = archiveOf(verifiedFile(folder, manifest, fileName(family)));
+      model.load(archive);
+      out.step = manifest["step"].get<std::int64_t>();
+      if (!reasons.empty()) out.warnings.push_back("used the older checkpoint " + folder.filename().string() + " because" + reasons);
+      return out;
+    } catch (const std::exception& e) {
+      reasons += " " + folder.filename().string() + ": " + reasonOf(e) + ";";
+    }
+  }
+  if (reasons.empty()) throw ReadError("no checkpoint in " + dir.string());
+  reasons.pop_back();
+  throw ReadError("no usable checkpoint in " + dir.string() + ":" + reasons);
 }
 
 }  // namespace modlab

@@ -1,7 +1,11 @@
-// Checkpoints of a session (private to core). checkpoints/step-<s>/ holds, per family,
-// the model and its Adam state, plus the session's step and data-generator state;
-// checkpoints/latest names the complete one (written last, atomically), so a kill at
-// any moment leaves a usable checkpoint. checkpoints/<Family>-best.pt is the best model.
+// Checkpoints of a session (private to core). checkpoints/step-<s>/ holds, per family, the
+// model and its Adam state, plus the session's step and data-generator state, and a
+// manifest.json with every file's size and CRC-32, written last: a generation without a
+// matching manifest is incomplete or damaged and is never loaded. The two newest
+// generations are kept; loading falls back to the older one (with a warning) when the newer
+// fails its checksums. checkpoints/latest names the newest (for scripts).
+// checkpoints/<Family>-best.pt is the best model, <Family>-best.json its step, validation
+// value and checksum.
 #pragma once
 
 #include <filesystem>
@@ -24,10 +28,24 @@ struct CheckpointFamily {
 
 void writeCheckpoint(const std::filesystem::path& dir, std::int64_t step, const at::Generator& data,
                      const std::vector<CheckpointFamily>& families);
-// Restores models, optimisers, flags and the generator; returns the checkpoint's step.
-std::int64_t readCheckpoint(const std::filesystem::path& dir, at::Generator& data, std::vector<CheckpointFamily>& families);
-void writeBestModel(const std::filesystem::path& dir, Family family, Trainer& trainer);
-// Loads the "last" or "best" weights of a family into `model`.
-void loadModel(const std::filesystem::path& dir, Family family, const std::string& which, RuleModelImpl& model);
+// Restores models, optimisers, flags and the generator from the newest generation that
+// verifies; returns its step. Each generation passed over adds a line to *warnings. Throws
+// ReadError (every generation's reason) when none is usable.
+std::int64_t readCheckpoint(const std::filesystem::path& dir, at::Generator& data, std::vector<CheckpointFamily>& families,
+                            std::vector<std::string>* warnings = nullptr);
+// Whether `dir` holds any checkpoint generation with a manifest (a resume has something to try).
+bool hasCheckpoint(const std::filesystem::path& dir);
+
+// The best model so far, chosen at `step` by its validation value (error % or L1 loss).
+void writeBestModel(const std::filesystem::path& dir, Family family, Trainer& trainer, std::int64_t step, double validation);
+
+struct LoadedModel {
+  std::int64_t step = -1;
+  double validation = 0.0;   // "best" only
+  bool hasValidation = false;
+  std::vector<std::string> warnings;
+};
+// Loads the "last" or "best" weights of a family into `model`, verified. Throws ReadError.
+LoadedModel loadModel(const std::filesystem::path& dir, Family family, const std::string& which, RuleModelImpl& model);
 
 }  // namespace modlab

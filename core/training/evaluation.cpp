@@ -108,6 +108,7 @@ EvaluationSnapshot evaluateFamilies(const ExperimentConfig& config, const RuleTa
       auto measure = [&](std::size_t c) {
         ConditionResult r{sequential ? conditions[c].length : 0, conditions[c].scale, 0.0, 0.0};
         for (const Batch& b : batches[c]) {
+          if (plan.estimates.cancel && plan.estimates.cancel->load()) throw EvaluationCancelled();
           const torch::Tensor y = model.forward(b.x).y;
           r.loss += taskLoss(config.task, y, b.y).item<double>();
           if (config.task == TaskKind::Classification)

@@ -27,7 +27,6 @@ RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::
   out.config = store.readConfig();
   out.checkpoint = checkpoint;
   out.paperSamples = paperSamples;
-  out.step = store.readInfo().checkpointStep;
   useSingleComputeThread();
   const torch::Device device = cudaAvailable() && out.config.device != "cpu" ? torch::kCUDA : torch::kCPU;
   const auto task = RuleTask::create(taskSpecOf(out.config));
@@ -35,14 +34,21 @@ RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::
   std::vector<RuleModelImpl*> raw;
   for (Family f : out.config.families) {
     RuleModel model = makeModel(modelSpecOf(out.config, f), 0);
-    loadModel(store.checkpointDirectory(), f, checkpoint, *model);
+    LoadedModel loaded = loadModel(store.checkpointDirectory(), f, checkpoint, *model);
+    out.checkpoints.push_back({f, loaded.step, loaded.validation, loaded.hasValidation});
+    out.warnings.insert(out.warnings.end(), loaded.warnings.begin(), loaded.warnings.end());
+    if (checkpoint == "last") out.step = loaded.step;
     model->to(device);
     raw.push_back(model.get());
     models.push_back(std::move(model));
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   FamilyPool pool(device.is_cuda() ? 1 : std::min<int>(cores, static_cast<int>(models.size())));
-  const EvaluationPlan plan = paperSamples ? paperPlan(out.config) : trainingPlan(out.config, out.step);
+  if (checkpoint == "best")  // the evaluation samples of the run's last checkpoint, for comparability
+    out.step = std::max_element(out.checkpoints.begin(), out.checkpoints.end(), [](const auto& a, const auto& b) {
+                 return a.step < b.step;
+               })->step;
+  const EvaluationPlan plan = paperSamples ? paperPlan(out.config) : trainingPlan(out.config, std::max<std::int64_t>(0, out.step));
   out.result = evaluateFamilies(out.config, *task, raw, plan, pool, device);
   out.result.step = out.step;
   return out;

@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "modlab/experiment/run_store.h"
+#include "modlab/metrics/activation.h"
 #include "modlab/training/trainer.h"
 #include "training/checkpoint.h"
 #include "training/evaluation.h"
@@ -87,6 +88,7 @@ struct Session::Impl {
   mutable std::mutex controlMutex;
   std::condition_variable controlChanged;
   bool pauseRequested = false, stopRequested = false;
+  std::atomic<bool> cancelEvaluation{false};  // set with stopRequested: evaluations stop mid-way
   int singleSteps = 0;
   double pendingLearningRate = 0.0;
   std::atomic<double> throttle{0.0};
@@ -111,6 +113,9 @@ struct Session::Impl {
   std::vector<TrainPoint> pendingTrain;  // for the next snapshot
   std::vector<TrainPoint> unsavedTrain;  // for the run folder
   std::vector<EvaluationSnapshot> pendingEvaluations;
+  std::vector<std::string> pendingWarnings;
+  bool restored = false;       // resumed from a checkpoint (its step's evaluation is recorded)
+  bool mayRecord = false;      // run.json may be written: never before a resume has succeeded
   Clock::time_point lastPublish = Clock::now();
   std::vector<std::pair<Clock::time_point, std::int64_t>> rateWindow;
 
@@ -141,6 +146,7 @@ struct Session::Impl {
     unsavedTrain.clear();
   }
   void record(const std::string& status);
+  void fail(const std::exception& e);  // on the training thread: state Failed, recorded when allowed
   bool waitForWork();  // false: stop
 };
 
@@ -149,14 +155,15 @@ void Session::Impl::open() {
   device = resolveDevice(config.device);
   deviceText = device.is_cuda() ? "CUDA" : "CPU";
   if (options.runDirectory.empty()) return;
+  mayRecord = !options.resume;
   if (options.resume) {
-    store = std::make_unique<RunStore>(RunStore::open(options.runDirectory));
+    store = std::make_unique<RunStore>(RunStore::openForWriting(options.runDirectory, options.lock));
     const ExperimentConfig recorded = store->readConfig();
     if (!(recorded == config))
       throw ConfigError("resume", "the run in " + options.runDirectory +
                                       " was made with another config; resume it without --config/--set changes");
   } else {
-    store = std::make_unique<RunStore>(RunStore::create(options.runDirectory, config, options.overwrite));
+    store = std::make_unique<RunStore>(RunStore::create(options.runDirectory, config, options.overwrite, options.lock));
   }
 }
 
@@ -183,10 +190,11 @@ void Session::Impl::build() {
   info.device = describeDevice(config.device);
   info.started = utcNow();
   if (store && options.resume) restoreCheckpoint();
+  mayRecord = true;
 }
 
 void Session::Impl::record(const std::string& status) {
-  if (!store) return;
+  if (!store || !mayRecord) return;
   info.status = status;
   info.updated = utcNow();
   info.wallSeconds = wallSeconds();
@@ -198,6 +206,7 @@ void Session::Impl::record(const std::string& status) {
 
 void Session::Impl::saveCheckpoint() {
   if (!store) return;
+  store->syncLogs();  // the logs up to this step are on disk before the checkpoint names it
   std::vector<CheckpointFamily> parts;
   for (FamilyRun& f : families)
     parts.push_back({f.family, f.trainer.get(), f.state == FamilyState::Diverged, f.message, f.bestValidation});
@@ -206,10 +215,22 @@ void Session::Impl::saveCheckpoint() {
 }
 
 void Session::Impl::restoreCheckpoint() {
-  info = store->readInfo();
+  try {
+    info = store->readInfo();
+  } catch (const ReadError& e) {
+    pendingWarnings.push_back(std::string(e.what()) + ": rebuilt from the checkpoint (the training time so far is lost)");
+    info = RunInfo{};
+  }
+  if (!hasCheckpoint(store->checkpointDirectory())) {
+    // Stopped before its first checkpoint: nothing to continue, so the run starts again.
+    pendingWarnings.push_back("no checkpoint yet in " + options.runDirectory + ": the run starts from step 0");
+    store->truncateAfter(-1);
+    info = RunInfo{};
+    return;
+  }
   std::vector<CheckpointFamily> parts;
   for (FamilyRun& f : families) parts.push_back({f.family, f.trainer.get(), false, {}, 0.0});
-  step = readCheckpoint(store->checkpointDirectory(), data, parts);
+  step = readCheckpoint(store->checkpointDirectory(), data, parts, &pendingWarnings);
   for (std::size_t i = 0; i < families.size(); ++i) {
     families[i].bestValidation = parts[i].bestValidation;
     if (parts[i].diverged) {
@@ -220,6 +241,8 @@ void Session::Impl::restoreCheckpoint() {
   wallBefore = info.wallSeconds;
   store->truncateAfter(step);
   info.stepsDone = step;
+  info.checkpointStep = step;
+  restored = true;
 }
 
 bool Session::Impl::waitForWork() {
@@ -283,7 +306,9 @@ void Session::Impl::trainOneStep() {
 EvaluationSnapshot Session::Impl::evaluate() {
   std::vector<RuleModelImpl*> models;
   for (FamilyRun& f : families) models.push_back(&f.trainer->model());
-  EvaluationSnapshot snapshot = evaluateFamilies(config, *task, models, trainingPlan(config, step), *pool, device);
+  EvaluationPlan plan = trainingPlan(config, step);
+  plan.estimates.cancel = &cancelEvaluation;
+  EvaluationSnapshot snapshot = evaluateFamilies(config, *task, models, plan, *pool, device);
   snapshot.step = step;
   snapshot.wallSeconds = wallSeconds();
   // The best checkpoint: validation accuracy (classification) or loss (regression).
@@ -293,7 +318,7 @@ EvaluationSnapshot Session::Impl::evaluate() {
                                                               : snapshot.families[i].validation.loss;
     if (store && f.state != FamilyState::Diverged && v < f.bestValidation) {
       f.bestValidation = v;
-      writeBestModel(store->checkpointDirectory(), f.family, *f.trainer);
+      writeBestModel(store->checkpointDirectory(), f.family, *f.trainer, step, v);
     }
   }
   return snapshot;
@@ -316,8 +341,10 @@ void Session::Impl::publish(bool force) {
   s.device = deviceText;
   s.train = std::move(pendingTrain);
   s.evaluations = std::move(pendingEvaluations);
+  s.warnings = std::move(pendingWarnings);
   pendingTrain.clear();
   pendingEvaluations.clear();
+  pendingWarnings.clear();
   for (const FamilyRun& f : families)
     s.families.push_back({f.family, f.state, f.message, f.trainer->learningRate()});
   std::lock_guard lock(mailboxMutex);
@@ -329,7 +356,7 @@ void Session::Impl::run() {
     build();
     setState(SessionState::Running);
     record("running");
-    if (step == 0) {
+    if (!restored) {
       EvaluationSnapshot e = evaluate();
       if (store) store->appendEvaluation(e);
       pendingEvaluations.push_back(std::move(e));
@@ -368,22 +395,41 @@ void Session::Impl::run() {
     setState(stopped ? SessionState::Stopped : SessionState::Finished);
     record(stopped ? "stopped" : "finished");
     publish(true);
-  } catch (const std::exception& e) {
-    setState(SessionState::Failed);
-    Snapshot s;
-    s.step = step;
-    s.totalSteps = config.steps;
-    s.state = SessionState::Failed;
-    s.error = e.what();
-    s.device = deviceText;
-    info.error = e.what();
+  } catch (const EvaluationCancelled&) {
+    // A stop during an evaluation: the run continues from its last checkpoint on resume.
+    for (FamilyRun& f : families)
+      if (f.state == FamilyState::Training) f.state = FamilyState::Stopped;
+    setState(SessionState::Stopped);
     try {
-      record("failed");
-    } catch (...) {
+      record("stopped");
+      publish(true);
+    } catch (const std::exception& e) {
+      fail(e);
     }
-    std::lock_guard lock(mailboxMutex);
-    mailbox.push_back(std::move(s));
+  } catch (const std::exception& e) {
+    fail(e);
   }
+}
+
+void Session::Impl::fail(const std::exception& e) {
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  const std::string message = c10 ? c10->what_without_backtrace() : e.what();  // never a stack trace
+  setState(SessionState::Failed);
+  Snapshot s;
+  s.step = step;
+  s.totalSteps = config.steps;
+  s.state = SessionState::Failed;
+  s.error = message;
+  s.device = deviceText;
+  s.warnings = std::move(pendingWarnings);
+  info.error = message;
+  try {
+    record("failed");
+  } catch (const std::exception& writeError) {
+    s.error += " (and run.json could not record the failure: " + std::string(writeError.what()) + ")";
+  }
+  std::lock_guard lock(mailboxMutex);
+  mailbox.push_back(std::move(s));
 }
 
 Session::Session(ExperimentConfig config, SessionOptions options) : impl_(std::make_unique<Impl>()) {
@@ -425,6 +471,7 @@ void Session::step() {
 void Session::stop() {
   std::lock_guard lock(impl_->controlMutex);
   impl_->stopRequested = true;
+  impl_->cancelEvaluation = true;
   impl_->controlChanged.notify_all();
 }
 

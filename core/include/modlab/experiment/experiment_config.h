@@ -63,10 +63,15 @@ private:
 };
 
 void validate(const ExperimentConfig& config);  // throws ConfigError
+// Names become folder names (runs, sweeps): no path separators, nothing a shell expands.
+bool isSafeName(const std::string& name);
+inline constexpr const char* kSafeNameRule = "1 to 100 letters, digits, '.', '_', '+' or '-', not starting with '.' or '-'";
 ExperimentConfig parseConfig(const std::string& json);  // validated
 std::string toJson(const ExperimentConfig& config);     // pretty, round-trips
 // Applies "key=value" (the JSON key; the value as JSON, or a bare string). Validated.
 void applyOverride(ExperimentConfig& config, const std::string& assignment);
+// Applies every "key=value" first, then validates once (the order does not matter).
+void applyOverrides(ExperimentConfig& config, const std::vector<std::string>& assignments);
 // The JSON keys of a config, in the order config.json lists them.
 const std::vector<std::string>& configKeys();
 

@@ -1,15 +1,19 @@
 // A run folder: config.json, metrics.csv (tidy), activations.jsonl, checkpoints/, run.json.
-// Whole files are written atomically (temp file + rename); the logs are appended line by
-// line, so a killed process leaves valid files. No torch here.
+// Whole files are written atomically (temp file + fsync + rename); the logs are appended
+// record by record, each line carrying its CRC-32, so a reader tells a torn tail (a kill
+// mid-write: dropped) from a damaged record (the run is reported corrupt). A writer holds
+// the folder's lock (.lock) for its whole life. No torch here.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "modlab/experiment/experiment_config.h"
+#include "modlab/io/files.h"
 #include "modlab/training/snapshot.h"
 
 namespace modlab {
@@ -35,15 +39,28 @@ struct RunRecord {
   RunInfo info;
   std::vector<TrainPoint> train;
   std::vector<EvaluationSnapshot> evaluations;
+  std::vector<std::string> warnings;  // e.g. a torn last line that was dropped
 };
 
 class RunStore {
 public:
-  // A new run folder; throws ConfigError when it exists and holds a run, unless overwrite.
-  static RunStore create(const std::filesystem::path& dir, const ExperimentConfig& config, bool overwrite);
-  // An existing run folder (to resume): throws ConfigError when it holds no run.
+  // A new run folder, locked for this process (or under `held`, a lock the caller took).
+  // Throws ConfigError when the folder is in use, holds a run (unless overwrite), or holds
+  // anything that is not a Modularity Lab run (never replaced, not even with overwrite).
+  static RunStore create(const std::filesystem::path& dir, const ExperimentConfig& config, bool overwrite,
+                         std::shared_ptr<FolderLock> held = nullptr);
+  // An existing run folder to continue, locked for this process (or under `held`).
+  static RunStore openForWriting(const std::filesystem::path& dir, std::shared_ptr<FolderLock> held = nullptr);
+  // An existing run folder to read: throws ConfigError when it holds no run.
   static RunStore open(const std::filesystem::path& dir);
+  // Everything recorded, validated: throws ReadError naming the file and the reason when a
+  // file is missing or damaged (a torn last line is dropped, with a warning).
   static RunRecord load(const std::filesystem::path& dir);
+  // A finished run's record, complete: its final evaluation of every family at the step
+  // run.json names. Throws ReadError otherwise (such a run is never scored).
+  static RunRecord loadFinished(const std::filesystem::path& dir);
+  // Whether `dir` holds a Modularity Lab run (a config.json that parses as an experiment).
+  static bool holdsRun(const std::filesystem::path& dir);
 
   const std::filesystem::path& directory() const { return dir_; }
   std::filesystem::path checkpointDirectory() const { return dir_ / "checkpoints"; }
@@ -51,18 +68,20 @@ public:
   void appendTrain(const std::vector<TrainPoint>& points);
   void appendEvaluation(const EvaluationSnapshot& evaluation);
   void writeInfo(const RunInfo& info);
-  RunInfo readInfo() const;
+  RunInfo readInfo() const;  // throws ReadError when run.json is damaged; defaults when absent
   ExperimentConfig readConfig() const;
-  // Drops every log row after `step` (resuming from the checkpoint at `step`).
+  // Drops every log row after `step` (resuming from the checkpoint at `step`; -1: all) and a
+  // torn last line; throws ReadError when a record before the tail is damaged.
   void truncateAfter(std::int64_t step);
+  // Forces the logs onto the disk (before a checkpoint commits to them).
+  void syncLogs();
 
 private:
-  explicit RunStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  RunStore(std::filesystem::path dir, std::shared_ptr<FolderLock> lock) : dir_(std::move(dir)), lock_(std::move(lock)) {}
   std::filesystem::path dir_;
+  std::shared_ptr<FolderLock> lock_;  // held by a writer
 };
 
-void writeFileAtomic(const std::filesystem::path& path, const std::string& content);
-std::string readFile(const std::filesystem::path& path);
 std::string utcNow();
 
 }  // namespace modlab

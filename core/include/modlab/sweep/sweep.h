@@ -62,17 +62,22 @@ struct Sweep {
 };
 Sweep loadSweep(const std::string& directory);  // throws ConfigError (no sweep, other version)
 
-enum class RunState { Pending, Running, Finished, Stopped, Failed };
+// Running: a live process holds the run folder's lock. Damaged: its run.json cannot be read.
+enum class RunState { Pending, Running, Finished, Stopped, Failed, Damaged };
 std::string toString(RunState s);
 RunState runState(const Sweep& sweep, const SweepRun& run, std::string* error = nullptr);
+// What the run folder records, whether or not a process is working on it now.
+RunState recordedState(const Sweep& sweep, const SweepRun& run, std::string* error = nullptr);
 
 struct SweepProgress {
   int total = 0, finished = 0, failed = 0, running = 0, skipped = 0;
+  int elsewhere = 0;  // claimed by another runner (its folder's lock was held)
   std::int64_t stepsDone = 0, stepsTotal = 0;
   std::vector<std::string> failures;  // "name: message"
 };
 // Runs every unfinished run (finished ones are skipped, interrupted ones resumed), `jobs`
-// at a time. `progress` is called from the calling thread about 4 times a second.
+// at a time. Each run is claimed through its folder's lock, so several runners on one
+// sweep (here or on other machines sharing the folder) split the work. `progress` is called from the calling thread about 4 times a second.
 SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(const SweepProgress&)>& progress,
                        const std::atomic<bool>* stop = nullptr);
 

@@ -12,11 +12,22 @@
 
 namespace modlab {
 
+// The checkpoint a family was evaluated from: the last one's step, or the step and
+// validation value (error % or L1 loss) the best one was chosen at.
+struct EvaluatedCheckpoint {
+  Family family = Family::Monolithic;
+  std::int64_t step = -1;  // -1: not recorded (best checkpoints of earlier versions)
+  double validation = 0.0;
+  bool hasValidation = false;
+};
+
 struct RunEvaluation {
   ExperimentConfig config;
   std::string checkpoint;      // "last" or "best"
   std::int64_t step = 0;       // of the last checkpoint
   EvaluationSnapshot result;   // per family
+  std::vector<EvaluatedCheckpoint> checkpoints;  // per family, as result.families
+  std::vector<std::string> warnings;  // e.g. a damaged newest checkpoint passed over
   bool paperSamples = false;
 };
 

@@ -13,10 +13,15 @@
 
 namespace modlab {
 
+class FolderLock;
+
 struct SessionOptions {
   std::string runDirectory;  // empty: nothing is written
   bool resume = false;       // continue the run in runDirectory from its last checkpoint
   bool overwrite = false;    // replace an existing run folder
+  // The run folder's lock when the caller already holds it (a sweep runner's claim);
+  // otherwise the session takes it and holds it for its life.
+  std::shared_ptr<FolderLock> lock;
   // Fault injection for tests: when it returns true, that family's loss at that update
   // is treated as NaN (the divergence path is then exactly the real one).
   std::function<bool(Family, std::int64_t step)> injectNaN;

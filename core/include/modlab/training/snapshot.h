@@ -63,6 +63,7 @@ struct Snapshot {
   SessionState state = SessionState::Idle;
   std::string device;
   std::string error;            // set when state == Failed
+  std::vector<std::string> warnings;  // e.g. a resume that fell back to an older checkpoint
   std::vector<TrainPoint> train;               // new since the previous snapshot
   std::vector<EvaluationSnapshot> evaluations;  // new since the previous snapshot
   std::vector<FamilyStatus> families;
