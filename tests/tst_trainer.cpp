@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "modlab/training/session.h"
 #include "modlab/training/trainer.h"
 
 using namespace modlab;
@@ -12,6 +13,7 @@ class TstTrainer : public QObject {
 private Q_SLOTS:
   void initTestCase() { torch::set_num_threads(1); }
   void lossesAreThePapers();
+  void errorsReachTheUserWithoutStackTraces();
   void adamLowersTheLoss_data();
   void adamLowersTheLoss();
   void learningRateCanChange();
@@ -98,6 +100,19 @@ void TstTrainer::flatAdamEqualsTorchAdam() {
     const auto a = ours->parameters(), b = theirs->parameters();
     for (std::size_t i = 0; i < a.size(); ++i) QVERIFY(torch::allclose(a[i], b[i], 1e-5, 1e-6));
   }
+}
+
+void TstTrainer::errorsReachTheUserWithoutStackTraces() {
+  try {
+    torch::ones({2, 3}).matmul(torch::ones({2, 3}));
+    QFAIL("a shape mismatch was accepted");
+  } catch (const std::exception& e) {
+    const std::string message = modlab::describeError(e);
+    QVERIFY(!message.empty());
+    QVERIFY2(message.find("Exception raised from") == std::string::npos, message.c_str());
+    QVERIFY2(message.find('\n') == std::string::npos || message.size() < 400, message.c_str());
+  }
+  QVERIFY(QString::fromStdString(modlab::describeError(std::bad_alloc())).startsWith("out of memory"));
 }
 
 QTEST_GUILESS_MAIN(TstTrainer)

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "figures.h"
 #include "modlab/experiment/experiment_config.h"
+#include "modlab/training/session.h"
 #include "modlab/platform/blas_kernel.h"
 
 int main(int argc, char** argv) {
@@ -113,7 +114,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "modlab-cli: error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "modlab-cli: error: %s\n", e.what());
+    std::fprintf(stderr, "modlab-cli: error: %s\n", modlab::describeError(e).c_str());
     return 1;
   }
   return 0;

@@ -252,7 +252,7 @@ SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(co
           session.wait();
         }
       } catch (const std::exception& e) {
-        failure = e.what();
+        failure = describeError(e);
       }
       if (!claimed && failure.empty()) {
         std::lock_guard lock(mutex);

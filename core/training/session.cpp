@@ -53,6 +53,20 @@ std::string describeDevice(const std::string& requested) {
   return "CPU";
 }
 
+std::string describeError(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e) ||
+      (dynamic_cast<const c10::Error*>(&e) &&
+       std::string(static_cast<const c10::Error&>(e).what_without_backtrace()).find("not enough memory") != std::string::npos))
+    return "out of memory: this experiment needs more memory than the machine has (lower batch_size, size, rules or "
+           "matrix_samples)";
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) {
+    std::string message = c10->what_without_backtrace();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return message;
+  }
+  return e.what();
+}
+
 namespace {
 
 torch::Device resolveDevice(const std::string& requested) {
@@ -412,8 +426,7 @@ void Session::Impl::run() {
 }
 
 void Session::Impl::fail(const std::exception& e) {
-  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
-  const std::string message = c10 ? c10->what_without_backtrace() : e.what();  // never a stack trace
+  const std::string message = describeError(e);  // never a stack trace
   setState(SessionState::Failed);
   Snapshot s;
   s.step = step;

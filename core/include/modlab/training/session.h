@@ -3,6 +3,7 @@
 // answered within one training step; results leave through a mailbox of snapshots.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -58,5 +59,8 @@ private:
 // Whether this LibTorch can use a CUDA device, and a description ("CPU", "CUDA: <name>").
 bool cudaAvailable();
 std::string describeDevice(const std::string& requested);
+// An error as a user should read it: LibTorch's message without its stack trace, and
+// running out of memory named as such.
+std::string describeError(const std::exception& e);
 
 }  // namespace modlab
