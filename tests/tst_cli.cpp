@@ -48,6 +48,7 @@ private Q_SLOTS:
   void aSecondWriterIsRefused();
   void interruptDuringEvaluationIsPrompt();
   void evalWithoutRunJsonKnowsItsStep();
+  void evalSizeAndMatricesFromTheCommandLine();
 };
 
 void TstCli::presetsAreListed() {
@@ -258,6 +259,54 @@ void TstCli::evalWithoutRunJsonKnowsItsStep() {
   const Result r = cli({"eval", out});
   QCOMPARE(r.code, 0);
   QVERIFY2(r.out.contains("at step 50"), qPrintable(r.out));
+}
+
+void TstCli::evalSizeAndMatricesFromTheCommandLine() {
+  QTemporaryDir tmp;
+  const QString out = tmp.filePath("run");
+  QCOMPARE(cli(QStringList{"train"} + kTiny + QStringList{"--set", "steps=100", "--out", out}).code, 0);
+  const QStringList args{"eval", out, "--batches", "3", "--batch-size", "100", "--matrix-samples", "1000", "--json"};
+  Result r = cli(args);
+  QCOMPARE(r.code, 0);
+  const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+  const QJsonObject e = o["evaluation"].toObject();
+  QCOMPARE(e["batches"].toInt(), 3);
+  QCOMPARE(e["batch_size"].toInt(), 100);
+  QCOMPARE(e["matrix_samples"].toInt(), 1000);
+  QVERIFY(e.contains("seed"));
+  const int rules = QJsonDocument::fromJson(readAll(out + "/config.json").toUtf8())["rules"].toInt();
+  for (const QJsonValue& v : o["families"].toArray()) {
+    const QJsonObject f = v.toObject();
+    QVERIFY(f.contains("checkpoint_step"));
+    if (f["family"].toString() == "Monolithic") {
+      QVERIFY(!f.contains("activation_matrix"));
+      continue;
+    }
+    const QJsonObject m = f["activation_matrix"].toObject();
+    QCOMPARE(m["samples"].toInt(), 1000);
+    QVERIFY(m.contains("seed"));
+    const QJsonArray rows = m["module_given_rule"].toArray();
+    QCOMPARE(rows.size(), rules);
+    for (const QJsonValue& row : rows) {
+      QCOMPARE(row.toArray().size(), rules);
+      double total = 0;
+      for (const QJsonValue& p : row.toArray()) total += p.toDouble();
+      QVERIFY2(std::abs(total - 1.0) < 1e-6, qPrintable(QString::number(total)));  // p(module | rule) sums to 1
+    }
+  }
+  // The same data again gives the same matrices: the seed makes it reproducible.
+  QCOMPARE(cli(args).out, r.out);
+  // Sizes are validated and named.
+  r = cli({"eval", out, "--batches", "0"});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("--batches"), qPrintable(r.err));
+  r = cli({"eval", out, "--matrix-samples", "1000000000"});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("--matrix-samples"), qPrintable(r.err));
+  // Best checkpoints know the step and the validation value they were chosen at.
+  r = cli({"eval", out, "--checkpoint", "best"});
+  QCOMPARE(r.code, 0);
+  QVERIFY2(r.out.contains("GT-Modular  step ") && r.out.contains("validation"), qPrintable(r.out));
 }
 
 QTEST_GUILESS_MAIN(TstCli)

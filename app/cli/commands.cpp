@@ -131,10 +131,18 @@ int train(const TrainArgs& a) {
   return state == SessionState::Finished ? 0 : 130;
 }
 
-int eval(const std::string& run, bool paperSamples, bool asJson, const std::string& checkpoint) {
+int eval(const EvalArgs& a) {
+  const std::string& run = a.run;
+  const std::string& checkpoint = a.checkpoint;
+  const bool asJson = a.json;
   if (checkpoint != "last" && checkpoint != "best")
     throw ConfigError("--checkpoint", "invalid --checkpoint '" + checkpoint + "': allowed is last or best");
-  const RunEvaluation r = evaluateRun(run, paperSamples, checkpoint);
+  EvaluationSize size;
+  size.paperSamples = a.paperSamples;
+  size.batches = a.batches;
+  size.batchSize = a.batchSize;
+  size.matrixSamples = a.matrixSamples;
+  const RunEvaluation r = evaluateRun(run, size, checkpoint);
   for (const std::string& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (asJson) {
     json families = json::array();
@@ -156,12 +164,27 @@ int eval(const std::string& run, bool paperSamples, bool asJson, const std::stri
                         {"adaptation", f.metrics.adaptation},
                         {"inverse_mutual_information", f.metrics.inverseMutualInformation}};
       if (c.hasValidation) j["best_validation"] = c.validation;
+      if (f.hasMetrics) {
+        json rows = json::array();
+        for (int i = 0; i < f.rules; ++i)
+          rows.push_back(std::vector<double>(f.moduleGivenRule.begin() + i * f.rules, f.moduleGivenRule.begin() + (i + 1) * f.rules));
+        j["activation_matrix"] = {{"module_given_rule", rows},
+                                  {"samples", r.data.matrixSamples},
+                                  {"batch", r.data.matrixBatch},
+                                  {"seed", r.data.matrixSeed}};
+      }
       families.push_back(j);
     }
     std::printf("%s\n", json{{"run", run},
                              {"checkpoint", r.checkpoint},
                              {"step", r.step},
                              {"paper_samples", r.paperSamples},
+                             {"evaluation", {{"batches", r.data.batches},
+                                             {"batch_size", r.data.batchSize},
+                                             {"matrix_samples", r.data.matrixSamples},
+                                             {"adaptation_priors", r.data.adaptationPriors},
+                                             {"adaptation_samples", r.data.adaptationSamples},
+                                             {"seed", r.data.seed}}},
                              {"task", toString(r.config.task)},
                              {"families", families}}
                             .dump(2)
@@ -169,16 +192,18 @@ int eval(const std::string& run, bool paperSamples, bool asJson, const std::stri
     return 0;
   }
   if (checkpoint == "last") {
-    std::printf("%s: last checkpoint at step %s, %s samples\n", run.c_str(), humanCount(r.step).c_str(),
-                r.paperSamples ? "the paper's" : "the run's");
+    std::printf("%s: last checkpoint at step %s\n", run.c_str(), humanCount(r.step).c_str());
   } else {
-    std::printf("%s: best checkpoints (chosen by validation %s), %s samples\n", run.c_str(),
-                r.config.task == TaskKind::Classification ? "error %" : "L1 loss", r.paperSamples ? "the paper's" : "the run's");
+    std::printf("%s: best checkpoints (chosen by validation %s)\n", run.c_str(),
+                r.config.task == TaskKind::Classification ? "error %" : "L1 loss");
     for (const EvaluatedCheckpoint& c : r.checkpoints) {
       if (c.step < 0) std::printf("  %-11s step not recorded (an earlier version's checkpoint)\n", toString(c.family).c_str());
       else std::printf("  %-11s step %s, validation %.4g\n", toString(c.family).c_str(), humanCount(c.step).c_str(), c.validation);
     }
   }
+  std::printf("evaluated on %d batches of %s (%s), activation matrix from %s samples\n", r.data.batches,
+              humanCount(r.data.batchSize).c_str(), r.paperSamples ? "the paper's counts" : "the run's counts unless given",
+              humanCount(r.data.matrixSamples).c_str());
   std::printf("%s", evaluationTable(r.result, r.config.task, r.config.setting != Setting::Mlp).c_str());
   return 0;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,14 @@ struct TrainArgs {
 };
 int train(const TrainArgs& args);
 
-int eval(const std::string& run, bool paperSamples, bool json, const std::string& checkpoint);
+struct EvalArgs {
+  std::string run, checkpoint = "last";
+  bool paperSamples = false, json = false;
+  // Given on the command line (otherwise the run's own, or the paper's, counts).
+  std::optional<int> batches;
+  std::optional<long long> batchSize, matrixSamples;
+};
+int eval(const EvalArgs& args);
 // Steps/s of every setting x family; with referenceDir (laid out by reference-setup), the
 // authors' implementation in the same run on the same BLAS kernel (bench.cpp).
 int bench(bool json, double seconds, const std::vector<std::string>& settings, const std::string& referenceDir);

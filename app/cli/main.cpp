@@ -26,13 +26,18 @@ int main(int argc, char** argv) {
   train->add_flag("--force", trainArgs.force, "replace an existing run folder");
   train->add_flag("--quiet", trainArgs.quiet, "no progress line");
 
-  std::string run, checkpoint = "last";
-  bool paperSamples = false, json = false;
+  bool json = false;
+  modlab::cli::EvalArgs evalArgs;
   auto* eval = app.add_subcommand("eval", "final metrics of a run from its checkpoint");
-  eval->add_option("run", run, "the run folder")->required();
-  eval->add_flag("--paper-samples", paperSamples, "the reference's sample counts (slow)");
-  eval->add_option("--checkpoint", checkpoint, "last or best");
-  eval->add_flag("--json", json, "JSON instead of a table");
+  eval->add_option("run", evalArgs.run, "the run folder")->required();
+  eval->add_flag("--paper-samples", evalArgs.paperSamples,
+                 "the paper's counts: 100 batches (of 1000, or 256 for MHA regression and RNN), 10^6 samples for the "
+                 "activation matrix (10^5 for RNN)");
+  eval->add_option("--batches", evalArgs.batches, "performance: this many batches per condition");
+  eval->add_option("--batch-size", evalArgs.batchSize, "performance: samples (sequences) per batch");
+  eval->add_option("--matrix-samples", evalArgs.matrixSamples, "samples (sequences) for the activation matrix");
+  eval->add_option("--checkpoint", evalArgs.checkpoint, "last or best");
+  eval->add_flag("--json", evalArgs.json, "JSON, with each modular family's activation matrix and the data it came from");
 
   double seconds = 2.0;
   std::vector<std::string> settings;
@@ -97,7 +102,7 @@ int main(int argc, char** argv) {
   trainArgs.configGiven = configOption->count() > 0;
   try {
     if (*train) return modlab::cli::train(trainArgs);
-    if (*eval) return modlab::cli::eval(run, paperSamples, json, checkpoint);
+    if (*eval) return modlab::cli::eval(evalArgs);
     if (*bench) return modlab::cli::bench(json, seconds, settings, referenceDir);
     if (*info) return modlab::cli::info(json);
     if (*presets) return modlab::cli::listPresets();

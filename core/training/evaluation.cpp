@@ -71,6 +71,8 @@ EvaluationPlan paperPlan(const ExperimentConfig& c) {
   return plan;
 }
 
+std::uint64_t activationSeed(const EvaluationPlan& plan) { return streamSeed(plan.seed, 1000); }
+
 EvaluationSnapshot evaluateFamilies(const ExperimentConfig& config, const RuleTask& task,
                                     const std::vector<RuleModelImpl*>& models, const EvaluationPlan& plan,
                                     FamilyPool& pool, torch::Device device) {
@@ -125,7 +127,7 @@ EvaluationSnapshot evaluateFamilies(const ExperimentConfig& config, const RuleTa
       for (std::size_t c = 3; c < conditions.size(); ++c) out.conditions.push_back(measure(c));
       if (isModular(out.family)) {
         // The same samples for every family: one stream per evaluation.
-        auto gen = at::make_generator<at::CPUGeneratorImpl>(streamSeed(plan.seed, 1000));
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(activationSeed(plan));
         ActivationMatrix P;
         out.metrics = measureSpecialisation(model, task, plan.estimates, gen, device, &P);
         out.hasMetrics = true;

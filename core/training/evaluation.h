@@ -25,6 +25,8 @@ struct EvaluationPlan {
 // The plan used during training (the config's counts) and the paper's final one (perf.py, prob.py).
 EvaluationPlan trainingPlan(const ExperimentConfig& config, std::int64_t step);
 EvaluationPlan paperPlan(const ExperimentConfig& config);
+// The seed of the samples the activation matrix and Adaptation are estimated from.
+std::uint64_t activationSeed(const EvaluationPlan& plan);
 
 EvaluationSnapshot evaluateFamilies(const ExperimentConfig& config, const RuleTask& task,
                                     const std::vector<RuleModelImpl*>& models, const EvaluationPlan& plan,

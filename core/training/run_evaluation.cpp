@@ -21,12 +21,24 @@ namespace modlab {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::string& checkpoint) {
+void EvaluationSize::validate() const {
+  auto check = [](const char* option, std::int64_t value, std::int64_t lo, std::int64_t hi) {
+    if (value < lo || value > hi)
+      throw ConfigError(option, std::string("invalid ") + option + " " + std::to_string(value) + ": allowed is from " +
+                                    std::to_string(lo) + " to " + std::to_string(hi));
+  };
+  if (batches) check("--batches", *batches, 1, 10000);
+  if (batchSize) check("--batch-size", *batchSize, 1, 65536);
+  if (matrixSamples) check("--matrix-samples", *matrixSamples, 1, 100'000'000);
+}
+
+RunEvaluation evaluateRun(const std::string& dir, const EvaluationSize& size, const std::string& checkpoint) {
+  size.validate();
   const RunStore store = RunStore::open(dir);
   RunEvaluation out;
   out.config = store.readConfig();
   out.checkpoint = checkpoint;
-  out.paperSamples = paperSamples;
+  out.paperSamples = size.paperSamples;
   useSingleComputeThread();
   const torch::Device device = cudaAvailable() && out.config.device != "cpu" ? torch::kCUDA : torch::kCPU;
   const auto task = RuleTask::create(taskSpecOf(out.config));
@@ -48,7 +60,15 @@ RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::
     out.step = std::max_element(out.checkpoints.begin(), out.checkpoints.end(), [](const auto& a, const auto& b) {
                  return a.step < b.step;
                })->step;
-  const EvaluationPlan plan = paperSamples ? paperPlan(out.config) : trainingPlan(out.config, std::max<std::int64_t>(0, out.step));
+  EvaluationPlan plan = size.paperSamples ? paperPlan(out.config) : trainingPlan(out.config, std::max<std::int64_t>(0, out.step));
+  if (size.batches) plan.batches = *size.batches;
+  if (size.batchSize) plan.batchSize = *size.batchSize;
+  if (size.matrixSamples) {
+    plan.estimates.matrixSamples = *size.matrixSamples;
+    plan.estimates.batch = std::clamp<std::int64_t>(*size.matrixSamples, 1, std::max<std::int64_t>(plan.estimates.batch, 1000));
+  }
+  out.data = {plan.batches, plan.batchSize, plan.estimates.matrixSamples, plan.estimates.batch,
+              plan.estimates.adaptationPriors, plan.estimates.adaptationSamples, plan.seed, activationSeed(plan)};
   out.result = evaluateFamilies(out.config, *task, raw, plan, pool, device);
   out.result.step = out.step;
   return out;

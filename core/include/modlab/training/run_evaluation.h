@@ -21,8 +21,32 @@ struct EvaluatedCheckpoint {
   bool hasValidation = false;
 };
 
+// How much data a final evaluation uses. Unset fields keep the run's own counts (or the
+// paper's with paperSamples): performance is `batches` batches of `batchSize`, the
+// activation matrix `matrixSamples` samples (sequences for MHA and RNN).
+struct EvaluationSize {
+  bool paperSamples = false;
+  std::optional<int> batches;
+  std::optional<std::int64_t> batchSize;
+  std::optional<std::int64_t> matrixSamples;
+  void validate() const;  // throws ConfigError naming the option
+};
+
+// The data an evaluation drew: enough to reproduce it or recompute every metric.
+struct EvaluationData {
+  int batches = 0;
+  std::int64_t batchSize = 0;
+  std::int64_t matrixSamples = 0;
+  std::int64_t matrixBatch = 0;
+  int adaptationPriors = 0;
+  std::int64_t adaptationSamples = 0;
+  std::uint64_t seed = 0;        // of the evaluation (per condition streams derive from it)
+  std::uint64_t matrixSeed = 0;  // of the activation matrix's samples (the same for every family)
+};
+
 struct RunEvaluation {
   ExperimentConfig config;
+  EvaluationData data;
   std::string checkpoint;      // "last" or "best"
   std::int64_t step = 0;       // of the last checkpoint
   EvaluationSnapshot result;   // per family
@@ -33,7 +57,12 @@ struct RunEvaluation {
 
 // Evaluates every family of the run in `dir` from its checkpoint. paperSamples uses the
 // reference's counts (100 batches; 10^6 samples for the activation matrix, 10^5 for RNN).
-RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::string& checkpoint = "last");
+RunEvaluation evaluateRun(const std::string& dir, const EvaluationSize& size, const std::string& checkpoint = "last");
+inline RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::string& checkpoint = "last") {
+  EvaluationSize size;
+  size.paperSamples = paperSamples;
+  return evaluateRun(dir, size, checkpoint);
+}
 
 // The authors' implementation measured in the same run (modlab-cli bench --reference).
 struct ReferenceMeasurement {
