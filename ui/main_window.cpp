@@ -14,6 +14,8 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QGuiApplication>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -23,6 +25,7 @@
 #include <QtCharts/QChartView>
 #include <cmath>
 
+#include "modlab/version.h"
 #include "modlab/experiment/run_store.h"
 #include "modlab/platform/platform_info.h"
 #include <QActionGroup>
@@ -697,7 +700,7 @@ void MainWindow::showAbout() {
                         "NeurIPS 2022 (arXiv:2206.02713): its rule tasks, its four model families and its "
                         "collapse and specialisation metrics.</p>"
                         "<p>Device: %2<br>%3</p>")
-                         .arg(MODLAB_VERSION, QString::fromStdString(describeDevice("auto")), platform.join("<br>")));
+                         .arg(QString::fromUtf8(versionString()), QString::fromStdString(describeDevice("auto")), platform.join("<br>")));
 }
 
 void MainWindow::restoreSettings() {
@@ -705,6 +708,7 @@ void MainWindow::restoreSettings() {
   if (settings.contains("geometry")) restoreGeometry(settings.value("geometry").toByteArray());
   else resize(1500, 920);
   if (settings.contains("windowState")) restoreState(settings.value("windowState").toByteArray());
+  fitToScreen();
   if (settings.contains("theme")) {
     Appearance a = appearance();
     a.theme = ThemeChoice(settings.value("theme").toInt());
@@ -722,11 +726,23 @@ void MainWindow::restoreSettings() {
   }
 }
 
+void MainWindow::fitToScreen() {
+  const QScreen* s = screen() ? screen() : QGuiApplication::primaryScreen();
+  if (!s || isFullScreen() || isMaximized()) return;
+  const QRect available = s->availableGeometry();
+  QRect frame = geometry();
+  frame.setSize(frame.size().boundedTo(available.size() - QSize(16, 48)));  // room for the window frame
+  if (!available.contains(frame)) frame.moveCenter(available.center());
+  setGeometry(frame);
+}
+
 void MainWindow::closeEvent(QCloseEvent* e) {
-  QSettings settings;
-  settings.setValue("geometry", saveGeometry());
-  settings.setValue("windowState", saveState());
-  settings.setValue("lastExperiment", QString::fromStdString(toJson(panel_->config())));
+  if (keepsSettings_) {
+    QSettings settings;
+    settings.setValue("geometry", saveGeometry());
+    settings.setValue("windowState", saveState());
+    settings.setValue("lastExperiment", QString::fromStdString(toJson(panel_->config())));
+  }
   controller_.stop();
   e->accept();
 }

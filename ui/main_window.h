@@ -38,6 +38,8 @@ public:
 
   TrainingController& controller() { return controller_; }
   ExperimentPanel* experimentPanel() const { return panel_; }
+  // A window that writes nothing to the settings when closed (headless exports, tests).
+  void setKeepsSettings(bool keep) { keepsSettings_ = keep; }
   LossChart* lossChart() const { return loss_; }
   HeatmapPanel* heatmaps() const { return heatmaps_; }
   MetricsView* metrics() const { return metrics_; }
@@ -80,6 +82,8 @@ private:
   void showShortcuts();
   void showAbout();
   void restoreSettings();
+  void fitToScreen();  // never larger than the screen's available area, never off it
+  bool keepsSettings_ = true;
   void restyle();
   void showSweepReport(const SweepReport& report, const QString& directory);
   void showEvaluationAt(int index);

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "figures.h"
+#include "modlab/version.h"
 #include "modlab/experiment/experiment_config.h"
 #include "modlab/training/session.h"
 #include "modlab/platform/blas_kernel.h"
@@ -14,7 +15,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Modularity Lab (headless): is a modular architecture enough? (Mittal, Bengio, Lajoie, NeurIPS 2022)",
                "modlab-cli"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("modlab-cli ") + MODLAB_VERSION);
+  app.set_version_flag("--version", std::string("modlab-cli ") + modlab::versionString());
 
   modlab::cli::TrainArgs trainArgs;
   auto* train = app.add_subcommand("train", "train the families of an experiment side by side into a run folder");

@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 #include <QTimer>
 
+#include "modlab/version.h"
 #include "modlab/experiment/experiment_config.h"
 #include "modlab/platform/blas_kernel.h"
 #include "ui/appearance.h"
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
   QApplication::setApplicationName("ModularityLab");
   QApplication::setOrganizationName("ModularityLab");
   QApplication::setApplicationDisplayName("Modularity Lab");
-  QApplication::setApplicationVersion(MODLAB_VERSION);
+  QApplication::setApplicationVersion(QString::fromUtf8(modlab::versionString()));
 
   QCommandLineParser parser;
   parser.setApplicationDescription("Is a modular architecture enough? Train and watch the paper's model families live.");
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
     comparison->show();
   }
   if (parser.isSet(dashboard)) {
+    window.setKeepsSettings(false);  // a headless export must not change the next launch
     QTimer::singleShot(static_cast<int>(parser.value(after).toDouble() * 1000), &window, [&] {
       const bool ok = comparison ? modlab::ui::exportPng(comparison, parser.value(dashboard), 1.0)
                                  : window.exportDashboard(parser.value(dashboard), 1.0);

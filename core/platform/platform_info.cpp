@@ -1,3 +1,4 @@
+#include "modlab/version.h"
 #include "modlab/platform/platform_info.h"
 
 #include <thread>
@@ -28,7 +29,7 @@ std::string blasName(const std::string& config) {
 
 PlatformInfo platformInfo() {
   PlatformInfo info;
-  info.version = PROJECT_VERSION_STRING;
+  info.version = versionString();
   info.libtorchVersion = TORCH_VERSION;
   info.libtorchLibrary = libraryOf(reinterpret_cast<const void*>(&at::get_num_threads));
   info.blasLibrary = blasLibraryPath();

@@ -1,3 +1,4 @@
+#include "modlab/version.h"
 #include "modlab/sweep/sweep.h"
 
 #include <algorithm>
@@ -126,7 +127,7 @@ SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool fo
   Sweep sweep{plan.directory, grid, runs};
   for (const SweepRun& run : runs) writeFileAtomic(sweep.configPath(run), toJson(run.config));
   json info{{"format_version", kSweepFormatVersion},
-            {"modlab_version", PROJECT_VERSION_STRING},
+            {"modlab_version", versionString()},
             {"created", utcNow()},
             {"runs", plan.runs},
             {"models", plan.models},

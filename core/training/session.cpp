@@ -1,3 +1,4 @@
+#include "modlab/version.h"
 #include "modlab/training/session.h"
 
 #include <atomic>
@@ -199,7 +200,7 @@ void Session::Impl::build() {
   if (device.is_cuda()) workers = 1;  // the GPU serialises the families anyway
   pool = std::make_unique<FamilyPool>(workers);
 
-  info.version = PROJECT_VERSION_STRING;
+  info.version = versionString();
   info.torchVersion = TORCH_VERSION;
   info.device = describeDevice(config.device);
   info.started = utcNow();
