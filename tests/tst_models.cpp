@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "models/lstm_sequence.h"
 #include "models/model_parts.h"
 #include "modlab/models/rule_model.h"
 #include "modlab/tasks/rule_task.h"
@@ -53,6 +54,8 @@ private Q_SLOTS:
   void activationsAreDistributions();
   void groupLinearFormsAgree();
   void routedLstmEqualsOneHotMixing();
+  void fusedLstmEqualsLstmCell();
+  void rnnMonolithicEqualsStepByStep();
   void attentionKernelEqualsReference();
   void initialisationIsSeeded();
   void badInputIsNamed();
@@ -161,6 +164,87 @@ void TstModels::routedLstmEqualsOneHotMixing() {
   auto [hRouted, cRouted] = cell->routedStep(x, h, c, modules);
   QVERIFY(torch::allclose(hRouted, hMixed, 1e-5, 1e-6));
   QVERIFY(torch::allclose(cRouted, cMixed, 1e-5, 1e-6));
+}
+
+namespace {
+double maxAbsDifference(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+// Gradients of sum(out * upstream) with respect to `inputs`, not accumulated anywhere.
+std::vector<torch::Tensor> gradients(const torch::Tensor& out, const torch::Tensor& upstream,
+                                     const std::vector<torch::Tensor>& inputs) {
+  return torch::autograd::grad({out}, inputs, {upstream}, /*retain_graph=*/true);
+}
+
+// torch::nn::LSTMCell step by step from h_0 = c_0 = 0: x (N, B, in) -> (N, B, hidden).
+torch::Tensor lstmCellSteps(torch::nn::LSTMCellImpl& cell, const torch::Tensor& x) {
+  std::vector<torch::Tensor> hs;
+  torch::Tensor h = torch::zeros({x.size(1), cell.options.hidden_size()}), c = torch::zeros_like(h);
+  for (std::int64_t t = 0; t < x.size(0); ++t) {
+    std::tie(h, c) = cell.forward(x.select(0, t), std::make_tuple(h, c));
+    hs.push_back(h);
+  }
+  return torch::stack(hs);
+}
+}  // namespace
+
+// The fused LSTM (forward and hand-written backward) against LSTMCell step by step, with hidden
+// sizes of whole 16-float vectors, with a shorter tail, and shorter than one vector.
+void TstModels::fusedLstmEqualsLstmCell() {
+  torch::manual_seed(2);
+  for (const auto& [N, B, in, hidden] : {std::tuple{7, 5, 6, 32}, std::tuple{4, 3, 9, 21}, std::tuple{1, 2, 3, 5}}) {
+    torch::nn::LSTMCell cell(in, hidden);
+    const torch::Tensor x = torch::randn({N, B, in}).requires_grad_(true);
+    const torch::Tensor fused = lstmSequence(x, *cell);
+    const torch::Tensor expected = lstmCellSteps(*cell, x);
+    QCOMPARE(fused.sizes(), expected.sizes());
+    QVERIFY2(maxAbsDifference(fused, expected) < 1e-5, qPrintable(QString::number(maxAbsDifference(fused, expected))));
+    std::vector<torch::Tensor> inputs{x};
+    for (const auto& p : cell->parameters()) inputs.push_back(p);
+    const torch::Tensor upstream = torch::randn_like(fused);
+    const auto got = gradients(fused, upstream, inputs), want = gradients(expected, upstream, inputs);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (N > 1) QVERIFY(want[i].abs().max().item<double>() > 0);  // with one step, h_0 = 0 leaves W_hh without gradient
+      QVERIFY2(maxAbsDifference(got[i], want[i]) < 1e-5,
+               qPrintable(QString("input %1: %2").arg(i).arg(maxAbsDifference(got[i], want[i]))));
+    }
+  }
+}
+
+// RNN Monolithic (time-major, fused LSTM) against the paper's formulation on the same parameters:
+// encoder, LSTMCell step by step, decoder on every step's hidden state; outputs and every gradient.
+void TstModels::rnnMonolithicEqualsStepByStep() {
+  for (TaskKind kind : {TaskKind::Classification, TaskKind::Regression}) {
+    ModelSpec spec;
+    spec.setting = Setting::Rnn;
+    spec.kind = kind;
+    spec.rules = 3;
+    spec.size = 5;  // hidden 20: one whole vector and a tail
+    spec.dataDim = 4;
+    const RuleModel model = makeModel(spec, 3);
+    TaskSpec taskSpec = taskFor(spec);
+    taskSpec.dataDim = spec.dataDim;
+    const auto task = RuleTask::create(taskSpec);
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(8);
+    SampleRequest req;
+    req.batch = 6;
+    req.length = 5;
+    const torch::Tensor x = task->sample(req, gen).x;
+    auto children = model->named_children();
+    auto& encoder = *children["encoder"]->as<torch::nn::SequentialImpl>();
+    auto& cell = *children["cell"]->as<torch::nn::LSTMCellImpl>();
+    auto& decoder = *children["decoder"]->as<torch::nn::SequentialImpl>();
+    const torch::Tensor hs = lstmCellSteps(cell, encoder.forward(x).transpose(0, 1)).transpose(0, 1);
+    const torch::Tensor expected = decoder.forward(hs);
+    const torch::Tensor y = model->forward(x).y;
+    QCOMPARE(y.sizes(), expected.sizes());
+    QVERIFY2(maxAbsDifference(y, expected) < 1e-5, qPrintable(QString::number(maxAbsDifference(y, expected))));
+    const torch::Tensor upstream = torch::randn_like(y);
+    const auto parameters = model->parameters();
+    const auto got = gradients(y, upstream, parameters), want = gradients(expected, upstream, parameters);
+    for (std::size_t i = 0; i < parameters.size(); ++i)
+      QVERIFY2(maxAbsDifference(got[i], want[i]) < 1e-5,
+               qPrintable(QString("parameter %1: %2").arg(i).arg(maxAbsDifference(got[i], want[i]))));
+  }
 }
 
 // The hand-written attention (forward and backward) against the torch formulation.

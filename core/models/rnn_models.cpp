@@ -1,4 +1,5 @@
 // RNN setting (spec 2.3): encoder, a recurrent cell from h_0 = c_0 = 0, per-step decoder.
+#include "models/lstm_sequence.h"
 #include "models/model_parts.h"
 
 namespace modlab {
@@ -14,6 +15,35 @@ public:
     decoder = register_module("decoder", twoLayer(hidden, hidden, out));
   }
 
+protected:
+  const std::int64_t R, E, hidden;
+  torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
+};
+
+// The whole recurrence as one fused LSTM over time-major (N, B, .) tensors.
+class RnnMonolithic final : public RnnModel {
+public:
+  explicit RnnMonolithic(const ModelSpec& s) : RnnModel(s, 4 * s.size) {
+    cell = register_module("cell", torch::nn::LSTMCell(E, hidden));
+  }
+
+  ModelOutput forward(const torch::Tensor& x) override {
+    const torch::Tensor e = encoder->forward(x.transpose(0, 1).contiguous());
+    ModelOutput out;
+    out.y = decoder->forward(lstmSequence(e, *cell)).transpose(0, 1).contiguous();
+    return out;
+  }
+
+private:
+  torch::nn::LSTMCell cell{nullptr};
+};
+
+class RnnModularBase : public RnnModel {
+public:
+  explicit RnnModularBase(const ModelSpec& s) : RnnModel(s, rnnModuleHidden(s.rules, s.size, 4 * s.size)) {
+    cell = register_module("cell", GroupLstmCell(R, E, hidden));
+  }
+
   ModelOutput forward(const torch::Tensor& x) override {
     const auto B = x.size(0), N = x.size(1);
     const torch::Tensor e = encoder->forward(x);
@@ -27,45 +57,19 @@ public:
       torch::Tensor p;
       std::tie(h, c) = step(e.select(1, n), h, c, onehot.select(1, n), p);
       hs.push_back(h);
-      if (p.defined()) ps.push_back(p);
+      ps.push_back(p);
     }
     ModelOutput out;
     out.y = decoder->forward(torch::stack(hs, 1));
-    if (!ps.empty()) out.activations = torch::stack(ps, 1);
+    out.activations = torch::stack(ps, 1);
     return out;
   }
 
 protected:
-  // One recurrence step; sets the activations p (B, R) for modular cells.
+  // One recurrence step; sets the activations p (B, R).
   virtual std::pair<torch::Tensor, torch::Tensor> step(const torch::Tensor& x, const torch::Tensor& h,
                                                        const torch::Tensor& c, const torch::Tensor& onehot,
                                                        torch::Tensor& p) = 0;
-  const std::int64_t R, E, hidden;
-  torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
-};
-
-class RnnMonolithic final : public RnnModel {
-public:
-  explicit RnnMonolithic(const ModelSpec& s) : RnnModel(s, 4 * s.size) {
-    cell = register_module("cell", torch::nn::LSTMCell(E, hidden));
-  }
-
-protected:
-  std::pair<torch::Tensor, torch::Tensor> step(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& c,
-                                               const torch::Tensor&, torch::Tensor&) override {
-    auto [h1, c1] = cell->forward(x, std::make_tuple(h, c));
-    return {h1, c1};
-  }
-  torch::nn::LSTMCell cell{nullptr};
-};
-
-class RnnModularBase : public RnnModel {
-public:
-  explicit RnnModularBase(const ModelSpec& s) : RnnModel(s, rnnModuleHidden(s.rules, s.size, 4 * s.size)) {
-    cell = register_module("cell", GroupLstmCell(R, E, hidden));
-  }
-
-protected:
   GroupLstmCell cell{nullptr};
 };
 
