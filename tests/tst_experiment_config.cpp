@@ -31,6 +31,7 @@ private Q_SLOTS:
   void overrides();
   void presetsAreValidAndDescribed();
   void hostileInputIsRefusedCleanly();
+  void modelDimensionIsAKeyOfItsOwn();
   void integersNeverWrap_data();
   void integersNeverWrap();
   void overridesAreValidatedTogether();
@@ -231,6 +232,19 @@ void TstExperimentConfig::namesCannotEscapeTheirFolder() {
   }
   QVERIFY(isSafeName("mlp-classification-R16-E32-ds0-ms0"));
   QVERIFY(isSafeName("demo_1.2+x"));
+}
+
+void TstExperimentConfig::modelDimensionIsAKeyOfItsOwn() {
+  ExperimentConfig c;
+  QCOMPARE(c.wideDim(), 4 * c.size);  // the paper's ratio by default
+  applyOverrides(c, {"size=32", "model_dim=96"});
+  QCOMPARE(c.wideDim(), 96);
+  QVERIFY(parseConfig(toJson(c)) == c);
+  auto [field, message] = errorOf("{\"model_dim\": -4}");
+  QCOMPARE(field, std::string("model_dim"));
+  std::tie(field, message) = errorOf("{\"setting\": \"mha\", \"rules\": 16, \"model_dim\": 16}");
+  QCOMPARE(field, std::string("model_dim"));
+  QVERIFY2(QString::fromStdString(message).contains("2 x rules"), message.c_str());
 }
 
 QTEST_GUILESS_MAIN(TstExperimentConfig)

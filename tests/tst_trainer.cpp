@@ -14,6 +14,7 @@ private Q_SLOTS:
   void initTestCase() { torch::set_num_threads(1); }
   void lossesAreThePapers();
   void errorsReachTheUserWithoutStackTraces();
+  void modelDimensionSetsTheWideLayers();
   void adamLowersTheLoss_data();
   void adamLowersTheLoss();
   void learningRateCanChange();
@@ -113,6 +114,23 @@ void TstTrainer::errorsReachTheUserWithoutStackTraces() {
     QVERIFY2(message.find('\n') == std::string::npos || message.size() < 400, message.c_str());
   }
   QVERIFY(QString::fromStdString(modlab::describeError(std::bad_alloc())).startsWith("out of memory"));
+}
+
+void TstTrainer::modelDimensionSetsTheWideLayers() {
+  for (Setting setting : {Setting::Mlp, Setting::Mha}) {
+    for (Family family : kAllFamilies) {
+      ModelSpec spec;
+      spec.setting = setting;
+      spec.family = family;
+      spec.rules = 4;
+      spec.size = 32;
+      const std::int64_t paper = makeModel(spec, 0)->parameterCount();
+      spec.modelDim = 128;  // the paper's 4 x 32, given explicitly: the same model
+      QCOMPARE(makeModel(spec, 0)->parameterCount(), paper);
+      spec.modelDim = 256;  // wider: more parameters
+      QVERIFY(makeModel(spec, 0)->parameterCount() > paper);
+    }
+  }
 }
 
 QTEST_GUILESS_MAIN(TstTrainer)

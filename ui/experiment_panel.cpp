@@ -223,7 +223,9 @@ void ExperimentPanel::updateEnabled() {
   const Setting s = Setting(setting_->currentData().toInt());
   searchVersion_->setEnabled(s == Setting::Mha);
   length_->setEnabled(s != Setting::Mlp);
-  const int wide = 4 * size_->value();
+  ExperimentConfig shown = base_;
+  shown.size = size_->value();
+  const int wide = shown.wideDim();  // model_dim is kept from the loaded config (not edited here)
   sizeHint_->setText(s == Setting::Mha ? tr("d = %1, att = %2").arg(size_->value()).arg(wide)
                      : s == Setting::Rnn ? tr("encoder %1, hidden %2").arg(size_->value()).arg(wide)
                                          : tr("E = %1, D = %2").arg(size_->value()).arg(wide));

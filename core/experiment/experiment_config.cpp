@@ -57,6 +57,7 @@ nlohmann::ordered_json toJsonValue(const ExperimentConfig& c) {
               {"data_dim", c.dataDim},
               {"eval_lengths", c.evalLengths},
               {"size", c.size},
+              {"model_dim", c.modelDim},
               {"families", families},
               {"learning_rate", c.learningRate},
               {"batch_size", c.batchSize},
@@ -119,6 +120,7 @@ void setField(ExperimentConfig& c, const std::string& key, const json& v) {
       c.evalLengths.clear();
       for (const auto& x : v) c.evalLengths.push_back(typed<int>(x, key, "a list of integers"));
     } else if (key == "size") c.size = typed<int>(v, key, "an integer");
+    else if (key == "model_dim") c.modelDim = typed<int>(v, key, "an integer (0: 4 x size)");
     else if (key == "families") {
       if (!v.is_array()) fail(key, shownValue(v), "a list of family names");
       if (v.size() > kAllFamilies.size()) fail(key, shownValue(v), "each family at most once");
@@ -227,10 +229,15 @@ void validate(const ExperimentConfig& c) {
   requireRange("rules", c.rules, 2, 128);
   requireRange("size", c.size, 1, 4096);
   const bool sequential = c.setting != Setting::Mlp;
-  if (c.setting == Setting::Mlp && 4 * c.size / c.rules < 1)
-    fail("size", std::to_string(c.size), "at least rules/4 for MLP (every module needs a hidden unit)");
-  if (c.setting == Setting::Mha && 4 * c.size / (2 * c.rules) < 1)
-    fail("size", std::to_string(c.size), "at least rules/2 for MHA (every head needs a dimension)");
+  requireRange("model_dim", c.modelDim, 0, 16384);
+  const char* wideKey = c.modelDim > 0 ? "model_dim" : "size";
+  const std::string wideValue = std::to_string(c.modelDim > 0 ? c.modelDim : c.size);
+  if (c.setting == Setting::Mlp && c.wideDim() / c.rules < 1)
+    fail(wideKey, wideValue, c.modelDim > 0 ? "at least rules for MLP (every module needs a hidden unit)"
+                                            : "at least rules/4 for MLP (every module needs a hidden unit)");
+  if (c.setting == Setting::Mha && c.wideDim() / (2 * c.rules) < 1)
+    fail(wideKey, wideValue, c.modelDim > 0 ? "at least 2 x rules for MHA (every head needs a dimension)"
+                                            : "at least rules/2 for MHA (every head needs a dimension)");
   if (c.searchVersion != 1 && c.searchVersion != 2) fail("search_version", std::to_string(c.searchVersion), "1 or 2");
   const int minLength = c.setting == Setting::Mha ? 2 : 1;
   if (sequential) requireRange("length", c.length, minLength, 1000);

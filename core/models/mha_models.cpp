@@ -14,9 +14,9 @@ public:
       : RuleModelImpl(s),
         R(s.rules),
         d(s.size),
-        att(4 * s.size),
+        att(s.wide()),
         heads(2 * s.rules),
-        hd(mhaHeadDim(s.rules, 4 * s.size)) {
+        hd(mhaHeadDim(s.rules, s.wide())) {
     const std::int64_t in = (s.searchVersion == 1 ? 5 : 7) * R;
     encoder = register_module("encoder", twoLayer(in, d, d));
     qkv = register_module("qkv", torch::nn::Linear(d, 3 * heads * hd));  // Q, K, V fused

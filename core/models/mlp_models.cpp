@@ -8,7 +8,7 @@ namespace {
 class MlpModel : public RuleModelImpl {
 public:
   explicit MlpModel(const ModelSpec& s)
-      : RuleModelImpl(s), E(s.size), D(4 * s.size), R(s.rules) {
+      : RuleModelImpl(s), E(s.size), D(s.wide()), R(s.rules) {
     phiDig = register_module("phi_dig", twoLayer(1, E, E));
     phiOp = register_module("phi_op", twoLayer(R, E, E));
     psi = register_module("psi", twoLayer(D, E, 1));

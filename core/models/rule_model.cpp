@@ -28,7 +28,7 @@ void validate(const ModelSpec& spec) {
     throw InvalidArgument("rules", std::to_string(spec.rules), "an integer from 2 to 256");
   if (spec.size < 1 || spec.size > 8192)
     throw InvalidArgument("size", std::to_string(spec.size), "a positive integer up to 8192");
-  const int wide = 4 * spec.size;
+  const int wide = spec.wide();
   switch (spec.setting) {
     case Setting::Mlp:
       if (wide / spec.rules < 1)

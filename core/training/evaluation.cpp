@@ -27,6 +27,7 @@ ModelSpec modelSpecOf(const ExperimentConfig& c, Family f) {
   m.kind = c.task;
   m.rules = c.rules;
   m.size = c.size;
+  m.modelDim = c.modelDim;
   m.searchVersion = c.searchVersion;
   m.dataDim = c.dataDim;
   return m;

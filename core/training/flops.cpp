@@ -20,7 +20,7 @@ double forwardMacsPerToken(RuleModelImpl& model, const ExperimentConfig& c) {
     }
   }
   if (c.setting == Setting::Mha) {
-    const double heads = 2.0 * c.rules, hd = mhaHeadDim(c.rules, 4 * c.size);
+    const double heads = 2.0 * c.rules, hd = mhaHeadDim(c.rules, c.wideDim());
     macs += 2.0 * heads * c.length * hd;  // QK^T and AV, per query token
   }
   return macs;

@@ -24,7 +24,9 @@ struct ExperimentConfig {
   std::vector<int> evalLengths{3, 5, 10, 20, 30};  // MHA, RNN
 
   // Models (spec section 2).
-  int size = 64;  // E (MLP, RNN) or d_model (MHA); the wide dimension is 4x
+  int size = 64;  // E (MLP, RNN) or d_model (MHA)
+  int modelDim = 0;  // the wide dimension: D (MLP), att (MHA), hidden (RNN); 0: the paper's 4 x size
+  int wideDim() const { return modelDim > 0 ? modelDim : 4 * size; }
   std::vector<Family> families{kAllFamilies.begin(), kAllFamilies.end()};
 
   // Optimiser (spec section 3).

@@ -16,7 +16,9 @@ struct ModelSpec {
   Family family = Family::Monolithic;
   TaskKind kind = TaskKind::Classification;
   int rules = 2;          // R: modules = rules
-  int size = 32;          // E (MLP, RNN encoder) or d_model (MHA); D = att = H = 4 * size
+  int size = 32;          // E (MLP, RNN encoder) or d_model (MHA)
+  int modelDim = 0;       // D = att = H; 0: the paper's 4 * size
+  int wide() const { return modelDim > 0 ? modelDim : 4 * size; }
   int searchVersion = 1;  // MHA input width: 5R (v1) or 7R (v2)
   int dataDim = 32;       // RNN data dimension d
 };
