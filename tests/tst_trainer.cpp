@@ -117,7 +117,7 @@ void TstTrainer::errorsReachTheUserWithoutStackTraces() {
 }
 
 void TstTrainer::modelDimensionSetsTheWideLayers() {
-  for (Setting setting : {Setting::Mlp, Setting::Mha}) {
+  for (Setting setting : {Setting::Mlp, Setting::Mha, Setting::Rnn}) {
     for (Family family : kAllFamilies) {
       ModelSpec spec;
       spec.setting = setting;

@@ -23,7 +23,7 @@ protected:
 // The whole recurrence as one fused LSTM over time-major (N, B, .) tensors.
 class RnnMonolithic final : public RnnModel {
 public:
-  explicit RnnMonolithic(const ModelSpec& s) : RnnModel(s, 4 * s.size) {
+  explicit RnnMonolithic(const ModelSpec& s) : RnnModel(s, s.wide()) {
     cell = register_module("cell", torch::nn::LSTMCell(E, hidden));
   }
 
@@ -40,7 +40,7 @@ private:
 
 class RnnModularBase : public RnnModel {
 public:
-  explicit RnnModularBase(const ModelSpec& s) : RnnModel(s, rnnModuleHidden(s.rules, s.size, 4 * s.size)) {
+  explicit RnnModularBase(const ModelSpec& s) : RnnModel(s, rnnModuleHidden(s.rules, s.size, s.wide())) {
     cell = register_module("cell", GroupLstmCell(R, E, hidden));
   }
 
