@@ -2,6 +2,8 @@
 // receives data; exports are valid images; a run folder replays as recorded.
 #include <QtTest>
 
+#include <QDoubleSpinBox>
+
 #include <QImage>
 #include <QTemporaryDir>
 #include <QtCharts/QBarSeries>
@@ -66,6 +68,7 @@ private Q_SLOTS:
   void invalidExperimentDoesNotStart();
   void heatmapHungarianOrderIsADiagonal();
   void sweepFolderShowsThePapersFigures();
+  void spacePausesWhateverHasFocus();
 
 private:
   QTemporaryDir runs_;
@@ -75,6 +78,33 @@ private:
 void TstMainWindow::initTestCase() {
   qputenv("MODLAB_RUNS_DIR", runs_.path().toUtf8());
   QStandardPaths::setTestModeEnabled(true);
+}
+
+void TstMainWindow::spacePausesWhateverHasFocus() {
+  // Issue 11 #3: after F11 the learning-rate field had the focus and Space blanked it.
+  MainWindow w;
+  w.resize(1400, 900);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  ExperimentConfig c = quickConfig();
+  c.steps = 100000;
+  w.experimentPanel()->setConfig(c);
+  QVERIFY(w.startTraining());
+  QTRY_VERIFY_WITH_TIMEOUT(w.controller().state() == SessionState::Running, 30000);
+  auto* lr = w.findChild<QDoubleSpinBox*>();
+  QVERIFY(lr);
+  const double before = lr->value();
+  lr->setFocus();
+  QTRY_VERIFY(lr->hasFocus());
+  QTest::keyClick(QApplication::focusWidget(), Qt::Key_Space);
+  QTRY_VERIFY_WITH_TIMEOUT(w.controller().state() == SessionState::Paused, 10000);
+  QCOMPARE(lr->value(), before);
+  QTest::keyClick(QApplication::focusWidget(), Qt::Key_Space);
+  QTRY_VERIFY_WITH_TIMEOUT(w.controller().state() == SessionState::Running, 10000);
+  w.setPresentation(true);
+  QVERIFY(!lr->hasFocus());
+  w.setPresentation(false);
+  w.controller().stop();
 }
 
 void TstMainWindow::liveRunFeedsEveryView() {

@@ -16,6 +16,8 @@
 #include <QMessageBox>
 #include <QGuiApplication>
 #include <QScreen>
+#include <QAbstractSpinBox>
+#include <QKeyEvent>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -74,6 +76,7 @@ QStringList platformLines(const PlatformInfo& p) {
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  qApp->installEventFilter(this);
   setWindowTitle(tr("Modularity Lab"));
   setObjectName("MainWindow");
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
@@ -527,6 +530,9 @@ void MainWindow::setPresentation(bool on) {
     for (QAction* a : {stop_, newSeed_}) a->setVisible(false);
     showFullScreen();
     if (appearance().scale < 1.5) setScale(1.5);
+    // Keys act on training in front of a class: no editor keeps the focus (and its text selected).
+    if (QWidget* focused = QApplication::focusWidget()) focused->clearFocus();
+    centralWidget()->setFocus(Qt::OtherFocusReason);
   } else {
     menuBar()->show();
     for (QAction* a : {stop_, newSeed_}) a->setVisible(true);
@@ -724,6 +730,19 @@ void MainWindow::restoreSettings() {
       // an experiment from another version: keep the default demo
     }
   }
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+  if (event->type() == QEvent::ShortcutOverride) {
+    const auto* key = static_cast<QKeyEvent*>(event);
+    auto* widget = qobject_cast<QWidget*>(watched);
+    const bool inNumberField = widget && (qobject_cast<QAbstractSpinBox*>(widget) ||
+                                          qobject_cast<QAbstractSpinBox*>(widget->parentWidget()));
+    // Filtered without being accepted: the field does not claim Space, so the Pause shortcut runs.
+    if (key->key() == Qt::Key_Space && key->modifiers() == Qt::NoModifier && inNumberField && widget->window() == this)
+      return true;
+  }
+  return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::fitToScreen() {

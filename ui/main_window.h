@@ -68,6 +68,8 @@ public:
 
 protected:
   void closeEvent(QCloseEvent* e) override;
+  // Space pauses whatever has focus: number fields, which never take a space, do not keep it.
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
   void buildActions();
