@@ -56,6 +56,7 @@ private Q_SLOTS:
   void routedLstmEqualsOneHotMixing();
   void fusedLstmEqualsLstmCell();
   void rnnMonolithicEqualsStepByStep();
+  void fusedGroupLstmEqualsOldFormulation();
   void attentionKernelEqualsReference();
   void initialisationIsSeeded();
   void badInputIsNamed();
@@ -206,6 +207,61 @@ void TstModels::fusedLstmEqualsLstmCell() {
       if (N > 1) QVERIFY(want[i].abs().max().item<double>() > 0);  // with one step, h_0 = 0 leaves W_hh without gradient
       QVERIFY2(maxAbsDifference(got[i], want[i]) < 1e-5,
                qPrintable(QString("input %1: %2").arg(i).arg(maxAbsDifference(got[i], want[i]))));
+    }
+  }
+}
+
+// The fused group LSTM (mixing weights given, and scored at every step) against the group cell's
+// torch formulation step by step (preActivations, the scorer on ReLU([P_x] || [P_h]), mixedStep):
+// outputs, activations and the gradient of every input, with upstream gradients on both outputs.
+void TstModels::fusedGroupLstmEqualsOldFormulation() {
+  torch::manual_seed(4);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(6);
+  for (const auto& [N, B, in, R, hidden] :
+       {std::tuple{6, 4, 7, 3, 21}, std::tuple{3, 5, 4, 2, 32}, std::tuple{4, 3, 5, 4, 6}}) {
+    GroupLstmCell cell(R, in, hidden);
+    cell->reset(gen);
+    GroupLinear scorer(R, 8 * hidden, 1, /*bias=*/false);
+    scorer->reset(gen);
+    const torch::Tensor x = torch::randn({N, B, in}).requires_grad_(true);
+    const torch::Tensor given = torch::softmax(torch::randn({N, B, R}), -1).requires_grad_(true);
+    std::vector<torch::Tensor> hs, hsScored, ps;
+    torch::Tensor h = torch::zeros({B, hidden}), c = torch::zeros_like(h), hScored = h, cScored = c;
+    for (std::int64_t t = 0; t < N; ++t) {
+      auto [px, ph] = cell->preActivations(x.select(0, t), h);
+      std::tie(h, c) = cell->mixedStep(px + ph, c, given.select(0, t));
+      hs.push_back(h);
+      auto [qx, qh] = cell->preActivations(x.select(0, t), hScored);
+      ps.push_back(torch::softmax(scorer->forwardColumn(torch::relu(torch::cat({qx, qh}, 2)), 0), -1));
+      std::tie(hScored, cScored) = cell->mixedStep(qx + qh, cScored, ps.back());
+      hsScored.push_back(hScored);
+    }
+    const std::vector<torch::Tensor> inputs{x, cell->weightX, cell->weightH};
+    auto compare = [&](const torch::Tensor& got, const torch::Tensor& want, const QString& what) {
+      QCOMPARE(got.sizes(), want.sizes());
+      QVERIFY2(maxAbsDifference(got, want) < 1e-5, qPrintable(what + ": " + QString::number(maxAbsDifference(got, want))));
+    };
+
+    const torch::Tensor mixed = groupLstmSequence(x, *cell, given), expected = torch::stack(hs);
+    compare(mixed, expected, "h");
+    std::vector<torch::Tensor> wrt = inputs;
+    wrt.push_back(given);
+    const torch::Tensor upstream = torch::randn_like(mixed);
+    const auto got = gradients(mixed, upstream, wrt), want = gradients(expected, upstream, wrt);
+    for (std::size_t i = 0; i < wrt.size(); ++i) compare(got[i], want[i], QString("gradient %1").arg(i));
+
+    const auto [scoredH, scoredP] = scoredGroupLstmSequence(x, *cell, *scorer);
+    const torch::Tensor expectedH = torch::stack(hsScored), expectedP = torch::stack(ps);
+    compare(scoredH, expectedH, "scored h");
+    compare(scoredP, expectedP, "scored p");
+    wrt = inputs;
+    wrt.push_back(scorer->weight);
+    const torch::Tensor upH = torch::randn_like(scoredH), upP = torch::randn_like(scoredP);
+    const auto gotScored = torch::autograd::grad({scoredH, scoredP}, wrt, {upH, upP});
+    const auto wantScored = torch::autograd::grad({expectedH, expectedP}, wrt, {upH, upP});
+    for (std::size_t i = 0; i < wrt.size(); ++i) {
+      QVERIFY(wantScored[i].abs().max().item<double>() > 0);
+      compare(gotScored[i], wantScored[i], QString("scored gradient %1").arg(i));
     }
   }
 }

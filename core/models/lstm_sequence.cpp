@@ -1,15 +1,24 @@
-// The LSTM recurrence without per-step autograd: torch's LSTMCell spends as much time in its
-// dozen element-wise operations per step (forward and backward) and in per-step weight-gradient
-// GEMMs as in the recurrence itself. Here the gates of a step are one loop over 16-float vectors,
-// and only the recurrence h_{t-1} W_hh^T (forward) and dG_t W_hh (backward) remain per step.
+// LSTM recurrences without per-step autograd: torch's LSTMCell (and the group cell's torch
+// formulation) spend as much time in a dozen element-wise operations per step, forward and
+// backward, and in per-step weight-gradient GEMMs as in the recurrence itself. Here the gates
+// of a step are one loop over 16-float vectors, and only the recurrent GEMMs remain per step.
 #include "models/lstm_sequence.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
-#include <type_traits>
 
 // The vector helpers return vectors, but are always inlined into the target clones: no vector
 // crosses a call, whatever GCC's ABI warning says (for this file only).
 #pragma GCC diagnostic ignored "-Wpsabi"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MODLAB_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MODLAB_SIMD_CLONES
+#endif
+#define MODLAB_INLINE inline __attribute__((always_inline))
+#define MODLAB_INLINE_LAMBDA __attribute__((always_inline))
 
 namespace modlab {
 
@@ -18,38 +27,20 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
+// ---- 16-float vectors; GCC lowers their arithmetic to AVX-512, AVX2 or SSE in each clone.
 
-// 16 floats; GCC lowers the arithmetic to AVX-512, AVX2 or SSE in each target clone.
 typedef float Floats __attribute__((vector_size(64)));
 typedef std::int32_t Ints __attribute__((vector_size(64)));
 typedef std::uint32_t Bits __attribute__((vector_size(64)));
 constexpr std::int64_t kLanes = 16;
-
-#define MODLAB_INLINE inline __attribute__((always_inline))
-#define MODLAB_INLINE_LAMBDA __attribute__((always_inline))
+constexpr Ints kLaneIndex = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
 MODLAB_INLINE Floats splat(float v) { return Floats{} + v; }
-
-// n <= 16 floats at p, the rest 0, and their store back; n is either Lanes (a constant: one
-// vector load or store) or the count of a row's last, shorter chunk.
-using Lanes = std::integral_constant<std::int64_t, kLanes>;
-template <typename Count>
-MODLAB_INLINE Floats load(const float* p, Count n) {
-  Floats v{};
-  std::memcpy(&v, p, sizeof(float) * static_cast<std::size_t>(n));
-  return v;
-}
-template <typename Count>
-MODLAB_INLINE void store(float* p, const Floats& v, Count n) {
-  std::memcpy(p, &v, sizeof(float) * static_cast<std::size_t>(n));
-}
-
-// Calls chunk(j, n) over a row of H floats: whole vectors, then the shorter tail.
-template <typename Chunk>
-MODLAB_INLINE void forChunks(std::int64_t H, Chunk&& chunk) {
-  std::int64_t j = 0;
-  for (; j + kLanes <= H; j += kLanes) chunk(j, Lanes{});
-  if (j < H) chunk(j, H - j);
+MODLAB_INLINE Floats relu(const Floats& v) { return v > 0.0f ? v : Floats{}; }
+MODLAB_INLINE float sum(const Floats& v) {
+  float s = 0.0f;
+  for (int l = 0; l < kLanes; ++l) s += v[l];
+  return s;
 }
 
 // e^x within about 2 ulp (Cephes expf): x = k ln2 + r, |r| <= ln2 / 2, e^x = 2^k p(r).
@@ -75,80 +66,263 @@ MODLAB_INLINE Floats exp(const Floats& value) {
 MODLAB_INLINE Floats sigmoid(const Floats& x) { return 1.0f / (1.0f + exp(-x)); }
 MODLAB_INLINE Floats tanh(const Floats& x) { return 1.0f - 2.0f / (1.0f + exp(x + x)); }
 
-struct Sizes {
-  std::int64_t N, B, in, H;
-  std::int64_t gates() const { return 4 * H; }
+// ---- Chunks: a row of n floats is covered by 16-lane chunks. A chunk's own lanes are those no
+// earlier chunk covered; loads read all 16 lanes, stores write only the own ones, own(v) zeroes
+// the others (for sums). Rows of at least 16 floats end with a chunk that overlaps the previous
+// one, so every load and store stays one vector instruction inside the row.
+
+struct Whole {
+  MODLAB_INLINE Floats load(const float* p) const {
+    Floats v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  MODLAB_INLINE void store(float* p, const Floats& v) const { std::memcpy(p, &v, sizeof v); }
+  MODLAB_INLINE Floats own(const Floats& v) const { return v; }
 };
+
+struct Overlapping {  // the last 16 floats of a row: the lanes before 16 - fresh are done
+  Ints mine;
+  MODLAB_INLINE Floats load(const float* p) const { return Whole{}.load(p); }
+  MODLAB_INLINE void store(float* p, const Floats& v) const { Whole{}.store(p, mine ? v : Whole{}.load(p)); }
+  MODLAB_INLINE Floats own(const Floats& v) const { return mine ? v : Floats{}; }
+};
+
+struct Short {  // a whole row of fewer than 16 floats
+  std::int64_t n;
+  Ints mine;
+  MODLAB_INLINE Floats load(const float* p) const {
+    Floats v{};
+    std::memcpy(&v, p, sizeof(float) * static_cast<std::size_t>(n));
+    return v;
+  }
+  MODLAB_INLINE void store(float* p, const Floats& v) const {
+    std::memcpy(p, &v, sizeof(float) * static_cast<std::size_t>(n));
+  }
+  MODLAB_INLINE Floats own(const Floats& v) const { return mine ? v : Floats{}; }
+};
+
+// Calls chunk(j, span) for the chunks of a row of n floats, j the chunk's first float.
+template <typename Chunk>
+MODLAB_INLINE void forChunks(std::int64_t n, Chunk&& chunk) {
+  if (n < kLanes) {
+    chunk(0, Short{n, kLaneIndex < static_cast<std::int32_t>(n)});
+    return;
+  }
+  std::int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) chunk(j, Whole{});
+  if (j < n) chunk(n - kLanes, Overlapping{kLaneIndex >= static_cast<std::int32_t>(kLanes - (n - j))});
+}
+
+// ---- One LSTM (torch::nn::LSTMCell: gates i, f, g, o).
 
 // One step's gates for every row: the pre-activations (i, f, g, o) in `gates` (B, 4H) become
 // their activations; writes c_t, tanh(c_t) and h_t (B, H). cPrev is null at t = 0 (c_0 = 0).
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void gatesForward(float* gates, const float* cPrev, float* c, float* tanhC, float* h, std::int64_t B,
-                  std::int64_t H) {
+MODLAB_SIMD_CLONES
+void lstmForward(float* gates, const float* cPrev, float* c, float* tanhC, float* h, std::int64_t B, std::int64_t H) {
   for (std::int64_t b = 0; b < B; ++b) {
     float* a = gates + b * 4 * H;
     const std::int64_t row = b * H;
-    forChunks(H, [&](std::int64_t j, auto n) MODLAB_INLINE_LAMBDA {
-      const Floats i = sigmoid(load(a + j, n)), f = sigmoid(load(a + H + j, n));
-      const Floats g = tanh(load(a + 2 * H + j, n)), o = sigmoid(load(a + 3 * H + j, n));
-      const Floats cell = cPrev ? f * load(cPrev + row + j, n) + i * g : i * g;
+    forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
+      const Floats i = sigmoid(s.load(a + j)), f = sigmoid(s.load(a + H + j));
+      const Floats g = tanh(s.load(a + 2 * H + j)), o = sigmoid(s.load(a + 3 * H + j));
+      const Floats cell = cPrev ? f * s.load(cPrev + row + j) + i * g : i * g;
       const Floats tc = tanh(cell);
-      store(a + j, i, n);
-      store(a + H + j, f, n);
-      store(a + 2 * H + j, g, n);
-      store(a + 3 * H + j, o, n);
-      store(c + row + j, cell, n);
-      store(tanhC + row + j, tc, n);
-      store(h + row + j, o * tc, n);
+      s.store(a + j, i);
+      s.store(a + H + j, f);
+      s.store(a + 2 * H + j, g);
+      s.store(a + 3 * H + j, o);
+      s.store(c + row + j, cell);
+      s.store(tanhC + row + j, tc);
+      s.store(h + row + j, o * tc);
     });
   }
 }
 
 // One step back: dG_t (B, 4H) from the step's activations, dh_t = dOut_t + dhNext (dhNext from
 // step t+1, null at the last step) and dc carried in `dc` (from step t+1 in, to step t-1 out).
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void gatesBackward(const float* act, const float* cPrev, const float* tanhC, const float* dOut, const float* dhNext,
-                   float* dc, float* dG, std::int64_t B, std::int64_t H) {
+MODLAB_SIMD_CLONES
+void lstmBackward(const float* act, const float* cPrev, const float* tanhC, const float* dOut, const float* dhNext,
+                  float* dc, float* dG, std::int64_t B, std::int64_t H) {
   for (std::int64_t b = 0; b < B; ++b) {
     const float* a = act + b * 4 * H;
     float* d = dG + b * 4 * H;
     const std::int64_t row = b * H;
-    forChunks(H, [&](std::int64_t j, auto n) MODLAB_INLINE_LAMBDA {
-      const Floats i = load(a + j, n), f = load(a + H + j, n), g = load(a + 2 * H + j, n), o = load(a + 3 * H + j, n);
-      const Floats tc = load(tanhC + row + j, n);
-      const Floats dh = dhNext ? load(dOut + row + j, n) + load(dhNext + row + j, n) : load(dOut + row + j, n);
-      const Floats dcell = load(dc + row + j, n) + dh * o * (1.0f - tc * tc);
-      store(d + j, dcell * g * i * (1.0f - i), n);
-      store(d + H + j, cPrev ? dcell * load(cPrev + row + j, n) * f * (1.0f - f) : Floats{}, n);
-      store(d + 2 * H + j, dcell * i * (1.0f - g * g), n);
-      store(d + 3 * H + j, dh * tc * o * (1.0f - o), n);
-      store(dc + row + j, dcell * f, n);
+    forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
+      const Floats i = s.load(a + j), f = s.load(a + H + j), g = s.load(a + 2 * H + j), o = s.load(a + 3 * H + j);
+      const Floats tc = s.load(tanhC + row + j);
+      const Floats dh = dhNext ? s.load(dOut + row + j) + s.load(dhNext + row + j) : s.load(dOut + row + j);
+      const Floats dcell = s.load(dc + row + j) + dh * o * (1.0f - tc * tc);
+      s.store(d + j, dcell * g * i * (1.0f - i));
+      s.store(d + H + j, cPrev ? dcell * s.load(cPrev + row + j) * f * (1.0f - f) : Floats{});
+      s.store(d + 2 * H + j, dcell * i * (1.0f - g * g));
+      s.store(d + 3 * H + j, dh * tc * o * (1.0f - o));
+      s.store(dc + row + j, dcell * f);
     });
   }
 }
 
+// ---- R LSTM cells sharing one state, mixed by p (GroupLstmCell: gates i, f, o, g per module).
+
+// One step's rows, all row-major with B rows: pre-activations (R * 4H per row), the mixing
+// weights p (R), the mixed state (H).
+struct GroupStep {
+  std::int64_t B, R, H;
+  const float* preX;   // x_t W_x, or the whole pre-activation when preH is null
+  const float* preH;   // h_{t-1} W_h (scored mixing), or null
+  float* act;          // the gates' activations (may be preX itself when preH is null)
+  float* p;            // the mixing weights: read, or written when scorer is set
+  const float* scorer; // the scorer's weights (R, 8H), or null
+  const float* cPrev;  // c_{t-1}, null at t = 0
+  float *h, *c;        // outputs: the mixed h_t and c_t
+  std::int64_t gates() const { return 4 * H; }
+};
+
+// score_m = sum_k relu([P_x]_m || [P_h]_m)_k w_mk, then p = softmax over modules.
+MODLAB_INLINE void scoreRow(const GroupStep& s, std::int64_t b, float* scores) {
+  const std::int64_t G = s.gates();
+  float top = -INFINITY;
+  for (std::int64_t m = 0; m < s.R; ++m) {
+    const float *px = s.preX + (b * s.R + m) * G, *ph = s.preH + (b * s.R + m) * G, *w = s.scorer + m * 2 * G;
+    Floats acc{};
+    forChunks(G, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
+      acc += span.own(relu(span.load(px + j)) * span.load(w + j) + relu(span.load(ph + j)) * span.load(w + G + j));
+    });
+    scores[m] = sum(acc);
+    top = std::max(top, scores[m]);
+  }
+  float total = 0.0f;
+  for (std::int64_t m = 0; m < s.R; ++m) total += scores[m] = std::exp(scores[m] - top);
+  for (std::int64_t m = 0; m < s.R; ++m) s.p[b * s.R + m] = scores[m] / total;
+}
+
+MODLAB_SIMD_CLONES
+void groupForward(const GroupStep& s) {
+  const std::int64_t G = s.gates(), H = s.H;
+  std::vector<float> scores(static_cast<std::size_t>(s.R));
+  for (std::int64_t b = 0; b < s.B; ++b) {
+    if (s.scorer) scoreRow(s, b, scores.data());
+    float *h = s.h + b * H, *c = s.c + b * H;
+    const float* cPrev = s.cPrev ? s.cPrev + b * H : nullptr;
+    std::fill(h, h + H, 0.0f);
+    std::fill(c, c + H, 0.0f);
+    for (std::int64_t m = 0; m < s.R; ++m) {
+      const std::int64_t at = (b * s.R + m) * G;
+      const float pm = s.p[b * s.R + m];
+      forChunks(H, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
+        auto pre = [&](std::int64_t gate) MODLAB_INLINE_LAMBDA {
+          const std::int64_t k = at + gate * H + j;
+          return s.preH ? span.load(s.preX + k) + span.load(s.preH + k) : span.load(s.preX + k);
+        };
+        const Floats i = sigmoid(pre(0)), f = sigmoid(pre(1)), o = sigmoid(pre(2)), g = tanh(pre(3));
+        span.store(s.act + at + j, i);
+        span.store(s.act + at + H + j, f);
+        span.store(s.act + at + 2 * H + j, o);
+        span.store(s.act + at + 3 * H + j, g);
+        const Floats cm = cPrev ? f * span.load(cPrev + j) + i * g : i * g;
+        span.store(h + j, span.load(h + j) + span.own(pm * (o * tanh(cm))));
+        span.store(c + j, span.load(c + j) + span.own(pm * cm));
+      });
+    }
+  }
+}
+
+// One step back for every row. dG gets the gates' gradients (R * 4H per row); with a scorer it
+// becomes dP_x and dPh gets dP_h (they differ by the scorer's terms), and the scorer's gradient is
+// added to dScorer (R, 8H); without, dp gets the gradient of the mixing weights (R per row).
+struct GroupStepBack {
+  GroupStep forward;     // the step's saved activations, mixing weights, c_{t-1} and pre-activations
+  const float* dOut;     // dL/dh_t from the outputs
+  const float* dhNext;   // dL/dh_t through step t+1, or null at the last step
+  const float* dpOut;    // dL/dp_t from the outputs (scored mixing), or null
+  const float* dcIn;     // dL/dc_t through step t+1
+  float* dcOut;          // dL/dc_{t-1}
+  float *dG, *dPh, *dp, *dScorer;
+};
+
+// The rows' scorer terms: ds = p (dp - <p, dp>), dP_x += ds_m w_m [P_x > 0] and the same for P_h.
+MODLAB_INLINE void scorerBackRow(const GroupStepBack& s, std::int64_t b, const float* dpRow) {
+  const GroupStep& f = s.forward;
+  const std::int64_t G = f.gates();
+  const float* p = f.p + b * f.R;
+  float mean = 0.0f;
+  for (std::int64_t m = 0; m < f.R; ++m) mean += p[m] * dpRow[m];
+  for (std::int64_t m = 0; m < f.R; ++m) {
+    const float ds = p[m] * (dpRow[m] - mean);
+    const std::int64_t at = (b * f.R + m) * G;
+    const float* w = f.scorer + m * 2 * G;
+    float* dw = s.dScorer + m * 2 * G;
+    forChunks(G, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
+      const Floats px = span.load(f.preX + at + j), ph = span.load(f.preH + at + j), dg = span.load(s.dG + at + j);
+      span.store(s.dG + at + j, dg + (px > 0.0f ? ds * span.load(w + j) : Floats{}));
+      span.store(s.dPh + at + j, dg + (ph > 0.0f ? ds * span.load(w + G + j) : Floats{}));
+      span.store(dw + j, span.load(dw + j) + span.own(ds * relu(px)));
+      span.store(dw + G + j, span.load(dw + G + j) + span.own(ds * relu(ph)));
+    });
+  }
+}
+
+MODLAB_SIMD_CLONES
+void groupBackward(const GroupStepBack& s) {
+  const GroupStep& f = s.forward;
+  const std::int64_t G = f.gates(), H = f.H;
+  std::vector<float> dpRow(static_cast<std::size_t>(f.R));
+  for (std::int64_t b = 0; b < f.B; ++b) {
+    const float *dOut = s.dOut + b * H, *dhNext = s.dhNext ? s.dhNext + b * H : nullptr, *dcIn = s.dcIn + b * H;
+    const float* cPrev = f.cPrev ? f.cPrev + b * H : nullptr;
+    float* dcOut = s.dcOut + b * H;
+    std::fill(dcOut, dcOut + H, 0.0f);
+    for (std::int64_t m = 0; m < f.R; ++m) {
+      const std::int64_t at = (b * f.R + m) * G;
+      const float pm = f.p[b * f.R + m];
+      Floats dp{};
+      forChunks(H, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
+        const float* a = f.act + at + j;
+        const Floats i = span.load(a), fg = span.load(a + H), o = span.load(a + 2 * H), g = span.load(a + 3 * H);
+        const Floats cp = cPrev ? span.load(cPrev + j) : Floats{};
+        const Floats cm = fg * cp + i * g, tc = tanh(cm), hm = o * tc;
+        const Floats dh = dhNext ? span.load(dOut + j) + span.load(dhNext + j) : span.load(dOut + j);
+        const Floats dc = span.load(dcIn + j);
+        dp += span.own(dh * hm + dc * cm);
+        const Floats dhm = pm * dh, dcm = pm * dc + dhm * o * (1.0f - tc * tc);
+        float* d = s.dG + at + j;
+        span.store(d, dcm * g * i * (1.0f - i));
+        span.store(d + H, dcm * cp * fg * (1.0f - fg));
+        span.store(d + 2 * H, dhm * tc * o * (1.0f - o));
+        span.store(d + 3 * H, dcm * i * (1.0f - g * g));
+        span.store(dcOut + j, span.load(dcOut + j) + span.own(dcm * fg));
+      });
+      dpRow[m] = sum(dp) + (s.dpOut ? s.dpOut[b * f.R + m] : 0.0f);
+    }
+    if (f.scorer)
+      scorerBackRow(s, b, dpRow.data());
+    else
+      std::copy(dpRow.begin(), dpRow.end(), s.dp + b * f.R);
+  }
+}
+
+// ---- The autograd functions.
+
 float* stepOf(const torch::Tensor& t, std::int64_t n) { return t.select(0, n).data_ptr<float>(); }
+const float* maybeStepOf(const torch::Tensor& t, std::int64_t n, bool present) {
+  return present ? stepOf(t, n) : nullptr;
+}
 
 class LstmSequence : public torch::autograd::Function<LstmSequence> {
 public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weightIh,
                                const torch::Tensor& weightHh, const torch::Tensor& biasIh, const torch::Tensor& biasHh) {
     const torch::Tensor x = input.contiguous();
-    const Sizes s{x.size(0), x.size(1), x.size(2), weightHh.size(1)};
+    const std::int64_t N = x.size(0), B = x.size(1), E = x.size(2), H = weightHh.size(1);
     // The input projection of every step, with both biases: (N, B, 4H), then activated in place.
-    const torch::Tensor gates =
-        torch::addmm(biasIh + biasHh, x.view({s.N * s.B, s.in}), weightIh.t()).view({s.N, s.B, s.gates()});
-    const torch::Tensor c = torch::empty({s.N, s.B, s.H}, x.options());
+    const torch::Tensor gates = torch::addmm(biasIh + biasHh, x.view({N * B, E}), weightIh.t()).view({N, B, 4 * H});
+    const torch::Tensor c = torch::empty({N, B, H}, x.options());
     const torch::Tensor tanhC = torch::empty_like(c), h = torch::empty_like(c);
-    for (std::int64_t t = 0; t < s.N; ++t) {
+    for (std::int64_t t = 0; t < N; ++t) {
       torch::Tensor step = gates.select(0, t);
       if (t > 0) torch::addmm_out(step, step, h.select(0, t - 1), weightHh.t());
-      gatesForward(step.data_ptr<float>(), t > 0 ? stepOf(c, t - 1) : nullptr, stepOf(c, t), stepOf(tanhC, t),
-                   stepOf(h, t), s.B, s.H);
+      lstmForward(step.data_ptr<float>(), maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(tanhC, t), stepOf(h, t),
+                  B, H);
     }
     ctx->save_for_backward({x, weightIh, weightHh, gates, c, tanhC, h});
     return h;
@@ -158,30 +332,106 @@ public:
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &weightIh = saved[1], &weightHh = saved[2], &gates = saved[3], &c = saved[4],
                         &tanhC = saved[5], &h = saved[6];
-    const Sizes s{x.size(0), x.size(1), x.size(2), weightHh.size(1)};
+    const std::int64_t N = x.size(0), B = x.size(1), E = x.size(2), H = weightHh.size(1);
     const torch::Tensor dOut = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(h);
     const torch::Tensor dG = torch::empty_like(gates);
-    const torch::Tensor dc = torch::zeros({s.B, s.H}, x.options());
+    const torch::Tensor dc = torch::zeros({B, H}, x.options());
     torch::Tensor dhNext = torch::empty_like(dc);
-    for (std::int64_t t = s.N - 1; t >= 0; --t) {
-      gatesBackward(stepOf(gates, t), t > 0 ? stepOf(c, t - 1) : nullptr, stepOf(tanhC, t), stepOf(dOut, t),
-                    t < s.N - 1 ? dhNext.data_ptr<float>() : nullptr, dc.data_ptr<float>(), stepOf(dG, t), s.B, s.H);
+    for (std::int64_t t = N - 1; t >= 0; --t) {
+      lstmBackward(stepOf(gates, t), maybeStepOf(c, t - 1, t > 0), stepOf(tanhC, t), stepOf(dOut, t),
+                   t < N - 1 ? dhNext.data_ptr<float>() : nullptr, dc.data_ptr<float>(), stepOf(dG, t), B, H);
       if (t > 0) torch::mm_out(dhNext, dG.select(0, t), weightHh);
     }
     // Over all (step, row) pairs at once; h_0 = 0 leaves step 0 out of dW_hh.
-    const torch::Tensor dGates = dG.view({s.N * s.B, s.gates()});
-    const std::int64_t later = (s.N - 1) * s.B;
+    const torch::Tensor dGates = dG.view({N * B, 4 * H});
+    const std::int64_t later = (N - 1) * B;
     torch::Tensor dx, dWeightIh, dWeightHh, dBias;
-    if (ctx->needs_input_grad(0)) dx = torch::mm(dGates, weightIh).view({s.N, s.B, s.in});
-    if (ctx->needs_input_grad(1)) dWeightIh = torch::mm(dGates.t(), x.view({s.N * s.B, s.in}));
+    if (ctx->needs_input_grad(0)) dx = torch::mm(dGates, weightIh).view({N, B, E});
+    if (ctx->needs_input_grad(1)) dWeightIh = torch::mm(dGates.t(), x.view({N * B, E}));
     if (ctx->needs_input_grad(2))
-      dWeightHh = torch::mm(dGates.narrow(0, s.B, later).t(), h.view({s.N * s.B, s.H}).narrow(0, 0, later));
+      dWeightHh = torch::mm(dGates.narrow(0, B, later).t(), h.view({N * B, H}).narrow(0, 0, later));
     if (ctx->needs_input_grad(3) || ctx->needs_input_grad(4)) dBias = dGates.sum(0);
     return {dx, dWeightIh, dWeightHh, dBias, dBias};
   }
 };
 
-torch::Tensor lstmCellSteps(const torch::Tensor& x, torch::nn::LSTMCellImpl& cell) {
+// The group cell over a sequence. Mixing weights given (Modular-op): inputs (x, W_x, W_h, p),
+// output h. Scored (Modular): inputs (x, W_x, W_h, scorer weight), outputs (h, p).
+template <bool Scored>
+class GroupLstmSequence : public torch::autograd::Function<GroupLstmSequence<Scored>> {
+public:
+  static tensor_list forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weightX,
+                             const torch::Tensor& weightH, const torch::Tensor& mixing) {
+    const torch::Tensor x = input.contiguous(), mix = mixing.contiguous();
+    const std::int64_t N = x.size(0), B = x.size(1), E = x.size(2), H = weightH.size(0);
+    const std::int64_t R = weightH.size(1) / (4 * H), RG = R * 4 * H;
+    const torch::Tensor preX = torch::mm(x.view({N * B, E}), weightX).view({N, B, RG});
+    // Scored: P_h kept apart for the scorer, the activations apart from both. Given: all in place.
+    const torch::Tensor preH = Scored ? torch::empty_like(preX) : torch::Tensor();
+    const torch::Tensor act = Scored ? torch::empty_like(preX) : preX;
+    const torch::Tensor p = Scored ? torch::empty({N, B, R}, x.options()) : mix;
+    const torch::Tensor c = torch::empty({N, B, H}, x.options()), h = torch::empty_like(c);
+    for (std::int64_t t = 0; t < N; ++t) {
+      if constexpr (Scored) {
+        torch::Tensor ph = preH.select(0, t);
+        if (t > 0) torch::mm_out(ph, h.select(0, t - 1), weightH);
+        else ph.zero_();
+      } else if (t > 0) {
+        torch::Tensor step = preX.select(0, t);
+        torch::addmm_out(step, step, h.select(0, t - 1), weightH);
+      }
+      groupForward({B, R, H, stepOf(preX, t), Scored ? stepOf(preH, t) : nullptr, stepOf(act, t), stepOf(p, t),
+                    Scored ? mix.data_ptr<float>() : nullptr, maybeStepOf(c, t - 1, t > 0), stepOf(h, t),
+                    stepOf(c, t)});
+    }
+    ctx->save_for_backward({x, weightX, weightH, mix, preX, preH, act, p, c, h});
+    if constexpr (Scored) return {h, p};
+    return {h};
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &weightX = saved[1], &weightH = saved[2], &mix = saved[3], &preX = saved[4],
+                        &preH = saved[5], &act = saved[6], &p = saved[7], &c = saved[8], &h = saved[9];
+    const std::int64_t N = x.size(0), B = x.size(1), E = x.size(2), H = weightH.size(0), R = p.size(2);
+    const std::int64_t RG = R * 4 * H;
+    const torch::Tensor dOut = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(h);
+    const torch::Tensor dpOut = Scored && grads[1].defined() ? grads[1].contiguous() : torch::Tensor();
+    // dPx (N, B, R*4H); dPh the same but for the scorer's terms, so one buffer without a scorer.
+    const torch::Tensor dPx = torch::empty_like(act), dPh = Scored ? torch::empty_like(act) : dPx;
+    const torch::Tensor dp = Scored ? torch::Tensor() : torch::empty_like(p);
+    const torch::Tensor dScorer = Scored ? torch::zeros_like(mix) : torch::Tensor();
+    torch::Tensor dc = torch::zeros({B, H}, x.options()), dcPrev = torch::empty_like(dc), dhNext = torch::empty_like(dc);
+    for (std::int64_t t = N - 1; t >= 0; --t) {
+      const GroupStep step{B, R, H, stepOf(preX, t), Scored ? stepOf(preH, t) : nullptr, stepOf(act, t),
+                           stepOf(p, t), Scored ? mix.data_ptr<float>() : nullptr, maybeStepOf(c, t - 1, t > 0),
+                           nullptr, nullptr};
+      groupBackward({step, stepOf(dOut, t), t < N - 1 ? dhNext.data_ptr<float>() : nullptr,
+                     Scored && dpOut.defined() ? stepOf(dpOut, t) : nullptr, dc.data_ptr<float>(),
+                     dcPrev.data_ptr<float>(), stepOf(dPx, t), Scored ? stepOf(dPh, t) : nullptr,
+                     Scored ? nullptr : stepOf(dp, t), Scored ? dScorer.data_ptr<float>() : nullptr});
+      std::swap(dc, dcPrev);
+      if (t > 0) torch::mm_out(dhNext, dPh.select(0, t), weightH.t());
+    }
+    // Over all (step, row) pairs at once; h_0 = 0 leaves step 0 out of dW_h.
+    const torch::Tensor dPxAll = dPx.view({N * B, RG});
+    const std::int64_t later = (N - 1) * B;
+    torch::Tensor dx, dWeightX, dWeightH;
+    if (ctx->needs_input_grad(0)) dx = torch::mm(dPxAll, weightX.t()).view({N, B, E});
+    if (ctx->needs_input_grad(1)) dWeightX = torch::mm(x.view({N * B, E}).t(), dPxAll);
+    if (ctx->needs_input_grad(2))
+      dWeightH = torch::mm(h.view({N * B, H}).narrow(0, 0, later).t(), dPh.view({N * B, RG}).narrow(0, B, later));
+    return {dx, dWeightX, dWeightH, Scored ? dScorer : dp};
+  }
+};
+
+bool fusable(const torch::Tensor& x) { return x.device().is_cpu() && x.scalar_type() == torch::kFloat; }
+
+}  // namespace
+
+torch::Tensor lstmSequence(const torch::Tensor& x, torch::nn::LSTMCellImpl& cell, bool reference) {
+  if (!reference && fusable(x) && cell.options.bias())
+    return LstmSequence::apply(x, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh);
   std::vector<torch::Tensor> hs;
   hs.reserve(static_cast<std::size_t>(x.size(0)));
   torch::Tensor h = torch::zeros({x.size(1), cell.options.hidden_size()}, x.options()), c = torch::zeros_like(h);
@@ -192,12 +442,35 @@ torch::Tensor lstmCellSteps(const torch::Tensor& x, torch::nn::LSTMCellImpl& cel
   return torch::stack(hs);
 }
 
-}  // namespace
+torch::Tensor groupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell, const torch::Tensor& p,
+                                bool reference) {
+  if (!reference && fusable(x)) return GroupLstmSequence<false>::apply(x, cell.weightX, cell.weightH, p)[0];
+  std::vector<torch::Tensor> hs;
+  hs.reserve(static_cast<std::size_t>(x.size(0)));
+  torch::Tensor h = torch::zeros({x.size(1), cell.hidden()}, x.options()), c = torch::zeros_like(h);
+  for (std::int64_t t = 0; t < x.size(0); ++t) {
+    auto [px, ph] = cell.preActivations(x.select(0, t), h);
+    std::tie(h, c) = cell.mixedStep(px + ph, c, p.select(0, t));
+    hs.push_back(h);
+  }
+  return torch::stack(hs);
+}
 
-torch::Tensor lstmSequence(const torch::Tensor& x, torch::nn::LSTMCellImpl& cell, bool reference) {
-  if (reference || !x.device().is_cpu() || x.scalar_type() != torch::kFloat || !cell.options.bias())
-    return lstmCellSteps(x, cell);
-  return LstmSequence::apply(x, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh);
+std::pair<torch::Tensor, torch::Tensor> scoredGroupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell,
+                                                                GroupLinearImpl& scorer, bool reference) {
+  if (!reference && fusable(x)) {
+    const tensor_list out = GroupLstmSequence<true>::apply(x, cell.weightX, cell.weightH, scorer.weight);
+    return {out[0], out[1]};
+  }
+  std::vector<torch::Tensor> hs, ps;
+  torch::Tensor h = torch::zeros({x.size(1), cell.hidden()}, x.options()), c = torch::zeros_like(h);
+  for (std::int64_t t = 0; t < x.size(0); ++t) {
+    auto [px, ph] = cell.preActivations(x.select(0, t), h);
+    ps.push_back(moduleSoftmax(scorer.forwardColumn(torch::relu(torch::cat({px, ph}, 2)), 0)));
+    std::tie(h, c) = cell.mixedStep(px + ph, c, ps.back());
+    hs.push_back(h);
+  }
+  return {torch::stack(hs), torch::stack(ps)};
 }
 
 }  // namespace modlab

@@ -1,7 +1,9 @@
-// An LSTM over a whole sequence as one autograd function (RNN Monolithic, spec 2.3).
+// LSTM recurrences over a whole sequence as one autograd function each (spec 2.3).
 #pragma once
 
 #include <torch/torch.h>
+
+#include "models/model_parts.h"
 
 namespace modlab {
 
@@ -11,5 +13,16 @@ namespace modlab {
 // fused gate loop, and the backward is hand-written, with the weight gradients as one GEMM over
 // all steps. `reference` forces LSTMCell step by step (other devices and dtypes use it anyway).
 torch::Tensor lstmSequence(const torch::Tensor& x, torch::nn::LSTMCellImpl& cell, bool reference = false);
+
+// The group cell's mixed hidden states (N, B, h) over x (N, B, in), time-major, from h_0 = c_0 = 0,
+// with the modules mixed by p (N, B, R) (Modular-op). The same fusion as lstmSequence; `reference`
+// forces the cell's preActivations and mixedStep step by step.
+torch::Tensor groupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell, const torch::Tensor& p,
+                                bool reference = false);
+
+// The same with p_t = softmax over modules of scorer(ReLU([P_x]_m || [P_h]_m)) at every step, the
+// scorer a GroupLinear(R, 8h -> 1) without bias (Modular): returns (h (N, B, h), p (N, B, R)).
+std::pair<torch::Tensor, torch::Tensor> scoredGroupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell,
+                                                                GroupLinearImpl& scorer, bool reference = false);
 
 }  // namespace modlab

@@ -45,31 +45,18 @@ public:
   }
 
   ModelOutput forward(const torch::Tensor& x) override {
-    const auto B = x.size(0), N = x.size(1);
-    const torch::Tensor e = encoder->forward(x);
-    const torch::Tensor onehot = ruleOneHot(x);
-    torch::Tensor h = torch::zeros({B, hidden}, e.options());
-    torch::Tensor c = torch::zeros({B, hidden}, e.options());
-    std::vector<torch::Tensor> hs, ps;
-    hs.reserve(N);
-    ps.reserve(N);
-    for (std::int64_t n = 0; n < N; ++n) {
-      torch::Tensor p;
-      std::tie(h, c) = step(e.select(1, n), h, c, onehot.select(1, n), p);
-      hs.push_back(h);
-      ps.push_back(p);
-    }
+    const torch::Tensor xt = x.transpose(0, 1).contiguous();
+    auto [hs, p] = recur(encoder->forward(xt), ruleOneHot(xt));
     ModelOutput out;
-    out.y = decoder->forward(torch::stack(hs, 1));
-    out.activations = torch::stack(ps, 1);
+    out.y = decoder->forward(hs).transpose(0, 1).contiguous();
+    out.activations = p.transpose(0, 1).contiguous();
     return out;
   }
 
 protected:
-  // One recurrence step; sets the activations p (B, R).
-  virtual std::pair<torch::Tensor, torch::Tensor> step(const torch::Tensor& x, const torch::Tensor& h,
-                                                       const torch::Tensor& c, const torch::Tensor& onehot,
-                                                       torch::Tensor& p) = 0;
+  // The mixed hidden states (N, B, h) and the activations p (N, B, R) over the encodings
+  // e (N, B, E), time-major; onehot (N, B, R) is the rule context c_t.
+  virtual std::pair<torch::Tensor, torch::Tensor> recur(const torch::Tensor& e, const torch::Tensor& onehot) = 0;
   GroupLstmCell cell{nullptr};
 };
 
@@ -81,11 +68,8 @@ public:
   }
 
 protected:
-  std::pair<torch::Tensor, torch::Tensor> step(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& c,
-                                               const torch::Tensor&, torch::Tensor& p) override {
-    auto [px, ph] = cell->preActivations(x, h);
-    p = moduleSoftmax(scorer->forwardColumn(torch::relu(torch::cat({px, ph}, 2)), 0));
-    return cell->mixedStep(px + ph, c, p);
+  std::pair<torch::Tensor, torch::Tensor> recur(const torch::Tensor& e, const torch::Tensor&) override {
+    return scoredGroupLstmSequence(e, *cell, *scorer);
   }
   GroupLinear scorer{nullptr};
 };
@@ -98,11 +82,9 @@ public:
   }
 
 protected:
-  std::pair<torch::Tensor, torch::Tensor> step(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& c,
-                                               const torch::Tensor& onehot, torch::Tensor& p) override {
-    p = moduleSoftmax(scorer->forward(onehot));
-    auto [px, ph] = cell->preActivations(x, h);
-    return cell->mixedStep(px + ph, c, p);
+  std::pair<torch::Tensor, torch::Tensor> recur(const torch::Tensor& e, const torch::Tensor& onehot) override {
+    const torch::Tensor p = moduleSoftmax(scorer->forward(onehot));
+    return {groupLstmSequence(e, *cell, p), p};
   }
   torch::nn::Sequential scorer{nullptr};
 };
@@ -113,10 +95,16 @@ public:
   explicit RnnGtModular(const ModelSpec& s) : RnnModularBase(s) {}
 
 protected:
-  std::pair<torch::Tensor, torch::Tensor> step(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& c,
-                                               const torch::Tensor& onehot, torch::Tensor& p) override {
-    p = onehot;
-    return cell->routedStep(x, h, c, onehot.argmax(-1));
+  std::pair<torch::Tensor, torch::Tensor> recur(const torch::Tensor& e, const torch::Tensor& onehot) override {
+    const torch::Tensor modules = onehot.argmax(-1);
+    torch::Tensor h = torch::zeros({e.size(1), hidden}, e.options()), c = torch::zeros_like(h);
+    std::vector<torch::Tensor> hs;
+    hs.reserve(static_cast<std::size_t>(e.size(0)));
+    for (std::int64_t t = 0; t < e.size(0); ++t) {
+      std::tie(h, c) = cell->routedStep(e.select(0, t), h, c, modules.select(0, t));
+      hs.push_back(h);
+    }
+    return {torch::stack(hs), onehot};
   }
 };
 
