@@ -189,12 +189,14 @@ torch::Tensor lstmCellSteps(torch::nn::LSTMCellImpl& cell, const torch::Tensor& 
 }  // namespace
 
 // The fused LSTM (forward and hand-written backward) against LSTMCell step by step, with hidden
-// sizes of whole 16-float vectors, with a shorter tail, and shorter than one vector.
+// sizes of whole 16-float vectors, with a shorter tail, and shorter than one vector, and inputs
+// large enough to saturate the gates.
 void TstModels::fusedLstmEqualsLstmCell() {
   torch::manual_seed(2);
-  for (const auto& [N, B, in, hidden] : {std::tuple{7, 5, 6, 32}, std::tuple{4, 3, 9, 21}, std::tuple{1, 2, 3, 5}}) {
+  for (const auto& [N, B, in, hidden, scale] : {std::tuple{7, 5, 6, 32, 1.0}, std::tuple{4, 3, 9, 21, 1.0},
+                                                std::tuple{1, 2, 3, 5, 1.0}, std::tuple{3, 4, 5, 16, 60.0}}) {
     torch::nn::LSTMCell cell(in, hidden);
-    const torch::Tensor x = torch::randn({N, B, in}).requires_grad_(true);
+    const torch::Tensor x = (scale * torch::randn({N, B, in})).requires_grad_(true);
     const torch::Tensor fused = lstmSequence(x, *cell);
     const torch::Tensor expected = lstmCellSteps(*cell, x);
     QCOMPARE(fused.sizes(), expected.sizes());
@@ -205,7 +207,7 @@ void TstModels::fusedLstmEqualsLstmCell() {
     const auto got = gradients(fused, upstream, inputs), want = gradients(expected, upstream, inputs);
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (N > 1) QVERIFY(want[i].abs().max().item<double>() > 0);  // with one step, h_0 = 0 leaves W_hh without gradient
-      QVERIFY2(maxAbsDifference(got[i], want[i]) < 1e-5,
+      QVERIFY2(maxAbsDifference(got[i], want[i]) < 1e-5 * scale,  // dW_ih grows with x
                qPrintable(QString("input %1: %2").arg(i).arg(maxAbsDifference(got[i], want[i]))));
     }
   }

@@ -1,7 +1,9 @@
 // LSTM recurrences without per-step autograd: torch's LSTMCell (and the group cell's torch
 // formulation) spend as much time in a dozen element-wise operations per step, forward and
-// backward, and in per-step weight-gradient GEMMs as in the recurrence itself. Here the gates
-// of a step are one loop over 16-float vectors, and only the recurrent GEMMs remain per step.
+// backward, as in their GEMMs. Here a step is its GEMMs and one loop over 16-float vectors for
+// the gates. This machine's memory bandwidth (about 10 GB/s for one core) shapes the rest: each
+// step's input projection and weight-gradient GEMMs run while the step's gates are in cache, and
+// only what the backward must read is stored.
 #include "models/lstm_sequence.h"
 
 #include <algorithm>
@@ -116,16 +118,19 @@ MODLAB_INLINE void forChunks(std::int64_t n, Chunk&& chunk) {
 
 // ---- One LSTM (torch::nn::LSTMCell: gates i, f, g, o).
 
-// One step's gates for every row: the pre-activations (i, f, g, o) in `gates` (B, 4H) become
-// their activations; writes c_t, tanh(c_t) and h_t (B, H). cPrev is null at t = 0 (c_0 = 0).
+// One step's gates for every row: the pre-activations (i, f, g, o) in `gates` (B, 4H), plus the
+// bias (4H), become their activations; writes c_t and h_t (B, H). cPrev is null at t = 0 (c_0 = 0).
 MODLAB_SIMD_CLONES
-void lstmForward(float* gates, const float* cPrev, float* c, float* tanhC, float* h, std::int64_t B, std::int64_t H) {
+void lstmForward(float* gates, const float* bias, const float* cPrev, float* c, float* h, std::int64_t B,
+                 std::int64_t H) {
   for (std::int64_t b = 0; b < B; ++b) {
     float* a = gates + b * 4 * H;
     const std::int64_t row = b * H;
     forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
-      const Floats i = sigmoid(s.load(a + j)), f = sigmoid(s.load(a + H + j));
-      const Floats g = tanh(s.load(a + 2 * H + j)), o = sigmoid(s.load(a + 3 * H + j));
+      auto pre = [&](std::int64_t gate) MODLAB_INLINE_LAMBDA {
+        return s.load(a + gate * H + j) + s.load(bias + gate * H + j);
+      };
+      const Floats i = sigmoid(pre(0)), f = sigmoid(pre(1)), g = tanh(pre(2)), o = sigmoid(pre(3));
       const Floats cell = cPrev ? f * s.load(cPrev + row + j) + i * g : i * g;
       const Floats tc = tanh(cell);
       s.store(a + j, i);
@@ -133,30 +138,33 @@ void lstmForward(float* gates, const float* cPrev, float* c, float* tanhC, float
       s.store(a + 2 * H + j, g);
       s.store(a + 3 * H + j, o);
       s.store(c + row + j, cell);
-      s.store(tanhC + row + j, tc);
       s.store(h + row + j, o * tc);
     });
   }
 }
 
-// One step back: dG_t (B, 4H) from the step's activations, dh_t = dOut_t + dhNext (dhNext from
-// step t+1, null at the last step) and dc carried in `dc` (from step t+1 in, to step t-1 out).
+// One step back: dG_t (B, 4H) from the step's activations and c_t, dh_t = dOut_t + dhNext (dhNext
+// from step t+1, null at the last step) and dc carried in `dc` (from step t+1 in, to step t-1
+// out); dG_t's rows are added to dBias (4H).
 MODLAB_SIMD_CLONES
-void lstmBackward(const float* act, const float* cPrev, const float* tanhC, const float* dOut, const float* dhNext,
-                  float* dc, float* dG, std::int64_t B, std::int64_t H) {
+void lstmBackward(const float* act, const float* cPrev, const float* c, const float* dOut, const float* dhNext,
+                  float* dc, float* dG, float* dBias, std::int64_t B, std::int64_t H) {
   for (std::int64_t b = 0; b < B; ++b) {
     const float* a = act + b * 4 * H;
     float* d = dG + b * 4 * H;
     const std::int64_t row = b * H;
     forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
       const Floats i = s.load(a + j), f = s.load(a + H + j), g = s.load(a + 2 * H + j), o = s.load(a + 3 * H + j);
-      const Floats tc = s.load(tanhC + row + j);
+      const Floats tc = tanh(s.load(c + row + j));
       const Floats dh = dhNext ? s.load(dOut + row + j) + s.load(dhNext + row + j) : s.load(dOut + row + j);
       const Floats dcell = s.load(dc + row + j) + dh * o * (1.0f - tc * tc);
-      s.store(d + j, dcell * g * i * (1.0f - i));
-      s.store(d + H + j, cPrev ? dcell * s.load(cPrev + row + j) * f * (1.0f - f) : Floats{});
-      s.store(d + 2 * H + j, dcell * i * (1.0f - g * g));
-      s.store(d + 3 * H + j, dh * tc * o * (1.0f - o));
+      const Floats cp = cPrev ? s.load(cPrev + row + j) : Floats{};
+      const Floats grads[4] = {dcell * g * i * (1.0f - i), dcell * cp * f * (1.0f - f), dcell * i * (1.0f - g * g),
+                               dh * tc * o * (1.0f - o)};
+      for (std::int64_t gate = 0; gate < 4; ++gate) {
+        s.store(d + gate * H + j, grads[gate]);
+        s.store(dBias + gate * H + j, s.load(dBias + gate * H + j) + s.own(grads[gate]));
+      }
       s.store(dc + row + j, dcell * f);
     });
   }
@@ -313,44 +321,44 @@ public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weightIh,
                                const torch::Tensor& weightHh, const torch::Tensor& biasIh, const torch::Tensor& biasHh) {
     const torch::Tensor x = input.contiguous();
-    const std::int64_t N = x.size(0), B = x.size(1), E = x.size(2), H = weightHh.size(1);
-    // The input projection of every step, with both biases: (N, B, 4H), then activated in place.
-    const torch::Tensor gates = torch::addmm(biasIh + biasHh, x.view({N * B, E}), weightIh.t()).view({N, B, 4 * H});
-    const torch::Tensor c = torch::empty({N, B, H}, x.options());
-    const torch::Tensor tanhC = torch::empty_like(c), h = torch::empty_like(c);
+    const std::int64_t N = x.size(0), B = x.size(1), H = weightHh.size(1);
+    // Each step's pre-activations x_t W_ih^T + h_{t-1} W_hh^T (N, B, 4H), activated in place.
+    const torch::Tensor gates = torch::empty({N, B, 4 * H}, x.options()), bias = biasIh + biasHh;
+    const torch::Tensor c = torch::empty({N, B, H}, x.options()), h = torch::empty_like(c);
     for (std::int64_t t = 0; t < N; ++t) {
       torch::Tensor step = gates.select(0, t);
+      torch::mm_out(step, x.select(0, t), weightIh.t());
       if (t > 0) torch::addmm_out(step, step, h.select(0, t - 1), weightHh.t());
-      lstmForward(step.data_ptr<float>(), maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(tanhC, t), stepOf(h, t),
-                  B, H);
+      lstmForward(step.data_ptr<float>(), bias.data_ptr<float>(), maybeStepOf(c, t - 1, t > 0), stepOf(c, t),
+                  stepOf(h, t), B, H);
     }
-    ctx->save_for_backward({x, weightIh, weightHh, gates, c, tanhC, h});
+    ctx->save_for_backward({x, weightIh, weightHh, gates, c, h});
     return h;
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &weightIh = saved[1], &weightHh = saved[2], &gates = saved[3], &c = saved[4],
-                        &tanhC = saved[5], &h = saved[6];
-    const std::int64_t N = x.size(0), B = x.size(1), E = x.size(2), H = weightHh.size(1);
+                        &h = saved[5];
+    const std::int64_t N = x.size(0), B = x.size(1), H = weightHh.size(1);
     const torch::Tensor dOut = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(h);
-    const torch::Tensor dG = torch::empty_like(gates);
+    const torch::Tensor dG = torch::empty({B, 4 * H}, x.options());  // one step's, reused
     const torch::Tensor dc = torch::zeros({B, H}, x.options());
-    torch::Tensor dhNext = torch::empty_like(dc);
+    torch::Tensor dhNext = torch::empty_like(dc), dx = torch::empty_like(x);
+    torch::Tensor dWeightIh = torch::zeros_like(weightIh), dWeightHh = torch::zeros_like(weightHh);
+    const torch::Tensor dBias = torch::zeros({4 * H}, x.options());
     for (std::int64_t t = N - 1; t >= 0; --t) {
-      lstmBackward(stepOf(gates, t), maybeStepOf(c, t - 1, t > 0), stepOf(tanhC, t), stepOf(dOut, t),
-                   t < N - 1 ? dhNext.data_ptr<float>() : nullptr, dc.data_ptr<float>(), stepOf(dG, t), B, H);
-      if (t > 0) torch::mm_out(dhNext, dG.select(0, t), weightHh);
+      lstmBackward(stepOf(gates, t), maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(dOut, t),
+                   t < N - 1 ? dhNext.data_ptr<float>() : nullptr, dc.data_ptr<float>(), dG.data_ptr<float>(),
+                   dBias.data_ptr<float>(), B, H);
+      torch::Tensor dxStep = dx.select(0, t);
+      torch::mm_out(dxStep, dG, weightIh);
+      torch::addmm_out(dWeightIh, dWeightIh, dG.t(), x.select(0, t));
+      if (t > 0) {  // h_0 = 0: no W_hh term at step 0
+        torch::addmm_out(dWeightHh, dWeightHh, dG.t(), h.select(0, t - 1));
+        torch::mm_out(dhNext, dG, weightHh);
+      }
     }
-    // Over all (step, row) pairs at once; h_0 = 0 leaves step 0 out of dW_hh.
-    const torch::Tensor dGates = dG.view({N * B, 4 * H});
-    const std::int64_t later = (N - 1) * B;
-    torch::Tensor dx, dWeightIh, dWeightHh, dBias;
-    if (ctx->needs_input_grad(0)) dx = torch::mm(dGates, weightIh).view({N, B, E});
-    if (ctx->needs_input_grad(1)) dWeightIh = torch::mm(dGates.t(), x.view({N * B, E}));
-    if (ctx->needs_input_grad(2))
-      dWeightHh = torch::mm(dGates.narrow(0, B, later).t(), h.view({N * B, H}).narrow(0, 0, later));
-    if (ctx->needs_input_grad(3) || ctx->needs_input_grad(4)) dBias = dGates.sum(0);
     return {dx, dWeightIh, dWeightHh, dBias, dBias};
   }
 };
@@ -363,15 +371,18 @@ public:
   static tensor_list forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weightX,
                              const torch::Tensor& weightH, const torch::Tensor& mixing) {
     const torch::Tensor x = input.contiguous(), mix = mixing.contiguous();
-    const std::int64_t N = x.size(0), B = x.size(1), E = x.size(2), H = weightH.size(0);
+    const std::int64_t N = x.size(0), B = x.size(1), H = weightH.size(0);
     const std::int64_t R = weightH.size(1) / (4 * H), RG = R * 4 * H;
-    const torch::Tensor preX = torch::mm(x.view({N * B, E}), weightX).view({N, B, RG});
-    // Scored: P_h kept apart for the scorer, the activations apart from both. Given: all in place.
+    // Each step's P_x = x_t W_x (N, B, R*4H). Scored: P_h = h_{t-1} W_h kept apart for the scorer,
+    // the activations apart from both. Given: P_h added to P_x, activated in place.
+    const torch::Tensor preX = torch::empty({N, B, RG}, x.options());
     const torch::Tensor preH = Scored ? torch::empty_like(preX) : torch::Tensor();
     const torch::Tensor act = Scored ? torch::empty_like(preX) : preX;
     const torch::Tensor p = Scored ? torch::empty({N, B, R}, x.options()) : mix;
     const torch::Tensor c = torch::empty({N, B, H}, x.options()), h = torch::empty_like(c);
     for (std::int64_t t = 0; t < N; ++t) {
+      torch::Tensor px = preX.select(0, t);
+      torch::mm_out(px, x.select(0, t), weightX);
       if constexpr (Scored) {
         torch::Tensor ph = preH.select(0, t);
         if (t > 0) torch::mm_out(ph, h.select(0, t - 1), weightH);
@@ -393,34 +404,35 @@ public:
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &weightX = saved[1], &weightH = saved[2], &mix = saved[3], &preX = saved[4],
                         &preH = saved[5], &act = saved[6], &p = saved[7], &c = saved[8], &h = saved[9];
-    const std::int64_t N = x.size(0), B = x.size(1), E = x.size(2), H = weightH.size(0), R = p.size(2);
+    const std::int64_t N = x.size(0), B = x.size(1), H = weightH.size(0), R = p.size(2);
     const std::int64_t RG = R * 4 * H;
     const torch::Tensor dOut = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(h);
     const torch::Tensor dpOut = Scored && grads[1].defined() ? grads[1].contiguous() : torch::Tensor();
-    // dPx (N, B, R*4H); dPh the same but for the scorer's terms, so one buffer without a scorer.
-    const torch::Tensor dPx = torch::empty_like(act), dPh = Scored ? torch::empty_like(act) : dPx;
+    // One step's dP_x (B, R*4H), reused; dP_h the same but for the scorer's terms, so one buffer
+    // without a scorer.
+    torch::Tensor dPx = torch::empty({B, RG}, x.options()), dPh = Scored ? torch::empty_like(dPx) : dPx;
     const torch::Tensor dp = Scored ? torch::Tensor() : torch::empty_like(p);
     const torch::Tensor dScorer = Scored ? torch::zeros_like(mix) : torch::Tensor();
-    torch::Tensor dc = torch::zeros({B, H}, x.options()), dcPrev = torch::empty_like(dc), dhNext = torch::empty_like(dc);
+    torch::Tensor dx = torch::empty_like(x), dWeightX = torch::zeros_like(weightX);
+    torch::Tensor dWeightH = torch::zeros_like(weightH), dc = torch::zeros({B, H}, x.options());
+    torch::Tensor dcPrev = torch::empty_like(dc), dhNext = torch::empty_like(dc);
     for (std::int64_t t = N - 1; t >= 0; --t) {
       const GroupStep step{B, R, H, stepOf(preX, t), Scored ? stepOf(preH, t) : nullptr, stepOf(act, t),
                            stepOf(p, t), Scored ? mix.data_ptr<float>() : nullptr, maybeStepOf(c, t - 1, t > 0),
                            nullptr, nullptr};
       groupBackward({step, stepOf(dOut, t), t < N - 1 ? dhNext.data_ptr<float>() : nullptr,
                      Scored && dpOut.defined() ? stepOf(dpOut, t) : nullptr, dc.data_ptr<float>(),
-                     dcPrev.data_ptr<float>(), stepOf(dPx, t), Scored ? stepOf(dPh, t) : nullptr,
+                     dcPrev.data_ptr<float>(), dPx.data_ptr<float>(), Scored ? dPh.data_ptr<float>() : nullptr,
                      Scored ? nullptr : stepOf(dp, t), Scored ? dScorer.data_ptr<float>() : nullptr});
       std::swap(dc, dcPrev);
-      if (t > 0) torch::mm_out(dhNext, dPh.select(0, t), weightH.t());
+      torch::Tensor dxStep = dx.select(0, t);
+      torch::mm_out(dxStep, dPx, weightX.t());
+      torch::addmm_out(dWeightX, dWeightX, x.select(0, t).t(), dPx);
+      if (t > 0) {  // h_0 = 0: no W_h term at step 0
+        torch::addmm_out(dWeightH, dWeightH, h.select(0, t - 1).t(), dPh);
+        torch::mm_out(dhNext, dPh, weightH.t());
+      }
     }
-    // Over all (step, row) pairs at once; h_0 = 0 leaves step 0 out of dW_h.
-    const torch::Tensor dPxAll = dPx.view({N * B, RG});
-    const std::int64_t later = (N - 1) * B;
-    torch::Tensor dx, dWeightX, dWeightH;
-    if (ctx->needs_input_grad(0)) dx = torch::mm(dPxAll, weightX.t()).view({N, B, E});
-    if (ctx->needs_input_grad(1)) dWeightX = torch::mm(x.view({N * B, E}).t(), dPxAll);
-    if (ctx->needs_input_grad(2))
-      dWeightH = torch::mm(h.view({N * B, H}).narrow(0, 0, later).t(), dPh.view({N * B, RG}).narrow(0, B, later));
     return {dx, dWeightX, dWeightH, Scored ? dScorer : dp};
   }
 };
