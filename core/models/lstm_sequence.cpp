@@ -1,9 +1,9 @@
 // LSTM recurrences without per-step autograd: torch's LSTMCell (and the group cell's torch
 // formulation) spend as much time in a dozen element-wise operations per step, forward and
 // backward, as in their GEMMs. Here a step is its GEMMs and one loop over 16-float vectors for
-// the gates. This machine's memory bandwidth (about 10 GB/s for one core) shapes the rest: each
-// step's input projection and weight-gradient GEMMs run while the step's gates are in cache, and
-// only what the backward must read is stored.
+// the gates. Memory bandwidth (about 10 GB/s for one core, measured on the development machine)
+// shapes the rest: each step's input projection and weight-gradient GEMMs run while the step's
+// gates are in cache, and only what the backward must read is stored.
 #include "models/lstm_sequence.h"
 
 #include <algorithm>
