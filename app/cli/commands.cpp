@@ -310,9 +310,7 @@ int sweepSlurm(const SlurmArgs& a, const std::string& self) {
     std::printf("submit it with: sbatch %s\n", script.c_str());
     return 0;
   }
-  std::string quoted = "'";
-  for (char c : script) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  const std::string command = "sbatch --parsable " + quoted + "' 2>&1";
+  const std::string command = "sbatch --parsable " + shellQuote(script) + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run sbatch");
   char buf[512];

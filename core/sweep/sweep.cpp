@@ -288,14 +288,13 @@ SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(co
   return state;
 }
 
-namespace {
-
-// A word the shell takes literally: single quotes, each ' written as '\''.
 std::string shellQuote(const std::string& text) {
   std::string out = "'";
   for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
+
+namespace {
 
 // #SBATCH lines are not shell, so their values are restricted rather than quoted.
 void requireSlurmWord(const std::string& option, const std::string& value, const std::string& allowedChars,

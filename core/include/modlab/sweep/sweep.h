@@ -85,6 +85,8 @@ struct SlurmOptions {
   std::string partition, time = "04:00:00", account, cli;  // cli: path to modlab-cli on the nodes
   int cpus = 2, gpus = 0, memoryGiB = 4, maxParallel = 0;
 };
+// A word the shell takes literally: single quotes, each ' written as '\''.
+std::string shellQuote(const std::string& text);
 // Writes slurm/array.sh (one array task per run config) and returns its path.
 std::string writeSlurmScript(const Sweep& sweep, const SlurmOptions& options);
 
