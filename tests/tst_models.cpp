@@ -307,7 +307,7 @@ void TstModels::rnnMonolithicEqualsStepByStep() {
 
 // The hand-written attention (forward and backward) against the torch formulation.
 void TstModels::attentionKernelEqualsReference() {
-  for (const auto& [heads, headDim, tokens] : {std::tuple{4, 8, 10}, std::tuple{16, 2, 3}, std::tuple{2, 5, 2}}) {
+  for (const auto& [heads, headDim, tokens] : {std::tuple{4, 8, 10}, std::tuple{16, 2, 3}, std::tuple{2, 5, 2}, std::tuple{2, 16, 17}, std::tuple{8, 16, 30}}) {
     const torch::Tensor qkv = torch::randn({3, tokens, 3 * heads * headDim}).requires_grad_(true);
     const torch::Tensor reference = qkv.detach().clone().requires_grad_(true);
     const torch::Tensor out = selfExcludedAttention(qkv, heads, headDim);

@@ -22,91 +22,168 @@ struct Shape {
   std::int64_t row() const { return 3 * H * hd; }  // one token's q, k, v
 };
 
-// The kernels of one (sample, head) pair, compiled for AVX-512, AVX2 and the baseline
-// (the loops over the head dimension vectorise; the dot products as SIMD reductions).
+// The kernels of one (sample, head) pair, compiled for AVX-512, AVX2 and the baseline.
+// Keys and values are transposed into a small buffer padded to kLanes columns, so that
+// the loops over the other tokens run as whole vectors (no horizontal reductions).
 #define MODLAB_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define MODLAB_INLINE inline __attribute__((always_inline))
 
-// Row n of the attention probabilities (self excluded) and the output of token n.
-MODLAB_SIMD_CLONES void forwardHead(const float* base, float* A, float* outBase, float* logits, const Shape& s,
-                                    float scale) {
-  for (std::int64_t n = 0; n < s.N; ++n) {
-    const float* q = base + n * s.row();
-    float maxLogit = -std::numeric_limits<float>::infinity();
-    for (std::int64_t m = 0; m < s.N; ++m) {
-      if (m == n) continue;
-      const float* k = base + m * s.row() + s.H * s.hd;
-      float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-      for (std::int64_t d = 0; d < s.hd; ++d) dot += q[d] * k[d];
-      logits[m] = dot * scale;
-      maxLogit = std::max(maxLogit, logits[m]);
-    }
-    float sum = 0.f;
-    for (std::int64_t m = 0; m < s.N; ++m) {
-      const float e = m == n ? 0.f : std::exp(logits[m] - maxLogit);
-      A[n * s.N + m] = e;
-      sum += e;
-    }
-    float* o = outBase + n * s.H * s.hd;
-    for (std::int64_t d = 0; d < s.hd; ++d) o[d] = 0.f;
-    for (std::int64_t m = 0; m < s.N; ++m) {
-      const float a = A[n * s.N + m] /= sum;
-      if (m == n) continue;
-      const float* v = base + m * s.row() + 2 * s.H * s.hd;
-#pragma omp simd
-      for (std::int64_t d = 0; d < s.hd; ++d) o[d] += a * v[d];
-    }
+constexpr std::int64_t kLanes = 16;
+std::int64_t padded(std::int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+
+// (These helpers are always inlined into the clones, so the vector ABI warning does not apply.)
+#pragma GCC diagnostic ignored "-Wpsabi"
+// 16 floats or ints as one value (one AVX-512 register, two AVX2 ones, four SSE ones),
+// loaded from and stored to unaligned memory.
+typedef float Lanes __attribute__((vector_size(4 * kLanes), aligned(4), may_alias));
+typedef std::int32_t IntLanes __attribute__((vector_size(4 * kLanes), aligned(4)));
+
+MODLAB_INLINE Lanes broadcast(float x) { return Lanes{} + x; }
+MODLAB_INLINE Lanes load(const float* p) { return *reinterpret_cast<const Lanes*>(p); }
+MODLAB_INLINE void store(float* p, Lanes x) { *reinterpret_cast<Lanes*>(p) = x; }
+
+// exp(x) for x <= 0 (Cephes' expf: range reduction by ln 2, a degree-6 polynomial, 2^n
+// from the exponent bits), within about 1 ulp of std::exp; exp(-inf) and anything below
+// -87.3 give 0, NaN stays NaN.
+MODLAB_INLINE Lanes expNonPositive(Lanes x) {
+  const IntLanes underflow = x < -87.3f;
+  x = underflow ? broadcast(-87.3f) : x;
+  const Lanes t = x * 1.44269504088896341f + 0.5f;
+  Lanes fx = __builtin_convertvector(__builtin_convertvector(t, IntLanes), Lanes);
+  fx = fx > t ? fx - 1.0f : fx;  // floor
+  const Lanes r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
+  Lanes y = broadcast(1.9875691500e-4f);
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * (r * r) + r + 1.0f;
+  const IntLanes bits = (__builtin_convertvector(fx, IntLanes) + 127) << 23;
+  const Lanes twoToN = __builtin_bit_cast(Lanes, bits);
+  return underflow ? Lanes{} : y * twoToN;
+}
+
+MODLAB_INLINE float maxOf(Lanes x) {
+  float m = x[0];
+  for (int j = 1; j < kLanes; ++j) m = std::max(m, x[j]);
+  return m;
+}
+
+MODLAB_INLINE float sumOf(Lanes x) {
+  float s = 0.f;
+  for (int j = 0; j < kLanes; ++j) s += x[j];
+  return s;
+}
+
+// t (hd x P) = the rows' columns [offset, offset + hd) transposed, zero beyond N.
+void transposeHead(const float* base, std::int64_t offset, const Shape& s, std::int64_t P, float* t) {
+  for (std::int64_t d = 0; d < s.hd; ++d)
+    for (std::int64_t m = 0; m < P; ++m) t[d * P + m] = m < s.N ? base[m * s.row() + offset + d] : 0.f;
+}
+
+// row[0, P) = q . columns of t (hd x P), one block of kLanes keys at a time (in registers).
+MODLAB_INLINE void dotColumns(const float* q, const float* t, std::int64_t hd, std::int64_t P, float* row) {
+  for (std::int64_t mb = 0; mb < P; mb += kLanes) {
+    Lanes acc{};
+    for (std::int64_t d = 0; d < hd; ++d) acc += q[d] * load(t + d * P + mb);
+    store(row + mb, acc);
   }
 }
 
-MODLAB_SIMD_CLONES void backwardHead(const float* base, const float* A, const float* gradOutBase, float* gbase, float* dS,
-                                     const Shape& s, float scale) {
+// out[0, hd) = sum over j != skip of w[j * wStride] * rows[j * rowStride + (0, hd)],
+// kLanes columns at a time with the sum in registers (written once, never read back).
+MODLAB_INLINE void weightedRowSum(const float* w, std::int64_t wStride, const float* rows, std::int64_t rowStride,
+                                  std::int64_t count, std::int64_t skip, std::int64_t hd, float* out) {
+  std::int64_t db = 0;
+  for (; db + kLanes <= hd; db += kLanes) {
+    Lanes acc{};
+    for (std::int64_t j = 0; j < count; ++j)
+      if (j != skip) acc += w[j * wStride] * load(rows + j * rowStride + db);
+    store(out + db, acc);
+  }
+  for (; db < hd; ++db) {
+    float acc = 0.f;
+    for (std::int64_t j = 0; j < count; ++j)
+      if (j != skip) acc += w[j * wStride] * rows[j * rowStride + db];
+    out[db] = acc;
+  }
+}
+
+// The attention probabilities A (N x N, self excluded) and the output of every token.
+// Workspace: hd * P + P floats.
+MODLAB_SIMD_CLONES void forwardHead(const float* base, float* A, float* outBase, float* work, const Shape& s,
+                                    float scale) {
+  const std::int64_t P = padded(s.N);
+  float* kt = work;
+  float* row = work + s.hd * P;
+  transposeHead(base, s.H * s.hd, s, P, kt);
+  IntLanes lane;
+  for (int j = 0; j < kLanes; ++j) lane[j] = j;
+  const Lanes minusInf = broadcast(-std::numeric_limits<float>::infinity());
   for (std::int64_t n = 0; n < s.N; ++n) {
-    const float* dO = gradOutBase + n * s.H * s.hd;
-    // dA[n][m] = dO_n . v_m, dV_m += A[n][m] dO_n
+    dotColumns(base + n * s.row(), kt, s.hd, P, row);
+    Lanes maxLogit = minusInf;
+    for (std::int64_t mb = 0; mb < P; mb += kLanes) {
+      const IntLanes m = lane + static_cast<std::int32_t>(mb);
+      const Lanes logits = (m == static_cast<std::int32_t>(n)) | (m >= static_cast<std::int32_t>(s.N))
+                               ? minusInf
+                               : load(row + mb) * scale;
+      store(row + mb, logits);
+      maxLogit = maxLogit > logits ? maxLogit : logits;
+    }
+    const Lanes shift = broadcast(maxOf(maxLogit));
+    Lanes sum{};
+    for (std::int64_t mb = 0; mb < P; mb += kLanes) {
+      const Lanes e = expNonPositive(load(row + mb) - shift);
+      store(row + mb, e);
+      sum += e;
+    }
+    const float total = sumOf(sum);
+    float* a = A + n * s.N;
+    for (std::int64_t m = 0; m < s.N; ++m) a[m] = row[m] / total;
+    weightedRowSum(a, 1, base + 2 * s.H * s.hd, s.row(), s.N, n, s.hd, outBase + n * s.H * s.hd);
+  }
+}
+
+// Writes every gradient of this head's q, k and v once (no zeroed buffer needed).
+// Workspace: hd * P + N * P floats.
+MODLAB_SIMD_CLONES void backwardHead(const float* base, const float* A, const float* gradOutBase, float* gbase,
+                                     float* work, const Shape& s, float scale) {
+  const std::int64_t P = padded(s.N);
+  const std::int64_t kOff = s.H * s.hd, vOff = 2 * s.H * s.hd, outRow = s.H * s.hd;
+  float* vt = work;
+  float* dS = work + s.hd * P;  // N x P: the logits' gradients
+  transposeHead(base, vOff, s, P, vt);
+  for (std::int64_t n = 0; n < s.N; ++n) {
+    // dA[n][m] = dO_n . v_m for every m at once, then the softmax's backward
+    float* dSn = dS + n * P;
+    const float* An = A + n * s.N;
+    dotColumns(gradOutBase + n * outRow, vt, s.hd, P, dSn);
     float rowDot = 0.f;
-    for (std::int64_t m = 0; m < s.N; ++m) {
-      const float a = A[n * s.N + m];
-      float dA = 0.f;
-      if (m != n) {
-        const float* v = base + m * s.row() + 2 * s.H * s.hd;
-        float* dV = gbase + m * s.row() + 2 * s.H * s.hd;
-#pragma omp simd reduction(+ : dA)
-        for (std::int64_t d = 0; d < s.hd; ++d) {
-          dA += dO[d] * v[d];
-          dV[d] += a * dO[d];
-        }
-      }
-      dS[n * s.N + m] = dA;
-      rowDot += a * dA;
-    }
-    for (std::int64_t m = 0; m < s.N; ++m) dS[n * s.N + m] = A[n * s.N + m] * (dS[n * s.N + m] - rowDot) * scale;
+    for (std::int64_t m = 0; m < s.N; ++m) rowDot += An[m] * dSn[m];
+    for (std::int64_t m = 0; m < s.N; ++m) dSn[m] = An[m] * (dSn[m] - rowDot) * scale;
   }
   for (std::int64_t n = 0; n < s.N; ++n) {
-    const float* q = base + n * s.row();
-    float* dQ = gbase + n * s.row();
-    for (std::int64_t m = 0; m < s.N; ++m) {
-      if (m == n) continue;
-      const float g = dS[n * s.N + m];
-      const float* k = base + m * s.row() + s.H * s.hd;
-      float* dK = gbase + m * s.row() + s.H * s.hd;
-#pragma omp simd
-      for (std::int64_t d = 0; d < s.hd; ++d) {
-        dQ[d] += g * k[d];
-        dK[d] += g * q[d];
-      }
-    }
+    float* g = gbase + n * s.row();
+    weightedRowSum(dS + n * P, 1, base + kOff, s.row(), s.N, n, s.hd, g);             // dQ_n = sum_m dS[n][m] k_m
+    weightedRowSum(dS + n, P, base, s.row(), s.N, n, s.hd, g + kOff);                  // dK_n = sum_m dS[m][n] q_m
+    weightedRowSum(A + n, s.N, gradOutBase, outRow, s.N, n, s.hd, g + vOff);           // dV_n = sum_m A[m][n] dO_m
   }
+}
+
+std::size_t workspaceFloats(const Shape& s) {
+  return static_cast<std::size_t>((s.hd + std::max<std::int64_t>(s.N, 1)) * padded(s.N));
 }
 
 // qkv (B, N, 3*H*hd) -> out (B, N, H*hd); attention probabilities A (B, H, N, N) saved.
 void attentionForward(const float* qkv, float* out, float* probs, const Shape& s, float scale) {
   at::parallel_for(0, s.B * s.H, 1, [&](std::int64_t begin, std::int64_t end) {
-    std::vector<float> logits(static_cast<std::size_t>(s.N));
+    std::vector<float> work(workspaceFloats(s));
     for (std::int64_t bh = begin; bh < end; ++bh) {
       const std::int64_t b = bh / s.H, h = bh % s.H;
       forwardHead(qkv + b * s.N * s.row() + h * s.hd, probs + bh * s.N * s.N, out + b * s.N * s.H * s.hd + h * s.hd,
-                  logits.data(), s, scale);
+                  work.data(), s, scale);
     }
   });
 }
@@ -114,11 +191,11 @@ void attentionForward(const float* qkv, float* out, float* probs, const Shape& s
 void attentionBackward(const float* qkv, const float* probs, const float* gradOut, float* gradQkv, const Shape& s,
                        float scale) {
   at::parallel_for(0, s.B * s.H, 1, [&](std::int64_t begin, std::int64_t end) {
-    std::vector<float> dS(static_cast<std::size_t>(s.N * s.N));
+    std::vector<float> work(workspaceFloats(s));
     for (std::int64_t bh = begin; bh < end; ++bh) {
       const std::int64_t b = bh / s.H, h = bh % s.H;
       backwardHead(qkv + b * s.N * s.row() + h * s.hd, probs + bh * s.N * s.N, gradOut + b * s.N * s.H * s.hd + h * s.hd,
-                   gradQkv + b * s.N * s.row() + h * s.hd, dS.data(), s, scale);
+                   gradQkv + b * s.N * s.row() + h * s.hd, work.data(), s, scale);
     }
   });
 }
@@ -144,7 +221,7 @@ public:
     const torch::Tensor& probs = saved[1];
     const Shape s{input.size(0), input.size(1), ctx->saved_data["heads"].toInt(), ctx->saved_data["head_dim"].toInt()};
     const torch::Tensor gradOut = grads[0].contiguous();
-    torch::Tensor gradQkv = torch::zeros_like(input);
+    torch::Tensor gradQkv = torch::empty_like(input);  // every element written by backwardHead
     attentionBackward(input.data_ptr<float>(), probs.data_ptr<float>(), gradOut.data_ptr<float>(),
                       gradQkv.data_ptr<float>(), s, 1.0f / std::sqrt(static_cast<float>(s.hd)));
     return {gradQkv, torch::Tensor(), torch::Tensor()};
