@@ -1,6 +1,9 @@
 #include "ui/chart_export.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QSettings>
 #include <QFileDialog>
 #include <QImage>
 #include <QLayout>
@@ -62,9 +65,38 @@ bool exportText(const QString& text, const QString& path, QString* error) {
   return true;
 }
 
+QString extensionMismatch(const QString& path, const QString& format) {
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  if (suffix == format.toLower()) return {};
+  return suffix.isEmpty() ? QObject::tr("%1 has no extension; it will be written as %2.").arg(QFileInfo(path).fileName(), format.toUpper())
+                          : QObject::tr("%1 ends in .%2 but will be written as %3.").arg(QFileInfo(path).fileName(), suffix, format.toUpper());
+}
+
+QString lastFolder() {
+  const QString dir = QSettings().value("lastFolder").toString();
+  return !dir.isEmpty() && QFileInfo(dir).isDir() ? dir : QDir::homePath();
+}
+
+void rememberFolder(const QString& path) {
+  if (path.isEmpty()) return;
+  const QFileInfo info(path);
+  QSettings().setValue("lastFolder", info.isDir() ? info.absoluteFilePath() : info.absolutePath());
+}
+
 void addExportActions(QMenu* menu, QWidget* widget, const QString& baseName, std::function<QString()> csv) {
+  // The dialog opens in the last folder used; a name whose extension disagrees with the
+  // format is confirmed first (or the export is cancelled).
   auto ask = [widget](const QString& name, const QString& filter) {
-    return QFileDialog::getSaveFileName(widget->window(), QObject::tr("Export"), name, filter);
+    const QString format = filter.section('.', 1).section(')', 0, 0);
+    QString path = QFileDialog::getSaveFileName(widget->window(), QObject::tr("Export"), QDir(lastFolder()).filePath(name), filter);
+    if (path.isEmpty()) return path;
+    rememberFolder(path);
+    const QString mismatch = extensionMismatch(path, format);
+    if (!mismatch.isEmpty() &&
+        QMessageBox::warning(widget->window(), QObject::tr("Export"), mismatch + "\n" + QObject::tr("Write it anyway?"),
+                             QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel) != QMessageBox::Yes)
+      return QString();
+    return path;
   };
   auto report = [widget](bool ok, const QString& error) {
     if (!ok) QMessageBox::warning(widget->window(), QObject::tr("Export failed"), error);
@@ -90,11 +122,15 @@ void addExportActions(QMenu* menu, QWidget* widget, const QString& baseName, std
 }
 
 void installExportMenu(QWidget* widget, const QString& baseName, std::function<QString()> csv) {
-  widget->setContextMenuPolicy(Qt::CustomContextMenu);
-  QObject::connect(widget, &QWidget::customContextMenuRequested, widget, [=](const QPoint& pos) {
-    QMenu menu(widget);
-    addExportActions(&menu, widget, baseName, csv);
-    menu.exec(widget->mapToGlobal(pos));
+  installExportMenu(widget, widget, baseName, std::move(csv));
+}
+
+void installExportMenu(QWidget* trigger, QWidget* target, const QString& baseName, std::function<QString()> csv) {
+  trigger->setContextMenuPolicy(Qt::CustomContextMenu);
+  QObject::connect(trigger, &QWidget::customContextMenuRequested, trigger, [=](const QPoint& pos) {
+    QMenu menu(trigger);
+    addExportActions(&menu, target, baseName, csv);
+    menu.exec(trigger->mapToGlobal(pos));
   });
 }
 

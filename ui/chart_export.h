@@ -18,5 +18,12 @@ bool exportText(const QString& text, const QString& path, QString* error = nullp
 void addExportActions(QMenu* menu, QWidget* widget, const QString& baseName, std::function<QString()> csv);
 // A right-click context menu with those actions on `widget`.
 void installExportMenu(QWidget* widget, const QString& baseName, std::function<QString()> csv);
+// The same menu on `trigger` (a chart view) exporting `target` (its figure: title, panels, key).
+void installExportMenu(QWidget* trigger, QWidget* target, const QString& baseName, std::function<QString()> csv);
+// "" when `path` ends in the format's extension; otherwise the message to warn with.
+QString extensionMismatch(const QString& path, const QString& format);
+// The folder the last file dialog of the app was in (remembered in the settings).
+QString lastFolder();
+void rememberFolder(const QString& path);
 
 }  // namespace modlab::ui

@@ -1,6 +1,7 @@
 #include "ui/experiment_panel.h"
 
 #include <QCheckBox>
+#include <QEvent>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -128,9 +129,9 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
   scroll->setWidget(content);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  content->setMinimumWidth(content->sizeHint().width());
-  setMinimumWidth(content->sizeHint().width() + 16);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+  content_ = content;
+  fitWidths();
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(0, 0, 0, 0);
   outer->addWidget(scroll);
@@ -242,6 +243,22 @@ void ExperimentPanel::revalidate() {
   error_->setText(message_);
   error_->setVisible(!message_.isEmpty());
   Q_EMIT configChanged();
+}
+
+}  // namespace modlab::ui
+
+namespace modlab::ui {
+
+void ExperimentPanel::fitWidths() {
+  if (!content_) return;
+  content_->setMinimumWidth(content_->minimumSizeHint().width());
+  const int em = fontMetrics().averageCharWidth();
+  setMinimumWidth(std::min(content_->minimumSizeHint().width() + 16, em * 26));
+}
+
+void ExperimentPanel::changeEvent(QEvent* e) {
+  QWidget::changeEvent(e);
+  if (e->type() == QEvent::FontChange) fitWidths();
 }
 
 }  // namespace modlab::ui

@@ -31,7 +31,14 @@ public:
 Q_SIGNALS:
   void configChanged();
 
+protected:
+  void changeEvent(QEvent* e) override;
+
 private:
+  // The content never narrower than its labels and fields need in the current font; the
+  // panel itself may be narrower (it scrolls) so that large scales fit small screens.
+  void fitWidths();
+  QWidget* content_ = nullptr;
   void revalidate();
   void updateEnabled();
 

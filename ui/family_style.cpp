@@ -1,5 +1,7 @@
 #include "ui/family_style.h"
 
+#include "ui/appearance.h"
+
 namespace modlab::ui {
 
 QColor familyColor(Family family) {
@@ -10,6 +12,15 @@ QColor familyColor(Family family) {
     case Family::GtModular: return QColor(0xCC, 0x79, 0xA7);   // reddish purple
   }
   return Qt::gray;
+}
+
+QColor familyTextColor(Family family) {
+  if (!appearance().dark()) return familyColor(family).darker(family == Family::Monolithic ? 140 : 120);
+  switch (family) {
+    case Family::Modular: return QColor(0x56, 0xB4, 0xE9);    // Okabe-Ito sky blue: the blue, readable on dark
+    case Family::ModularOp: return QColor(0x3C, 0xCB, 0xA0);
+    default: return familyColor(family).lighter(115);
+  }
 }
 
 QString familyName(Family family) { return QString::fromStdString(toString(family)); }

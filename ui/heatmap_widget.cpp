@@ -5,6 +5,8 @@
 #include <QLabel>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QResizeEvent>
+#include <algorithm>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <cmath>
@@ -12,6 +14,7 @@
 
 #include "modlab/metrics/specialisation.h"
 #include "ui/family_style.h"
+#include "ui/flow_layout.h"
 #include "ui/viridis.h"
 
 namespace modlab::ui {
@@ -56,74 +59,124 @@ double HeatmapWidget::displayedValue(int row, int column) const {
   return values_[static_cast<std::size_t>(row) * rules_ + order_[column]];
 }
 
-QRect HeatmapWidget::gridRect() const {
+void HeatmapWidget::setSharedAxes(bool ruleAxis, bool colourBar) {
+  ruleAxis_ = ruleAxis;
+  colourBar_ = colourBar;
+  updateGeometry();
+  update();
+}
+
+QSize HeatmapWidget::minimumSizeHint() const {
   const QFontMetrics fm(font());
-  const int left = 10 + 3 * fm.height(), top = 8 + 2 * fm.height(), right = 20 + fm.horizontalAdvance("0.5") + 20,
-            bottom = 8 + 2 * fm.height();
-  const int side = std::max(10, std::min(width() - left - right, height() - top - bottom));
-  return QRect(left + (width() - left - right - side) / 2, top, side, side);
+  return {fm.height() * 5 + 10, fm.height() * 7 + 10};
+}
+
+QSize HeatmapWidget::sizeHint() const {
+  const QFontMetrics fm(font());
+  return {fm.height() * 17, fm.height() * 18};
+}
+
+QStringList HeatmapWidget::subtitleLines(int width) const {
+  if (rules_ == 0) return {};
+  QFont small = font();
+  small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
+  const QFontMetrics fm(small);
+  const QString first = tr("step %1 | Alignment %2").arg(step_).arg(alignment_, 0, 'f', 3);
+  const QString order = hungarian_ ? tr("Hungarian order") : QString();
+  if (order.isEmpty()) return {first};
+  const QString one = first + " | " + order;
+  if (fm.horizontalAdvance(one) <= width - 4) return {one};
+  return {first, order};  // wrapped onto a second line rather than cut off
+}
+
+QRect HeatmapWidget::gridRectIn(const QRect& area) const {
+  const QFontMetrics fm(font());
+  QFont small = font();
+  small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
+  const QFontMetrics sm(small);
+  QFont titleFont = font();
+  titleFont.setBold(true);
+  const int subtitle = std::max<int>(1, static_cast<int>(subtitleLines(area.width()).size()));
+  const int left = ruleAxis_ ? 10 + fm.height() + sm.horizontalAdvance("000") + 6 : 8,
+            top = 6 + QFontMetrics(titleFont).height() + subtitle * sm.height(),
+            right = colourBar_ ? 12 + 12 + sm.horizontalAdvance("0.5") + 10 : 8, bottom = 6 + sm.height() + fm.height();
+  const int side = std::max(10, std::min(area.width() - left - right, area.height() - top - bottom));
+  return QRect(area.left() + left + (area.width() - left - right - side) / 2, area.top() + top, side, side);
 }
 
 void HeatmapWidget::paintEvent(QPaintEvent*) {
   QPainter p(this);
+  p.fillRect(rect(), palette().window());
+  paintInto(p, rect());
+}
+
+void HeatmapWidget::paintInto(QPainter& p, const QRect& area) const {
+  p.save();
   p.setRenderHint(QPainter::Antialiasing);
   const QPalette pal = palette();
-  p.fillRect(rect(), pal.window());
   QFont titleFont = font();
   titleFont.setBold(true);
   const int titleHeight = QFontMetrics(titleFont).height();
   p.setFont(titleFont);
-  p.setPen(familyColor(family_));
-  p.drawText(QRect(0, 2, width(), titleHeight), Qt::AlignHCenter, familyName(family_));
+  p.setPen(familyTextColor(family_));
+  p.drawText(QRect(area.left(), area.top() + 2, area.width(), titleHeight), Qt::AlignHCenter, familyName(family_));
   QFont small = font();
   small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
   const QFontMetrics smallMetrics(small);
   p.setFont(small);
   p.setPen(pal.color(QPalette::WindowText));
   if (rules_ == 0) {
-    p.drawText(rect(), Qt::AlignCenter, tr("no evaluation yet"));
+    p.drawText(area, Qt::AlignCenter, tr("no evaluation yet"));
+    p.restore();
     return;
   }
-  const QString sub = tr("step %1 | Alignment %2%3")
-                          .arg(step_)
-                          .arg(alignment_, 0, 'f', 3)
-                          .arg(hungarian_ ? tr(" | Hungarian order") : QString());
-  p.drawText(QRect(0, 2 + titleHeight, width(), smallMetrics.height()), Qt::AlignHCenter,
-             smallMetrics.elidedText(sub, Qt::ElideRight, width() - 4));
+  int y = area.top() + 2 + titleHeight;
+  for (const QString& line : subtitleLines(area.width())) {
+    p.drawText(QRect(area.left(), y, area.width(), smallMetrics.height()), Qt::AlignHCenter, line);
+    y += smallMetrics.height();
+  }
 
-  const QRect g = gridRect();
-  QImage image(rules_, rules_, QImage::Format_Indexed8);
-  image.setColorTable(viridisTable());
+  // Cells as rectangles: crisp at any scale, and vector shapes in an SVG.
+  const QRect g = gridRectIn(area);
+  const double cell = static_cast<double>(g.width()) / rules_;
+  p.setRenderHint(QPainter::Antialiasing, false);
   for (int r = 0; r < rules_; ++r)
-    for (int c = 0; c < rules_; ++c)
-      image.setPixel(c, r, static_cast<uint>(std::clamp(std::lround(displayedValue(r, c) * 255.0), 0L, 255L)));
-  p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-  p.drawImage(g, image);
+    for (int c = 0; c < rules_; ++c) {
+      const QRectF box(g.left() + c * cell, g.top() + r * cell, cell + 0.5, cell + 0.5);  // overlap: no seams
+      p.fillRect(box, viridis(std::clamp(displayedValue(r, c), 0.0, 1.0)));
+    }
+  p.setRenderHint(QPainter::Antialiasing);
   p.setPen(pal.color(QPalette::Mid));
   p.drawRect(g.adjusted(0, 0, -1, -1));
 
   // Axes: ticks 1..R (thinned when dense), titles.
   p.setPen(pal.color(QPalette::WindowText));
   p.setFont(small);
-  const double cell = static_cast<double>(g.width()) / rules_;
   const int every = std::max(1, static_cast<int>(std::ceil((smallMetrics.horizontalAdvance("00") + 4.0) / cell)));
+  const int h = smallMetrics.height();
+  const int labelWidth = smallMetrics.horizontalAdvance("000");
   for (int i = 0; i < rules_; ++i) {
     if (i % every != 0) continue;
     const int centre = static_cast<int>(g.left() + (i + 0.5) * cell);
-    const QString moduleLabel = QString::number(order_[i] + 1);
-    const int h = smallMetrics.height();
-    p.drawText(QRect(centre - 20, g.bottom() + 2, 40, h), Qt::AlignHCenter | Qt::AlignTop, moduleLabel);
+    p.drawText(QRect(centre - labelWidth, g.bottom() + 2, 2 * labelWidth, h), Qt::AlignHCenter | Qt::AlignTop,
+               QString::number(order_[i] + 1));
     const int middle = static_cast<int>(g.top() + (i + 0.5) * cell);
-    p.drawText(QRect(g.left() - 44, middle - h / 2, 40, h), Qt::AlignRight | Qt::AlignVCenter, QString::number(i + 1));
+    if (ruleAxis_) p.drawText(QRect(g.left() - 4 - labelWidth, middle - h / 2, labelWidth, h), Qt::AlignRight | Qt::AlignVCenter, QString::number(i + 1));
   }
   p.setFont(font());
   const int lineHeight = QFontMetrics(font()).height();
-  p.drawText(QRect(g.left(), g.bottom() + 2 + smallMetrics.height(), g.width(), lineHeight), Qt::AlignHCenter, tr("Module"));
-  p.save();
-  p.translate(g.left() - 8 - smallMetrics.horizontalAdvance("00") - lineHeight, g.center().y());
-  p.rotate(-90);
-  p.drawText(QRect(-g.height() / 2, 0, g.height(), lineHeight), Qt::AlignHCenter, tr("Rule"));
-  p.restore();
+  p.drawText(QRect(g.left(), g.bottom() + 2 + h, g.width(), lineHeight), Qt::AlignHCenter, tr("Module"));
+  if (ruleAxis_) {
+    p.save();
+    p.translate(g.left() - 6 - labelWidth - lineHeight, g.center().y());
+    p.rotate(-90);
+    p.drawText(QRect(-g.height() / 2, 0, g.height(), lineHeight), Qt::AlignHCenter, tr("Rule"));
+    p.restore();
+  }
+  if (!colourBar_) {
+    p.restore();
+    return;
+  }
 
   // Colour bar: p(module | rule) from 0 to 1.
   const QRect bar(g.right() + 12, g.top(), 12, g.height());
@@ -135,10 +188,11 @@ void HeatmapWidget::paintEvent(QPaintEvent*) {
   p.setPen(pal.color(QPalette::WindowText));
   p.setFont(small);
   for (double v : {0.0, 0.5, 1.0}) {
-    const int y = static_cast<int>(bar.bottom() - v * bar.height());
-    p.drawText(QRect(bar.right() + 3, y - smallMetrics.height() / 2, 40, smallMetrics.height()), Qt::AlignLeft | Qt::AlignVCenter,
+    const int yy = static_cast<int>(bar.bottom() - v * bar.height());
+    p.drawText(QRect(bar.right() + 3, yy - h / 2, smallMetrics.horizontalAdvance("0.5") + 4, h), Qt::AlignLeft | Qt::AlignVCenter,
                QString::number(v, 'g', 2));
   }
+  p.restore();
 }
 
 void HeatmapWidget::mouseMoveEvent(QMouseEvent* e) {
@@ -172,15 +226,56 @@ QString HeatmapWidget::toCsv() const {
   return out;
 }
 
+namespace {
+class HeatmapFigure : public QWidget {
+public:
+  explicit HeatmapFigure(HeatmapPanel* panel) : QWidget(panel), panel_(panel) {
+    setAttribute(Qt::WA_DontShowOnScreen);
+    hide();
+  }
+  // Each heatmap at the size of its on-screen grid, with its labels, and no more.
+  QSize compactSize() const {
+    const auto& maps = panel_->heatmaps();
+    if (maps.empty()) return {320, 200};
+    const int side = std::max(maps.front()->gridSide(), maps.front()->fontMetrics().height() * 10);
+    const QSize one = cellFor(side);
+    return {one.width() * static_cast<int>(maps.size()), one.height()};
+  }
+  QSize cellFor(int side) const {
+    const HeatmapWidget* h = panel_->heatmaps().front();
+    // Grow the area until its grid reaches `side`.
+    QSize area(side, side);
+    for (int i = 0; i < 4; ++i) {
+      const QRect g = h->gridRectIn(QRect(QPoint(), area));
+      area += QSize(side - g.width(), side - g.height());
+    }
+    return area;
+  }
+
+protected:
+  void paintEvent(QPaintEvent*) override {
+    QPainter p(this);
+    p.fillRect(rect(), palette().window());
+    const auto& maps = panel_->heatmaps();
+    if (maps.empty()) return;
+    const int w = width() / static_cast<int>(maps.size());
+    for (std::size_t i = 0; i < maps.size(); ++i) maps[i]->paintInto(p, QRect(static_cast<int>(i) * w, 0, w, height()));
+  }
+
+private:
+  HeatmapPanel* panel_;
+};
+}  // namespace
+
 HeatmapPanel::HeatmapPanel(QWidget* parent) : QWidget(parent) {
+  figure_ = new HeatmapFigure(this);
   hungarian_ = new QCheckBox(tr("Hungarian order"));
   hungarian_->setToolTip(tr("Reorder the modules by the matching that maximises p(module | rule) on the diagonal: "
                             "a perfectly specialised model shows a diagonal"));
-  auto* top = new QHBoxLayout;
+  auto* top = new FlowLayout;  // wraps: never wider than the heatmaps below it
   top->setContentsMargins(6, 2, 6, 0);
   auto* title = new QLabel(tr("<b>Activation heatmaps</b>: p(module | rule)"));
   top->addWidget(title);
-  top->addStretch();
   top->addWidget(hungarian_);
   row_ = new QHBoxLayout;
   empty_ = new QLabel(tr("Monolithic has no modules: add a modular family to see its heatmap."));
@@ -205,10 +300,12 @@ void HeatmapPanel::rebuild() {
   for (Family f : data_->families()) {
     if (!isModular(f)) continue;
     auto* h = new HeatmapWidget(f, this);
+    h->installEventFilter(this);  // the export figure follows the heatmaps' size
     h->setHungarianOrder(hungarian_->isChecked());
     row_->addWidget(h, 1);
     heatmaps_.push_back(h);
   }
+  for (std::size_t i = 0; i < heatmaps_.size(); ++i) heatmaps_[i]->setSharedAxes(i == 0, i + 1 == heatmaps_.size());
   empty_->setVisible(heatmaps_.empty());
   refresh();
 }
@@ -239,6 +336,43 @@ void HeatmapPanel::setHungarianOrder(bool on) {
   hungarian_->setChecked(on);
   hungarian_->blockSignals(false);
   for (HeatmapWidget* h : heatmaps_) h->setHungarianOrder(on);
+}
+
+int HeatmapPanel::idealHeight(int width) const {
+  if (heatmaps_.empty()) return minimumSizeHint().height();
+  const int each = width / static_cast<int>(heatmaps_.size());
+  const QRect g = heatmaps_.front()->gridRectIn(QRect(0, 0, each, 100000));
+  const QFontMetrics fm(font());
+  const int below = 8 + fm.height() * 2;
+  return g.top() + g.width() + below + (height() - heatmaps_.front()->height());
+}
+
+void HeatmapPanel::sizeFigure() { figure_->resize(static_cast<HeatmapFigure*>(figure_)->compactSize()); }
+
+QWidget* HeatmapPanel::figure() {
+  sizeFigure();
+  return figure_;
+}
+
+bool HeatmapPanel::eventFilter(QObject* watched, QEvent* event) {
+  if (event->type() == QEvent::Resize && qobject_cast<HeatmapWidget*>(watched)) sizeFigure();
+  return QWidget::eventFilter(watched, event);
+}
+
+void HeatmapPanel::resizeEvent(QResizeEvent* e) {
+  QWidget::resizeEvent(e);
+  sizeFigure();
+}
+
+QImage HeatmapPanel::renderFigure(double scale) {
+  sizeFigure();
+  QImage image(figure_->size() * scale, QImage::Format_ARGB32_Premultiplied);
+  image.setDevicePixelRatio(scale);
+  image.fill(palette().window().color());
+  QPainter p(&image);
+  p.setRenderHint(QPainter::TextAntialiasing);
+  figure_->render(&p, QPoint(), QRegion(), QWidget::DrawChildren);
+  return image;
 }
 
 QString HeatmapPanel::toCsv() const {

@@ -30,21 +30,30 @@ public:
   // The value drawn at (row, column) of the current order.
   double displayedValue(int row, int column) const;
   QString toCsv() const;
-  QSize minimumSizeHint() const override { return {220, 220}; }
-  QSize sizeHint() const override { return {300, 300}; }
+  QSize minimumSizeHint() const override;
+  QSize sizeHint() const override;
+  // Paints the heatmap (title, subtitle, cells as vector rectangles, axes, colour bar) into
+  // `area` of any painter: the screen, a PNG at any scale, or an SVG.
+  void paintInto(QPainter& p, const QRect& area) const;
+  QRect gridRectIn(const QRect& area) const;  // where the cells go
+  QStringList subtitleLines(int width) const;  // wrapped, never elided
+  int gridSide() const { return gridRectIn(rect()).width(); }
+  // Small multiples share their axes: rule labels on the first, the colour bar on the last.
+  void setSharedAxes(bool ruleAxis, bool colourBar);
 
 protected:
   void paintEvent(QPaintEvent*) override;
   void mouseMoveEvent(QMouseEvent* e) override;
 
 private:
-  QRect gridRect() const;
+  QRect gridRect() const { return gridRectIn(rect()); }
   Family family_;
   int rules_ = 0;
   std::vector<double> values_;  // p(module | rule)
   std::vector<int> order_;      // column c shows module order_[c]
   std::int64_t step_ = -1;
   bool hungarian_ = false;
+  bool ruleAxis_ = true, colourBar_ = true;
   double alignment_ = 0.0;
 };
 
@@ -60,9 +69,21 @@ public:
   const std::vector<HeatmapWidget*>& heatmaps() const { return heatmaps_; }
   void setHungarianOrder(bool on);
   QString toCsv() const;
+  // The heatmaps alone, side by side at their on-screen size without controls or empty
+  // space: what PNG, SVG and WebP exports show.
+  QWidget* figure();
+  // The height that shows the heatmaps as large as `width` allows (no empty space below).
+  int idealHeight(int width) const;
+  QImage renderFigure(double scale);
+
+protected:
+  void resizeEvent(QResizeEvent* e) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
+  void sizeFigure();
   const RunData* data_ = nullptr;
+  QWidget* figure_ = nullptr;
   QHBoxLayout* row_;
   QCheckBox* hungarian_;
   QLabel* empty_;

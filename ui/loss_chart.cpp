@@ -1,18 +1,16 @@
 #include "ui/loss_chart.h"
 
+#include <QApplication>
+#include <QBoxLayout>
 #include <QCheckBox>
 #include <QComboBox>
-#include <QHBoxLayout>
+#include <QEvent>
 #include <QLabel>
-#include <QMouseEvent>
 #include <QSlider>
 #include <QToolButton>
-#include <QToolTip>
 #include <QVBoxLayout>
-#include <QWheelEvent>
 #include <QtCharts/QChart>
-#include <QtCharts/QChartView>
-#include <QtCharts/QLegendMarker>
+#include <QtCharts/QLegend>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QLogValueAxis>
 #include <QtCharts/QValueAxis>
@@ -21,64 +19,13 @@
 #include <limits>
 
 #include "ui/appearance.h"
+#include "ui/chart_axes.h"
+#include "ui/chart_figure.h"
+#include "ui/chart_legend.h"
 #include "ui/family_style.h"
+#include "ui/flow_layout.h"
 
 namespace modlab::ui {
-
-// A chart view with wheel zoom, rubber-band zoom and middle-drag pan; any of them
-// tells the owner that the user took over the view.
-class ChartView : public QChartView {
-  Q_OBJECT
-public:
-  using QChartView::QChartView;
-Q_SIGNALS:
-  void userMovedView();
-
-protected:
-  void wheelEvent(QWheelEvent* e) override {
-    const double factor = e->angleDelta().y() > 0 ? 1.25 : 0.8;
-    QRectF r = chart()->plotArea();
-    const QPointF c = chart()->mapFromScene(mapToScene(e->position().toPoint()));
-    r.setWidth(r.width() / factor);
-    r.setHeight(r.height() / factor);
-    r.moveCenter(c);
-    chart()->zoomIn(r);
-    Q_EMIT userMovedView();
-    e->accept();
-  }
-  void mousePressEvent(QMouseEvent* e) override {
-    if (e->button() == Qt::MiddleButton) {
-      panning_ = true;
-      last_ = e->position();
-      e->accept();
-      return;
-    }
-    QChartView::mousePressEvent(e);
-  }
-  void mouseMoveEvent(QMouseEvent* e) override {
-    if (panning_) {
-      const QPointF d = e->position() - last_;
-      chart()->scroll(-d.x(), d.y());
-      last_ = e->position();
-      Q_EMIT userMovedView();
-      return;
-    }
-    QChartView::mouseMoveEvent(e);
-  }
-  void mouseReleaseEvent(QMouseEvent* e) override {
-    if (panning_ && e->button() == Qt::MiddleButton) {
-      panning_ = false;
-      return;
-    }
-    const bool rubber = e->button() == Qt::LeftButton && rubberBand() != QChartView::NoRubberBand;
-    QChartView::mouseReleaseEvent(e);
-    if (rubber) Q_EMIT userMovedView();
-  }
-
-private:
-  bool panning_ = false;
-  QPointF last_;
-};
 
 namespace {
 QLineSeries* makeSeries(const QColor& color, qreal width, Qt::PenStyle style, int alpha = 255) {
@@ -89,15 +36,6 @@ QLineSeries* makeSeries(const QColor& color, qreal width, Qt::PenStyle style, in
   return s;
 }
 
-// 1, 2 or 5 times a power of ten, at least `raw`.
-double niceStep(double raw) {
-  if (!(raw > 0)) return 1.0;
-  const double power = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * power >= raw) return m * power;
-  return 10.0 * power;
-}
-
 QVector<QPointF> finite(QVector<QPointF> points, bool positive) {
   points.erase(std::remove_if(points.begin(), points.end(),
                               [&](const QPointF& p) {
@@ -106,79 +44,109 @@ QVector<QPointF> finite(QVector<QPointF> points, bool positive) {
                points.end());
   return points;
 }
+
+QChart* makeChart(const QString& title) {
+  auto* chart = new QChart;
+  chart->setTitle(title);
+  chart->legend()->hide();  // the figure's key wraps and is shared by both panels
+  chart->setMargins(QMargins(2, 2, 6, 2));
+  chart->setBackgroundRoundness(0);
+  return chart;
+}
+
+QColor keyColor() { return QApplication::palette().color(QPalette::WindowText); }
 }  // namespace
 
-LossChart::LossChart(QWidget* parent) : QWidget(parent) {
-  chart_ = new QChart;
-  chart_->setTitle(tr("Loss and error"));
-  chart_->legend()->setAlignment(Qt::AlignBottom);
-  chart_->setMargins(QMargins(4, 4, 4, 4));
-  view_ = new ChartView(chart_);
-  view_->setRenderHint(QPainter::Antialiasing);
-  view_->setRubberBand(QChartView::RectangleRubberBand);
-  view_->setToolTip(tr("Drag: zoom to a rectangle; wheel: zoom; middle-drag: pan; right-click: export"));
+LossChart::LossChart(QWidget* parent) : QWidget(parent), cursorStep_(std::numeric_limits<double>::quiet_NaN()) {
+  trainChart_ = makeChart(tr("Training loss"));
+  evalChart_ = makeChart(tr("Evaluation"));
+  trainView_ = new ChartView(trainChart_);
+  evalView_ = new ChartView(evalChart_);
+  figure_ = new ChartFigure;
+  for (ChartView* v : {trainView_, evalView_}) {
+    v->setZoomable(true);
+    v->setMinimumLines(8);  // a title above, labels and a title below the plot
+    v->setToolTip(tr("Hover: values; click: jump the timeline there; drag: zoom to a rectangle; wheel: zoom; "
+                     "middle-drag: pan; right-click: export"));
+    v->setDescriber([this](QXYSeries* s, const QPointF& p) { return describe(s, p); });
+    connect(v, &ChartView::userMovedView, this, [this] { setFollowing(false); });
+    connect(v, &ChartView::clickedAt, this, &LossChart::stepClicked);
+    figure_->body()->addWidget(v, 1);
+  }
+  figure_->installEventFilter(this);
 
   quantity_ = new QComboBox;
   quantity_->addItems({tr("Loss"), tr("Error % / L1")});
   quantity_->setToolTip(tr("Loss: BCE (classification) or L1 (regression). Error: classification error % (ID/OoD evaluations)."));
-  showTrain_ = new QCheckBox(tr("Train"));
-  showId_ = new QCheckBox(tr("ID"));
-  showOod_ = new QCheckBox(tr("OoD"));
-  for (QCheckBox* b : {showTrain_, showId_, showOod_}) b->setChecked(true);
-  showTrain_->setToolTip(tr("Training loss of every step (raw curve faint, smoothed curve solid)"));
-  showId_->setToolTip(tr("In-distribution evaluation (dashed)"));
-  showOod_->setToolTip(tr("Out-of-distribution evaluation: inputs x2 (MHA/RNN: also the longest length) (dotted)"));
+  quantity_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   logBox_ = new QCheckBox(tr("Log y"));
   logBox_->setChecked(log_);
   smoothingSlider_ = new QSlider(Qt::Horizontal);
   smoothingSlider_->setRange(0, 99);
   smoothingSlider_->setValue(90);
-  smoothingSlider_->setMaximumWidth(140);
   smoothingSlider_->setToolTip(tr("Exponential moving average of the training loss; 0 turns smoothing off"));
   smoothingLabel_ = new QLabel;
-  smoothingLabel_->setMinimumWidth(60);
   followButton_ = new QToolButton;
   followButton_->setText(tr("Follow latest"));
   followButton_->setCheckable(true);
   followButton_->setChecked(true);
   followButton_->setToolTip(tr("Keep the whole run in view as it grows (zooming or panning turns this off)"));
 
-  auto* controls = new QHBoxLayout;
+  auto* controls = new FlowLayout;
   controls->setContentsMargins(4, 2, 4, 0);
   controls->addWidget(quantity_);
-  controls->addWidget(showTrain_);
-  controls->addWidget(showId_);
-  controls->addWidget(showOod_);
-  controls->addSpacing(8);
   controls->addWidget(logBox_);
-  controls->addSpacing(8);
-  controls->addWidget(new QLabel(tr("Smoothing")));
-  controls->addWidget(smoothingSlider_);
-  controls->addWidget(smoothingLabel_);
-  controls->addStretch();
+  auto* smoothing = new QWidget;
+  auto* sl = new QHBoxLayout(smoothing);
+  sl->setContentsMargins(0, 0, 0, 0);
+  sl->addWidget(new QLabel(tr("Smoothing")));
+  sl->addWidget(smoothingSlider_);
+  sl->addWidget(smoothingLabel_);
+  controls->addWidget(smoothing);
   controls->addWidget(followButton_);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(0);
   layout->addLayout(controls);
-  layout->addWidget(view_, 1);
-  auto* caption = new QLabel(tr("<small>Solid: training loss (smoothed; the raw curve faint behind). Dashed: ID evaluation. "
-                                "Dotted with dots: OoD evaluation (inputs x2; MHA/RNN also the longest length).</small>"));
-  caption->setContentsMargins(8, 0, 8, 2);
-  caption->setWordWrap(true);
-  layout->addWidget(caption);
+  layout->addWidget(figure_, 1);
 
-  connect(quantity_, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
-  for (QCheckBox* b : {showTrain_, showId_, showOod_}) connect(b, &QCheckBox::toggled, this, [this] { refresh(); });
+  connect(quantity_, &QComboBox::currentIndexChanged, this, [this](int i) { setErrorView(i == 1); });
   connect(logBox_, &QCheckBox::toggled, this, &LossChart::setLogScale);
   connect(smoothingSlider_, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
   connect(followButton_, &QToolButton::toggled, this, &LossChart::setFollowing);
-  connect(view_, &ChartView::userMovedView, this, [this] { setFollowing(false); });
+  connect(figure_->legend(), &ChartLegend::toggled, this, [this](int index, bool shown) {
+    const int families = data_ ? static_cast<int>(data_->families().size()) : 0;
+    if (index < families) {
+      const Family f = data_->families()[static_cast<std::size_t>(index)];
+      if (shown) hiddenFamilies_.erase(f);
+      else hiddenFamilies_.insert(f);
+    } else {
+      const Kind kinds[] = {Kind::Train, Kind::Id, Kind::Ood};
+      const int k = errorView_ ? index - families + 1 : index - families;
+      if (k >= 0 && k < 3) {
+        if (shown) hiddenKinds_.erase(kinds[k]);
+        else hiddenKinds_.insert(kinds[k]);
+      }
+    }
+    applyVisibility();
+    if (follow_) fitAxes();
+  });
   setSmoothing(0.9);
   attachAxes();
+  buildLegend();
 }
 
-QChartView* LossChart::chartView() const { return view_; }
+bool LossChart::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == figure_ && event->type() == QEvent::Resize) arrangePanels();
+  return QWidget::eventFilter(watched, event);
+}
+
+void LossChart::arrangePanels() {
+  // Side by side when there is width to spare, stacked otherwise: each panel keeps a readable shape.
+  const int bothWide = trainView_->minimumWidth() + evalView_->minimumWidth() + 16;
+  const bool wide = figure_->width() >= bothWide && (figure_->width() >= 1.3 * figure_->height() || figure_->width() >= 1100);
+  figure_->body()->setDirection(wide ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
+}
 
 void LossChart::setData(const RunData* data) {
   data_ = data;
@@ -186,60 +154,122 @@ void LossChart::setData(const RunData* data) {
 }
 
 void LossChart::rebuild() {
-  chart_->removeAllSeries();
+  trainChart_->removeAllSeries();
+  evalChart_->removeAllSeries();
   series_.clear();
-  if (!data_) return;
-  for (Family f : data_->families()) {
-    const QColor c = familyColor(f);
-    FamilySeries s;
-    s.raw = makeSeries(c, 1.0, Qt::SolidLine, 60);
-    s.smooth = makeSeries(c, 2.0, Qt::SolidLine);
-    s.id = makeSeries(c, 2.0, Qt::DashLine);
-    s.ood = makeSeries(c, 2.0, Qt::DotLine);
-    s.raw->setName(familyName(f) + tr(" (raw)"));
-    s.smooth->setName(familyName(f));
-    s.id->setName(familyName(f) + tr(" ID"));
-    s.ood->setName(familyName(f) + tr(" OoD"));
-    for (QLineSeries* line : {s.raw, s.smooth, s.id, s.ood}) chart_->addSeries(line);
-    s.ood->setPointsVisible(true);  // dotted with markers: OoD; dashed: ID
-    connect(s.smooth, &QLineSeries::hovered, this, [this, f](const QPointF& p, bool on) { onHover(f, tr("train"), p, on); });
-    connect(s.id, &QLineSeries::hovered, this, [this, f](const QPointF& p, bool on) { onHover(f, tr("ID"), p, on); });
-    connect(s.ood, &QLineSeries::hovered, this, [this, f](const QPointF& p, bool on) { onHover(f, tr("OoD"), p, on); });
-    series_[f] = s;
+  hiddenFamilies_.clear();
+  if (data_) {
+    for (Family f : data_->families()) {
+      const QColor c = familyColor(f);
+      FamilySeries s;
+      s.raw = makeSeries(c, 1.0, Qt::SolidLine, 60);
+      s.smooth = makeSeries(c, 2.0, Qt::SolidLine);
+      s.id = makeSeries(c, 2.0, Qt::DashLine);
+      s.ood = makeSeries(c, 2.0, Qt::DotLine);
+      s.raw->setName(familyName(f) + tr(", training (raw)"));
+      s.smooth->setName(familyName(f) + tr(", training"));
+      s.id->setName(familyName(f) + tr(", ID"));
+      s.ood->setName(familyName(f) + tr(", OoD"));
+      trainChart_->addSeries(s.raw);
+      trainChart_->addSeries(s.smooth);
+      evalChart_->addSeries(s.id);
+      evalChart_->addSeries(s.ood);
+      s.id->setPointsVisible(true);
+      s.ood->setPointsVisible(true);
+      s.ood->setMarkerSize(scaled(6));
+      s.id->setMarkerSize(scaled(4));
+      series_[f] = s;
+    }
   }
   attachAxes();
-  // One legend entry per family: the smoothed train curve stands for its colour.
-  for (QLegendMarker* m : chart_->legend()->markers())
-    m->setVisible(!m->label().contains(tr(" (raw)")) && !m->label().contains(tr(" ID")) && !m->label().contains(tr(" OoD")));
+  buildLegend();
   setFollowing(true);
   refresh();
 }
 
+void LossChart::buildLegend() {
+  ChartLegend* legend = figure_->legend();
+  legend->blockSignals(true);
+  legend->clear();
+  if (data_)
+    for (Family f : data_->families()) {
+      const int i = legend->addEntry({familyName(f), familyColor(f), ChartLegend::Marker::Square});
+      if (hiddenFamilies_.count(f)) legend->setShown(i, false);
+    }
+  const QColor key = keyColor();
+  const std::pair<Kind, ChartLegend::Entry> kinds[] = {
+      {Kind::Train, {tr("training (smoothed; raw faint)"), key, ChartLegend::Marker::Line, Qt::SolidLine, true,
+                     tr("Training loss of every step: the smoothed curve solid, the raw one faint behind it")}},
+      {Kind::Id, {tr("ID evaluation"), key, ChartLegend::Marker::Line, Qt::DashLine, true, tr("In-distribution evaluation (dashed)")}},
+      {Kind::Ood, {tr("OoD evaluation"), key, ChartLegend::Marker::LineWithDots, Qt::DotLine, true,
+                   tr("Out-of-distribution evaluation: inputs x2 (MHA/RNN: also the longest length), dotted with dots")}}};
+  for (const auto& [kind, entry] : kinds) {
+    if (errorView_ && kind == Kind::Train) continue;
+    const int i = legend->addEntry(entry);
+    if (hiddenKinds_.count(kind)) legend->setShown(i, false);
+  }
+  legend->blockSignals(false);
+}
+
+bool LossChart::isShown(Family family, Kind kind) const {
+  if (hiddenFamilies_.count(family)) return false;
+  if (kind == Kind::Raw) return !hiddenKinds_.count(Kind::Train) && !errorView_;
+  if (kind == Kind::Train && errorView_) return false;
+  return !hiddenKinds_.count(kind);
+}
+
+QLineSeries* LossChart::series(Family family, Kind kind) const {
+  const auto it = series_.find(family);
+  if (it == series_.end()) return nullptr;
+  switch (kind) {
+    case Kind::Train: return it->second.smooth;
+    case Kind::Raw: return it->second.raw;
+    case Kind::Id: return it->second.id;
+    case Kind::Ood: return it->second.ood;
+  }
+  return nullptr;
+}
+
+void LossChart::applyVisibility() {
+  for (auto& [family, s] : series_) {
+    s.raw->setVisible(isShown(family, Kind::Raw));
+    s.smooth->setVisible(isShown(family, Kind::Train));
+    s.id->setVisible(isShown(family, Kind::Id));
+    s.ood->setVisible(isShown(family, Kind::Ood));
+  }
+  trainView_->setVisible(!errorView_);
+}
+
 void LossChart::attachAxes() {
-  removeAxes(chart_);
-  auto* x = new QValueAxis;
-  x->setTitleText(tr("Step"));
-  x->setLabelFormat("%.0f");
-  xAxis_ = x;
-  if (log_) {
-    auto* y = new QLogValueAxis;
-    y->setBase(10);
-    y->setLabelFormat("%.3g");
-    y->setMinorTickCount(8);
-    yAxis_ = y;
-  } else {
-    auto* y = new QValueAxis;
-    y->setLabelFormat("%.3g");
-    yAxis_ = y;
+  for (QChart* chart : {trainChart_, evalChart_}) {
+    removeAxes(chart);
+    auto* x = new QValueAxis;
+    x->setTitleText(tr("Step"));
+    x->setLabelFormat("%.0f");
+    QAbstractAxis* y;
+    if (log_) {
+      auto* logAxis = new QLogValueAxis;
+      logAxis->setBase(10);
+      logAxis->setLabelFormat("%g");
+      logAxis->setMinorTickCount(8);
+      y = logAxis;
+    } else {
+      auto* linear = new QValueAxis;
+      linear->setLabelFormat("%.3g");
+      y = linear;
+    }
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    for (QAbstractSeries* s : chart->series()) {
+      s->attachAxis(x);
+      s->attachAxis(y);
+    }
+    if (chart == trainChart_) trainX_ = x, trainY_ = y;
+    else evalX_ = x, evalY_ = y;
+    styleChart(chart);
   }
-  yAxis_->setTitleText(quantity_->currentIndex() == 0 ? tr("Loss") : tr("Error % / L1"));
-  chart_->addAxis(xAxis_, Qt::AlignBottom);
-  chart_->addAxis(yAxis_, Qt::AlignLeft);
-  for (QAbstractSeries* s : chart_->series()) {
-    s->attachAxis(xAxis_);
-    s->attachAxis(yAxis_);
-  }
-  styleChart(chart_);
+  trainY_->setTitleText(tr("Loss"));
+  evalY_->setTitleText(errorView_ ? tr("Error % / L1") : tr("Loss"));
 }
 
 void LossChart::setLogScale(bool log) {
@@ -248,6 +278,7 @@ void LossChart::setLogScale(bool log) {
   logBox_->setChecked(log);
   attachAxes();
   refresh();
+  if (!follow_) fitAxes();
   Q_EMIT logScaleChanged(log);
 }
 
@@ -257,7 +288,27 @@ void LossChart::setSmoothing(double smoothing) {
   smoothingSlider_->setValue(static_cast<int>(std::lround(smoothing_ * 100)));
   smoothingSlider_->blockSignals(false);
   smoothingLabel_->setText(smoothing_ <= 0.0 ? tr("off") : QString::number(smoothing_, 'f', 2));
+  smoothingLabel_->setMinimumWidth(smoothingLabel_->fontMetrics().horizontalAdvance("0.00 "));
+  // Smoothing off: the raw curves are the only ones, drawn thinner and translucent so
+  // that no family hides the others where they overlap.
+  for (auto& [family, s] : series_) {
+    QColor c = familyColor(family);
+    c.setAlpha(smoothing_ > 0.0 ? 60 : 150);
+    s.raw->setPen(seriesPen(c, smoothing_ > 0.0 ? 1.0 : 1.3));
+  }
   refresh();
+}
+
+void LossChart::setErrorView(bool error) {
+  errorView_ = error;
+  quantity_->blockSignals(true);
+  quantity_->setCurrentIndex(error ? 1 : 0);
+  quantity_->blockSignals(false);
+  evalChart_->setTitle(error ? tr("Evaluation error") : tr("Evaluation"));
+  evalY_->setTitleText(error ? tr("Error % / L1") : tr("Loss"));
+  buildLegend();
+  refresh();
+  if (follow_) fitAxes();
 }
 
 void LossChart::setFollowing(bool follow) {
@@ -266,28 +317,31 @@ void LossChart::setFollowing(bool follow) {
   followButton_->blockSignals(true);
   followButton_->setChecked(follow);
   followButton_->blockSignals(false);
-  if (follow) fitAxes();
+  if (follow) {
+    trainChart_->zoomReset();
+    evalChart_->zoomReset();
+    fitAxes();
+  }
   if (changed) Q_EMIT followingChanged(follow);
 }
 
 void LossChart::refresh() {
+  applyVisibility();
   if (!data_) return;
-  const bool errorView = quantity_->currentIndex() == 1;
-  yAxis_->setTitleText(errorView ? tr("Error % / L1") : tr("Loss"));
-  const int maxPoints = std::max(400, view_->width() * 2);
+  const int maxPoints = std::max(400, trainView_->width() * 2);
   for (auto& [family, s] : series_) {
     QVector<QPointF> raw, id, ood;
-    if (showTrain_->isChecked() && !errorView) raw = data_->trainLoss(family);
+    if (!errorView_) raw = data_->trainLoss(family);
     for (const EvaluationSnapshot& e : data_->evaluations())
       for (const FamilyEvaluation& f : e.families) {
         if (f.family != family) continue;
         const double x = static_cast<double>(e.step);
-        if (showId_->isChecked()) id.push_back(QPointF(x, errorView ? f.id.error : f.id.loss));
-        if (showOod_->isChecked()) ood.push_back(QPointF(x, errorView ? f.ood.error : f.ood.loss));
+        id.push_back(QPointF(x, errorView_ ? f.id.error : f.id.loss));
+        ood.push_back(QPointF(x, errorView_ ? f.ood.error : f.ood.loss));
       }
     // The raw curve is drawn faint behind the smoothed one; with smoothing off only the raw one shows.
-    s.raw->replace(smoothing_ > 0.0 ? finite(thin(raw, maxPoints), log_) : QVector<QPointF>{});
-    s.smooth->replace(finite(thin(ema(raw, smoothing_), maxPoints), log_));
+    s.raw->replace(finite(thin(raw, maxPoints), log_));
+    s.smooth->replace(smoothing_ > 0.0 ? finite(thin(ema(raw, smoothing_), maxPoints), log_) : QVector<QPointF>{});
     s.id->replace(finite(id, log_));
     s.ood->replace(finite(ood, log_));
   }
@@ -295,43 +349,55 @@ void LossChart::refresh() {
 }
 
 void LossChart::fitAxes() {
-  double xMax = 1.0, yMin = std::numeric_limits<double>::infinity(), yMax = -std::numeric_limits<double>::infinity();
-  for (auto& [family, s] : series_)
-    for (QLineSeries* line : {s.raw, s.smooth, s.id, s.ood}) {
+  double xMax = 1.0;
+  if (data_) xMax = std::max({xMax, static_cast<double>(data_->step()), static_cast<double>(data_->config().steps)});
+  for (auto [chart, xAxis, yAxis] : {std::tuple{trainChart_, trainX_, trainY_}, std::tuple{evalChart_, evalX_, evalY_}}) {
+    double yMin = std::numeric_limits<double>::infinity(), yMax = -yMin;
+    for (QAbstractSeries* abstract : chart->series()) {
+      auto* line = static_cast<QLineSeries*>(abstract);
+      if (!line->isVisible()) continue;
       for (const QPointF& p : line->points()) {
         xMax = std::max(xMax, p.x());
         yMin = std::min(yMin, p.y());
         yMax = std::max(yMax, p.y());
       }
     }
-  if (data_) xMax = std::max({xMax, static_cast<double>(data_->step()), static_cast<double>(data_->config().steps)});
-  if (!std::isfinite(yMin)) yMin = log_ ? 0.01 : 0.0, yMax = 1.0;
-  if (log_) {
-    yMin = std::max(yMin * 0.8, 1e-6);
-    yMax = std::max(yMax * 1.25, yMin * 10);
-  } else {
-    const double pad = std::max((yMax - yMin) * 0.05, 1e-6);
-    yMin = std::max(0.0, yMin - pad);
-    yMax += pad;
+    if (!std::isfinite(yMin)) yMin = log_ ? 0.01 : 0.0, yMax = 1.0;
+    if (log_) {
+      // Whole decades: a range inside one decade would show a single label.
+      roundOutToDecades(yMin, yMax);
+      yAxis->setRange(yMin, yMax);
+    } else {
+      const double pad = std::max((yMax - yMin) * 0.05, 1e-6);
+      fitValueAxis(chart, static_cast<QValueAxis*>(yAxis), std::max(0.0, yMin - pad), yMax + pad, true);
+    }
+    Q_UNUSED(xAxis);
   }
-  xAxis_->setRange(0.0, xMax);
-  yAxis_->setRange(yMin, yMax);
-  auto* x = static_cast<QValueAxis*>(xAxis_);
-  x->setTickType(QValueAxis::TicksDynamic);
-  x->setTickAnchor(0.0);
-  x->setTickInterval(niceStep(xMax / 6.0));
-  if (!log_) static_cast<QValueAxis*>(yAxis_)->applyNiceNumbers();
+  fitValueAxis(trainChart_, static_cast<QValueAxis*>(trainX_), 0.0, xMax);
+  fitValueAxis(evalChart_, static_cast<QValueAxis*>(evalX_), 0.0, xMax);
+  trainView_->setCursorX(cursorStep_);
+  evalView_->setCursorX(cursorStep_);
 }
 
-void LossChart::onHover(Family family, const QString& what, const QPointF& point, bool state) {
-  if (!state) {
-    QToolTip::hideText();
-    return;
+void LossChart::setCursorStep(double step) {
+  cursorStep_ = step;
+  trainView_->setCursorX(step);
+  evalView_->setCursorX(step);
+}
+
+QString LossChart::describe(QXYSeries* s, const QPointF& p) const {
+  for (const auto& [family, fs] : series_) {
+    QString what;
+    if (s == fs.smooth) what = smoothing_ > 0 ? tr("training loss (smoothed)") : QString();
+    else if (s == fs.raw) what = smoothing_ > 0 ? QString() : tr("training loss");
+    else if (s == fs.id) what = errorView_ ? tr("ID error") : tr("ID loss");
+    else if (s == fs.ood) what = errorView_ ? tr("OoD error") : tr("OoD loss");
+    else continue;
+    if (what.isEmpty()) return {};
+    if (p.isNull() && p.x() == 0 && p.y() == 0) return what;  // "is this series reported?"
+    return tr("%1, %2\nstep %3: %4").arg(familyName(family), what).arg(p.x(), 0, 'f', 0).arg(p.y(), 0, 'g', 4);
   }
-  QToolTip::showText(QCursor::pos(), QString("%1 %2\nstep %3: %4")
-                                         .arg(familyName(family), what)
-                                         .arg(point.x(), 0, 'f', 0)
-                                         .arg(point.y(), 0, 'g', 5));
+  return {};
 }
 
 QString LossChart::toCsv() const {
@@ -354,5 +420,3 @@ QString LossChart::toCsv() const {
 }
 
 }  // namespace modlab::ui
-
-#include "loss_chart.moc"

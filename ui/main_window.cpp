@@ -16,6 +16,9 @@
 #include <QMessageBox>
 #include <QGuiApplication>
 #include <QScreen>
+#include <QTimer>
+#include <QResizeEvent>
+#include <QStyle>
 #include <QAbstractSpinBox>
 #include <QKeyEvent>
 #include <QSettings>
@@ -37,6 +40,7 @@
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
+#include "ui/adaptive_split.h"
 #include "ui/animation_export.h"
 #include "ui/appearance.h"
 #include "ui/chart_export.h"
@@ -48,6 +52,7 @@
 #include <QTabWidget>
 #include <memory>
 #include <thread>
+#include "ui/chart_figure.h"
 #include "ui/experiment_panel.h"
 #include "ui/family_style.h"
 #include "ui/heatmap_widget.h"
@@ -90,13 +95,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   heatmapLayout->setSpacing(0);
   heatmapLayout->addWidget(heatmaps_, 1);
   heatmapLayout->addWidget(timeline_);
-  auto* centre = new QSplitter(Qt::Vertical);
-  centre->setObjectName("CentreSplitter");
-  centre->addWidget(loss_);
-  centre->addWidget(heatmapArea_);
-  centre->setStretchFactor(0, 3);
-  centre->setStretchFactor(1, 2);
-  centre->setSizes({470, 360});
+  auto* centre = new AdaptiveSplit;
+  centre->setObjectName("Centre");
+  centre->addPage(loss_, tr("Loss and error"), 470);
+  centre->addPage(heatmapArea_, tr("Activation heatmaps"), 360);
   setCentralWidget(centre);
 
   panel_ = new ExperimentPanel;
@@ -125,27 +127,46 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   metrics_->setData(&controller_.data());
   timeline_->setData(&controller_.data());
   connect(timeline_, &Timeline::positionChanged, this, &MainWindow::showEvaluationAt);
-  installExportMenu(loss_->chartView(), "loss-chart", [this] { return loss_->toCsv(); });
-  installExportMenu(heatmapArea_, "heatmaps", [this] { return heatmaps_->toCsv(); });
-  installExportMenu(metrics_->barsView(), "metrics", [this] { return metrics_->toCsv(); });
-  installExportMenu(metrics_->historyView(), "metrics-history", [this] { return metrics_->toCsv(); });
+  // Linked: a click on a chart jumps the timeline; the timeline's step is a cursor on the charts.
+  connect(loss_, &LossChart::stepClicked, timeline_, &Timeline::jumpToStep);
+  connect(metrics_, &MetricsView::stepClicked, timeline_, &Timeline::jumpToStep);
+  // Exports take the figure (panels, title, key), never the controls around it.
+  const auto lossCsv = [this] { return loss_->toCsv(); };
+  installExportMenu(loss_->chartView(), loss_->figure(), "loss-chart", lossCsv);
+  installExportMenu(loss_->evalView(), loss_->figure(), "loss-chart", lossCsv);
+  installExportMenu(loss_->figure(), "loss-chart", lossCsv);
+  installExportMenu(heatmaps_, heatmaps_->figure(), "heatmaps", [this] { return heatmaps_->toCsv(); });
+  const auto metricsCsv = [this] { return metrics_->toCsv(); };
+  installExportMenu(metrics_->barsView(), metrics_->barsFigure(), "metrics", metricsCsv);
+  installExportMenu(metrics_->barsFigure(), "metrics", metricsCsv);
+  installExportMenu(metrics_->historyView(), metrics_->historyFigure(), "metrics-history", metricsCsv);
+  installExportMenu(metrics_->historyFigure(), "metrics-history", metricsCsv);
 
   buildActions();
   buildMenus();
 
+  // Every status item is a permanent widget, so no message is ever drawn over them; hover
+  // help and messages go to their own label, which takes the space that is left.
   stepLabel_ = new QLabel;
+  stepLabel_->setObjectName("StepLabel");
   rateLabel_ = new QLabel;
   etaLabel_ = new QLabel;
   deviceLabel_ = new QLabel;
   deviceLabel_->setToolTip(platformLines(platformInfo()).join('\n'));
   sourceLabel_ = new QLabel;
-  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, deviceLabel_}) statusBar()->addWidget(l);
-  for (Family f : kAllFamilies) {
-    auto* l = new QLabel;
-    familyLabels_[f] = l;
-    statusBar()->addWidget(l);
-  }
-  statusBar()->addPermanentWidget(sourceLabel_);
+  familiesLabel_ = new QLabel;
+  familiesLabel_->setTextFormat(Qt::RichText);
+  messageLabel_ = new QLabel;
+  messageLabel_->setObjectName("MessageLabel");
+  messageLabel_->setMinimumWidth(0);
+  messageLabel_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_}) statusBar()->addPermanentWidget(l);
+  statusBar()->addPermanentWidget(messageLabel_, 1);
+  for (QLabel* l : {deviceLabel_, sourceLabel_}) statusBar()->addPermanentWidget(l);
+  connect(statusBar(), &QStatusBar::messageChanged, this, [this](const QString& message) {
+    messageLabel_->setToolTip(message);
+    messageLabel_->setText(messageLabel_->fontMetrics().elidedText(message, Qt::ElideRight, std::max(0, messageLabel_->width() - 4)));
+  });
 
   connect(&controller_, &TrainingController::runReset, this, &MainWindow::onRunReset);
   connect(&controller_, &TrainingController::dataUpdated, this, &MainWindow::onDataUpdated);
@@ -154,11 +175,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     QMessageBox::critical(this, tr("Training failed"), message);
   });
   connect(panel_, &ExperimentPanel::configChanged, this, &MainWindow::updateActions);
+  // Before Start the views show the panel's experiment (its R, families and steps), and the
+  // toolbar's learning rate is the panel's.
+  connect(panel_, &ExperimentPanel::configChanged, this, [this] {
+    if (!controller_.isRunning()) learningRate_->setValue(panel_->config().learningRate);
+    if (!controller_.isPreview()) return;
+    controller_.preview(panel_->config());
+  });
   connect(loss_, &LossChart::followingChanged, follow_, &QAction::setChecked);
   connect(loss_, &LossChart::logScaleChanged, logY_, &QAction::setChecked);
 
   defaultState_ = saveState();
   restoreSettings();
+  controller_.preview(panel_->config());
   updateActions();
   updateStatus();
 }
@@ -189,12 +218,15 @@ void MainWindow::buildActions() {
     else panel_->setConfig(controller_.data().config());
   });
   openExperiment_ = make(tr("&Open experiment..."), QKeySequence::Open, tr("Load an experiment (JSON)"), [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open experiment"), QString(), tr("Experiments (*.json)"));
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open experiment"), lastFolder(), tr("Experiments (*.json)"));
+    rememberFolder(path);
     if (!path.isEmpty()) openExperiment(path);
   });
   saveExperiment_ = make(tr("&Save experiment..."), QKeySequence::Save, tr("Save the experiment (JSON)"), [this] {
     const QString path = QFileDialog::getSaveFileName(this, tr("Save experiment"),
-                                                      QString::fromStdString(panel_->config().name) + ".json", tr("Experiments (*.json)"));
+                                                      QDir(lastFolder()).filePath(QString::fromStdString(panel_->config().name) + ".json"),
+                                                      tr("Experiments (*.json)"));
+    rememberFolder(path);
     if (!path.isEmpty()) saveExperiment(path);
   });
   openRun_ = make(tr("Open &run folder..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), tr("Replay a recorded run"), [this] {
@@ -202,7 +234,8 @@ void MainWindow::buildActions() {
     if (!dir.isEmpty()) openRun(dir);
   });
   exportDashboard_ = make(tr("Export &dashboard..."), QKeySequence(Qt::CTRL | Qt::Key_E), tr("One PNG of the whole window"), [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export dashboard"), "dashboard.png", "PNG (*.png)");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export dashboard"), QDir(lastFolder()).filePath("dashboard.png"), "PNG (*.png)");
+    rememberFolder(path);
     if (!path.isEmpty() && !exportDashboard(path, 2.0)) QMessageBox::warning(this, tr("Export failed"), tr("Cannot write %1").arg(path));
   });
   quit_ = make(tr("&Quit"), QKeySequence::Quit, tr("Quit Modularity Lab"), [this] { close(); });
@@ -226,8 +259,9 @@ void MainWindow::buildActions() {
                   [this] { showCompareRuns(); });
   exportFrames_ = make(tr("Heatmap animation &frames..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
                        tr("One PNG of the heatmaps per evaluation step"), [this] {
-                         const QString dir = QFileDialog::getExistingDirectory(this, tr("Export frames into"));
+                         const QString dir = QFileDialog::getExistingDirectory(this, tr("Export frames into"), lastFolder());
                          if (dir.isEmpty()) return;
+                         rememberFolder(dir);
                          const int n = exportHeatmapFrames(dir);
                          statusBar()->showMessage(tr("%1 frames written to %2").arg(n).arg(dir), 5000);
                        });
@@ -265,14 +299,15 @@ void MainWindow::buildMenus() {
   });
   file->addSeparator();
   QMenu* exportMenu = file->addMenu(tr("&Export"));
-  addExportActions(exportMenu->addMenu(tr("Loss chart")), loss_->chartView(), "loss-chart", [this] { return loss_->toCsv(); });
-  addExportActions(exportMenu->addMenu(tr("Heatmaps")), heatmaps_, "heatmaps", [this] { return heatmaps_->toCsv(); });
-  addExportActions(exportMenu->addMenu(tr("Metrics")), metrics_->barsView(), "metrics", [this] { return metrics_->toCsv(); });
-  addExportActions(exportMenu->addMenu(tr("Metric history")), metrics_->historyView(), "metrics-history",
+  addExportActions(exportMenu->addMenu(tr("Loss chart")), loss_->figure(), "loss-chart", [this] { return loss_->toCsv(); });
+  addExportActions(exportMenu->addMenu(tr("Heatmaps")), heatmaps_->figure(), "heatmaps", [this] { return heatmaps_->toCsv(); });
+  addExportActions(exportMenu->addMenu(tr("Metrics")), metrics_->barsFigure(), "metrics", [this] { return metrics_->toCsv(); });
+  addExportActions(exportMenu->addMenu(tr("Metric history")), metrics_->historyFigure(), "metrics-history",
                    [this] { return metrics_->toCsv(); });
   exportMenu->addAction(exportFrames_);
   exportMenu->addAction(tr("Heatmap &animation (WebP)..."), this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export animation"), "heatmaps.webp", "WebP (*.webp)");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export animation"), QDir(lastFolder()).filePath("heatmaps.webp"), "WebP (*.webp)");
+    rememberFolder(path);
     if (!path.isEmpty() && exportHeatmapAnimation(path)) statusBar()->showMessage(tr("animation written to %1").arg(path), 5000);
   });
   exportMenu->addAction(exportDashboard_);
@@ -307,8 +342,7 @@ void MainWindow::buildMenus() {
     themeGroup_->addAction(a);
   }
   theme->addSeparator();
-  addAction(theme->addAction(tr("&Next theme"), QKeySequence(Qt::CTRL | Qt::Key_T), this,
-                             [this] { setTheme((int(appearance().theme) + 1) % 3); }));
+  addAction(theme->addAction(tr("Switch light/&dark"), QKeySequence(Qt::CTRL | Qt::Key_T), this, [this] { nextTheme(); }));
   view->addAction(presentation_);
   QMenu* scale = view->addMenu(tr("Presentation &scale"));
   for (int percent : {100, 125, 150, 175, 200, 250})
@@ -339,7 +373,9 @@ void MainWindow::buildMenus() {
   };
   int number = 1;
   for (const auto& [name, label] : guided) {
-    QAction* a = demos->addAction(label, this, [this, preset = QString(name)] { startDemo(preset); });
+    QAction* a = demos->addAction(label, this, [this, preset = QString(name)] {
+      if (confirmDiscard(tr("Start the demo %1").arg(preset))) startDemo(preset);
+    });
     a->setToolTip(QString::fromStdString(findPreset(name).config.description));
     if (number <= 8) a->setShortcut(QKeySequence(Qt::ALT | static_cast<Qt::Key>(Qt::Key_0 + number)));
     addAction(a);
@@ -435,10 +471,15 @@ void MainWindow::onRunReset() {
   timeline_->setData(&controller_.data());
   learningRate_->setValue(controller_.data().config().learningRate);
   const RunData& d = controller_.data();
-  sourceLabel_->setText(d.isReplay() ? tr("replay: %1").arg(QFileInfo(d.source()).fileName())
-                                     : tr("recording to %1").arg(QFileInfo(d.source()).fileName()));
+  sourceLabel_->setText(d.source().isEmpty() ? tr("not started")
+                        : d.isReplay()       ? tr("replay: %1").arg(QFileInfo(d.source()).fileName())
+                                             : tr("recording to %1").arg(QFileInfo(d.source()).fileName()));
   sourceLabel_->setToolTip(d.source());
   setWindowTitle(tr("%1 - Modularity Lab").arg(QString::fromStdString(d.config().name)));
+  loss_->setCursorStep(NAN);
+  metrics_->setCursorStep(NAN);
+  QTimer::singleShot(0, this, [this] { balanceCentre(); });
+  if (!d.source().isEmpty()) addRecent("recentRuns", d.source());  // Open recent knows the run at once
   updateActions();
   updateStatus();
 }
@@ -458,6 +499,9 @@ void MainWindow::onEvaluation() {
 }
 
 void MainWindow::showEvaluationAt(int index) {
+  const double cursor = timeline_->followsLatest() ? NAN : static_cast<double>(timeline_->shownStep());
+  loss_->setCursorStep(cursor);
+  metrics_->setCursorStep(cursor);
   if (timeline_->followsLatest()) {
     heatmaps_->refresh();
     metrics_->refresh();
@@ -473,17 +517,19 @@ int MainWindow::exportHeatmapFrames(const QString& directory) {
   QDir().mkpath(directory);
   for (std::size_t i = 0; i < evaluations.size(); ++i) {
     heatmaps_->showEvaluation(i);
-    if (exportPng(heatmaps_, QDir(directory).filePath(QString("frame-%1.png").arg(i + 1, 4, 10, QChar('0'))), 1.0)) ++written;
+    if (exportPng(heatmaps_->figure(), QDir(directory).filePath(QString("frame-%1.png").arg(i + 1, 4, 10, QChar('0'))), 1.0)) ++written;
   }
   showEvaluationAt(timeline_->position());
   return written;
 }
 
-bool MainWindow::exportHeatmapAnimation(const QString& webpPath, int millisecondsPerFrame) {
+bool MainWindow::exportHeatmapAnimation(const QString& webpPath, int millisecondsPerFrame, double scale) {
   std::vector<QImage> frames;
   for (std::size_t i = 0; i < controller_.data().evaluations().size(); ++i) {
     heatmaps_->showEvaluation(i);
-    frames.push_back(heatmaps_->grab().toImage());
+    QImage frame = heatmaps_->renderFigure(scale);
+    frame.setDevicePixelRatio(1.0);  // the WebP has the rendered pixels, scale times the screen's
+    frames.push_back(frame);
   }
   showEvaluationAt(timeline_->position());
   QString error;
@@ -516,6 +562,7 @@ void MainWindow::setScale(double scale) {
   setAppearance(a);
   restyle();
   statusBar()->showMessage(tr("scale %1%").arg(std::lround(appearance().scale * 100)), 2000);
+  QTimer::singleShot(0, this, [this] { fitStatusBar(); });
 }
 
 void MainWindow::setPresentation(bool on) {
@@ -524,12 +571,19 @@ void MainWindow::setPresentation(bool on) {
   presentation_->setChecked(on);
   if (on) {
     stateBeforePresenting_ = saveState();
+    geometryBeforePresenting_ = saveGeometry();
+    rectBeforePresenting_ = geometry();
     scaleBeforePresenting_ = appearance().scale;
     experimentDock_->hide();
     menuBar()->hide();
     for (QAction* a : {stop_, newSeed_}) a->setVisible(false);
     showFullScreen();
+    if (const QScreen* s = screen()) setGeometry(s->geometry());  // also without a window manager
     if (appearance().scale < 1.5) setScale(1.5);
+    // The metrics get room of their own: a third of the screen (once the new fonts are laid out).
+    QTimer::singleShot(0, this, [this] {
+      if (presenting_) resizeDocks({metricsDock_}, {width() / 3}, Qt::Horizontal);
+    });
     // Keys act on training in front of a class: no editor keeps the focus (and its text selected).
     if (QWidget* focused = QApplication::focusWidget()) focused->clearFocus();
     centralWidget()->setFocus(Qt::OtherFocusReason);
@@ -537,10 +591,28 @@ void MainWindow::setPresentation(bool on) {
     menuBar()->show();
     for (QAction* a : {stop_, newSeed_}) a->setVisible(true);
     showNormal();
+    setScale(scaleBeforePresenting_);  // first: the panel's sizes follow the font back
     restoreState(stateBeforePresenting_);
-    setScale(scaleBeforePresenting_);
+    // Once the smaller fonts have shrunk the minimum sizes: the window as it was.
+    QTimer::singleShot(0, this, [this] {
+      if (presenting_) return;
+      if (rectBeforePresenting_.isValid()) setGeometry(rectBeforePresenting_);
+      fitToScreen();
+    });
   }
 }
+
+bool MainWindow::confirmDiscard(const QString& what) {
+  if (!controller_.isRunning()) return true;
+  QMessageBox box(QMessageBox::Question, tr("Training is running"),
+                  tr("%1? The running session stops (what it recorded so far stays in its run folder).").arg(what),
+                  QMessageBox::Yes | QMessageBox::Cancel, this);
+  box.setObjectName("ConfirmDiscard");
+  box.setDefaultButton(QMessageBox::Cancel);
+  return box.exec() == QMessageBox::Yes;
+}
+
+void MainWindow::nextTheme() { setTheme(int(appearance().dark() ? ThemeChoice::Light : ThemeChoice::Dark)); }
 
 bool MainWindow::startDemo(const QString& preset) {
   if (!panel_->selectPreset(preset)) return false;
@@ -641,15 +713,81 @@ void MainWindow::updateStatus() {
   const double eta = s.stepsPerSecond > 0 ? static_cast<double>(d.config().steps - s.step) / s.stepsPerSecond : NAN;
   etaLabel_->setText(running ? tr("ETA %1").arg(duration(eta)) : QString::fromStdString(toString(s.state)));
   deviceLabel_->setText(QString::fromStdString(s.device.empty() ? describeDevice(d.config().device) : s.device));
-  for (auto& [family, label] : familyLabels_) label->hide();
+  // Families that share a state share one entry: "Monolithic, Modular: training".
+  std::vector<std::pair<QString, std::vector<Family>>> groups;
+  QStringList tips;
   for (const FamilyStatus& f : s.families) {
-    QLabel* l = familyLabels_[f.family];
     QString state = QString::fromStdString(toString(f.state));
-    if (f.state == FamilyState::Training && s.state == SessionState::Paused) state = tr("paused");
+    if (s.state == SessionState::Idle) state = tr("ready");  // nothing started yet
+    else if (f.state == FamilyState::Training && s.state == SessionState::Paused) state = tr("paused");
+    else if (f.state == FamilyState::Training && s.state != SessionState::Running) state = QString::fromStdString(toString(s.state));
     if (f.state == FamilyState::Diverged) state = tr("diverged (%1)").arg(QString::fromStdString(f.message));
-    l->setText(QString("<span style='color:%1'>&#9632;</span> %2: %3").arg(familyColor(f.family).name(), familyName(f.family), state));
-    l->setToolTip(tr("learning rate %1").arg(f.learningRate));
-    l->show();
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == state; });
+    if (it == groups.end()) groups.push_back({state, {f.family}});
+    else it->second.push_back(f.family);
+    tips << tr("%1: %2, learning rate %3").arg(familyName(f.family), state).arg(f.learningRate);
+  }
+  QStringList full, compact;
+  for (const auto& [state, families] : groups) {
+    QStringList names, squares;
+    for (Family f : families) {
+      const QString square = QString("<span style='color:%1'>&#9632;</span>").arg(familyTextColor(f).name());
+      names << square + "&nbsp;" + familyName(f).toHtmlEscaped();
+      squares << square;
+    }
+    full << names.join(", ") + ": " + state.toHtmlEscaped();
+    compact << squares.join("") + "&nbsp;" + state.toHtmlEscaped();
+  }
+  familiesFull_ = full.join(" &nbsp;|&nbsp; ");
+  familiesCompact_ = compact.join(" &nbsp; ");
+  familiesLabel_->setToolTip(tips.join('\n'));
+  fitStatusBar();
+}
+
+void MainWindow::fitStatusBar() {
+  // What gives way first when the bar is narrow (small screens, large scales): the source,
+  // the device, the rate, then the families' names (their colours and states stay).
+  QStatusBar* bar = statusBar();
+  const int available = bar->width() - 24;
+  familiesLabel_->setText(familiesFull_);
+  for (QLabel* l : {sourceLabel_, deviceLabel_, rateLabel_, etaLabel_}) l->setVisible(!l->text().isEmpty());
+  auto used = [&] {
+    int w = 0;
+    for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_, deviceLabel_, sourceLabel_})
+      if (!l->isHidden()) w += l->sizeHint().width() + 8;
+    return w;
+  };
+  for (QLabel* l : {sourceLabel_, deviceLabel_, rateLabel_}) {
+    if (used() <= available) break;
+    l->hide();
+  }
+  if (used() > available) familiesLabel_->setText(familiesCompact_);
+  if (used() > available) etaLabel_->hide();
+  familiesLabel_->setVisible(used() <= available);
+}
+
+void MainWindow::balanceCentre() {
+  auto* centre = static_cast<AdaptiveSplit*>(centralWidget());
+  if (centre->isTabbed() || heatmaps_->heatmaps().empty()) return;
+  const int total = centre->height();
+  const int chrome = heatmapArea_->height() - heatmaps_->height();
+  const int want = heatmaps_->idealHeight(heatmaps_->width()) + chrome;
+  const int heat = std::clamp(want, heatmapArea_->minimumSizeHint().height(), static_cast<int>(total * 0.55));
+  centre->setSizes({total - heat, heat});
+}
+
+void MainWindow::resizeEvent(QResizeEvent* e) {
+  QMainWindow::resizeEvent(e);
+  fitStatusBar();
+  QTimer::singleShot(0, this, [this] { balanceCentre(); });
+  // A window that grows again gives the metrics dock back its share (it shrank with the window).
+  if (!regrowing_ && metricsDock_->isVisible() && !metricsDock_->isFloating() && e->oldSize().width() > 0) {
+    const int target = static_cast<int>(width() * metricsShare_);
+    if (e->size().width() > e->oldSize().width() && metricsDock_->width() < target - 8) {
+      regrowing_ = true;
+      resizeDocks({metricsDock_}, {target}, Qt::Horizontal);
+      regrowing_ = false;
+    }
   }
 }
 
@@ -685,14 +823,23 @@ void MainWindow::showShortcuts() {
     table->setItem(i, 0, new QTableWidgetItem(actions[i]->text().remove('&')));
     table->setItem(i, 1, new QTableWidgetItem(actions[i]->shortcut().toString(QKeySequence::NativeText)));
   }
-  table->horizontalHeader()->setStretchLastSection(true);
-  table->resizeColumnsToContents();
   table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  table->verticalHeader()->hide();
+  table->setAlternatingRowColors(true);
+  table->resizeColumnsToContents();
+  table->resizeRowsToContents();
+  table->horizontalHeader()->setStretchLastSection(true);
   QDialog dialog(this);
   dialog.setWindowTitle(tr("Keyboard shortcuts"));
   auto* layout = new QVBoxLayout(&dialog);
   layout->addWidget(table);
-  dialog.resize(420, 480);
+  // Sized to its content (both columns whole), within the screen.
+  const int width = table->columnWidth(0) + table->columnWidth(1) + table->frameWidth() * 2 +
+                    table->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 40;
+  int height = table->horizontalHeader()->height() + table->frameWidth() * 2 + 40;
+  for (int i = 0; i < table->rowCount(); ++i) height += table->rowHeight(i);
+  const QRect available = screen() ? screen()->availableGeometry() : QRect(0, 0, 1280, 720);
+  dialog.resize(std::min(width, available.width() - 40), std::min(height, available.height() - 80));
   dialog.exec();
 }
 

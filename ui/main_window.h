@@ -51,9 +51,16 @@ public:
   bool exportDashboard(const QString& path, double scale = 1.0);
   // One PNG per evaluation of the heatmaps (frame-0001.png ...); returns the frames written.
   int exportHeatmapFrames(const QString& directory);
-  bool exportHeatmapAnimation(const QString& webpPath, int millisecondsPerFrame = 400);  // animated WebP
+  bool exportHeatmapAnimation(const QString& webpPath, int millisecondsPerFrame = 400, double scale = 2.0);  // animated WebP
   Timeline* timeline() const { return timeline_; }
   QWidget* heatmapArea() const { return heatmapArea_; }
+  QLabel* stepLabel() const { return stepLabel_; }
+  QLabel* messageLabel() const { return messageLabel_; }
+  QDockWidget* metricsDock() const { return metricsDock_; }
+  QDockWidget* experimentDock() const { return experimentDock_; }
+  // Asks before a running session is discarded (demos, presets); true: go ahead.
+  bool confirmDiscard(const QString& what);
+  void nextTheme();  // switches between light and dark, whatever the system's choice
 
   // Teaching: presentation mode (full screen, scaled, essentials only), themes, guided demos.
   void setPresentation(bool on);
@@ -68,6 +75,7 @@ public:
 
 protected:
   void closeEvent(QCloseEvent* e) override;
+  void resizeEvent(QResizeEvent* e) override;
   // Space pauses whatever has focus: number fields, which never take a space, do not keep it.
   bool eventFilter(QObject* watched, QEvent* event) override;
 
@@ -79,6 +87,7 @@ private:
   void onEvaluation();
   void updateActions();
   void updateStatus();
+  void fitStatusBar();  // lower-priority labels give way; the step counter always stays
   void addRecent(const QString& key, const QString& path);
   void rebuildRecentMenu();
   void showShortcuts();
@@ -106,13 +115,17 @@ private:
   QToolBar* runBar_ = nullptr;
   bool presenting_ = false;
   double scaleBeforePresenting_ = 1.0;
-  QByteArray stateBeforePresenting_;
+  QByteArray stateBeforePresenting_, geometryBeforePresenting_;
+  QRect rectBeforePresenting_;
   QByteArray defaultState_;
   QAction *start_, *pause_, *step_, *stop_, *reset_, *newSeed_;
   QAction *openExperiment_, *saveExperiment_, *openRun_, *exportDashboard_, *quit_, *logY_, *follow_, *hungarian_;
   QMenu* recentMenu_ = nullptr;
-  QLabel *stepLabel_, *rateLabel_, *etaLabel_, *deviceLabel_, *sourceLabel_;
-  std::map<Family, QLabel*> familyLabels_;
+  QLabel *stepLabel_, *rateLabel_, *etaLabel_, *deviceLabel_, *sourceLabel_, *familiesLabel_, *messageLabel_;
+  QString familiesFull_, familiesCompact_;
+  double metricsShare_ = 0.3;  // the metrics dock's share of the window width, kept when the window regrows
+  bool regrowing_ = false;
+  void balanceCentre();  // the heatmaps as large as the width allows, the loss chart the rest
 };
 
 }  // namespace modlab::ui

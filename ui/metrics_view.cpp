@@ -1,21 +1,30 @@
 #include "ui/metrics_view.h"
 
+#include <QApplication>
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 #include <QtCharts/QBarCategoryAxis>
-#include <QtCharts/QBarSeries>
 #include <QtCharts/QBarSet>
 #include <QtCharts/QChart>
-#include <QtCharts/QChartView>
-#include <QtCharts/QLegendMarker>
+#include <QtCharts/QHorizontalBarSeries>
+#include <QtCharts/QLegend>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
+#include <cmath>
+#include <limits>
 
+#include "ui/adaptive_split.h"
 #include "ui/appearance.h"
+#include "ui/chart_axes.h"
+#include "ui/chart_figure.h"
+#include "ui/chart_legend.h"
 #include "ui/family_style.h"
+#include "ui/flow_layout.h"
 
 namespace modlab::ui {
 
@@ -43,12 +52,12 @@ double MetricsView::metricValue(const SpecialisationMetrics& m, int index) {
 }
 
 namespace {
-QChartView* makeView(QChart* chart) {
-  chart->legend()->setAlignment(Qt::AlignBottom);
-  chart->setMargins(QMargins(4, 4, 4, 4));
-  auto* view = new QChartView(chart);
-  view->setRenderHint(QPainter::Antialiasing);
-  return view;
+QChart* makeChart() {
+  auto* chart = new QChart;
+  chart->legend()->hide();  // the figure's own key wraps instead of eliding
+  chart->setMargins(QMargins(2, 2, 6, 2));
+  chart->setBackgroundRoundness(0);
+  return chart;
 }
 
 QLineSeries* referenceLine(const QString& name, const QColor& color, Qt::PenStyle style) {
@@ -57,42 +66,80 @@ QLineSeries* referenceLine(const QString& name, const QColor& color, Qt::PenStyl
   line->setPen(seriesPen(color, 2, style));
   return line;
 }
+
+const QString kRandom = QObject::tr("Random"), kCollapse = QObject::tr("Collapse");
 }  // namespace
 
-MetricsView::MetricsView(QWidget* parent) : QWidget(parent) {
-  bars_ = new QChart;
-  bars_->setTitle(tr("Collapse and specialisation (lower is better)"));
-  barsView_ = makeView(bars_);
-  history_ = new QChart;
-  history_->setTitle(tr("Over training"));
-  historyView_ = makeView(history_);
+MetricsView::MetricsView(QWidget* parent) : QWidget(parent), cursorStep_(std::numeric_limits<double>::quiet_NaN()) {
+  bars_ = makeChart();
+  barsView_ = new ChartView(bars_);
+  barsView_->setMinimumLines(5 * 1.3 + 2.5);  // five metric names, one above the other, and the value axis
+  barsFigure_ = new ChartFigure;
+  barsFigure_->body()->addWidget(barsView_);
+  history_ = makeChart();
+  historyView_ = new ChartView(history_);
+  historyFigure_ = new ChartFigure;
+  historyFigure_->body()->addWidget(historyView_);
+  historyView_->setDescriber([](QXYSeries* s, const QPointF& p) {
+    if (s->name() == kRandom || s->name() == kCollapse) return QString();
+    return tr("%1\nstep %2: %3").arg(s->name()).arg(p.x(), 0, 'f', 0).arg(p.y(), 0, 'f', 3);
+  });
+  connect(historyView_, &ChartView::clickedAt, this, &MetricsView::stepClicked);
   metric_ = new QComboBox;
   for (const QString& n : metricNames()) metric_->addItem(n);
   metric_->setCurrentIndex(2);
+  metric_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   caption_ = new QLabel;
   caption_->setWordWrap(true);
   caption_->setTextFormat(Qt::RichText);
+  caption_->setText(tr("<small>Random (dashed): uniform-random routing; Collapse (dotted): total collapse onto one module, for this R. "
+                       "GT-Modular is 0 by construction on every metric but Adaptation, where it is near 0 "
+                       "(module frequencies counted on finite samples).</small>"));
 
-  auto* historyBox = new QWidget;
+  auto* historyBox = historyBox_ = new QWidget;
   auto* hl = new QVBoxLayout(historyBox);
   hl->setContentsMargins(0, 0, 0, 0);
-  auto* pick = new QHBoxLayout;
+  hl->setSpacing(0);
+  auto* pick = new FlowLayout;
+  pick->setContentsMargins(4, 2, 4, 2);
   pick->addWidget(new QLabel(tr("History of")));
-  pick->addWidget(metric_, 1);
+  pick->addWidget(metric_);
   hl->addLayout(pick);
-  hl->addWidget(historyView_, 1);
+  hl->addWidget(historyFigure_, 1);
 
-  auto* split = new QSplitter(Qt::Vertical);
-  split->addWidget(barsView_);
-  split->addWidget(historyBox);
-  split->setStretchFactor(0, 3);
-  split->setStretchFactor(1, 2);
-  split->setSizes({520, 340});
+  split_ = new AdaptiveSplit;
+  split_->addPage(barsFigure_, tr("Now"), 520);
+  split_->addPage(historyBox, tr("Over training"), 340);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
-  layout->addWidget(split, 1);
+  layout->addWidget(split_, 1);
   layout->addWidget(caption_);
   connect(metric_, &QComboBox::currentIndexChanged, this, [this] { drawHistory(); });
+  for (ChartFigure* figure : {barsFigure_, historyFigure_})
+    connect(figure->legend(), &ChartLegend::toggled, this, [this, figure](int index, bool shown) {
+      const QString name = figure->legend()->entry(index).text;
+      if (shown) hidden_.erase(name);
+      else hidden_.insert(name);
+      // Both keys name the same things: keep them in step.
+      for (ChartFigure* other : {barsFigure_, historyFigure_})
+        for (int i = 0; i < other->legend()->count(); ++i)
+          if (other->legend()->entry(i).text == name) {
+            other->legend()->blockSignals(true);
+            other->legend()->setShown(i, shown);
+            other->legend()->blockSignals(false);
+          }
+      showEvaluation(shownIndex_ < 0 ? std::size_t(-1) : std::size_t(shownIndex_));
+      drawHistory();
+    });
+  barsView_->installEventFilter(this);
+}
+
+bool MetricsView::isTabbed() const { return split_->isTabbed(); }
+
+bool MetricsView::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == barsView_ && event->type() == QEvent::Resize && data_ && wantShortNames() != shortNames_)
+    showEvaluation(shownIndex_ < 0 ? std::size_t(-1) : std::size_t(shownIndex_));
+  return QWidget::eventFilter(watched, event);
 }
 
 void MetricsView::setData(const RunData* data) {
@@ -100,25 +147,63 @@ void MetricsView::setData(const RunData* data) {
   rebuild();
 }
 
-void MetricsView::rebuild() { refresh(); }
+void MetricsView::rebuild() {
+  hidden_.clear();
+  buildLegend();
+  refresh();
+}
+
+void MetricsView::buildLegend() {
+  for (ChartFigure* figure : {barsFigure_, historyFigure_}) {
+    ChartLegend* legend = figure->legend();
+    legend->clear();
+    if (!data_) continue;
+    for (Family f : data_->families())
+      if (isModular(f)) legend->addEntry({familyName(f), familyColor(f), figure == barsFigure_ ? ChartLegend::Marker::Square : ChartLegend::Marker::Line});
+    legend->addEntry({kRandom, randomRoutingColor(), ChartLegend::Marker::Line, Qt::DashLine});
+    legend->addEntry({kCollapse, totalCollapseColor(), ChartLegend::Marker::Line, Qt::DotLine});
+  }
+}
 
 void MetricsView::refresh() {
+  shownIndex_ = -1;
   drawBars(data_ && !data_->evaluations().empty() ? &data_->evaluations().back() : nullptr);
   drawHistory();
 }
 
 void MetricsView::showEvaluation(std::size_t index) {
-  if (data_ && index < data_->evaluations().size()) drawBars(&data_->evaluations()[index]);
+  if (!data_) return;
+  if (index < data_->evaluations().size()) {
+    shownIndex_ = static_cast<long>(index);
+    drawBars(&data_->evaluations()[index]);
+  } else {
+    shownIndex_ = -1;
+    drawBars(data_->evaluations().empty() ? nullptr : &data_->evaluations().back());
+  }
+}
+
+bool MetricsView::wantShortNames() const {
+  // Full names when the longest takes at most 30% of the chart's width; the rule's
+  // abbreviations otherwise (the caption spells them out).
+  const QFontMetrics fm(QApplication::font());
+  int widest = 0;
+  for (const QString& n : metricNames()) widest = std::max(widest, fm.horizontalAdvance(n));
+  return widest > 0.3 * barsView_->width();
 }
 
 void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
   bars_->removeAllSeries();
   removeAxes(bars_);
   if (!data_) return;
+  shortNames_ = wantShortNames();
   const int R = data_->config().rules;
-  auto* series = new QBarSeries;
-  for (Family f : data_->families()) {
-    if (!isModular(f)) continue;
+  auto* series = new QHorizontalBarSeries;
+  series->setBarWidth(0.85);
+  const std::vector<Family>& families = data_->families();
+  // Sets and categories are drawn bottom-up: add them in reverse to read top-down.
+  for (auto it = families.rbegin(); it != families.rend(); ++it) {
+    const Family f = *it;
+    if (!isModular(f) || hidden_.count(familyName(f))) continue;
     auto* set = new QBarSet(familyName(f));
     set->setColor(familyColor(f));
     set->setBorderColor(familyColor(f).darker(130));
@@ -126,49 +211,41 @@ void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
     if (evaluation)
       for (const FamilyEvaluation& x : evaluation->families)
         if (x.family == f && x.hasMetrics) e = &x;
-    for (int i = 0; i < 5; ++i) *set << (e ? metricValue(e->metrics, i) : 0.0);
+    for (int i = 4; i >= 0; --i) *set << (e ? metricValue(e->metrics, i) : 0.0);
     series->append(set);
   }
   bars_->addSeries(series);
-  auto* x = new QBarCategoryAxis;
-  for (const QString& n : shortMetricNames()) x->append(n);
-  auto* y = new QValueAxis;
-  y->setRange(0.0, 1.0);
-  y->setTickCount(6);
-  y->setLabelFormat("%.1f");
-  bars_->addAxis(x, Qt::AlignBottom);
-  bars_->addAxis(y, Qt::AlignLeft);
-  series->attachAxis(x);
-  series->attachAxis(y);
-  // Reference lines per metric: uniform-random routing and total collapse (analytic, spec 4.4).
+  auto* names = new QBarCategoryAxis;
+  for (int i = 4; i >= 0; --i) names->append(shortNames_ ? shortMetricNames()[i] : metricNames()[i]);
+  auto* values = new QValueAxis;
+  values->setLabelFormat("%.1f");
+  bars_->addAxis(values, Qt::AlignBottom);
+  bars_->addAxis(names, Qt::AlignLeft);
+  series->attachAxis(values);
+  series->attachAxis(names);
+  // Reference lines per metric: uniform-random routing and total collapse (analytic, spec 4.4) for this R.
   const SpecialisationMetrics random = randomRoutingMetrics(R), collapse = totalCollapseMetrics(R);
   for (int i = 0; i < 5; ++i) {
+    const double at = 4 - i;
     for (const auto& [ref, name, color, style] :
-         {std::tuple{random, tr("Random"), randomRoutingColor(), Qt::DashLine},
-          std::tuple{collapse, tr("Collapse"), totalCollapseColor(), Qt::DotLine}}) {
+         {std::tuple{random, kRandom, randomRoutingColor(), Qt::DashLine}, std::tuple{collapse, kCollapse, totalCollapseColor(), Qt::DotLine}}) {
+      if (hidden_.count(name)) continue;
       auto* line = referenceLine(name, color, style);
       const double v = metricValue(ref, i);
-      line->append(i - 0.45, v);
-      line->append(i + 0.45, v);
+      line->append(v, at - 0.47);
+      line->append(v, at + 0.47);
       bars_->addSeries(line);
-      line->attachAxis(x);
-      line->attachAxis(y);
+      line->attachAxis(values);
+      line->attachAxis(names);
     }
   }
-  QStringList seen;
-  for (QLegendMarker* m : bars_->legend()->markers()) {
-    const bool duplicate = seen.contains(m->label());
-    m->setVisible(!duplicate);
-    seen << m->label();
-  }
   styleChart(bars_);
-  bars_->setTitle(evaluation ? tr("Metrics at step %1 (R = %2; lower is better)").arg(evaluation->step).arg(R)
-                             : tr("Metrics (no evaluation yet)"));
-  caption_->setText(tr("<small>C-Avg, C-Worst: Collapse-Avg and Collapse-Worst; Align: Alignment; Adapt: Adaptation; "
-                       "Inv-MI: inverse mutual information. Dashed (Random): uniform-random routing; dotted (Collapse): "
-                       "total collapse onto one module. "
-                       "GT-Modular is 0 by construction on every metric but Adaptation, where it is near 0: "
-                       "its module frequencies are counted on finite samples.</small>"));
+  fitValueAxis(bars_, values, 0.0, 1.0);
+  barsFigure_->setTitle(evaluation ? tr("Metrics at step %1 (R = %2, lower is better)").arg(evaluation->step).arg(R)
+                                   : tr("Metrics, R = %1 (no evaluation yet)").arg(R));
+  barsFigure_->setCaption(shortNames_ ? tr("<small>C-Avg, C-Worst: Collapse-Avg, Collapse-Worst; Align: Alignment; "
+                                           "Adapt: Adaptation; Inv-MI: inverse mutual information.</small>")
+                                      : QString());
 }
 
 void MetricsView::drawHistory() {
@@ -180,14 +257,12 @@ void MetricsView::drawHistory() {
   x->setTitleText(tr("Step"));
   x->setLabelFormat("%.0f");
   auto* y = new QValueAxis;
-  y->setRange(0.0, 1.0);
-  y->setTickCount(6);
   y->setLabelFormat("%.1f");
   history_->addAxis(x, Qt::AlignBottom);
   history_->addAxis(y, Qt::AlignLeft);
-  double xMax = std::max<double>(1.0, static_cast<double>(data_->config().steps));
+  const double xMax = std::max<double>(1.0, static_cast<double>(std::max(data_->config().steps, data_->step())));
   for (Family f : data_->families()) {
-    if (!isModular(f)) continue;
+    if (!isModular(f) || hidden_.count(familyName(f))) continue;
     auto* line = new QLineSeries;
     line->setName(familyName(f));
     line->setPen(seriesPen(familyColor(f), 2));
@@ -196,14 +271,16 @@ void MetricsView::drawHistory() {
       for (const FamilyEvaluation& fe : e.families)
         if (fe.family == f && fe.hasMetrics) points.push_back(QPointF(static_cast<double>(e.step), metricValue(fe.metrics, index)));
     line->replace(points);
+    line->setPointsVisible(points.size() < 40);
     history_->addSeries(line);
     line->attachAxis(x);
     line->attachAxis(y);
   }
   const int R = data_->config().rules;
   for (const auto& [ref, name, color, style] :
-       {std::tuple{randomRoutingMetrics(R), tr("Random"), randomRoutingColor(), Qt::DashLine},
-        std::tuple{totalCollapseMetrics(R), tr("Collapse"), totalCollapseColor(), Qt::DotLine}}) {
+       {std::tuple{randomRoutingMetrics(R), kRandom, randomRoutingColor(), Qt::DashLine},
+        std::tuple{totalCollapseMetrics(R), kCollapse, totalCollapseColor(), Qt::DotLine}}) {
+    if (hidden_.count(name)) continue;
     auto* line = referenceLine(name, color, style);
     line->append(0.0, metricValue(ref, index));
     line->append(xMax, metricValue(ref, index));
@@ -211,9 +288,16 @@ void MetricsView::drawHistory() {
     line->attachAxis(x);
     line->attachAxis(y);
   }
-  x->setRange(0.0, xMax);
   styleChart(history_);
-  history_->setTitle(tr("%1 over training").arg(metricNames()[index]));
+  fitValueAxis(history_, x, 0.0, xMax);
+  fitValueAxis(history_, y, 0.0, 1.0);
+  historyFigure_->setTitle(tr("%1 over training (R = %2)").arg(metricNames()[index]).arg(R));
+  historyView_->setCursorX(cursorStep_);
+}
+
+void MetricsView::setCursorStep(double step) {
+  cursorStep_ = step;
+  historyView_->setCursorX(step);
 }
 
 QString MetricsView::toCsv() const {

@@ -4,8 +4,10 @@
 
 #include <QTimer>
 #include <QWidget>
+#include <cstdint>
 
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QSlider;
 class QToolButton;
@@ -26,14 +28,27 @@ public:
   bool isPlaying() const { return timer_.isActive(); }
   void setPlaying(bool play);
   bool followsLatest() const { return followLatest_; }
+  // The evaluation at or before `step` (click-to-jump from the charts); -1 when none.
+  int indexAtStep(double step) const;
+  void jumpToStep(double step);
+  std::int64_t shownStep() const;  // the step of the evaluation shown, -1 when none
+  QSlider* slider() const { return slider_; }
+  QToolButton* playButton() const { return play_; }
+  QLabel* label() const { return label_; }
 
 Q_SIGNALS:
   void positionChanged(int index);  // the evaluation to show
 
+protected:
+  void changeEvent(QEvent* e) override;
+  void resizeEvent(QResizeEvent* e) override;
+
 private:
   void updateLabel();
+  void fixWidths();  // Play/Pause and the label keep one width: the slider never jumps
   const RunData* data_ = nullptr;
   QSlider* slider_;
+  QHBoxLayout *row_, *sliderRow_;
   QLabel* label_;
   QToolButton* play_;
   QComboBox* speed_;

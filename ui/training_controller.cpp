@@ -52,6 +52,14 @@ bool TrainingController::start(const ExperimentConfig& config, QString* error) {
   return true;
 }
 
+void TrainingController::preview(const ExperimentConfig& config) {
+  if (!isPreview()) return;
+  runDirectory_.clear();
+  data_.reset(config);
+  data_.setSource(QString());
+  Q_EMIT runReset();
+}
+
 bool TrainingController::openRun(const QString& directory, QString* error) {
   RunRecord record;
   try {

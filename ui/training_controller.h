@@ -23,6 +23,10 @@ public:
   // Returns false with a message (naming the field) when it cannot start.
   bool start(const ExperimentConfig& config, QString* error = nullptr);
   bool openRun(const QString& directory, QString* error = nullptr);  // replay a run folder
+  // Before anything was started or opened: the views show `config` (its families, R and
+  // steps) with no data yet. Ignored once a run is live or replayed.
+  void preview(const ExperimentConfig& config);
+  bool isPreview() const { return !session_ && !data_.isReplay(); }
 
   void pause();
   void resume();

@@ -1,0 +1,301 @@
+// Layout at the sizes and scales a teacher meets (issue 11): at 1280x720 and 1600x1000,
+// scales 1.0, 1.5 and 2.0, and in presentation mode, no metric name, axis label, title or
+// key entry is elided ("...") or clipped, and the status bar's step counter is never
+// covered. Offscreen, on a 1280x720 screen (a configuration file for the offscreen platform).
+#include <QtTest>
+
+#include <QDockWidget>
+#include <QGraphicsScene>
+#include <QGraphicsSimpleTextItem>
+#include <QGraphicsTextItem>
+#include <QLabel>
+#include <QScreen>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTextDocument>
+#include <QtCharts/QChart>
+#include <QtCharts/QChartView>
+
+#include "support/tiny_config.h"
+#include "ui/appearance.h"
+#include "ui/chart_figure.h"
+#include "ui/chart_legend.h"
+#include "ui/experiment_panel.h"
+#include "ui/heatmap_widget.h"
+#include "ui/loss_chart.h"
+#include "ui/main_window.h"
+#include "ui/metrics_view.h"
+
+using namespace modlab;
+using namespace modlab::ui;
+
+namespace {
+bool elided(const QString& text) { return text.contains(QStringLiteral("...")) || text.contains(QChar(0x2026)); }
+
+QString where(const QWidget* w) {
+  QStringList path;
+  for (const QObject* o = w; o; o = o->parent())
+    path.prepend(o->objectName().isEmpty() ? QString::fromLatin1(o->metaObject()->className()) : o->objectName());
+  return path.join('/');
+}
+
+// Every text of a chart (title, axis labels and titles, legend) whole and inside the view.
+QStringList chartProblems(QChartView* view) {
+  QStringList problems;
+  const QRectF bounds = view->chart()->sceneBoundingRect().adjusted(-1, -1, 1, 1);
+  for (QGraphicsItem* item : view->scene()->items()) {
+    if (!item->isVisible()) continue;
+    QString text;
+    if (auto* t = dynamic_cast<QGraphicsTextItem*>(item)) text = t->toPlainText();
+    else if (auto* s = dynamic_cast<QGraphicsSimpleTextItem*>(item)) text = s->text();
+    else continue;
+    if (text.isEmpty()) continue;
+    if (elided(text))
+      problems << QString("elided \"%1\" at (%3, %4) of %5x%6 in %2").arg(text, where(view)).arg(item->scenePos().x()).arg(item->scenePos().y())
+                      .arg(view->width()).arg(view->height());
+    const QRectF r = item->sceneBoundingRect();
+    if (!bounds.contains(r)) problems << QString("\"%1\" outside its chart in %2").arg(text, where(view));
+  }
+  return problems;
+}
+
+int textWidth(const QLabel* label) {
+  if (label->textFormat() == Qt::PlainText || (label->textFormat() == Qt::AutoText && !Qt::mightBeRichText(label->text())))
+    return label->fontMetrics().horizontalAdvance(label->text());
+  QTextDocument doc;
+  doc.setDefaultFont(label->font());
+  doc.setDocumentMargin(0);
+  doc.setHtml(label->text());
+  return static_cast<int>(std::ceil(doc.idealWidth()));
+}
+
+QStringList labelProblems(QWidget* root, const QWidget* skip) {
+  QStringList problems;
+  for (QLabel* label : root->findChildren<QLabel*>()) {
+    if (!label->isVisible() || label == skip || label->text().isEmpty() || !label->pixmap().isNull()) continue;
+    if (elided(label->text())) problems << QString("elided label \"%1\" (%2)").arg(label->text(), where(label));
+    const QRect space = label->contentsRect();
+    if (label->wordWrap()) {
+      if (label->heightForWidth(label->width()) > label->height() + 1)
+        problems << QString("wrapped label \"%1\" cut at the bottom (%2: needs %3, has %4)")
+                        .arg(label->text().left(40), where(label)).arg(label->heightForWidth(label->width())).arg(label->height());
+    } else if (textWidth(label) > space.width() + 1) {
+      problems << QString("label \"%1\" clipped (%2: needs %3, has %4)").arg(label->text().left(60), where(label)).arg(textWidth(label)).arg(space.width());
+    }
+  }
+  return problems;
+}
+
+QStringList legendProblems(QWidget* root) {
+  QStringList problems;
+  for (ChartLegend* legend : root->findChildren<ChartLegend*>()) {
+    if (!legend->isVisible()) continue;
+    if (legend->heightForWidth(legend->width()) > legend->height() + 1)
+      problems << QString("key cut at the bottom (%1)").arg(where(legend));
+    for (int i = 0; i < legend->count(); ++i) {
+      const QRect text = legend->textRect(i);
+      if (text.width() < legend->textWidth(i) || !legend->rect().contains(legend->entryRect(i)))
+        problems << QString("key entry \"%1\" clipped (%2)").arg(legend->entry(i).text, where(legend));
+    }
+  }
+  return problems;
+}
+
+QStringList heatmapProblems(MainWindow& w) {
+  QStringList problems;
+  const auto& maps = w.heatmaps()->heatmaps();
+  for (HeatmapWidget* h : maps) {
+    if (!h->isVisible()) continue;
+    const bool first = h == maps.front(), last = h == maps.back();
+    QFont small = h->font();
+    small.setPointSizeF(std::max(6.0, h->font().pointSizeF() * 0.8));
+    const QFontMetrics sm(small), fm(h->font());
+    for (const QString& line : h->subtitleLines(h->width()))
+      if (sm.horizontalAdvance(line) > h->width()) problems << QString("heatmap subtitle \"%1\" cut off").arg(line);
+    const QRect g = h->gridRectIn(h->rect());
+    if (first && g.left() - 6 - sm.horizontalAdvance("000") - fm.height() < 0) problems << "heatmap rule labels cut off on the left";
+    if (last && g.right() + 24 + sm.horizontalAdvance("0.5") + 3 > h->width()) problems << "heatmap colour bar labels cut off on the right";
+    if (g.bottom() + 2 + sm.height() + fm.height() > h->height()) problems << "heatmap module labels cut off at the bottom";
+    if (g.width() < 4 * h->rules()) problems << QString("heatmap cells smaller than 4 px (%1 px grid)").arg(g.width());
+  }
+  return problems;
+}
+
+QStringList statusProblems(MainWindow& w) {
+  QStringList problems;
+  QLabel* step = w.stepLabel();
+  QStatusBar* bar = w.statusBar();
+  if (!step->isVisible()) return {"the step counter is hidden"};
+  if (!bar->isVisible() || !w.rect().contains(bar->geometry())) problems << "the status bar is cut off";
+  const QRect stepRect = step->geometry();
+  if (!bar->rect().contains(stepRect)) problems << "the step counter is outside the status bar";
+  if (textWidth(step) > step->contentsRect().width() + 1) problems << "the step counter's text is clipped";
+  for (QWidget* other : bar->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly)) {
+    if (other == step || !other->isVisible() || other->inherits("QSizeGrip")) continue;
+    if (other->geometry().intersects(stepRect)) problems << QString("%1 covers the step counter").arg(where(other));
+  }
+  return problems;
+}
+}  // namespace
+
+class TstLayout : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase();
+  void cleanup();
+  void noLabelElidedOrClipped_data();
+  void noLabelElidedOrClipped();
+  void freshWindowFitsTheScreen();
+  void presentationGoesFullScreenAndBack();
+  void metricsPanelRegrowsWithTheWindow();
+
+private:
+  QTemporaryDir runs_;
+  QString run_;
+};
+
+void TstLayout::initTestCase() {
+  qputenv("MODLAB_RUNS_DIR", runs_.path().toUtf8());
+  QStandardPaths::setTestModeEnabled(true);
+  QSettings().clear();
+  setAppearance(Appearance{});
+  QCOMPARE(QGuiApplication::primaryScreen()->geometry().size(), QSize(1280, 720));
+  // One finished run with R = 16 (two-digit rule labels) to lay out with real data.
+  ExperimentConfig c = test::tinyConfig();
+  c.rules = 16;
+  c.steps = 200;
+  c.evalEvery = 50;
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.experimentPanel()->setConfig(c);
+  QVERIFY(w.startTraining());
+  QTRY_VERIFY_WITH_TIMEOUT(w.controller().state() == SessionState::Finished, 60000);
+  run_ = w.controller().runDirectory();
+}
+
+void TstLayout::cleanup() { setAppearance(Appearance{}); }
+
+void TstLayout::noLabelElidedOrClipped_data() {
+  QTest::addColumn<QSize>("size");
+  QTest::addColumn<double>("scale");
+  QTest::addColumn<bool>("presenting");
+  for (const QSize size : {QSize(1280, 720), QSize(1600, 1000)})
+    for (double scale : {1.0, 1.5, 2.0})
+      QTest::addRow("%dx%d at %.1f", size.width(), size.height(), scale) << size << scale << false;
+  for (double scale : {1.5, 2.0}) QTest::addRow("presentation at %.1f", scale) << QSize(1280, 720) << scale << true;
+}
+
+void TstLayout::noLabelElidedOrClipped() {
+  QFETCH(QSize, size);
+  QFETCH(double, scale);
+  QFETCH(bool, presenting);
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(w.openRun(run_));
+  w.heatmaps()->setHungarianOrder(true);  // the longest subtitle
+  if (presenting) w.setPresentation(true);
+  else w.resize(size);
+  w.setScale(scale);
+  QTest::qWait(50);
+  w.statusBar()->showMessage(QString("A long message that would once have been drawn over the step counter ").repeated(3));
+  QTest::qWait(50);
+  if (w.size() != size) {
+    for (QWidget* part : {static_cast<QWidget*>(w.experimentDock()), static_cast<QWidget*>(w.metricsDock()), w.centralWidget(),
+                          static_cast<QWidget*>(w.lossChart()), w.heatmapArea(), static_cast<QWidget*>(w.metrics())})
+      qWarning() << where(part) << "minimum" << part->minimumSizeHint() << part->minimumSize() << "visible" << part->isVisible();
+  }
+  QCOMPARE(w.size(), size);  // nothing forces the window larger than the screen
+  QStringList problems;
+  const auto check = [&] {
+    for (QChartView* view : w.findChildren<QChartView*>())
+      if (view->isVisible()) problems << chartProblems(view);
+    problems << labelProblems(&w, w.messageLabel()) << legendProblems(&w) << heatmapProblems(w) << statusProblems(w);
+  };
+  check();
+  // Tabs where both metric charts do not fit: the other tab too.
+  if (auto* tabs = w.metrics()->findChild<QTabWidget*>(); tabs && w.metrics()->isTabbed()) {
+    tabs->setCurrentIndex(1 - tabs->currentIndex());
+    QTest::qWait(50);
+    check();
+  }
+  problems.removeDuplicates();
+  QVERIFY2(problems.isEmpty(), qPrintable(problems.join('\n')));
+  // The metric names: in full, or the rule's abbreviations with the caption spelling them out.
+  QVERIFY(w.metrics()->barsFigure()->isVisible() || w.metrics()->historyFigure()->isVisible());
+  if (presenting) w.setPresentation(false);
+}
+
+void TstLayout::freshWindowFitsTheScreen() {
+  QSettings().clear();
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  const QRect available = w.screen()->availableGeometry();
+  QVERIFY2(available.contains(w.frameGeometry()), qPrintable(QString("%1x%2").arg(w.width()).arg(w.height())));
+  w.close();
+  QVERIFY(!QSettings().contains("geometry"));  // a window that keeps no settings wrote none
+}
+
+void TstLayout::presentationGoesFullScreenAndBack() {
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(w.openRun(run_));
+  w.resize(1200, 650);
+  QTest::qWait(20);
+  const QSize before = w.size();
+  const QSize panelBefore = w.experimentPanel()->sizeHint();
+  w.setPresentation(true);
+  w.setScale(2.0);
+  QTest::qWait(50);
+  QVERIFY(w.isFullScreen());
+  QCOMPARE(w.geometry(), w.screen()->geometry());
+  QVERIFY2(w.metricsDock()->width() >= w.width() / 4, "presentation gives the metrics room");
+  w.setPresentation(false);
+  QTest::qWait(50);
+  QVERIFY(!w.isFullScreen());
+  QCOMPARE(w.size(), before);
+  // Issue 11 #10: nothing of the experiment panel stays enlarged.
+  QCOMPARE(w.experimentPanel()->sizeHint(), panelBefore);
+  for (QWidget* child : w.experimentPanel()->findChildren<QWidget*>())
+    QVERIFY2(child->font().pointSizeF() <= QApplication::font().pointSizeF() + 0.01, qPrintable(where(child)));
+}
+
+void TstLayout::metricsPanelRegrowsWithTheWindow() {
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  w.resize(1600, 1000);
+  QTest::qWait(50);
+  const int wide = w.metricsDock()->width();
+  w.resize(900, 600);
+  QTest::qWait(50);
+  QVERIFY(w.metricsDock()->width() < wide);
+  w.resize(1600, 1000);
+  QTest::qWait(50);
+  QVERIFY2(w.metricsDock()->width() >= wide * 0.9, qPrintable(QString("%1 of %2").arg(w.metricsDock()->width()).arg(wide)));
+}
+
+// A 1280x720 screen for the offscreen platform, set before the application starts.
+int main(int argc, char** argv) {
+  QTemporaryDir config;
+  const QString file = config.filePath("screen.json");
+  QFile f(file);
+  if (!f.open(QIODevice::WriteOnly)) return 2;
+  f.write("{\"screens\": [{\"name\": \"layout\", \"x\": 0, \"y\": 0, \"width\": 1280, \"height\": 720, "
+          "\"logicalDpi\": 96, \"logicalBaseDpi\": 96, \"dpr\": 1}]}");
+  f.close();
+  qputenv("QT_QPA_PLATFORM", ("offscreen:configfile=" + file).toUtf8());
+  QApplication app(argc, argv);
+  TstLayout test;
+  QTEST_SET_MAIN_SOURCE_PATH
+  return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_layout.moc"

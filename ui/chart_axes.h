@@ -1,0 +1,20 @@
+// Axis ticks that always fit: the tick interval is chosen from the pixels the axis has and
+// the width of its widest label in the current font, so Qt Charts never has to elide an
+// axis label ("3...") at small windows or large presentation scales.
+#pragma once
+
+class QChart;
+class QValueAxis;
+class QLogValueAxis;
+
+namespace modlab::ui {
+
+double niceStep(double raw);  // 1, 2 or 5 times a power of ten, at least `raw`
+// Sets range [lo, hi] and a tick interval whose labels fit the axis' current length.
+void fitValueAxis(QChart* chart, QValueAxis* axis, double lo, double hi, bool anchorAtZero = true);
+// A log range that always shows at least two labels: rounded out to whole decades.
+void roundOutToDecades(double& lo, double& hi);
+// Refits every value axis of `chart` (after a resize or a font change).
+void refitValueAxes(QChart* chart);
+
+}  // namespace modlab::ui

@@ -1,0 +1,84 @@
+// A figure: a wrapping title, one or more chart views, a wrapping key and an optional
+// caption, as one widget. Exports take the figure (never the controls around it), so
+// every PNG/SVG carries its title and key. ChartView adds what every chart here needs:
+// hover values (the nearest point), click-to-jump, a step cursor, zoom and pan, and
+// axis ticks refitted to the space after every resize.
+#pragma once
+
+#include <QPointer>
+#include <QtCharts/QChartView>
+#include <functional>
+
+class QBoxLayout;
+class QGraphicsEllipseItem;
+class QGraphicsLineItem;
+class QLabel;
+class QXYSeries;
+
+namespace modlab::ui {
+
+class ChartLegend;
+
+class ChartView : public QChartView {
+  Q_OBJECT
+public:
+  explicit ChartView(QChart* chart, QWidget* parent = nullptr);
+  void setZoomable(bool on);  // wheel, rubber band and middle-drag pan
+  // Describes a hovered point; empty: the series is not reported.
+  void setDescriber(std::function<QString(QXYSeries*, const QPointF&)> describe) { describe_ = std::move(describe); }
+  QString hoverText() const { return hoverText_; }
+  // Hover at a position in view coordinates (what a mouse move does).
+  void hoverAt(const QPoint& position);
+  void setCursorX(double x);  // NaN hides the step cursor
+  // The view's minimum height in lines of the current font (axes, titles and plot).
+  void setMinimumLines(double lines);
+  double cursorX() const { return cursorX_; }
+  bool cursorVisible() const;
+  QPointF cursorLine() const;  // the cursor's x in scene coordinates (top, as y)
+
+Q_SIGNALS:
+  void userMovedView();
+  void clickedAt(double x);  // a left click (not a drag) at this value of the x axis
+
+protected:
+  void wheelEvent(QWheelEvent* e) override;
+  void mousePressEvent(QMouseEvent* e) override;
+  void mouseMoveEvent(QMouseEvent* e) override;
+  void mouseReleaseEvent(QMouseEvent* e) override;
+  void leaveEvent(QEvent* e) override;
+  void resizeEvent(QResizeEvent* e) override;
+  void changeEvent(QEvent* e) override;
+
+private:
+  void placeCursor();
+  void fitMinimumSize();  // room for the axes' labels and titles in the current font
+  bool zoomable_ = false, panning_ = false;
+  QPointF last_, pressAt_;
+  std::function<QString(QXYSeries*, const QPointF&)> describe_;
+  QString hoverText_;
+  double cursorX_;
+  double minimumLines_ = 7.0;
+  QGraphicsLineItem* cursor_ = nullptr;
+  QGraphicsEllipseItem* highlight_ = nullptr;
+};
+
+class ChartFigure : public QWidget {
+  Q_OBJECT
+public:
+  explicit ChartFigure(QWidget* parent = nullptr);
+  void setTitle(const QString& title);
+  QString title() const;
+  QLabel* titleLabel() const { return title_; }
+  void setCaption(const QString& caption);  // small text under the key; empty hides it
+  QLabel* captionLabel() const { return caption_; }
+  ChartLegend* legend() const { return legend_; }
+  QBoxLayout* body() const { return body_; }
+
+private:
+  QLabel* title_;
+  QBoxLayout* body_;
+  ChartLegend* legend_;
+  QLabel* caption_;
+};
+
+}  // namespace modlab::ui
