@@ -50,6 +50,7 @@ private Q_SLOTS:
   void slurmScriptQuotesEverything();
   void damagedRunsAreNamedNotScored();
   void twoRunnersSplitTheWork();
+  void routingAxisIsSweptAndReported();
 };
 
 void TstSweep::paperGridIsTwentyThousandModels() {
@@ -287,5 +288,47 @@ void TstSweep::twoRunnersSplitTheWork() {
   QVERIFY(a.elsewhere + b.elsewhere > 0 || a.skipped + b.skipped > 0);
 }
 
+
+// The routing interventions as an axis: one run per entry, named by it, reported per entry
+// (routing.csv) and kept out of the paper's ranking.
+void TstSweep::routingAxisIsSweptAndReported() {
+  const char* grid = R"({
+  "name": "routing-tiny", "settings": ["mlp"], "tasks": ["classification"], "rules": [4], "sizes": [8],
+  "model_seeds": [0, 1], "families": ["Monolithic", "Modular", "Modular-op"],
+  "routing": [{}, {"balance_loss": 0.05}, {"sample_entropy_loss": 0.01, "batch_entropy_loss": 0.1, "routing": "top1"}],
+  "base": {"mlp": {"steps": 30, "eval_every": 15, "batch_size": 32, "eval_batches": 1, "matrix_samples": 256,
+                   "adaptation_priors": 2, "adaptation_samples": 128, "threads": 1}}
+})";
+  const SweepGrid g = parseGrid(grid);
+  QCOMPARE(g.routings.size(), std::size_t(3));
+  QVERIFY(parseGrid(toJson(g)).routings == g.routings);  // grid.json round-trips
+  const auto runs = expand(g);
+  QCOMPARE(runs.size(), std::size_t(6));
+  std::set<std::string> names;
+  for (const SweepRun& r : runs) names.insert(r.name);
+  QCOMPARE(names.size(), std::size_t(6));
+  QVERIFY(names.count("mlp-classification-R4-E8-ds0-ms1-bal0.05"));
+  QVERIFY(names.count("mlp-classification-R4-E8-ds0-ms0-sent0.01-bent0.1-top1"));
+  QVERIFY(errorOf(R"({"routing": [{"stepz": 1}]})").contains("stepz"));
+  QVERIFY(errorOf(R"({"routing": [{"balance_loss": -1}]})").contains("balance_loss"));
+  QVERIFY(errorOf(R"({"routing": [3]})").contains("routing"));
+
+  QTemporaryDir tmp;
+  const std::string dir = tmp.path().toStdString() + "/sweep";
+  planSweep(g, dir, false);
+  const Sweep sweep = loadSweep(dir);
+  QCOMPARE(runSweep(sweep, 2, {}).finished, 6);
+  const SweepReport report = collectReport(sweep);
+  QCOMPARE(report.rows.size(), std::size_t(18));
+  QVERIFY(hasRoutingVariants(report));
+  QCOMPARE(report.ranking.comparisons, 1);  // the paper's routing only: one (task, R) group
+  const std::string csv = routingCsv(report);
+  // header + 2 families x 3 routings x 6 metrics
+  QCOMPARE(std::count(csv.begin(), csv.end(), '\n'), 1L + 2 * 3 * 6);
+  QVERIFY(csv.find("\"paper\"") != std::string::npos);
+  QVERIFY(csv.find("\"balance 0.05\"") != std::string::npos);
+  for (const ReportRow& r : report.rows)
+    if (r.family == Family::Monolithic) QVERIFY(r.routing.empty());
+}
 QTEST_GUILESS_MAIN(TstSweep)
 #include "tst_sweep.moc"

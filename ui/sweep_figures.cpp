@@ -4,7 +4,9 @@
 #include <QGridLayout>
 #include <QLabel>
 #include <QVBoxLayout>
+#include <QtCharts/QAreaSeries>
 #include <QtCharts/QBarCategoryAxis>
+#include <QtCharts/QCategoryAxis>
 #include <QtCharts/QBarSeries>
 #include <QtCharts/QBarSet>
 #include <QtCharts/QChart>
@@ -102,7 +104,7 @@ template <typename Keep, typename Value>
 std::map<Family, std::map<int, double>> meanByRules(const SweepReport& r, Keep keep, Value value) {
   std::map<Family, std::map<int, std::pair<double, int>>> acc;
   for (const ReportRow& row : r.rows)
-    if (keep(row)) {
+    if (row.routing.empty() && keep(row)) {  // the paper's figures: the paper's routing
       auto& [sum, n] = acc[row.family][row.rules];
       sum += value(row);
       ++n;
@@ -205,7 +207,7 @@ QChartView* metricPerModel(const SweepReport& r, int metric) {
   double randomSum = 0.0;
   int randomCount = 0;
   for (const ReportRow& row : r.rows)
-    if (row.hasMetrics) {
+    if (row.hasMetrics && row.routing.empty()) {
       acc[row.family].first += MetricsView::metricValue(row.metrics, metric);
       ++acc[row.family].second;
       randomSum += MetricsView::metricValue(randomRoutingMetrics(row.rules), metric);
@@ -260,6 +262,97 @@ QChartView* trainingCurves(const SweepReport& r) {
   return view(chart);
 }
 
+// The routing interventions of one (setting, task, R): a metric (0-4) or, for -1, OoD performance,
+// per routing entry (paper first), Modular and Modular-op, mean over seeds with a +-1 sd band.
+QChartView* routingPanel(const SweepReport& r, Setting s, TaskKind t, int rules, int metric,
+                         const std::vector<std::string>& routings) {
+  auto* chart = new QChart;
+  auto* x = new QCategoryAxis;
+  x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+  for (std::size_t i = 0; i < routings.size(); ++i)
+    x->append(routings[i].empty() ? QObject::tr("paper") : QString::fromStdString(routings[i]), static_cast<double>(i));
+  x->setRange(-0.3, static_cast<double>(routings.size()) - 0.7);
+  x->setLabelsAngle(routings.size() > 3 ? -30 : 0);
+  auto* y = new QValueAxis;
+  y->setLabelFormat("%.3g");
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  double lo = 1e300, hi = -1e300;
+  for (Family f : {Family::Modular, Family::ModularOp}) {
+    auto* mean = new QLineSeries;
+    auto* upper = new QLineSeries;
+    auto* lower = new QLineSeries;
+    for (std::size_t i = 0; i < routings.size(); ++i) {
+      std::vector<double> v;
+      for (const ReportRow& row : r.rows)
+        if (row.family == f && row.setting == s && row.task == t && row.rules == rules && row.routing == routings[i] &&
+            (metric < 0 || row.hasMetrics))
+          v.push_back(metric < 0 ? row.ood : MetricsView::metricValue(row.metrics, metric));
+      if (v.empty()) continue;
+      double m = 0.0, sd = 0.0;
+      for (double e : v) m += e;
+      m /= static_cast<double>(v.size());
+      for (double e : v) sd += (e - m) * (e - m);
+      sd = v.size() > 1 ? std::sqrt(sd / static_cast<double>(v.size() - 1)) : 0.0;
+      mean->append(static_cast<double>(i), m);
+      upper->append(static_cast<double>(i), m + sd);
+      lower->append(static_cast<double>(i), m - sd);
+      lo = std::min(lo, m - sd);
+      hi = std::max(hi, m + sd);
+    }
+    if (mean->count() == 0) {
+      delete mean, delete upper, delete lower;
+      continue;
+    }
+    auto* band = new QAreaSeries(upper, lower);
+    QColor fill = familyColor(f);
+    fill.setAlphaF(0.2);
+    band->setBrush(fill);
+    band->setPen(Qt::NoPen);
+    band->setName(familyName(f) + QObject::tr(" \u00b1 sd"));
+    chart->addSeries(band);
+    band->attachAxis(x);
+    band->attachAxis(y);
+    mean->setName(familyName(f));
+    mean->setPen(seriesPen(familyColor(f), 2));
+    mean->setPointsVisible(true);
+    chart->addSeries(mean);
+    mean->attachAxis(x);
+    mean->attachAxis(y);
+  }
+  if (hi >= lo) y->setRange(lo - 0.05 * (hi - lo + 1e-9), hi + 0.05 * (hi - lo + 1e-9));
+  y->applyNiceNumbers();
+  const QString what = metric < 0 ? QObject::tr("OoD %1").arg(unitOf(t)) : MetricsView::metricNames()[metric];
+  chart->setTitle(QObject::tr("%1: %2 %3, R = %4").arg(what, QString::fromStdString(toString(s)).toUpper(),
+                                                        t == TaskKind::Classification ? QObject::tr("classification")
+                                                                                      : QObject::tr("regression"))
+                      .arg(rules));
+  chart->legend()->setVisible(metric == 2);
+  styleChart(chart);
+  return view(chart);
+}
+
+QWidget* routingFigure(const SweepReport& r) {
+  if (!hasRoutingVariants(r))
+    return new QLabel(QObject::tr("This sweep has no routing axis: add \"routing\": [{}, {\"balance_loss\": 0.01}, ...] "
+                                  "to its grid to compare routing interventions."));
+  std::vector<std::string> routings{""};
+  std::set<std::tuple<int, int, int>> groups;  // (setting, task, R)
+  for (const ReportRow& row : r.rows) {
+    if (row.family != Family::Modular && row.family != Family::ModularOp) continue;
+    if (std::find(routings.begin(), routings.end(), row.routing) == routings.end()) routings.push_back(row.routing);
+    groups.insert({int(row.setting), int(row.task), row.rules});
+  }
+  std::vector<QChartView*> charts;
+  for (const auto& [s, t, rules] : groups)
+    for (int metric : {2, 1, 4, -1}) charts.push_back(routingPanel(r, Setting(s), TaskKind(t), rules, metric, routings));
+  return grid(QObject::tr("Routing interventions: specialisation and OoD performance (mean over seeds, band +-1 sd; "
+                          "lower is better)"),
+              charts, 4, QSize(1900, 560 * static_cast<int>(groups.size()) + 80),
+              QObject::tr("Each point averages the model seeds (and data seeds) of one routing entry; routing.csv has "
+                          "the numbers and whether a mean lies outside the paper routing's seed range."));
+}
+
 }  // namespace
 
 const std::vector<std::pair<SweepFigure, QString>>& sweepFigures() {
@@ -269,6 +362,7 @@ const std::vector<std::pair<SweepFigure, QString>>& sweepFigures() {
       {SweepFigure::MetricsVsRules, "fig5-metrics-vs-rules"},
       {SweepFigure::MetricsPerModel, "fig6-metrics-per-model"},
       {SweepFigure::TrainingCurves, "fig7-training-curves"},
+      {SweepFigure::Routing, "fig8-routing"},
   };
   return all;
 }
@@ -305,6 +399,8 @@ QWidget* makeSweepFigure(const SweepReport& r, SweepFigure figure) {
                   QObject::tr("As in the paper, classification error (%) and regression L1 are averaged together. "
                               "Each run is placed on the fraction of its own training steps, so runs of different "
                               "lengths (MLP vs MHA/RNN) average at the same progress."));
+    case SweepFigure::Routing:
+      return routingFigure(r);
   }
   return nullptr;
 }
@@ -313,6 +409,7 @@ QStringList renderSweepFigures(const SweepReport& r, const QString& directory) {
   QDir().mkpath(directory);
   QStringList files;
   for (const auto& [figure, stem] : sweepFigures()) {
+    if (figure == SweepFigure::Routing && !hasRoutingVariants(r)) continue;
     std::unique_ptr<QWidget> w(makeSweepFigure(r, figure));
     w->show();
     const QString png = QDir(directory).filePath(stem + ".png"), svg = QDir(directory).filePath(stem + ".svg");

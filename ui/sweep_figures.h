@@ -13,7 +13,7 @@ class QWidget;
 
 namespace modlab::ui {
 
-enum class SweepFigure { Ranking, Performance, MetricsVsRules, MetricsPerModel, TrainingCurves };
+enum class SweepFigure { Ranking, Performance, MetricsVsRules, MetricsPerModel, TrainingCurves, Routing };
 const std::vector<std::pair<SweepFigure, QString>>& sweepFigures();  // (figure, file stem)
 
 // A widget showing one figure (a grid of charts), parentless.

@@ -346,6 +346,7 @@ int report(const std::string& dir, const std::string& out,
   const SweepReport r = collectReport(sweep);
   writeFileAtomic(fs::path(out) / "runs.csv", reportCsv(r));
   writeFileAtomic(fs::path(out) / "ranking.csv", rankingCsv(r.ranking));
+  if (hasRoutingVariants(r)) writeFileAtomic(fs::path(out) / "routing.csv", routingCsv(r));
   std::printf("%zu rows (runs x families) in %s\n", r.rows.size(), (fs::path(out) / "runs.csv").c_str());
   std::printf("ranking (Fig. 3), %d comparisons:", r.ranking.comparisons);
   for (Family f : kAllFamilies) {

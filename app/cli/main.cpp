@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   std::string grid = "paper-lite", sweepOut, benchFile, sweepDir;
   bool force = false;
   auto* plan = sweep->add_subcommand("plan", "expand a grid into numbered run configs in a sweep folder");
-  plan->add_option("--grid", grid, "paper, paper-lite or a grid file (JSON)");
+  plan->add_option("--grid", grid, "paper, paper-lite, routing or a grid file (JSON)");
   plan->add_option("--out", sweepOut, "the sweep folder (default sweeps/<grid name>)");
   plan->add_option("--bench", benchFile, "throughput from 'modlab-cli bench --json' for the CPU-hour estimate");
   plan->add_flag("--force", force, "replace an existing sweep folder's plan");

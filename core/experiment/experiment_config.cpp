@@ -59,6 +59,14 @@ nlohmann::ordered_json toJsonValue(const ExperimentConfig& c) {
               {"size", c.size},
               {"model_dim", c.modelDim},
               {"families", families},
+              {"routing", toString(c.routing.mode)},
+              {"routing_temperature", c.routing.temperature},
+              {"gumbel_temperature", c.routing.gumbelTemperature},
+              {"gumbel_min_temperature", c.routing.gumbelMinTemperature},
+              {"gumbel_anneal_rate", c.routing.gumbelAnnealRate},
+              {"balance_loss", c.routing.balance},
+              {"sample_entropy_loss", c.routing.sampleEntropy},
+              {"batch_entropy_loss", c.routing.batchEntropy},
               {"learning_rate", c.learningRate},
               {"batch_size", c.batchSize},
               {"clip_norm", c.clipNorm},
@@ -126,7 +134,15 @@ void setField(ExperimentConfig& c, const std::string& key, const json& v) {
       if (v.size() > kAllFamilies.size()) fail(key, shownValue(v), "each family at most once");
       c.families.clear();
       for (const auto& x : v) c.families.push_back(parseFamily(typed<std::string>(x, key, "a list of family names")));
-    } else if (key == "learning_rate") c.learningRate = typed<double>(v, key, "a number");
+    } else if (key == "routing") c.routing.mode = parseRoutingMode(typed<std::string>(v, key, "\"soft\", \"top1\" or \"gumbel\""));
+    else if (key == "routing_temperature") c.routing.temperature = typed<double>(v, key, "a number");
+    else if (key == "gumbel_temperature") c.routing.gumbelTemperature = typed<double>(v, key, "a number");
+    else if (key == "gumbel_min_temperature") c.routing.gumbelMinTemperature = typed<double>(v, key, "a number");
+    else if (key == "gumbel_anneal_rate") c.routing.gumbelAnnealRate = typed<double>(v, key, "a number");
+    else if (key == "balance_loss") c.routing.balance = typed<double>(v, key, "a number");
+    else if (key == "sample_entropy_loss") c.routing.sampleEntropy = typed<double>(v, key, "a number");
+    else if (key == "batch_entropy_loss") c.routing.batchEntropy = typed<double>(v, key, "a number");
+    else if (key == "learning_rate") c.learningRate = typed<double>(v, key, "a number");
     else if (key == "batch_size") c.batchSize = typed<int>(v, key, "an integer");
     else if (key == "clip_norm") c.clipNorm = typed<double>(v, key, "a number (-1 for the paper's default)");
     else if (key == "steps") c.steps = typed<std::int64_t>(v, key, "an integer");
@@ -247,6 +263,16 @@ void validate(const ExperimentConfig& c) {
   if (c.families.empty()) fail("families", "[]", "at least one of Monolithic, Modular, Modular-op, GT-Modular");
   if (std::set<Family>(c.families.begin(), c.families.end()).size() != c.families.size())
     fail("families", "with a repeated family", "each family at most once");
+  try {
+    validate(c.routing);
+  } catch (const InvalidArgument& e) {
+    fail(e.parameter(), e.value(), e.allowed());
+  }
+  const bool routed = std::any_of(c.families.begin(), c.families.end(),
+                                  [](Family f) { return f == Family::Modular || f == Family::ModularOp; });
+  if (!c.routing.isPaper() && !routed)
+    fail("families", "without Modular or Modular-op",
+         "at least one of them when a routing intervention is set (" + describe(c.routing) + ")");
   if (!(c.learningRate > 0.0 && c.learningRate <= 1.0))
     fail("learning_rate", std::to_string(c.learningRate), "a number in (0, 1]");
   requireRange("batch_size", c.batchSize, 1, 65536);

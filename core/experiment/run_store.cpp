@@ -148,10 +148,13 @@ Log readLog(const fs::path& path, bool csv) {
 json infoToJson(const RunInfo& i) {
   json lr = json::array();
   for (const auto& [step, value] : i.learningRateChanges) lr.push_back({{"step", step}, {"learning_rate", value}});
+  json routing = json::array();
+  for (const RoutingChange& c : i.routingChanges) routing.push_back({{"step", c.step}, {"key", c.key}, {"value", c.value}});
   return json{{"status", i.status},       {"version", i.version},         {"torch_version", i.torchVersion},
               {"device", i.device},       {"started", i.started},         {"updated", i.updated},
               {"wall_seconds", i.wallSeconds}, {"steps_done", i.stepsDone}, {"checkpoint_step", i.checkpointStep},
-              {"error", i.error},         {"families", i.familyStates},   {"learning_rate_changes", lr}};
+              {"error", i.error},         {"families", i.familyStates},   {"learning_rate_changes", lr},
+              {"routing_changes", routing}};
 }
 
 RunInfo infoFromJson(const json& j) {
@@ -170,6 +173,9 @@ RunInfo infoFromJson(const json& j) {
   if (j.contains("learning_rate_changes"))
     for (const auto& c : j["learning_rate_changes"])
       i.learningRateChanges.emplace_back(c.at("step").get<std::int64_t>(), c.at("learning_rate").get<double>());
+  if (j.contains("routing_changes"))
+    for (const auto& c : j["routing_changes"])
+      i.routingChanges.push_back({c.at("step").get<std::int64_t>(), c.at("key").get<std::string>(), c.at("value").get<double>()});
   return i;
 }
 
@@ -263,8 +269,15 @@ RunStore RunStore::open(const fs::path& dir) {
 void RunStore::appendTrain(const std::vector<TrainPoint>& points) {
   if (points.empty()) return;
   std::string out;
-  for (const TrainPoint& p : points)
-    out += csvRecord(std::to_string(p.step) + "," + toString(p.family) + ",train,loss," + number(p.loss));
+  for (const TrainPoint& p : points) {
+    const std::string prefix = std::to_string(p.step) + "," + toString(p.family) + ",train,";
+    out += csvRecord(prefix + "loss," + number(p.loss));
+    if (!p.hasParts) continue;
+    out += csvRecord(prefix + "task_loss," + number(p.taskLoss));
+    out += csvRecord(prefix + "balance," + number(p.balance));
+    out += csvRecord(prefix + "sample_entropy," + number(p.sampleEntropy));
+    out += csvRecord(prefix + "batch_entropy," + number(p.batchEntropy));
+  }
   appendFile(dir_ / "metrics.csv", out);
 }
 
@@ -402,7 +415,19 @@ RunRecord RunStore::load(const fs::path& dir) {
     const std::string& split = c[2];
     const std::string& metric = c[3];
     if (split == "train") {
-      record.train.push_back({r.step, family, value});
+      if (metric == "loss") {
+        record.train.push_back({r.step, family, value});
+        continue;
+      }
+      // A part of the loss: it follows its step's "loss" row.
+      if (record.train.empty() || record.train.back().step != r.step || record.train.back().family != family)
+        throw damaged("train " + truncatedForMessage(metric) + " without its loss row");
+      TrainPoint& p = record.train.back();
+      p.hasParts = true;
+      if (metric == "task_loss") p.taskLoss = value;
+      else if (metric == "balance") p.balance = value;
+      else if (metric == "sample_entropy") p.sampleEntropy = value;
+      else if (metric == "batch_entropy") p.batchEntropy = value;
       continue;
     }
     FamilyEvaluation& f = familyEval(r.step, family);

@@ -469,8 +469,9 @@ torch::Tensor groupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell,
 }
 
 std::pair<torch::Tensor, torch::Tensor> scoredGroupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell,
-                                                                GroupLinearImpl& scorer, bool reference) {
-  if (!reference && fusable(x)) {
+                                                                GroupLinearImpl& scorer, bool reference,
+                                                                const Router& router) {
+  if (!reference && !router && fusable(x)) {
     const tensor_list out = GroupLstmSequence<true>::apply(x, cell.weightX, cell.weightH, scorer.weight);
     return {out[0], out[1]};
   }
@@ -478,7 +479,8 @@ std::pair<torch::Tensor, torch::Tensor> scoredGroupLstmSequence(const torch::Ten
   torch::Tensor h = torch::zeros({x.size(1), cell.hidden()}, x.options()), c = torch::zeros_like(h);
   for (std::int64_t t = 0; t < x.size(0); ++t) {
     auto [px, ph] = cell.preActivations(x.select(0, t), h);
-    ps.push_back(moduleSoftmax(scorer.forwardColumn(torch::relu(torch::cat({px, ph}, 2)), 0)));
+    const torch::Tensor scores = scorer.forwardColumn(torch::relu(torch::cat({px, ph}, 2)), 0);
+    ps.push_back(router ? router(scores) : moduleSoftmax(scores));
     std::tie(h, c) = cell.mixedStep(px + ph, c, ps.back());
     hs.push_back(h);
   }

@@ -1,6 +1,8 @@
 // LSTM recurrences over a whole sequence as one autograd function each (spec 2.3).
 #pragma once
 
+#include <functional>
+
 #include <torch/torch.h>
 
 #include "models/model_parts.h"
@@ -21,7 +23,11 @@ torch::Tensor groupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell,
 
 // The same with p_t = softmax over modules of scorer(ReLU([P_x]_m || [P_h]_m)) at every step, the
 // scorer a GroupLinear(R, 8h -> 1) without bias (Modular): returns (h (N, B, h), p (N, B, R)).
+// A `router` (the routing interventions) turns each step's scores (B, R) into the mixing weights
+// instead of the softmax, step by step.
+using Router = std::function<torch::Tensor(const torch::Tensor&)>;
 std::pair<torch::Tensor, torch::Tensor> scoredGroupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell,
-                                                                GroupLinearImpl& scorer, bool reference = false);
+                                                                GroupLinearImpl& scorer, bool reference = false,
+                                                                const Router& router = {});
 
 }  // namespace modlab

@@ -28,8 +28,10 @@ public:
     const torch::Tensor e = encoder->forward(x);
     const torch::Tensor a = selfExcludedAttention(qkv->forward(e), heads, hd);  // (B, N, H*hd)
     ModelOutput out;
+    discardRouterProbs();
     const torch::Tensor z = core(e, a.reshape({B * N, heads, hd}), x.reshape({B * N, -1}), out.activations);
     out.y = decoder->forward(z.view({B, N, d})).squeeze(-1);
+    out.routerProbs = takeRouterProbs();
     if (out.activations.defined()) out.activations = out.activations.view({B, N, R});
     return out;
   }
@@ -88,7 +90,7 @@ public:
 protected:
   torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor&, torch::Tensor& p) override {
     const torch::Tensor u = torch::relu(first->forward(moduleInputs(e, a)));
-    p = moduleSoftmax(second->forwardColumn(u, d));
+    p = route(second->forwardColumn(u, d));
     return second->forwardMixed(u, p, d);
   }
 };
@@ -102,7 +104,7 @@ public:
 
 protected:
   torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor& x, torch::Tensor& p) override {
-    p = moduleSoftmax(scorer->forward(ruleOneHot(x)));
+    p = route(scorer->forward(ruleOneHot(x)));
     return second->forwardMixed(torch::relu(first->forward(moduleInputs(e, a))), p, d);
   }
   torch::nn::Sequential scorer{nullptr};

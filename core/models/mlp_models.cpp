@@ -21,8 +21,10 @@ public:
     const torch::Tensor context = phiOp->forward(ruleOneHot(x));
     const torch::Tensor h = torch::cat({digits, context}, 1);
     ModelOutput out;
+    discardRouterProbs();
     const torch::Tensor z = core(h, context, x, out.activations);
     out.y = psi->forward(z).squeeze(-1);
+    out.routerProbs = takeRouterProbs();
     return out;
   }
 
@@ -69,7 +71,7 @@ public:
 protected:
   torch::Tensor core(const torch::Tensor& h, const torch::Tensor&, const torch::Tensor&, torch::Tensor& p) override {
     const torch::Tensor u = hidden(h);
-    p = moduleSoftmax(second->forwardColumn(u, D));
+    p = route(second->forwardColumn(u, D));
     return second->forwardMixed(u, p, D);
   }
 };
@@ -84,7 +86,7 @@ public:
 protected:
   torch::Tensor core(const torch::Tensor& h, const torch::Tensor& context, const torch::Tensor&,
                      torch::Tensor& p) override {
-    p = moduleSoftmax(scorer->forward(context));
+    p = route(scorer->forward(context));
     return second->forwardMixed(hidden(h), p, D);
   }
   torch::nn::Linear scorer{nullptr};

@@ -46,10 +46,12 @@ public:
 
   ModelOutput forward(const torch::Tensor& x) override {
     const torch::Tensor xt = x.transpose(0, 1).contiguous();
+    discardRouterProbs();
     auto [hs, p] = recur(encoder->forward(xt), ruleOneHot(xt));
     ModelOutput out;
     out.y = decoder->forward(hs).transpose(0, 1).contiguous();
     out.activations = p.transpose(0, 1).contiguous();
+    out.routerProbs = takeRouterProbs();
     return out;
   }
 
@@ -69,7 +71,11 @@ public:
 
 protected:
   std::pair<torch::Tensor, torch::Tensor> recur(const torch::Tensor& e, const torch::Tensor&) override {
-    return scoredGroupLstmSequence(e, *cell, *scorer);
+    if (routing().changesRouting())  // step by step, each step's scores through the router
+      return scoredGroupLstmSequence(e, *cell, *scorer, false, [this](const torch::Tensor& s) { return route(s); });
+    auto out = scoredGroupLstmSequence(e, *cell, *scorer);  // fused: the softmax inside
+    noteRouterProbs(out.second);
+    return out;
   }
   GroupLinear scorer{nullptr};
 };
@@ -83,7 +89,7 @@ public:
 
 protected:
   std::pair<torch::Tensor, torch::Tensor> recur(const torch::Tensor& e, const torch::Tensor& onehot) override {
-    const torch::Tensor p = moduleSoftmax(scorer->forward(onehot));
+    const torch::Tensor p = route(scorer->forward(onehot));
     return {groupLstmSequence(e, *cell, p), p};
   }
   torch::nn::Sequential scorer{nullptr};

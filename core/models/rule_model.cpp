@@ -63,6 +63,37 @@ RuleModel makeModel(const ModelSpec& spec, std::uint64_t seed) {
   return model;
 }
 
+void RuleModelImpl::setRouting(const RoutingOptions& options, std::uint64_t noiseSeed) {
+  validate(options);
+  routing_ = options;
+  noiseSeed_ = noiseSeed;
+  setRoutingStep(routingStep_);
+}
+
+void RuleModelImpl::setRoutingStep(std::int64_t step) {
+  routingStep_ = step;
+  if (routing_.mode != RoutingMode::Gumbel) return;
+  // splitmix64 of (seed, step): an independent stream per update
+  std::uint64_t z = noiseSeed_ + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(step) + 0x5151ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  noise_ = at::make_generator<at::CPUGeneratorImpl>(z ^ (z >> 31));
+}
+
+torch::Tensor RuleModelImpl::route(const torch::Tensor& scores) {
+  Routed r = routeScores(scores, routing_, is_training(), routingStep_, noise_ ? &*noise_ : nullptr);
+  routerProbs_.push_back(r.soft);
+  return r.weights;
+}
+
+torch::Tensor RuleModelImpl::takeRouterProbs() {
+  if (routerProbs_.empty()) return {};
+  std::vector<torch::Tensor> parts;
+  for (const auto& p : routerProbs_) parts.push_back(p.reshape({-1, p.size(-1)}));
+  routerProbs_.clear();
+  return parts.size() == 1 ? parts[0] : torch::cat(parts, 0);
+}
+
 void RuleModelImpl::initialise(std::uint64_t seed) {
   torch::NoGradGuard noGrad;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);

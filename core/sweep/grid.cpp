@@ -1,8 +1,10 @@
 // Sweep grids: parsing (validated, bounded), the paper's grids, and expansion into runs.
 // No torch: the grid parser is fuzzed on its own.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -21,7 +23,61 @@ constexpr std::size_t kMaxAxisValues = 1000;
 constexpr std::size_t kMaxRuns = 100000;  // the paper's grid is 5,000
 
 const std::vector<std::string> kGridKeys{"name",        "settings",    "tasks",           "rules",    "sizes",
-                                         "data_seeds",  "model_seeds", "search_versions", "families", "base"};
+                                         "data_seeds",  "model_seeds", "search_versions", "families", "routing",
+                                         "base"};
+
+const std::vector<std::string> kRoutingKeys{"routing",           "routing_temperature", "gumbel_temperature",
+                                            "gumbel_min_temperature", "gumbel_anneal_rate", "balance_loss",
+                                            "sample_entropy_loss",    "batch_entropy_loss"};
+
+// One entry of the routing axis: an object of routing keys ({} is the paper's routing).
+RoutingOptions routingEntry(const json& item) {
+  if (!item.is_object())
+    throw ConfigError("routing", "invalid routing entry " + shownValue(item) +
+                                     ": allowed is an object of routing keys, e.g. {\"balance_loss\": 0.01}");
+  json full = json::object();
+  for (const auto& [key, value] : item.items()) {
+    if (std::find(kRoutingKeys.begin(), kRoutingKeys.end(), key) == kRoutingKeys.end())
+      throw ConfigError("routing", "unknown key '" + truncatedForMessage(key) + "' in a routing entry: allowed is " +
+                                       "routing, routing_temperature, gumbel_temperature, gumbel_min_temperature, " +
+                                       "gumbel_anneal_rate, balance_loss, sample_entropy_loss, batch_entropy_loss");
+    full[key] = value;
+  }
+  full["families"] = json::array({"Modular"});
+  return parseConfig(full.dump()).routing;
+}
+
+json routingJson(const RoutingOptions& o) {
+  const json all = json::parse(modlab::toJson([&] {
+    ExperimentConfig c;
+    c.routing = o;
+    return c;
+  }()));
+  const json defaults = json::parse(modlab::toJson(ExperimentConfig{}));
+  json entry = json::object();
+  for (const std::string& key : kRoutingKeys)
+    if (all.at(key) != defaults.at(key)) entry[key] = all.at(key);
+  return entry;
+}
+
+// A run-name suffix for a routing entry: "" for the paper's, else e.g. "-bal0.01-top1".
+std::string routingSuffix(const RoutingOptions& o) {
+  auto number = [](double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  };
+  const RoutingOptions paper;
+  std::string s;
+  if (o.balance != paper.balance) s += "-bal" + number(o.balance);
+  if (o.sampleEntropy != paper.sampleEntropy) s += "-sent" + number(o.sampleEntropy);
+  if (o.batchEntropy != paper.batchEntropy) s += "-bent" + number(o.batchEntropy);
+  if (o.temperature != paper.temperature) s += "-T" + number(o.temperature);
+  if (o.mode != paper.mode) s += "-" + toString(o.mode);
+  if (o.mode == RoutingMode::Gumbel)
+    s += "-tau" + number(o.gumbelTemperature) + "-" + number(o.gumbelMinTemperature) + "-r" + number(o.gumbelAnnealRate);
+  return s;
+}
 
 template <typename T, typename Parse>
 std::vector<T> axis(const json& j, const std::string& key, Parse parse) {
@@ -94,6 +150,7 @@ SweepGrid parseGrid(const std::string& text) {
     else if (key == "model_seeds") g.modelSeeds = axis<int>(value, key, integer);
     else if (key == "search_versions") g.searchVersions = axis<int>(value, key, integer);
     else if (key == "families") g.families = axis<Family>(value, key, [](const json& v) { return parseFamily(v.get<std::string>()); });
+    else if (key == "routing") g.routings = axis<RoutingOptions>(value, key, routingEntry);
     else if (key == "base") {
       if (!value.is_object()) throw ConfigError("base", "invalid base " + shownValue(value) + ": allowed is an object mapping a setting (mlp, mha, rnn) to config keys");
       for (const auto& [setting, config] : value.items()) {
@@ -131,6 +188,8 @@ std::string toJson(const SweepGrid& g) {
   j["model_seeds"] = g.modelSeeds;
   j["search_versions"] = g.searchVersions;
   for (Family f : g.families) j["families"].push_back(toString(f));
+  j["routing"] = json::array();
+  for (const RoutingOptions& r : g.routings) j["routing"].push_back(routingJson(r));
   j["base"] = json::object();
   for (const auto& [s, c] : g.base) j["base"][toString(s)] = json::parse(modlab::toJson(c));
   return j.dump(2) + "\n";
@@ -170,12 +229,31 @@ SweepGrid paperLiteGrid() {
   return g;
 }
 
+SweepGrid routingGrid() {
+  SweepGrid g;
+  g.name = "routing";
+  g.settings = {Setting::Mlp};
+  g.tasks = {TaskKind::Classification};
+  g.rules = {16};
+  g.sizes = {32};
+  g.modelSeeds = {0, 1, 2};
+  g.families = {Family::Modular, Family::ModularOp};
+  g.routings.assign(4, RoutingOptions{});
+  g.routings[1].balance = 0.01;
+  g.routings[2].balance = 0.1;
+  g.routings[3].sampleEntropy = 0.01;
+  g.routings[3].batchEntropy = 0.1;
+  g.base[Setting::Mlp] = baseConfig(Setting::Mlp, {{"threads", "1"}}, 3000, 300, 1e-3);
+  return g;
+}
+
 SweepGrid namedGrid(const std::string& nameOrFile) {
   if (nameOrFile == "paper") return paperGrid();
   if (nameOrFile == "paper-lite") return paperLiteGrid();
+  if (nameOrFile == "routing") return routingGrid();
   if (nameOrFile.empty() || !fs::exists(nameOrFile))
     throw ConfigError("--grid", "unknown grid '" + truncatedForMessage(nameOrFile) +
-                                    "': allowed is paper, paper-lite or a grid file (JSON)");
+                                    "': allowed is paper, paper-lite, routing or a grid file (JSON)");
   std::string text;
   try {
     text = readFile(nameOrFile);
@@ -193,7 +271,7 @@ std::vector<SweepRun> expand(const SweepGrid& g) {
   std::size_t count = 0;
   for (Setting s : g.settings)
     count += g.tasks.size() * (s == Setting::Mha ? g.searchVersions.size() : 1) * g.rules.size() * g.sizes.size();
-  count *= g.dataSeeds.size() * g.modelSeeds.size();
+  count *= g.dataSeeds.size() * g.modelSeeds.size() * g.routings.size();
   if (count > kMaxRuns)
     throw ConfigError("grid", "grid " + g.name + " expands to " + std::to_string(count) + " runs: allowed is at most " +
                                   std::to_string(kMaxRuns) + " (the paper's grid is 5,000)");
@@ -204,8 +282,10 @@ std::vector<SweepRun> expand(const SweepGrid& g) {
         for (int r : g.rules)
           for (int size : g.sizes)
             for (int ds : g.dataSeeds)
-              for (int ms : g.modelSeeds) {
+              for (int ms : g.modelSeeds)
+                for (const RoutingOptions& routing : g.routings) {
                 ExperimentConfig c = g.base.count(s) ? g.base.at(s) : ExperimentConfig{};
+                c.routing = routing;
                 c.setting = s;
                 c.task = t;
                 c.searchVersion = sv;
@@ -214,7 +294,7 @@ std::vector<SweepRun> expand(const SweepGrid& g) {
                 c.dataSeed = ds;
                 c.modelSeed = ms;
                 c.families = g.families;
-                c.name = runName(c);
+                c.name = runName(c) + routingSuffix(routing);
                 c.description = "Sweep " + g.name + ", run " + std::to_string(runs.size()) + ".";
                 try {
                   validate(c);

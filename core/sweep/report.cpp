@@ -1,6 +1,8 @@
 #include "modlab/sweep/report.h"
 
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 #include <cstdio>
 #include <filesystem>
 #include <tuple>
@@ -70,6 +72,7 @@ SweepReport collectReport(const Sweep& sweep) {
       row.task = run.config.task;
       row.searchVersion = run.config.searchVersion;
       row.family = f.family;
+      if (f.family == Family::Modular || f.family == Family::ModularOp) row.routing = describe(run.config.routing);
       row.rules = run.config.rules;
       row.size = run.config.size;
       row.dataSeed = run.config.dataSeed;
@@ -87,6 +90,7 @@ SweepReport collectReport(const Sweep& sweep) {
     // Each run's curve on a common grid of training progress (0%, 5%, ..., 100% of its
     // steps), so that settings with different step counts and eval cadences average cleanly.
     for (Family family : run.config.families) {
+      if (!run.config.routing.isPaper()) break;  // Fig. 7 is the paper's routing
       std::vector<std::pair<double, double>> curve;
       for (const EvaluationSnapshot& e : record.evaluations)
         for (const FamilyEvaluation& f : e.families)
@@ -112,6 +116,7 @@ SweepReport collectReport(const Sweep& sweep) {
   // performance averaged over model seeds; the lowest wins.
   std::map<std::tuple<int, int, int, int, int, int>, std::map<Family, std::pair<double, int>>> groups;
   for (const ReportRow& r : report.rows) {
+    if (!r.routing.empty()) continue;
     auto& [sum, n] = groups[{int(r.setting), r.searchVersion, int(r.task), r.rules, r.size, r.dataSeed}][r.family];
     sum += r.id;
     ++n;
@@ -161,6 +166,64 @@ std::string reportCsv(const SweepReport& report) {
       out += "," + cell;
     }
     out += "\n";
+  }
+  return out;
+}
+
+bool hasRoutingVariants(const SweepReport& report) {
+  return std::any_of(report.rows.begin(), report.rows.end(), [](const ReportRow& r) { return !r.routing.empty(); });
+}
+
+std::string routingCsv(const SweepReport& report) {
+  if (!hasRoutingVariants(report)) return {};
+  using Key = std::tuple<int, int, int, int, int, int>;  // setting, search version, task, R, size, family
+  struct Stats {
+    std::vector<double> values;
+    double mean() const { return std::accumulate(values.begin(), values.end(), 0.0) / values.size(); }
+    double sd() const {
+      if (values.size() < 2) return 0.0;
+      const double m = mean();
+      double s = 0.0;
+      for (double v : values) s += (v - m) * (v - m);
+      return std::sqrt(s / (values.size() - 1));
+    }
+  };
+  const std::vector<std::pair<std::string, double (*)(const ReportRow&)>> metrics{
+      {"id", [](const ReportRow& r) { return r.id; }},
+      {"ood", [](const ReportRow& r) { return r.ood; }},
+      {"collapse_avg", [](const ReportRow& r) { return r.metrics.collapseAvg; }},
+      {"collapse_worst", [](const ReportRow& r) { return r.metrics.collapseWorst; }},
+      {"alignment", [](const ReportRow& r) { return r.metrics.alignment; }},
+      {"inverse_mi", [](const ReportRow& r) { return r.metrics.inverseMutualInformation; }},
+  };
+  std::map<Key, std::map<std::string, std::map<std::string, Stats>>> groups;  // key -> routing -> metric
+  for (const ReportRow& r : report.rows) {
+    if (r.family != Family::Modular && r.family != Family::ModularOp) continue;
+    const Key key{int(r.setting), r.searchVersion, int(r.task), r.rules, r.size, int(r.family)};
+    for (const auto& [name, value] : metrics)
+      if (r.hasMetrics || name == "id" || name == "ood") groups[key][r.routing][name].values.push_back(value(r));
+  }
+  std::string out = "setting,search_version,task,rules,size,family,routing,metric,seeds,mean,sd,min,max,outside_paper_range\n";
+  for (const auto& [key, routings] : groups) {
+    const auto paper = routings.find("");
+    for (const auto& [routing, byMetric] : routings)
+      for (const auto& [name, unused] : metrics) {
+        const auto it = byMetric.find(name);
+        if (it == byMetric.end()) continue;
+        const Stats& s = it->second;
+        const auto [lo, hi] = std::minmax_element(s.values.begin(), s.values.end());
+        std::string outside;
+        if (!routing.empty() && paper != routings.end() && paper->second.count(name)) {
+          const auto& p = paper->second.at(name).values;
+          const auto [plo, phi] = std::minmax_element(p.begin(), p.end());
+          outside = s.mean() < *plo || s.mean() > *phi ? "yes" : "no";
+        }
+        out += toString(Setting(std::get<0>(key))) + "," + std::to_string(std::get<1>(key)) + "," +
+               toString(TaskKind(std::get<2>(key))) + "," + std::to_string(std::get<3>(key)) + "," +
+               std::to_string(std::get<4>(key)) + "," + toString(Family(std::get<5>(key))) + ",\"" +
+               (routing.empty() ? "paper" : routing) + "\"," + name + "," + std::to_string(s.values.size()) + "," +
+               num(s.mean()) + "," + num(s.sd()) + "," + num(*lo) + "," + num(*hi) + "," + outside + "\n";
+      }
   }
   return out;
 }

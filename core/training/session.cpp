@@ -88,6 +88,7 @@ struct FamilyRun {
   std::string message;
   double lastLoss = 0.0;
   std::int64_t steppedAt = 0;
+  StepLosses lastLosses;
   double bestValidation = std::numeric_limits<double>::infinity();
 };
 
@@ -106,6 +107,8 @@ struct Session::Impl {
   std::atomic<bool> cancelEvaluation{false};  // set with stopRequested: evaluations stop mid-way
   int singleSteps = 0;
   double pendingLearningRate = 0.0;
+  std::vector<std::pair<std::string, double>> pendingRouting;  // (key, value), validated
+  RoutingOptions routing;  // the routed families' current routing (written under controlMutex)
   std::atomic<double> throttle{0.0};
   std::atomic<SessionState> state{SessionState::Idle};
   std::thread thread;
@@ -129,6 +132,7 @@ struct Session::Impl {
   std::vector<TrainPoint> unsavedTrain;  // for the run folder
   std::vector<EvaluationSnapshot> pendingEvaluations;
   std::vector<std::string> pendingWarnings;
+  std::vector<RoutingChange> pendingRoutingChanges;  // for the next snapshot
   bool restored = false;       // resumed from a checkpoint (its step's evaluation is recorded)
   bool mayRecord = false;      // run.json may be written: never before a resume has succeeded
   Clock::time_point lastPublish = Clock::now();
@@ -149,7 +153,8 @@ struct Session::Impl {
   }
 
   void open();   // on the caller's thread: device and run folder, so that errors are immediate
-  void build();  // on the training thread: task, models, checkpoint
+  void build();
+  void applyRouting();  // the current routing into every routed family's model  // on the training thread: task, models, checkpoint
   void run();
   void trainOneStep();
   EvaluationSnapshot evaluate();
@@ -182,6 +187,14 @@ void Session::Impl::open() {
   }
 }
 
+// The families with a router the routing interventions act on.
+bool isRouted(Family f) { return f == Family::Modular || f == Family::ModularOp; }
+
+void Session::Impl::applyRouting() {
+  for (FamilyRun& f : families)
+    if (isRouted(f.family)) f.trainer->model().setRouting(routing, static_cast<std::uint64_t>(config.modelSeed));
+}
+
 void Session::Impl::build() {
   useSingleComputeThread();
   task = RuleTask::create(taskSpecOf(config));
@@ -205,6 +218,7 @@ void Session::Impl::build() {
   info.device = describeDevice(config.device);
   info.started = utcNow();
   if (store && options.resume) restoreCheckpoint();
+  applyRouting();
   mayRecord = true;
 }
 
@@ -254,6 +268,14 @@ void Session::Impl::restoreCheckpoint() {
     }
   }
   wallBefore = info.wallSeconds;
+  // Live routing changes up to the checkpoint hold again; later ones are undone with their steps.
+  std::erase_if(info.routingChanges, [&](const RoutingChange& c) { return c.step > step; });
+  RoutingOptions resumed = config.routing;
+  for (const RoutingChange& c : info.routingChanges) modlab::setRoutingCoefficient(resumed, c.key, c.value);
+  {
+    std::lock_guard lock(controlMutex);
+    routing = resumed;
+  }
   store->truncateAfter(step);
   info.stepsDone = step;
   info.checkpointStep = step;
@@ -268,6 +290,15 @@ bool Session::Impl::waitForWork() {
       for (FamilyRun& f : families) f.trainer->setLearningRate(pendingLearningRate);
       info.learningRateChanges.emplace_back(step, pendingLearningRate);
       pendingLearningRate = 0.0;
+    }
+    if (!pendingRouting.empty()) {
+      for (const auto& [key, value] : pendingRouting) {
+        modlab::setRoutingCoefficient(routing, key, value);
+        info.routingChanges.push_back({step, key, value});
+        pendingRoutingChanges.push_back(info.routingChanges.back());
+      }
+      pendingRouting.clear();
+      applyRouting();
     }
     if (!pauseRequested) {
       if (state != SessionState::Running) setState(SessionState::Running);
@@ -299,6 +330,7 @@ void Session::Impl::trainOneStep() {
     if (f.state != FamilyState::Training) continue;
     jobs.push_back([this, &f, &batch, update] {
       double loss = f.trainer->step(batch);
+      f.lastLosses = f.trainer->lastLosses();
       if (options.injectNaN && options.injectNaN(f.family, update)) loss = std::numeric_limits<double>::quiet_NaN();
       f.lastLoss = loss;
       f.steppedAt = update;
@@ -314,6 +346,14 @@ void Session::Impl::trainOneStep() {
   for (const FamilyRun& f : families)
     if (f.steppedAt == step) {
       pendingTrain.push_back({step, f.family, f.lastLoss});
+      if (const StepLosses& l = f.lastLosses; l.hasRoutingTerms) {
+        TrainPoint& p = pendingTrain.back();
+        p.hasParts = true;
+        p.taskLoss = l.task;
+        p.balance = l.balance;
+        p.sampleEntropy = l.sampleEntropy;
+        p.batchEntropy = l.batchEntropy;
+      }
       unsavedTrain.push_back(pendingTrain.back());
     }
 }
@@ -362,6 +402,12 @@ void Session::Impl::publish(bool force) {
   pendingWarnings.clear();
   for (const FamilyRun& f : families)
     s.families.push_back({f.family, f.state, f.message, f.trainer->learningRate()});
+  {
+    std::lock_guard lock(controlMutex);
+    s.routing = routing;
+  }
+  s.routingChanges = std::move(pendingRoutingChanges);
+  pendingRoutingChanges.clear();
   std::lock_guard lock(mailboxMutex);
   mailbox.push_back(std::move(s));
 }
@@ -449,6 +495,7 @@ void Session::Impl::fail(const std::exception& e) {
 Session::Session(ExperimentConfig config, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   validate(config);
   impl_->config = std::move(config);
+  impl_->routing = impl_->config.routing;
   impl_->options = std::move(options);
   impl_->open();
 }
@@ -494,6 +541,27 @@ void Session::setLearningRate(double lr) {
   std::lock_guard lock(impl_->controlMutex);
   impl_->pendingLearningRate = lr;
   impl_->controlChanged.notify_all();
+}
+
+void Session::setRoutingCoefficient(const std::string& key, double value) {
+  const auto& families = impl_->config.families;
+  if (std::none_of(families.begin(), families.end(), isRouted))
+    throw ConfigError(key, "invalid " + key + ": this experiment has no Modular or Modular-op family to route");
+  std::lock_guard lock(impl_->controlMutex);
+  RoutingOptions next = impl_->routing;
+  try {
+    for (const auto& [k, v] : impl_->pendingRouting) modlab::setRoutingCoefficient(next, k, v);
+    modlab::setRoutingCoefficient(next, key, value);
+  } catch (const InvalidArgument& e) {
+    throw ConfigError(e.parameter(), "invalid " + e.parameter() + " " + e.value() + ": allowed is " + e.allowed());
+  }
+  impl_->pendingRouting.emplace_back(key, value);
+  impl_->controlChanged.notify_all();
+}
+
+RoutingOptions Session::routing() const {
+  std::lock_guard lock(impl_->controlMutex);
+  return impl_->routing;
 }
 
 void Session::setThrottle(double stepsPerSecond) { impl_->throttle = std::max(0.0, stepsPerSecond); }

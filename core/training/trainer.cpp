@@ -28,11 +28,25 @@ void Trainer::setLearningRate(double lr) {
 double Trainer::step(const Batch& batch) {
   if (!model_->is_training()) model_->train();
   optimiser_->zeroGrad();
+  model_->setRoutingStep(optimiser_->steps());
   const ModelOutput out = model_->forward(batch.x);
-  torch::Tensor loss = taskLoss(model_->spec().kind, out.y, batch.y);
+  const torch::Tensor task = taskLoss(model_->spec().kind, out.y, batch.y);
+  torch::Tensor loss = task;
+  last_ = StepLosses{};
+  const RoutingOptions& routing = model_->routing();
+  if (!routing.isPaper() && out.routerProbs.defined()) {
+    const RoutingTerms terms = routingTerms(out.routerProbs);
+    if (routing.hasRegulariser()) loss = task + routingPenalty(terms, routing);
+    last_.hasRoutingTerms = true;
+    last_.balance = terms.balance.item<double>();
+    last_.sampleEntropy = terms.sampleEntropy.item<double>();
+    last_.batchEntropy = terms.batchEntropy.item<double>();
+  }
   loss.backward();
   optimiser_->step(config_.clipNorm);
-  return loss.item<double>();
+  last_.total = loss.item<double>();
+  last_.task = loss.is_same(task) ? last_.total : task.item<double>();
+  return last_.total;
 }
 
 Evaluation Trainer::evaluate(const RuleTask& task, const SampleRequest& request, int batches,

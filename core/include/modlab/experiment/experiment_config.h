@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "modlab/routing.h"
 #include "modlab/types.h"
 
 namespace modlab {
@@ -28,6 +29,8 @@ struct ExperimentConfig {
   int modelDim = 0;  // the wide dimension: D (MLP), att (MHA), hidden (RNN); 0: the paper's 4 x size
   int wideDim() const { return modelDim > 0 ? modelDim : 4 * size; }
   std::vector<Family> families{kAllFamilies.begin(), kAllFamilies.end()};
+  // Beyond the paper: routing interventions for Modular and Modular-op (modlab/routing.h).
+  RoutingOptions routing;
 
   // Optimiser (spec section 3).
   double learningRate = 1e-4;

@@ -31,6 +31,7 @@ struct RunInfo {
   std::string error;
   std::map<std::string, std::string> familyStates;  // family -> "training" / "diverged: ..."
   std::vector<std::pair<std::int64_t, double>> learningRateChanges;  // (step, lr)
+  std::vector<RoutingChange> routingChanges;
 };
 
 // Everything a run folder recorded, for replay and evaluation.

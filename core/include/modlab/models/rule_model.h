@@ -3,10 +3,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include "modlab/models/routing.h"
 #include "modlab/types.h"
 
 namespace modlab {
@@ -31,6 +33,7 @@ void validate(const ModelSpec& spec);
 struct ModelOutput {
   torch::Tensor y;            // logits or predictions: (B), (B, N) or (B, N, out)
   torch::Tensor activations;  // (B, R) or (B, N, R)
+  torch::Tensor routerProbs;  // Modular, Modular-op: the soft router probabilities (decisions, R)
 };
 
 class RuleModelImpl : public torch::nn::Module {
@@ -44,10 +47,29 @@ public:
   void initialise(std::uint64_t seed);
   std::int64_t parameterCount() const;
 
+  // Routing interventions (Modular and Modular-op; the others have no router). Gumbel noise
+  // comes from a stream fixed by (noiseSeed, step), so a resumed run draws the same noise.
+  void setRouting(const RoutingOptions& options, std::uint64_t noiseSeed);
+  const RoutingOptions& routing() const { return routing_; }
+  void setRoutingStep(std::int64_t step);  // the update about to be computed
+
 protected:
+  // The mixing weights from a router's scores (..., R); keeps the soft probabilities for
+  // ModelOutput::routerProbs (takeRouterProbs).
+  torch::Tensor route(const torch::Tensor& scores);
+  void noteRouterProbs(const torch::Tensor& soft) { routerProbs_.push_back(soft); }
+  torch::Tensor takeRouterProbs();  // every decision since the last call, (decisions, R)
+  void discardRouterProbs() { routerProbs_.clear(); }  // at the start of a forward pass
   torch::Tensor ruleIndices(const torch::Tensor& x) const;  // argmax of the trailing one-hot
   torch::Tensor ruleOneHot(const torch::Tensor& x) const;   // the trailing R features
   ModelSpec spec_;
+
+private:
+  RoutingOptions routing_;
+  std::uint64_t noiseSeed_ = 0;
+  std::int64_t routingStep_ = 0;
+  std::optional<at::Generator> noise_;
+  std::vector<torch::Tensor> routerProbs_;
 };
 
 using RuleModel = std::shared_ptr<RuleModelImpl>;

@@ -17,6 +17,7 @@ struct ReportRow {
   TaskKind task;
   int searchVersion = 1;
   Family family;
+  std::string routing;  // the routing interventions (describe()): "" for the paper's routing
   int rules = 0, size = 0, dataSeed = 0, modelSeed = 0;
   std::int64_t parameters = 0, steps = 0;
   double id = 0.0, ood = 0.0;  // the paper's ID and OoD performance: error % or L1
@@ -36,7 +37,7 @@ struct SweepReport {
   std::vector<ReportRow> rows;
   std::vector<std::string> missing;  // runs with no result yet
   std::vector<std::string> failed;   // "run: message"
-  Ranking ranking;
+  Ranking ranking;  // over runs with the paper's routing
   // Fig. 7: per family, (fraction of training, mean ID performance over runs): error % and L1
   // mixed as the paper does; each run is interpolated onto 0, 5%, ..., 100% of its steps.
   std::map<Family, std::vector<std::pair<double, double>>> trainingCurves;
@@ -45,5 +46,10 @@ struct SweepReport {
 SweepReport collectReport(const Sweep& sweep);
 std::string reportCsv(const SweepReport& report);
 std::string rankingCsv(const Ranking& ranking);
+// Routing interventions: per (setting, task, R, size, family, routing), each metric's mean, sd,
+// min and max over seeds, and whether the mean lies outside the paper routing's seed range.
+// Empty when the sweep has no routing axis.
+std::string routingCsv(const SweepReport& report);
+bool hasRoutingVariants(const SweepReport& report);
 
 }  // namespace modlab

@@ -26,6 +26,7 @@ struct SweepGrid {
   std::vector<int> modelSeeds{0};
   std::vector<int> searchVersions{1};  // MHA only
   std::vector<Family> families{kAllFamilies.begin(), kAllFamilies.end()};
+  std::vector<RoutingOptions> routings{RoutingOptions{}};  // routing interventions (modlab/routing.h)
   std::map<Setting, ExperimentConfig> base;  // per-setting optimiser, steps and evaluation
 };
 
@@ -33,7 +34,8 @@ SweepGrid parseGrid(const std::string& json);  // throws ConfigError (unknown ke
 std::string toJson(const SweepGrid& grid);
 SweepGrid paperGrid();      // the paper: 20,000 models (5,000 runs of four families)
 SweepGrid paperLiteGrid();  // its structure at sizes and steps for about an hour on 2 cores
-SweepGrid namedGrid(const std::string& nameOrFile);  // "paper", "paper-lite" or a grid file
+SweepGrid routingGrid();    // routing interventions on MLP classification, R = 16: 12 runs of two families
+SweepGrid namedGrid(const std::string& nameOrFile);  // "paper", "paper-lite", "routing" or a grid file
 
 struct SweepRun {
   int index = 0;

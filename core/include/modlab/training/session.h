@@ -43,6 +43,11 @@ public:
   void step();    // one update while paused
   void stop();
   void setLearningRate(double lr);  // every family, from the next update; recorded in the run
+  // A routing coefficient (kRoutingCoefficientKeys) of the Modular and Modular-op families,
+  // from the next update; recorded in the run. Throws ConfigError naming the key for a bad
+  // value or an experiment without those families.
+  void setRoutingCoefficient(const std::string& key, double value);
+  RoutingOptions routing() const;  // the routing in effect
   void setThrottle(double stepsPerSecond);  // 0: as fast as possible
   void wait();    // until the training thread ends
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "modlab/metrics/specialisation.h"
+#include "modlab/routing.h"
 #include "modlab/types.h"
 
 namespace modlab {
@@ -19,7 +20,17 @@ std::string toString(FamilyState s);
 struct TrainPoint {
   std::int64_t step = 0;  // the update this loss was computed for (1-based)
   Family family = Family::Monolithic;
-  double loss = 0.0;
+  double loss = 0.0;      // the loss optimised
+  // With routing interventions (Modular, Modular-op): the loss's parts, unweighted.
+  bool hasParts = false;
+  double taskLoss = 0.0, balance = 0.0, sampleEntropy = 0.0, batchEntropy = 0.0;
+};
+
+// A routing coefficient changed while training (Session::setRoutingCoefficient).
+struct RoutingChange {
+  std::int64_t step = 0;  // the updates done when it took effect
+  std::string key;        // one of kRoutingCoefficientKeys
+  double value = 0.0;
 };
 
 // Performance at one condition: length (MHA, RNN) and input scale (1 = ID, 2 = OoD).
@@ -67,6 +78,8 @@ struct Snapshot {
   std::vector<TrainPoint> train;               // new since the previous snapshot
   std::vector<EvaluationSnapshot> evaluations;  // new since the previous snapshot
   std::vector<FamilyStatus> families;
+  RoutingOptions routing;                     // the routed families' current routing
+  std::vector<RoutingChange> routingChanges;  // new since the previous snapshot
 };
 
 }  // namespace modlab

@@ -27,12 +27,23 @@ torch::Tensor taskLoss(TaskKind kind, const torch::Tensor& prediction, const tor
 // Classification error in %: a prediction is correct iff 1[logit >= 0] equals the label.
 double classificationError(const torch::Tensor& logits, const torch::Tensor& labels);
 
+// One step's loss and, when the routing interventions are on, its parts: the loss optimised
+// is task + balance * R sum f_i P_i + sampleEntropy * H(p_t) - batchEntropy * H(mean p)
+// (modlab/models/routing.h), the parts recorded unweighted.
+struct StepLosses {
+  double total = 0.0;
+  double task = 0.0;
+  bool hasRoutingTerms = false;
+  double balance = 0.0, sampleEntropy = 0.0, batchEntropy = 0.0;
+};
+
 class Trainer {
 public:
   Trainer(RuleModel model, OptimiserConfig config);
 
-  // One optimiser step on `batch`; returns the training loss before the update.
+  // One optimiser step on `batch`; returns the loss optimised, before the update.
   double step(const Batch& batch);
+  const StepLosses& lastLosses() const { return last_; }
   Evaluation evaluate(const RuleTask& task, const SampleRequest& request, int batches,
                       torch::Generator& gen, torch::Device device);
 
@@ -46,6 +57,7 @@ private:
   RuleModel model_;
   OptimiserConfig config_;
   std::unique_ptr<FlatAdam> optimiser_;
+  StepLosses last_;
 };
 
 }  // namespace modlab
