@@ -58,6 +58,7 @@
 #include "ui/heatmap_widget.h"
 #include "ui/loss_chart.h"
 #include "ui/metrics_view.h"
+#include "ui/routing_panel.h"
 
 namespace modlab::ui {
 
@@ -118,6 +119,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   guideDock_->setWidget(guide_);
   addDockWidget(Qt::LeftDockWidgetArea, guideDock_);
   tabifyDockWidget(experimentDock_, guideDock_);
+  // Routing interventions (beyond the paper): coefficients changed live, the loss's parts.
+  auto* routing = new RoutingPanel;
+  auto* routingDock = new QDockWidget(tr("Routing"), this);
+  routingDock->setObjectName("RoutingDock");
+  routingDock->setWidget(routing);
+  addDockWidget(Qt::LeftDockWidgetArea, routingDock);
+  tabifyDockWidget(experimentDock_, routingDock);
+  connect(routing, &RoutingPanel::coefficientChanged, this, [this](const QString& key, double value) {
+    QString error;
+    if (controller_.setRoutingCoefficient(key, value, &error))
+      statusBar()->showMessage(tr("%1 = %2 from step %3 (recorded in the run)").arg(key).arg(value).arg(controller_.data().step()), 5000);
+    else
+      QMessageBox::warning(this, tr("Routing"), error);
+  });
   experimentDock_->raise();
   guideDock_->hide();
   resizeDocks({experimentDock_, metricsDock_}, {310, 470}, Qt::Horizontal);
@@ -465,6 +480,10 @@ bool MainWindow::saveExperiment(const QString& path) {
 bool MainWindow::exportDashboard(const QString& path, double scale) { return exportPng(this, path, scale); }
 
 void MainWindow::onRunReset() {
+  if (auto* routing = findChild<RoutingPanel*>()) {
+    routing->showData(controller_.data(), controller_.isRunning());
+    if (!controller_.data().config().routing.isPaper()) findChild<QDockWidget*>("RoutingDock")->raise();
+  }
   loss_->rebuild();
   heatmaps_->rebuild();
   metrics_->rebuild();
@@ -485,6 +504,7 @@ void MainWindow::onRunReset() {
 }
 
 void MainWindow::onDataUpdated() {
+  if (auto* routing = findChild<RoutingPanel*>()) routing->showData(controller_.data(), controller_.isRunning());
   loss_->refresh();
   updateStatus();
   updateActions();

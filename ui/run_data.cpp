@@ -8,6 +8,9 @@ namespace modlab::ui {
 void RunData::reset(const ExperimentConfig& config) {
   config_ = config;
   train_.clear();
+  parts_.clear();
+  routingChanges_.clear();
+  routing_ = config.routing;
   evaluations_.clear();
   status_ = Snapshot{};
   status_.totalSteps = config.steps;
@@ -23,8 +26,12 @@ void RunData::reset(const ExperimentConfig& config) {
 void RunData::load(const RunRecord& record) {
   reset(record.config);
   replay_ = true;
-  for (const TrainPoint& p : record.train)
+  for (const TrainPoint& p : record.train) {
     if (std::isfinite(p.loss)) train_[p.family].push_back(QPointF(static_cast<double>(p.step), p.loss));
+    addParts(p);
+  }
+  routingChanges_ = record.info.routingChanges;
+  for (const RoutingChange& c : routingChanges_) setRoutingCoefficient(routing_, c.key, c.value);
   evaluations_ = record.evaluations;
   status_.step = record.info.stepsDone;
   status_.wallSeconds = record.info.wallSeconds;
@@ -46,8 +53,12 @@ void RunData::load(const RunRecord& record) {
 }
 
 bool RunData::append(Snapshot snapshot) {
-  for (const TrainPoint& p : snapshot.train)
+  for (const TrainPoint& p : snapshot.train) {
     if (std::isfinite(p.loss)) train_[p.family].push_back(QPointF(static_cast<double>(p.step), p.loss));
+    addParts(p);
+  }
+  for (const RoutingChange& c : snapshot.routingChanges) routingChanges_.push_back(c);
+  if (!snapshot.families.empty()) routing_ = snapshot.routing;
   const bool evaluated = !snapshot.evaluations.empty();
   for (EvaluationSnapshot& e : snapshot.evaluations) evaluations_.push_back(std::move(e));
   snapshot.train.clear();
@@ -60,6 +71,21 @@ const QVector<QPointF>& RunData::trainLoss(Family family) const {
   static const QVector<QPointF> empty;
   const auto it = train_.find(family);
   return it == train_.end() ? empty : it->second;
+}
+
+void RunData::addParts(const TrainPoint& p) {
+  if (!p.hasParts) return;
+  const double x = static_cast<double>(p.step);
+  for (const auto& [part, value] : {std::pair{LossPart::Task, p.taskLoss}, std::pair{LossPart::Balance, p.balance},
+                                    std::pair{LossPart::SampleEntropy, p.sampleEntropy},
+                                    std::pair{LossPart::BatchEntropy, p.batchEntropy}})
+    if (std::isfinite(value)) parts_[{p.family, part}].push_back(QPointF(x, value));
+}
+
+const QVector<QPointF>& RunData::lossPart(Family family, LossPart part) const {
+  static const QVector<QPointF> empty;
+  const auto it = parts_.find({family, part});
+  return it == parts_.end() ? empty : it->second;
 }
 
 const FamilyEvaluation* RunData::latestEvaluation(Family family) const {

@@ -25,6 +25,12 @@ public:
   const ExperimentConfig& config() const { return config_; }
   const std::vector<Family>& families() const { return config_.families; }
   const QVector<QPointF>& trainLoss(Family family) const;  // (step, loss), finite only
+  // Routing interventions: the parts of a routed family's loss (unweighted), and the live
+  // coefficient changes with their steps.
+  enum class LossPart { Task, Balance, SampleEntropy, BatchEntropy };
+  const QVector<QPointF>& lossPart(Family family, LossPart part) const;
+  const std::vector<RoutingChange>& routingChanges() const { return routingChanges_; }
+  const RoutingOptions& routing() const { return routing_; }  // in effect now
   const std::vector<EvaluationSnapshot>& evaluations() const { return evaluations_; }
   const FamilyEvaluation* latestEvaluation(Family family) const;
   const Snapshot& status() const { return status_; }
@@ -36,6 +42,10 @@ public:
 private:
   ExperimentConfig config_;
   std::map<Family, QVector<QPointF>> train_;
+  std::map<std::pair<Family, LossPart>, QVector<QPointF>> parts_;
+  std::vector<RoutingChange> routingChanges_;
+  RoutingOptions routing_;
+  void addParts(const TrainPoint& p);
   std::vector<EvaluationSnapshot> evaluations_;
   Snapshot status_;
   bool replay_ = false;

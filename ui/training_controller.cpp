@@ -112,6 +112,20 @@ void TrainingController::setLearningRate(double lr) {
   if (session_) session_->setLearningRate(lr);
 }
 
+bool TrainingController::setRoutingCoefficient(const QString& key, double value, QString* error) {
+  if (!session_) {
+    if (error) *error = tr("no training is running");
+    return false;
+  }
+  try {
+    session_->setRoutingCoefficient(key.toStdString(), value);
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  return true;
+}
+
 void TrainingController::setThrottle(double stepsPerSecond) {
   throttle_ = stepsPerSecond;
   if (session_) session_->setThrottle(stepsPerSecond);

@@ -36,6 +36,9 @@ public:
   bool reset(QString* error = nullptr);    // the same config and seeds: an identical rerun
   bool newSeed(QString* error = nullptr);  // the same config with the next model seed
   void setLearningRate(double lr);
+  // A routing coefficient (kRoutingCoefficientKeys) of the running session, from its next
+  // update; false with a message naming the key when refused.
+  bool setRoutingCoefficient(const QString& key, double value, QString* error = nullptr);
   void setThrottle(double stepsPerSecond);
 
   const RunData& data() const { return data_; }

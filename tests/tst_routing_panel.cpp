@@ -1,0 +1,82 @@
+// The Routing dock (issue 12): a coefficient changed in the GUI while training reaches the
+// session, is recorded with its step, and the chart of the loss's parts marks the moment.
+#include <QtTest>
+
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QTemporaryDir>
+#include <QtCharts/QChart>
+#include <QtCharts/QChartView>
+#include <QtCharts/QLineSeries>
+
+#include "ui/main_window.h"
+#include "ui/routing_panel.h"
+
+using namespace modlab;
+using namespace modlab::ui;
+
+class TstRoutingPanel : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase() { qputenv("MODLAB_RUNS_DIR", runs_.path().toUtf8()); }
+  void liveCoefficientIsAppliedRecordedAndMarked();
+
+private:
+  QTemporaryDir runs_;
+};
+
+void TstRoutingPanel::liveCoefficientIsAppliedRecordedAndMarked() {
+  MainWindow window;
+  window.setKeepsSettings(false);
+  window.resize(1400, 900);
+  window.show();
+  ExperimentConfig c = findPreset(defaultDemoPreset()).config;
+  c.rules = 4;
+  c.size = 8;
+  c.batchSize = 32;
+  c.steps = 4000;
+  c.evalEvery = 2000;
+  c.evalBatches = 1;
+  c.matrixSamples = 256;
+  c.adaptationPriors = 2;
+  c.adaptationSamples = 128;
+  c.routing.sampleEntropy = 0.01;  // parts are recorded from the start
+  TrainingController& controller = window.controller();
+  QString error;
+  QVERIFY2(controller.start(c, &error), qPrintable(error));
+  auto* panel = window.findChild<RoutingPanel*>();
+  QVERIFY(panel);
+  QVERIFY(window.findChild<QDockWidget*>("RoutingDock"));
+  QTRY_VERIFY_WITH_TIMEOUT(controller.data().step() > 20, 20000);
+  QDoubleSpinBox* balance = nullptr;
+  for (auto* box : panel->findChildren<QDoubleSpinBox*>())
+    if (box->toolTip().contains("load-balancing")) balance = box;
+  QVERIFY(balance);
+  QTRY_VERIFY(balance->isEnabled());
+  QCOMPARE(balance->value(), 0.0);
+  balance->setValue(0.05);
+  Q_EMIT balance->editingFinished();
+  QTRY_VERIFY_WITH_TIMEOUT(!controller.data().routingChanges().empty(), 20000);
+  const RoutingChange change = controller.data().routingChanges().front();
+  QCOMPARE(QString::fromStdString(change.key), QString("balance_loss"));
+  QCOMPARE(change.value, 0.05);
+  QTRY_COMPARE_WITH_TIMEOUT(controller.data().routing().balance, 0.05, 20000);
+  // The chart: the parts of the loss and a vertical line at the change's step.
+  QTRY_VERIFY_WITH_TIMEOUT(([&] {
+                             for (QAbstractSeries* s : panel->chartView()->chart()->series())
+                               if (auto* line = qobject_cast<QLineSeries*>(s))
+                                 if (line->count() == 2 && line->at(0).x() == static_cast<double>(change.step) &&
+                                     line->at(1).x() == static_cast<double>(change.step))
+                                   return true;
+                             return false;
+                           }()),
+                           20000);
+  QVERIFY(!controller.data().lossPart(Family::Modular, RunData::LossPart::Balance).isEmpty());
+  // A refused value names the key and changes nothing.
+  QVERIFY(!controller.setRoutingCoefficient("balance_loss", -1.0, &error));
+  QVERIFY(error.contains("balance_loss"));
+  controller.stop();
+}
+
+QTEST_MAIN(TstRoutingPanel)
+#include "tst_routing_panel.moc"
