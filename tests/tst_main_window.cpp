@@ -17,6 +17,7 @@
 #include "modlab/sweep/sweep.h"
 #include "support/golden.h"
 #include "ui/chart_export.h"
+#include "ui/chart_figure.h"
 #include "ui/experiment_panel.h"
 #include "ui/heatmap_widget.h"
 #include "ui/loss_chart.h"

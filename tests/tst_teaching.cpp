@@ -11,6 +11,23 @@
 
 #include "support/golden.h"
 #include "ui/appearance.h"
+#include "ui/chart_axes.h"
+#include "ui/chart_export.h"
+#include "ui/chart_figure.h"
+#include "ui/chart_legend.h"
+#include "ui/family_style.h"
+#include "ui/loss_chart.h"
+#include "ui/metrics_view.h"
+#include <QAction>
+#include <QDoubleSpinBox>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSlider>
+#include <QToolButton>
+#include <QLabel>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QLogValueAxis>
+#include <QtCharts/QChart>
 #include "ui/compare_window.h"
 #include "ui/experiment_panel.h"
 #include "ui/heatmap_widget.h"
@@ -56,6 +73,10 @@ private Q_SLOTS:
   void scrubbingShowsTheRecordedMatrix();
   void comparisonBandsFromKnownCurves();
   void comparisonNamesWhatDiffers();
+  void lossChartKeyHoverAndCursor();
+  void valuesBeforeStartAreThePanels();
+  void demoAsksBeforeDiscardingARun();
+  void themeKeyAndExportsAsAUserExpects();
   void learningRateChangeIsRecorded();
   void guidedDemosExplainThemselves();
 
@@ -152,22 +173,183 @@ void TstTeaching::comparisonNamesWhatDiffers() {
   const QString a0 = trainRun(w, quickConfig(4, 0));
   const QString a1 = trainRun(w, quickConfig(4, 1));
   const QString b0 = trainRun(w, quickConfig(8, 0));
+  ExperimentConfig otherData = quickConfig(4, 2);
+  otherData.dataSeed = 1;  // issue 11 #6: a data seed too is averaged over, and named
+  const QString a2 = trainRun(w, otherData);
   CompareWindow compare;
-  QVERIFY(compare.addRun(a0) && compare.addRun(a1) && compare.addRun(b0));
+  QVERIFY(compare.addRun(a0) && compare.addRun(a1) && compare.addRun(b0) && compare.addRun(a2));
   compare.setFamily(Family::Modular);
   compare.setQuantity(CompareQuantity::IdLoss);
   QCOMPARE(compare.groups().size(), std::size_t(2));
   QCOMPARE(compare.groups()[0].label, QString("rules 4"));
-  QCOMPARE(compare.groups()[0].seeds, 2);
+  QCOMPARE(compare.groups()[0].seeds, 3);
   QCOMPARE(compare.groups()[1].label, QString("rules 8"));
   QCOMPARE(compare.groups()[1].seeds, 1);
   QCOMPARE(compare.groups()[0].mean.size(), 4);
-  const RunRecord r0 = RunStore::load(a0.toStdString()), r1 = RunStore::load(a1.toStdString());
-  const double expected = (r0.evaluations[2].families[1].id.loss + r1.evaluations[2].families[1].id.loss) / 2;
+  const RunRecord r0 = RunStore::load(a0.toStdString()), r1 = RunStore::load(a1.toStdString()), r2 = RunStore::load(a2.toStdString());
+  const double expected =
+      (r0.evaluations[2].families[1].id.loss + r1.evaluations[2].families[1].id.loss + r2.evaluations[2].families[1].id.loss) / 3;
   QVERIFY(std::abs(compare.groups()[0].mean[2].y() - expected) < 1e-9);
+  // Every differing key named: the rules, and both seeds averaged over.
+  QVERIFY2(compare.differsText().contains("rules"), qPrintable(compare.differsText()));
+  QVERIFY2(compare.differsText().contains("data seed") && compare.differsText().contains("model seed"), qPrintable(compare.differsText()));
+  // The metrics as curves, for every modular family at once.
+  compare.setAllFamilies();
+  compare.setQuantity(CompareQuantity::Alignment);
+  QCOMPARE(compare.shownFamilies(), (std::vector<Family>{Family::Modular, Family::ModularOp, Family::GtModular}));
+  const auto& alignment = compare.groupsOf(Family::ModularOp);
+  QCOMPARE(alignment.size(), std::size_t(2));
+  const double expectedAlignment = (r0.evaluations[3].families[2].metrics.alignment + r1.evaluations[3].families[2].metrics.alignment +
+                                    r2.evaluations[3].families[2].metrics.alignment) / 3;
+  QVERIFY(std::abs(alignment[0].mean[3].y() - expectedAlignment) < 1e-9);
+  QVERIFY(compare.toCsv().contains("Modular-op,Alignment,\"rules 4\",3,"));
+  // Log y like the main chart.
+  compare.setLogScale(true);
+  QVERIFY(qobject_cast<QLogValueAxis*>(compare.chartView()->chart()->axes(Qt::Vertical).first()));
+  compare.setQuantity(CompareQuantity::TrainLoss);
+  compare.setAllFamilies();
+  QCOMPARE(compare.shownFamilies().size(), std::size_t(4));
   QString error;
   QVERIFY(!compare.addRun(runs_.filePath("nothing-here"), &error));
   QVERIFY(!error.isEmpty());
+}
+
+void TstTeaching::lossChartKeyHoverAndCursor() {
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.resize(1400, 900);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(!trainRun(w, quickConfig()).isEmpty());
+  QTest::qWait(50);
+  LossChart* loss = w.lossChart();
+  ChartLegend* key = loss->figure()->legend();
+  // The key names the families and the line styles, inside the exported figure.
+  QStringList texts;
+  for (int i = 0; i < key->count(); ++i) texts << key->entry(i).text;
+  QVERIFY2(texts.contains("Modular") && texts.contains("ID evaluation") && texts.contains("OoD evaluation"), qPrintable(texts.join(", ")));
+  QVERIFY(loss->figure()->isAncestorOf(key));
+  // Clicking a family's entry hides its curves in both panels; again shows them.
+  const int modular = static_cast<int>(texts.indexOf("Modular"));
+  QTest::mouseClick(key, Qt::LeftButton, {}, key->entryRect(modular).center());
+  QVERIFY(!loss->series(Family::Modular, LossChart::Kind::Train)->isVisible());
+  QVERIFY(!loss->series(Family::Modular, LossChart::Kind::Ood)->isVisible());
+  QVERIFY(loss->series(Family::Monolithic, LossChart::Kind::Train)->isVisible());
+  QTest::mouseClick(key, Qt::LeftButton, {}, key->entryRect(modular).center());
+  QVERIFY(loss->series(Family::Modular, LossChart::Kind::Train)->isVisible());
+  // A style entry hides that kind for every family.
+  const int ood = static_cast<int>(texts.indexOf("OoD evaluation"));
+  QTest::mouseClick(key, Qt::LeftButton, {}, key->entryRect(ood).center());
+  for (Family f : kAllFamilies) QVERIFY(!loss->series(f, LossChart::Kind::Ood)->isVisible());
+  QTest::mouseClick(key, Qt::LeftButton, {}, key->entryRect(ood).center());
+  // Hover: the nearest point's family, series, step and value.
+  ChartView* eval = loss->evalView();
+  QLineSeries* id = loss->series(Family::GtModular, LossChart::Kind::Id);
+  QVERIFY(id->count() == 4);
+  const QPointF point = id->at(2);
+  const QPoint at = eval->mapFromScene(eval->chart()->mapToScene(eval->chart()->mapToPosition(point, id)));
+  eval->hoverAt(at);
+  QVERIFY2(eval->hoverText().contains("GT-Modular") || eval->hoverText().contains("step 60"), qPrintable(eval->hoverText()));
+  QVERIFY2(eval->hoverText().contains("step 60"), qPrintable(eval->hoverText()));
+  // A click on a chart jumps the timeline to the nearest evaluation, and a cursor marks it.
+  Q_EMIT eval->clickedAt(33.0);
+  QCOMPARE(w.timeline()->position(), 1);  // evaluations at 0, 30, 60, 90
+  QVERIFY(loss->chartView()->cursorVisible() && eval->cursorVisible() && w.metrics()->historyView()->cursorVisible());
+  QCOMPARE(eval->cursorX(), 30.0);
+  // Clicking the slider's track jumps there (not one page towards the click).
+  QSlider* slider = w.timeline()->slider();
+  QTest::mouseClick(slider, Qt::LeftButton, {}, QPoint(slider->width() - 3, slider->height() / 2));
+  QCOMPARE(slider->value(), 3);
+  QVERIFY(w.timeline()->followsLatest());
+  QVERIFY(!eval->cursorVisible());  // following the latest: no cursor
+  // Play and Pause keep one width: the slider does not jump.
+  const int playWidth = w.timeline()->playButton()->width(), labelWidth = w.timeline()->label()->width();
+  w.timeline()->setPosition(0);
+  w.timeline()->setPlaying(true);
+  QTest::qWait(20);
+  QCOMPARE(w.timeline()->playButton()->width(), playWidth);
+  QCOMPARE(w.timeline()->label()->width(), labelWidth);
+  w.timeline()->setPlaying(false);
+  // Log axes always show at least two labels (whole decades).
+  double lo = 0.02, hi = 0.05;
+  roundOutToDecades(lo, hi);
+  QCOMPARE(lo, 0.01);
+  QCOMPARE(hi, 0.1);
+  auto* logAxis = qobject_cast<QLogValueAxis*>(eval->chart()->axes(Qt::Vertical).first());
+  QVERIFY(logAxis && logAxis->max() / logAxis->min() >= 9.999);
+}
+
+void TstTeaching::valuesBeforeStartAreThePanels() {
+  // Issue 11 #5: before Start, the toolbar's learning rate and the reference lines are the panel's.
+  MainWindow w;
+  w.setKeepsSettings(false);
+  ExperimentConfig c = quickConfig(16);
+  c.learningRate = 0.003;
+  w.experimentPanel()->setConfig(c);
+  QDoubleSpinBox* toolbarLr = nullptr;
+  for (QDoubleSpinBox* box : w.findChildren<QDoubleSpinBox*>())
+    if (!w.experimentPanel()->isAncestorOf(box)) toolbarLr = box;
+  QVERIFY(toolbarLr);
+  QCOMPARE(toolbarLr->value(), 0.003);
+  QCOMPARE(w.controller().data().config().rules, 16);
+  bool found = false;
+  for (QAbstractSeries* s : w.metrics()->barsView()->chart()->series())
+    if (auto* line = qobject_cast<QLineSeries*>(s); line && line->name() == "Random") {
+      // The first reference line drawn is Collapse-Avg's (the top row).
+      QCOMPARE(line->at(0).x(), randomRoutingMetrics(16).collapseAvg);
+      found = true;
+      break;
+    }
+  QVERIFY(found);
+  QVERIFY(w.metrics()->barsFigure()->title().contains("R = 16"));
+}
+
+void TstTeaching::demoAsksBeforeDiscardingARun() {
+  MainWindow w;
+  w.setKeepsSettings(false);
+  ExperimentConfig c = quickConfig();
+  c.steps = 1'000'000;
+  w.experimentPanel()->setConfig(c);
+  QVERIFY(w.startTraining());
+  const QString dir = w.controller().runDirectory();
+  QAction* demo = nullptr;
+  for (QAction* a : w.findChildren<QAction*>())
+    if (a->text() == "End-to-end Modular &collapses") demo = a;
+  QVERIFY(demo);
+  bool asked = false;
+  QTimer::singleShot(200, &w, [&] {
+    if (auto* box = w.findChild<QMessageBox*>("ConfirmDiscard")) {
+      asked = true;
+      box->button(QMessageBox::Cancel)->click();
+    }
+  });
+  demo->trigger();
+  QVERIFY(asked);
+  QCOMPARE(w.controller().runDirectory(), dir);  // still the same run
+  QVERIFY(w.controller().isRunning());
+  w.controller().stop();
+}
+
+void TstTeaching::themeKeyAndExportsAsAUserExpects() {
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.setTheme(int(ThemeChoice::System));
+  const bool dark = appearance().dark();
+  w.nextTheme();  // Ctrl+T: always a visible change
+  QCOMPARE(appearance().dark(), !dark);
+  w.nextTheme();
+  QCOMPARE(appearance().dark(), dark);
+  w.setTheme(int(ThemeChoice::Dark));
+  // Family text colours readable on the dark base (WCAG contrast at least 4.5).
+  const auto luminance = [](const QColor& c) {
+    auto channel = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF());
+  };
+  const double base = luminance(QApplication::palette().color(QPalette::Base));
+  for (Family f : kAllFamilies) QVERIFY2((luminance(familyTextColor(f)) + 0.05) / (base + 0.05) >= 4.5, qPrintable(familyName(f)));
+  w.setTheme(int(ThemeChoice::Light));
+  QVERIFY(extensionMismatch("/tmp/chart.svg", "png").contains(".svg"));
+  QVERIFY(extensionMismatch("/tmp/chart.png", "png").isEmpty());
 }
 
 void TstTeaching::learningRateChangeIsRecorded() {

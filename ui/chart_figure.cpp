@@ -120,11 +120,19 @@ void ChartView::fitMinimumSize() {
   // Below this Qt Charts elides axis labels: two label rows, an axis title and a plot area
   // of a few lines; labels and a title beside it.
   const QFontMetrics fm(font());
-  setMinimumSize(fm.height() * 9, static_cast<int>(fm.height() * minimumLines_) + 12);
+  const int width = std::max(fm.height() * 9, static_cast<int>(widthFactor_ * fm.horizontalAdvance(widthSample_)));
+  setMinimumSize(width, static_cast<int>(fm.height() * minimumLines_) + extraPixels_);
 }
 
-void ChartView::setMinimumLines(double lines) {
+void ChartView::setMinimumWidthFor(const QString& sample, double factor) {
+  widthSample_ = sample;
+  widthFactor_ = factor;
+  fitMinimumSize();
+}
+
+void ChartView::setMinimumLines(double lines, int extraPixels) {
   minimumLines_ = lines;
+  extraPixels_ = extraPixels;
   fitMinimumSize();
 }
 

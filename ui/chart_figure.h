@@ -31,7 +31,9 @@ public:
   void hoverAt(const QPoint& position);
   void setCursorX(double x);  // NaN hides the step cursor
   // The view's minimum height in lines of the current font (axes, titles and plot).
-  void setMinimumLines(double lines);
+  void setMinimumLines(double lines, int extraPixels = 12);
+  // At least `factor` times the width of `sample` in the current font (axis labels that must fit).
+  void setMinimumWidthFor(const QString& sample, double factor);
   double cursorX() const { return cursorX_; }
   bool cursorVisible() const;
   QPointF cursorLine() const;  // the cursor's x in scene coordinates (top, as y)
@@ -58,6 +60,9 @@ private:
   QString hoverText_;
   double cursorX_;
   double minimumLines_ = 7.0;
+  int extraPixels_ = 12;
+  QString widthSample_;
+  double widthFactor_ = 0.0;
   QGraphicsLineItem* cursor_ = nullptr;
   QGraphicsEllipseItem* highlight_ = nullptr;
 };

@@ -11,7 +11,7 @@
 namespace modlab::ui {
 
 namespace {
-constexpr int kGap = 14, kPad = 3;
+constexpr int kGap = 10, kPad = 3;
 }
 
 ChartLegend::ChartLegend(QWidget* parent) : QWidget(parent) {
@@ -44,7 +44,7 @@ void ChartLegend::setShown(int index, bool shown) {
   Q_EMIT toggled(index, shown);
 }
 
-int ChartLegend::sampleWidth() const { return entries_.empty() ? 0 : fontMetrics().height() * 2; }
+int ChartLegend::sampleWidth() const { return entries_.empty() ? 0 : fontMetrics().height() * 3 / 2; }
 
 int ChartLegend::textWidth(int index) const { return fontMetrics().horizontalAdvance(entry(index).text); }
 

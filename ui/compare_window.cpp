@@ -1,26 +1,35 @@
 #include "ui/compare_window.h"
 
+#include <QBoxLayout>
+#include <QCheckBox>
+#include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QHBoxLayout>
+#include <QGridLayout>
 #include <QLabel>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QComboBox>
+#include <QSlider>
 #include <QSplitter>
 #include <QVBoxLayout>
 #include <QtCharts/QAreaSeries>
 #include <QtCharts/QChart>
-#include <QtCharts/QChartView>
-#include <QtCharts/QLegendMarker>
+#include <QtCharts/QLegend>
 #include <QtCharts/QLineSeries>
+#include <QtCharts/QLogValueAxis>
 #include <QtCharts/QValueAxis>
+#include <cmath>
+#include <set>
 
 #include "ui/appearance.h"
+#include "ui/chart_axes.h"
 #include "ui/chart_export.h"
+#include "ui/chart_figure.h"
+#include "ui/chart_legend.h"
 #include "ui/family_style.h"
+#include "ui/flow_layout.h"
 #include "ui/training_controller.h"
 
 namespace modlab::ui {
@@ -31,35 +40,41 @@ QColor runColor(int index) {
   return colors[index % 7];
 }
 
+namespace {
+QString keyName(QString key) { return key.replace('_', ' '); }
+}  // namespace
+
 CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   setWindowTitle(tr("Compare runs"));
-  resize(1200, 720);
+  resize(1200, 760);
   list_ = new QListWidget;
-  list_->setToolTip(tr("Tick the runs to compare; runs that differ only by model seed are averaged"));
+  list_->setToolTip(tr("Tick the runs to compare; runs that differ only by seeds are averaged"));
   auto* add = new QPushButton(tr("Add run folder..."));
   family_ = new QComboBox;
+  family_->addItem(tr("All families"), -1);
   for (Family f : kAllFamilies) family_->addItem(familyName(f), int(f));
-  family_->setCurrentIndex(1);
   quantity_ = new QComboBox;
-  quantity_->addItem(tr("Train loss (smoothed)"), int(CompareQuantity::TrainLoss));
-  quantity_->addItem(tr("ID loss"), int(CompareQuantity::IdLoss));
-  quantity_->addItem(tr("OoD loss"), int(CompareQuantity::OodLoss));
-  quantity_->addItem(tr("ID error % / L1"), int(CompareQuantity::IdError));
-  quantity_->addItem(tr("OoD error % / L1"), int(CompareQuantity::OodError));
+  const std::pair<QString, CompareQuantity> quantities[] = {
+      {tr("Train loss"), CompareQuantity::TrainLoss},         {tr("ID loss"), CompareQuantity::IdLoss},
+      {tr("OoD loss"), CompareQuantity::OodLoss},             {tr("ID error % / L1"), CompareQuantity::IdError},
+      {tr("OoD error % / L1"), CompareQuantity::OodError},    {tr("Collapse-Avg"), CompareQuantity::CollapseAvg},
+      {tr("Collapse-Worst"), CompareQuantity::CollapseWorst}, {tr("Alignment"), CompareQuantity::Alignment},
+      {tr("Adaptation"), CompareQuantity::Adaptation},        {tr("Inverse MI"), CompareQuantity::InverseMI}};
+  for (const auto& [name, q] : quantities) quantity_->addItem(name, int(q));
+  log_ = new QCheckBox(tr("Log y"));
+  smoothing_ = new QSlider(Qt::Horizontal);
+  smoothing_->setRange(0, 99);
+  smoothing_->setValue(90);
+  smoothing_->setToolTip(tr("Exponential moving average of the training loss (as in the main chart); 0 turns it off"));
+  smoothingLabel_ = new QLabel;
   differs_ = new QLabel;
   differs_->setWordWrap(true);
-  chart_ = new QChart;
-  chart_->legend()->setAlignment(Qt::AlignBottom);
-  view_ = new QChartView(chart_);
-  view_->setRenderHint(QPainter::Antialiasing);
-  installExportMenu(view_, "comparison", [this] {
-    QString csv = "group,seeds,step,mean,lower,upper\n";
-    for (const ComparedGroup& g : groups_)
-      for (int i = 0; i < g.mean.size(); ++i)
-        csv += QString("\"%1\",%2,%3,%4,%5,%6\n").arg(g.label).arg(g.seeds).arg(g.mean[i].x()).arg(g.mean[i].y(), 0, 'g', 9)
-                   .arg(g.lower[i].y(), 0, 'g', 9).arg(g.upper[i].y(), 0, 'g', 9);
-    return csv;
-  });
+  figure_ = new ChartFigure;
+  grid_ = new QGridLayout;
+  grid_->setSpacing(2);
+  figure_->body()->addLayout(grid_, 1);
+  figure_->setCaption(tr("<small>Lines: the mean of the runs in a group; bands: one standard deviation (runs that differ only by seeds).</small>"));
+  installExportMenu(figure_, "comparison", [this] { return toCsv(); });
 
   auto* left = new QWidget;
   auto* ll = new QVBoxLayout(left);
@@ -68,15 +83,19 @@ CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   ll->addWidget(add);
   auto* right = new QWidget;
   auto* rl = new QVBoxLayout(right);
-  auto* pick = new QHBoxLayout;
-  pick->addWidget(new QLabel(tr("Family")));
-  pick->addWidget(family_);
-  pick->addWidget(new QLabel(tr("Curve")));
-  pick->addWidget(quantity_);
-  pick->addStretch();
+  auto* pick = new FlowLayout;
+  for (QWidget* w : std::initializer_list<QWidget*>{new QLabel(tr("Family")), family_, new QLabel(tr("Curve")), quantity_, log_})
+    pick->addWidget(w);
+  auto* smoothingBox = new QWidget;
+  auto* sl = new QHBoxLayout(smoothingBox);
+  sl->setContentsMargins(0, 0, 0, 0);
+  sl->addWidget(new QLabel(tr("Smoothing")));
+  sl->addWidget(smoothing_);
+  sl->addWidget(smoothingLabel_);
+  pick->addWidget(smoothingBox);
   rl->addLayout(pick);
   rl->addWidget(differs_);
-  rl->addWidget(view_, 1);
+  rl->addWidget(figure_, 1);
   auto* split = new QSplitter;
   split->addWidget(left);
   split->addWidget(right);
@@ -92,6 +111,13 @@ CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   connect(list_, &QListWidget::itemChanged, this, [this] { redraw(); });
   connect(family_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
   connect(quantity_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
+  connect(log_, &QCheckBox::toggled, this, [this] { redraw(); });
+  connect(smoothing_, &QSlider::valueChanged, this, [this] { redraw(); });
+  connect(figure_->legend(), &ChartLegend::toggled, this, [this](int index, bool shown) {
+    for (ChartView* v : views_)
+      for (QAbstractSeries* s : v->chart()->series())
+        if (s->property("group").toInt() == index) s->setVisible(shown);
+  });
 }
 
 bool CompareWindow::addRun(const QString& directory, QString* error) {
@@ -108,11 +134,12 @@ bool CompareWindow::addRun(const QString& directory, QString* error) {
   }
   sources_ << directory;
   const RunRecord& r = records_.back();
-  auto* item = new QListWidgetItem(QString("%1\n%2, %3, R=%4, size %5, seed %6")
+  auto* item = new QListWidgetItem(QString("%1\n%2, %3, R=%4, size %5, data seed %6, model seed %7")
                                        .arg(QFileInfo(directory).fileName(), QString::fromStdString(toString(r.config.setting)),
                                             QString::fromStdString(toString(r.config.task)))
                                        .arg(r.config.rules)
                                        .arg(r.config.size)
+                                       .arg(r.config.dataSeed)
                                        .arg(r.config.modelSeed));
   item->setData(Qt::UserRole, directory);
   item->setToolTip(directory);
@@ -134,8 +161,42 @@ void CompareWindow::scanRunsRoot() {
 }
 
 void CompareWindow::setFamily(Family family) { family_->setCurrentIndex(family_->findData(int(family))); }
-
+void CompareWindow::setAllFamilies() { family_->setCurrentIndex(0); }
 void CompareWindow::setQuantity(CompareQuantity quantity) { quantity_->setCurrentIndex(quantity_->findData(int(quantity))); }
+void CompareWindow::setLogScale(bool log) { log_->setChecked(log); }
+void CompareWindow::setSmoothing(double smoothing) { smoothing_->setValue(static_cast<int>(std::lround(smoothing * 100))); }
+
+const std::vector<ComparedGroup>& CompareWindow::groupsOf(Family family) const {
+  static const std::vector<ComparedGroup> none;
+  for (const auto& [f, groups] : panels_)
+    if (f == family) return groups;
+  return none;
+}
+
+std::vector<Family> CompareWindow::shownFamilies() const {
+  std::vector<Family> out;
+  for (const auto& [f, groups] : panels_) out.push_back(f);
+  return out;
+}
+
+QChartView* CompareWindow::chartView() const { return views_.empty() ? nullptr : views_.front(); }
+
+QString CompareWindow::differsText() const { return differs_->text(); }
+
+QString CompareWindow::toCsv() const {
+  QString csv = "family,quantity,group,seeds,step,mean,lower,upper\n";
+  for (const auto& [family, groups] : panels_)
+    for (const ComparedGroup& g : groups)
+      for (int i = 0; i < g.mean.size(); ++i)
+        csv += QString("%1,%2,\"%3\",%4,%5,%6,%7,%8\n")
+                   .arg(familyName(family), quantity_->currentText(), g.label)
+                   .arg(g.seeds)
+                   .arg(g.mean[i].x())
+                   .arg(g.mean[i].y(), 0, 'g', 9)
+                   .arg(g.lower[i].y(), 0, 'g', 9)
+                   .arg(g.upper[i].y(), 0, 'g', 9);
+  return csv;
+}
 
 void CompareWindow::redraw() {
   std::vector<RunRecord> chosen;
@@ -145,66 +206,140 @@ void CompareWindow::redraw() {
       chosen.push_back(records_[static_cast<std::size_t>(i)]);
       chosenSources << sources_[i];
     }
-  const Family family = Family(family_->currentData().toInt());
   const auto quantity = CompareQuantity(quantity_->currentData().toInt());
-  groups_ = compareRuns(chosen, chosenSources, family, quantity, 0.95);
+  const bool trainLoss = quantity == CompareQuantity::TrainLoss;
+  smoothing_->setEnabled(trainLoss);
+  const double smoothing = trainLoss ? smoothing_->value() / 100.0 : 0.0;
+  smoothingLabel_->setText(smoothing_->value() == 0 ? tr("off") : QString::number(smoothing_->value() / 100.0, 'f', 2));
+  smoothingLabel_->setMinimumWidth(smoothingLabel_->fontMetrics().horizontalAdvance("0.00 "));
+
+  // The families: the chosen one, or every family any chosen run trained (metrics: modular ones).
+  std::vector<Family> families;
+  if (family_->currentData().toInt() >= 0) families.push_back(Family(family_->currentData().toInt()));
+  else {
+    std::set<Family> present;
+    for (const RunRecord& r : chosen) present.insert(r.config.families.begin(), r.config.families.end());
+    for (Family f : kAllFamilies)
+      if (present.count(f) && (!isMetric(quantity) || isModular(f))) families.push_back(f);
+  }
+  panels_.clear();
+  for (Family f : families) panels_.push_back({f, compareRuns(chosen, chosenSources, f, quantity, smoothing)});
+  groups_ = panels_.empty() ? std::vector<ComparedGroup>{} : panels_.front().second;
+
   std::vector<ExperimentConfig> configs;
   for (const RunRecord& r : chosen) configs.push_back(r.config);
-  const QStringList keys = differingKeys(configs);
-  differs_->setText(chosen.size() < 2 ? tr("Tick two or more runs to compare them.")
-                    : keys.isEmpty()  ? tr("The runs differ only by model seed: shown as one mean with a band.")
-                                      : tr("Differs: <b>%1</b>. Runs that differ only by seed are shown as their mean, "
-                                           "with a band of one standard deviation.")
-                                            .arg(keys.join(", ").replace('_', ' ')));
+  QStringList keys = differingKeys(configs), seeds = differingSeedKeys(configs);
+  for (QString& k : keys) k = keyName(k);
+  for (QString& k : seeds) k = keyName(k);
+  QString text;
+  if (chosen.size() < 2) text = tr("Tick two or more runs to compare them.");
+  else {
+    text = keys.isEmpty() ? tr("The runs have the same experiment.") : tr("Differs: <b>%1</b>.").arg(keys.join(", "));
+    if (!seeds.isEmpty())
+      text += " " + tr("Averaged over: <b>%1</b> (runs that differ only by these are one line: their mean, with a band of one "
+                       "standard deviation).").arg(seeds.join(", "));
+  }
+  differs_->setText(text);
 
-  chart_->removeAllSeries();
-  removeAxes(chart_);
-  auto* x = new QValueAxis;
-  x->setTitleText(tr("Step"));
-  x->setLabelFormat("%.0f");
-  auto* y = new QValueAxis;
-  y->setTitleText(quantity_->currentText());
-  y->setLabelFormat("%.3g");
-  chart_->addAxis(x, Qt::AlignBottom);
-  chart_->addAxis(y, Qt::AlignLeft);
-  double xMax = 1, yMin = 1e300, yMax = -1e300;
+  // One panel per family, two columns.
+  for (ChartView* v : views_) delete v;
+  views_.clear();
+  const int columns = panels_.size() > 1 ? 2 : 1;
+  const bool log = log_->isChecked();
+  for (std::size_t p = 0; p < panels_.size(); ++p) {
+    const auto& [family, groups] = panels_[p];
+    auto* chart = new QChart;
+    chart->legend()->hide();
+    chart->setMargins(QMargins(2, 2, 6, 2));
+    chart->setBackgroundRoundness(0);
+    chart->setTitle(familyName(family));
+    auto* view = new ChartView(chart);
+    view->setZoomable(true);
+    view->setMinimumLines(8);
+    view->setDescriber([](QXYSeries* s, const QPointF& pt) {
+      if (s->name().isEmpty()) return QString();
+      return tr("%1\nstep %2: %3").arg(s->name()).arg(pt.x(), 0, 'f', 0).arg(pt.y(), 0, 'g', 4);
+    });
+    installExportMenu(view, figure_, "comparison", [this] { return toCsv(); });
+    auto* x = new QValueAxis;
+    x->setTitleText(tr("Step"));
+    x->setLabelFormat("%.0f");
+    QAbstractAxis* y;
+    if (log) {
+      auto* axis = new QLogValueAxis;
+      axis->setLabelFormat("%g");
+      axis->setMinorTickCount(8);
+      y = axis;
+    } else {
+      auto* axis = new QValueAxis;
+      axis->setLabelFormat("%.3g");
+      y = axis;
+    }
+    y->setTitleText(quantity_->currentText());
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    double xMax = 1, yMin = 1e300, yMax = -1e300;
+    auto positive = [log](QVector<QPointF> points) {
+      if (!log) return points;
+      for (QPointF& p : points) p.setY(std::max(p.y(), 1e-9));
+      return points;
+    };
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      const ComparedGroup& g = groups[i];
+      const QColor color = runColor(static_cast<int>(i));
+      if (g.seeds > 1) {
+        auto *upper = new QLineSeries, *lower = new QLineSeries;
+        upper->replace(positive(g.upper));
+        lower->replace(positive(g.lower));
+        auto* band = new QAreaSeries(upper, lower);
+        QColor fill = color;
+        fill.setAlpha(60);
+        band->setBrush(fill);
+        band->setPen(Qt::NoPen);
+        band->setProperty("group", static_cast<int>(i));
+        chart->addSeries(band);
+        band->attachAxis(x);
+        band->attachAxis(y);
+      }
+      auto* mean = new QLineSeries;
+      mean->setName(g.seeds > 1 ? tr("%1 (mean of %2 runs)").arg(g.label).arg(g.seeds) : g.label);
+      mean->setPen(seriesPen(color, 2));
+      mean->replace(positive(g.mean));
+      mean->setPointsVisible(g.mean.size() < 40);
+      mean->setProperty("group", static_cast<int>(i));
+      chart->addSeries(mean);
+      mean->attachAxis(x);
+      mean->attachAxis(y);
+      for (int k = 0; k < g.mean.size(); ++k) {
+        xMax = std::max(xMax, g.mean[k].x());
+        yMin = std::min(yMin, g.lower[k].y());
+        yMax = std::max(yMax, g.upper[k].y());
+      }
+    }
+    styleChart(chart);
+    if (!(yMax > yMin)) yMin = 0, yMax = 1;
+    if (log) {
+      double lo = std::max(yMin, 1e-6), hi = yMax;
+      roundOutToDecades(lo, hi);
+      y->setRange(lo, hi);
+    } else {
+      const double pad = 0.05 * (yMax - yMin);
+      fitValueAxis(chart, static_cast<QValueAxis*>(y), isMetric(quantity) ? std::max(0.0, yMin - pad) : std::max(0.0, yMin - pad), yMax + pad);
+    }
+    fitValueAxis(chart, x, 0, xMax);
+    grid_->addWidget(view, static_cast<int>(p) / columns, static_cast<int>(p) % columns);
+    views_.push_back(view);
+  }
+  // The key: one entry per group (with its band when it averages several runs).
+  ChartLegend* legend = figure_->legend();
+  legend->clear();
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     const ComparedGroup& g = groups_[i];
-    const QColor color = runColor(static_cast<int>(i));
-    if (g.seeds > 1) {
-      auto* upper = new QLineSeries, *lower = new QLineSeries;
-      upper->replace(g.upper);
-      lower->replace(g.lower);
-      auto* band = new QAreaSeries(upper, lower);
-      QColor fill = color;
-      fill.setAlpha(60);
-      band->setBrush(fill);
-      band->setPen(Qt::NoPen);
-      band->setName(QString("band %1").arg(i));
-      chart_->addSeries(band);
-      band->attachAxis(x);
-      band->attachAxis(y);
-    }
-    auto* mean = new QLineSeries;
-    mean->setName(g.seeds > 1 ? tr("%1 (mean of %2 seeds)").arg(g.label).arg(g.seeds) : g.label);
-    mean->setPen(seriesPen(color, 2));
-    mean->replace(g.mean);
-    chart_->addSeries(mean);
-    mean->attachAxis(x);
-    mean->attachAxis(y);
-    for (int k = 0; k < g.mean.size(); ++k) {
-      xMax = std::max(xMax, g.mean[k].x());
-      yMin = std::min(yMin, g.lower[k].y());
-      yMax = std::max(yMax, g.upper[k].y());
-    }
+    legend->addEntry({g.seeds > 1 ? tr("%1 (mean ± sd of %2 runs)").arg(g.label).arg(g.seeds) : g.label, runColor(static_cast<int>(i)),
+                      g.seeds > 1 ? ChartLegend::Marker::Band : ChartLegend::Marker::Line, Qt::SolidLine, true,
+                      g.sources.join('\n')});
   }
-  for (QLegendMarker* m : chart_->legend()->markers()) m->setVisible(!m->label().startsWith("band "));
-  x->setRange(0, xMax);
-  x->applyNiceNumbers();
-  if (yMax > yMin) y->setRange(std::max(0.0, yMin - 0.05 * (yMax - yMin)), yMax + 0.05 * (yMax - yMin));
-  y->applyNiceNumbers();
-  styleChart(chart_);
-  chart_->setTitle(tr("%1: %2").arg(familyName(family), quantity_->currentText()));
+  figure_->setTitle(tr("%1 by %2").arg(quantity_->currentText(), panels_.size() == 1 ? familyName(panels_.front().first) : tr("family")));
 }
 
 }  // namespace modlab::ui

@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "modlab/training/session.h"
+#include "ui/appearance.h"
 #include "ui/family_style.h"
 
 namespace modlab::ui {
@@ -34,7 +35,7 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
   for (const Preset& p : presets()) preset_->addItem(QString::fromStdString(p.name));
   presetDescription_ = new QLabel;
   presetDescription_->setWordWrap(true);
-  presetDescription_->setStyleSheet("color: palette(mid);");
+  presetDescription_->setForegroundRole(QPalette::PlaceholderText);  // muted, in any theme
 
   setting_ = new QComboBox;
   setting_->addItem(tr("MLP: linear rules"), int(Setting::Mlp));
@@ -48,7 +49,7 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
   length_ = spin(1, 1000, tr("Training sequence length N (MHA needs at least 2)"));
   size_ = spin(1, 4096, tr("E (MLP, RNN encoder) or d_model (MHA); the wide dimension is 4x"));
   sizeHint_ = new QLabel;
-  sizeHint_->setStyleSheet("color: palette(mid);");
+  sizeHint_->setForegroundRole(QPalette::PlaceholderText);
 
   auto* familyBox = new QWidget;
   auto* familyLayout = new QVBoxLayout(familyBox);
@@ -56,7 +57,9 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
   familyLayout->setSpacing(2);
   for (Family f : kAllFamilies) {
     auto* box = new QCheckBox(familyName(f));
-    box->setStyleSheet(QString("QCheckBox { color: %1; font-weight: bold; }").arg(familyColor(f).darker(115).name()));
+    QFont bold;  // only the weight is set: the size follows the application's (presentation scale)
+    bold.setBold(true);
+    box->setFont(bold);
     box->setChecked(true);
     familyLayout->addWidget(box);
     families_[f] = box;
@@ -86,7 +89,9 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
 
   error_ = new QLabel;
   error_->setWordWrap(true);
-  error_->setStyleSheet("QLabel { color: #b00020; font-weight: bold; }");
+  QFont bold;
+  bold.setBold(true);
+  error_->setFont(bold);
   error_->hide();
 
   auto* presetGroup = new QGroupBox(tr("Preset"));
@@ -132,6 +137,7 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
   scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
   content_ = content;
   fitWidths();
+  applyColours();
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(0, 0, 0, 0);
   outer->addWidget(scroll);
@@ -259,6 +265,19 @@ void ExperimentPanel::fitWidths() {
 void ExperimentPanel::changeEvent(QEvent* e) {
   QWidget::changeEvent(e);
   if (e->type() == QEvent::FontChange) fitWidths();
+  if (e->type() == QEvent::PaletteChange) applyColours();
+}
+
+void ExperimentPanel::applyColours() {
+  // Family names in their colours, readable on the theme's background; the error in red.
+  for (auto& [f, box] : families_) {
+    QPalette p;
+    p.setColor(QPalette::WindowText, familyTextColor(f));
+    box->setPalette(p);
+  }
+  QPalette red;
+  red.setColor(QPalette::WindowText, appearance().dark() ? QColor(0xff, 0x6b, 0x6b) : QColor(0xb0, 0x00, 0x20));
+  error_->setPalette(red);
 }
 
 }  // namespace modlab::ui

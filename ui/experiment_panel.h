@@ -38,6 +38,7 @@ private:
   // The content never narrower than its labels and fields need in the current font; the
   // panel itself may be narrower (it scrolls) so that large scales fit small screens.
   void fitWidths();
+  void applyColours();
   QWidget* content_ = nullptr;
   void revalidate();
   void updateEnabled();

@@ -76,27 +76,33 @@ QSize HeatmapWidget::sizeHint() const {
   return {fm.height() * 17, fm.height() * 18};
 }
 
-QStringList HeatmapWidget::subtitleLines(int width) const {
+QStringList HeatmapWidget::subtitleLines(int width, bool standalone) const {
   if (rules_ == 0) return {};
   QFont small = font();
   small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
   const QFontMetrics fm(small);
-  const QString first = tr("step %1 | Alignment %2").arg(step_).arg(alignment_, 0, 'f', 3);
-  const QString order = hungarian_ ? tr("Hungarian order") : QString();
-  if (order.isEmpty()) return {first};
-  const QString one = first + " | " + order;
-  if (fm.horizontalAdvance(one) <= width - 4) return {one};
-  return {first, order};  // wrapped onto a second line rather than cut off
+  // On screen the panel's header names the step; an export says it under each title.
+  QStringList parts;
+  if (standalone) parts << tr("step %1").arg(step_);
+  parts << tr("Alignment %1").arg(alignment_, 0, 'f', 3);
+  if (hungarian_ && standalone) parts << tr("Hungarian order");
+  // As many parts per line as fit: wrapped onto further lines rather than cut off.
+  QStringList lines;
+  for (const QString& part : parts) {
+    if (!lines.isEmpty() && fm.horizontalAdvance(lines.back() + " | " + part) <= width - 4) lines.back() += " | " + part;
+    else lines << part;
+  }
+  return lines;
 }
 
-QRect HeatmapWidget::gridRectIn(const QRect& area) const {
+QRect HeatmapWidget::gridRectIn(const QRect& area, bool standalone) const {
   const QFontMetrics fm(font());
   QFont small = font();
   small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
   const QFontMetrics sm(small);
   QFont titleFont = font();
   titleFont.setBold(true);
-  const int subtitle = std::max<int>(1, static_cast<int>(subtitleLines(area.width()).size()));
+  const int subtitle = std::max<int>(1, static_cast<int>(subtitleLines(area.width(), standalone).size()));
   const int left = ruleAxis_ ? 10 + fm.height() + sm.horizontalAdvance("000") + 6 : 8,
             top = 6 + QFontMetrics(titleFont).height() + subtitle * sm.height(),
             right = colourBar_ ? 12 + 12 + sm.horizontalAdvance("0.5") + 10 : 8, bottom = 6 + sm.height() + fm.height();
@@ -110,7 +116,7 @@ void HeatmapWidget::paintEvent(QPaintEvent*) {
   paintInto(p, rect());
 }
 
-void HeatmapWidget::paintInto(QPainter& p, const QRect& area) const {
+void HeatmapWidget::paintInto(QPainter& p, const QRect& area, bool standalone) const {
   p.save();
   p.setRenderHint(QPainter::Antialiasing);
   const QPalette pal = palette();
@@ -131,13 +137,13 @@ void HeatmapWidget::paintInto(QPainter& p, const QRect& area) const {
     return;
   }
   int y = area.top() + 2 + titleHeight;
-  for (const QString& line : subtitleLines(area.width())) {
+  for (const QString& line : subtitleLines(area.width(), standalone)) {
     p.drawText(QRect(area.left(), y, area.width(), smallMetrics.height()), Qt::AlignHCenter, line);
     y += smallMetrics.height();
   }
 
   // Cells as rectangles: crisp at any scale, and vector shapes in an SVG.
-  const QRect g = gridRectIn(area);
+  const QRect g = gridRectIn(area, standalone);
   const double cell = static_cast<double>(g.width()) / rules_;
   p.setRenderHint(QPainter::Antialiasing, false);
   for (int r = 0; r < rules_; ++r)
@@ -246,7 +252,7 @@ public:
     // Grow the area until its grid reaches `side`.
     QSize area(side, side);
     for (int i = 0; i < 4; ++i) {
-      const QRect g = h->gridRectIn(QRect(QPoint(), area));
+      const QRect g = h->gridRectIn(QRect(QPoint(), area), true);
       area += QSize(side - g.width(), side - g.height());
     }
     return area;
@@ -259,7 +265,7 @@ protected:
     const auto& maps = panel_->heatmaps();
     if (maps.empty()) return;
     const int w = width() / static_cast<int>(maps.size());
-    for (std::size_t i = 0; i < maps.size(); ++i) maps[i]->paintInto(p, QRect(static_cast<int>(i) * w, 0, w, height()));
+    for (std::size_t i = 0; i < maps.size(); ++i) maps[i]->paintInto(p, QRect(static_cast<int>(i) * w, 0, w, height()), true);
   }
 
 private:
@@ -274,8 +280,9 @@ HeatmapPanel::HeatmapPanel(QWidget* parent) : QWidget(parent) {
                             "a perfectly specialised model shows a diagonal"));
   auto* top = new FlowLayout;  // wraps: never wider than the heatmaps below it
   top->setContentsMargins(6, 2, 6, 0);
-  auto* title = new QLabel(tr("<b>Activation heatmaps</b>: p(module | rule)"));
-  top->addWidget(title);
+  title_ = new QLabel;
+  top->addWidget(title_);
+  updateTitle();
   top->addWidget(hungarian_);
   row_ = new QHBoxLayout;
   empty_ = new QLabel(tr("Monolithic has no modules: add a modular family to see its heatmap."));
@@ -286,6 +293,14 @@ HeatmapPanel::HeatmapPanel(QWidget* parent) : QWidget(parent) {
   layout->addLayout(top);
   layout->addLayout(row_, 1);
   connect(hungarian_, &QCheckBox::toggled, this, &HeatmapPanel::setHungarianOrder);
+}
+
+void HeatmapPanel::updateTitle() {
+  std::int64_t step = -1;
+  for (const HeatmapWidget* h : heatmaps_)
+    if (h->rules() > 0) step = h->step();
+  title_->setText(step >= 0 ? tr("<b>Activation heatmaps</b>: p(module | rule) at step %1").arg(step)
+                            : tr("<b>Activation heatmaps</b>: p(module | rule)"));
 }
 
 void HeatmapPanel::setData(const RunData* data) {
@@ -321,6 +336,7 @@ void HeatmapPanel::refresh() {
     if (e && e->rules > 0) h->setMatrix(e->rules, e->moduleGivenRule, step);
     else h->clear();
   }
+  updateTitle();
 }
 
 void HeatmapPanel::showEvaluation(std::size_t index) {
@@ -329,6 +345,7 @@ void HeatmapPanel::showEvaluation(std::size_t index) {
   for (HeatmapWidget* h : heatmaps_)
     for (const FamilyEvaluation& f : e.families)
       if (f.family == h->family() && f.rules > 0) h->setMatrix(f.rules, f.moduleGivenRule, e.step);
+  updateTitle();
 }
 
 void HeatmapPanel::setHungarianOrder(bool on) {
@@ -341,10 +358,12 @@ void HeatmapPanel::setHungarianOrder(bool on) {
 int HeatmapPanel::idealHeight(int width) const {
   if (heatmaps_.empty()) return minimumSizeHint().height();
   const int each = width / static_cast<int>(heatmaps_.size());
-  const QRect g = heatmaps_.front()->gridRectIn(QRect(0, 0, each, 100000));
-  const QFontMetrics fm(font());
-  const int below = 8 + fm.height() * 2;
-  return g.top() + g.width() + below + (height() - heatmaps_.front()->height());
+  const HeatmapWidget* h = heatmaps_.front();
+  const int side = h->gridRectIn(QRect(0, 0, each, 100000)).width();
+  int tall = h->gridRectIn(QRect(0, 0, each, 100000)).top() + side;
+  while (h->gridRectIn(QRect(0, 0, each, tall)).width() < side && tall < 100000) tall += 2;
+  // Plus what surrounds the heatmaps now (the header row above them, which wraps when narrow).
+  return tall + std::max(height() - h->height(), layout()->itemAt(0)->layout()->heightForWidth(width) + layout()->spacing());
 }
 
 void HeatmapPanel::sizeFigure() { figure_->resize(static_cast<HeatmapFigure*>(figure_)->compactSize()); }

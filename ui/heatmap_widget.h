@@ -27,6 +27,7 @@ public:
   bool hungarianOrder() const { return hungarian_; }
   double alignmentScore() const { return alignment_; }
   int rules() const { return rules_; }
+  std::int64_t step() const { return step_; }
   // The value drawn at (row, column) of the current order.
   double displayedValue(int row, int column) const;
   QString toCsv() const;
@@ -34,9 +35,10 @@ public:
   QSize sizeHint() const override;
   // Paints the heatmap (title, subtitle, cells as vector rectangles, axes, colour bar) into
   // `area` of any painter: the screen, a PNG at any scale, or an SVG.
-  void paintInto(QPainter& p, const QRect& area) const;
-  QRect gridRectIn(const QRect& area) const;  // where the cells go
-  QStringList subtitleLines(int width) const;  // wrapped, never elided
+  // `standalone`: an export, where no checkbox says the order, so the subtitle does.
+  void paintInto(QPainter& p, const QRect& area, bool standalone = false) const;
+  QRect gridRectIn(const QRect& area, bool standalone = false) const;  // where the cells go
+  QStringList subtitleLines(int width, bool standalone = false) const;  // wrapped, never elided
   int gridSide() const { return gridRectIn(rect()).width(); }
   // Small multiples share their axes: rule labels on the first, the colour bar on the last.
   void setSharedAxes(bool ruleAxis, bool colourBar);
@@ -87,6 +89,8 @@ private:
   QHBoxLayout* row_;
   QCheckBox* hungarian_;
   QLabel* empty_;
+  QLabel* title_;
+  void updateTitle();
   std::vector<HeatmapWidget*> heatmaps_;
 };
 

@@ -7,6 +7,8 @@
 #include <QEvent>
 #include <QLabel>
 #include <QSlider>
+#include <QTabBar>
+#include <QResizeEvent>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QtCharts/QChart>
@@ -104,11 +106,19 @@ LossChart::LossChart(QWidget* parent) : QWidget(parent), cursorStep_(std::numeri
   sl->addWidget(smoothingLabel_);
   controls->addWidget(smoothing);
   controls->addWidget(followButton_);
+  panelTabs_ = new QTabBar;
+  panelTabs_->addTab(tr("Training loss"));
+  panelTabs_->addTab(tr("Evaluation"));
+  panelTabs_->setDocumentMode(true);
+  panelTabs_->hide();
+  controls_ = controls;
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(0);
   layout->addLayout(controls);
+  layout->addWidget(panelTabs_);
   layout->addWidget(figure_, 1);
+  connect(panelTabs_, &QTabBar::currentChanged, this, [this] { applyVisibility(); });
 
   connect(quantity_, &QComboBox::currentIndexChanged, this, [this](int i) { setErrorView(i == 1); });
   connect(logBox_, &QCheckBox::toggled, this, &LossChart::setLogScale);
@@ -137,15 +147,37 @@ LossChart::LossChart(QWidget* parent) : QWidget(parent), cursorStep_(std::numeri
 }
 
 bool LossChart::eventFilter(QObject* watched, QEvent* event) {
-  if (watched == figure_ && event->type() == QEvent::Resize) arrangePanels();
-  return QWidget::eventFilter(watched, event);
+  Q_UNUSED(watched);
+  Q_UNUSED(event);
+  return false;
+}
+
+void LossChart::resizeEvent(QResizeEvent* e) {
+  QWidget::resizeEvent(e);
+  arrangePanels();
+}
+
+QSize LossChart::minimumSizeHint() const {
+  const int controls = controls_->minimumSize().height() + controls_->heightForWidth(std::max(width(), 200)) / 2;
+  const int h = controls + panelTabs_->sizeHint().height() + evalView_->minimumHeight() + figure_->legend()->minimumHeight() + 16;
+  const int w = std::max({evalView_->minimumWidth() + 16, controls_->minimumSize().width(), figure_->legend()->minimumSizeHint().width()});
+  return {w, h};
 }
 
 void LossChart::arrangePanels() {
-  // Side by side when there is width to spare, stacked otherwise: each panel keeps a readable shape.
+  // Side by side when there is width to spare, stacked when there is height, else one at a
+  // time: each panel keeps the room its labels need.
+  const int viewsHeight = height() - controls_->geometry().height() - figure_->legend()->height() - 24;
   const int bothWide = trainView_->minimumWidth() + evalView_->minimumWidth() + 16;
-  const bool wide = figure_->width() >= bothWide && (figure_->width() >= 1.3 * figure_->height() || figure_->width() >= 1100);
-  figure_->body()->setDirection(wide ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
+  const int bothTall = trainView_->minimumHeight() + evalView_->minimumHeight() + 4;
+  Arrangement a = Arrangement::OneAtATime;
+  if (width() >= bothWide && (width() >= 1.3 * viewsHeight || width() >= 1100 || viewsHeight < bothTall)) a = Arrangement::SideBySide;
+  else if (viewsHeight >= bothTall) a = Arrangement::Stacked;
+  if (errorView_) a = Arrangement::SideBySide;  // one panel only
+  arrangement_ = a;
+  figure_->body()->setDirection(a == Arrangement::Stacked ? QBoxLayout::TopToBottom : QBoxLayout::LeftToRight);
+  panelTabs_->setVisible(a == Arrangement::OneAtATime);
+  applyVisibility();
 }
 
 void LossChart::setData(const RunData* data) {
@@ -237,7 +269,9 @@ void LossChart::applyVisibility() {
     s.id->setVisible(isShown(family, Kind::Id));
     s.ood->setVisible(isShown(family, Kind::Ood));
   }
-  trainView_->setVisible(!errorView_);
+  const bool one = arrangement_ == Arrangement::OneAtATime && !errorView_;
+  trainView_->setVisible(!errorView_ && (!one || panelTabs_->currentIndex() == 0));
+  evalView_->setVisible(!one || panelTabs_->currentIndex() == 1);
 }
 
 void LossChart::attachAxes() {
@@ -307,6 +341,7 @@ void LossChart::setErrorView(bool error) {
   evalChart_->setTitle(error ? tr("Evaluation error") : tr("Evaluation"));
   evalY_->setTitleText(error ? tr("Error % / L1") : tr("Loss"));
   buildLegend();
+  arrangePanels();
   refresh();
   if (follow_) fitAxes();
 }

@@ -22,6 +22,7 @@ class QAbstractAxis;
 class QSlider;
 class QToolButton;
 class QXYSeries;
+class QTabBar;
 
 namespace modlab::ui {
 
@@ -51,14 +52,20 @@ public:
   bool isShown(Family family, Kind kind) const;
   QLineSeries* series(Family family, Kind kind) const;
   QString toCsv() const;  // the data behind the chart, tidy
+  // Side by side, stacked, or one at a time (a tab bar) when neither fits.
+  enum class Arrangement { SideBySide, Stacked, OneAtATime };
+  Arrangement arrangement() const { return arrangement_; }
+  QSize minimumSizeHint() const override;  // one panel: the window may always shrink to it
 
 Q_SIGNALS:
   void followingChanged(bool follow);
   void logScaleChanged(bool log);
   void stepClicked(double step);
 
+
 protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
+  void resizeEvent(QResizeEvent* e) override;
 
 private:
   struct FamilySeries {
@@ -83,6 +90,9 @@ private:
   QSlider* smoothingSlider_;
   QLabel* smoothingLabel_;
   QToolButton* followButton_;
+  QTabBar* panelTabs_;
+  QLayout* controls_;
+  Arrangement arrangement_ = Arrangement::SideBySide;
   QAbstractAxis *trainX_ = nullptr, *trainY_ = nullptr, *evalX_ = nullptr, *evalY_ = nullptr;
   std::map<Family, FamilySeries> series_;
   std::set<Family> hiddenFamilies_;

@@ -16,6 +16,7 @@
 #include <QMessageBox>
 #include <QGuiApplication>
 #include <QScreen>
+#include <QScrollArea>
 #include <QTimer>
 #include <QResizeEvent>
 #include <QStyle>
@@ -110,7 +111,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   metrics_ = new MetricsView;
   metricsDock_ = new QDockWidget(tr("Metrics"), this);
   metricsDock_->setObjectName("MetricsDock");
-  metricsDock_->setWidget(metrics_);
+  // Scrolls rather than squeezes when a small screen at a large scale has less height than
+  // the charts need to keep their labels whole.
+  auto* metricsScroll = new QScrollArea;
+  metricsScroll->setWidget(metrics_);
+  metricsScroll->setWidgetResizable(true);
+  metricsScroll->setFrameShape(QFrame::NoFrame);
+  metricsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  metricsDock_->setWidget(metricsScroll);
   addDockWidget(Qt::RightDockWidgetArea, metricsDock_);
   guide_ = new QTextBrowser;
   guide_->setOpenExternalLinks(true);
@@ -142,6 +150,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   metrics_->setData(&controller_.data());
   timeline_->setData(&controller_.data());
   connect(timeline_, &Timeline::positionChanged, this, &MainWindow::showEvaluationAt);
+  heatmaps_->installEventFilter(this);  // its width changed: balance the centre again
   // Linked: a click on a chart jumps the timeline; the timeline's step is a cursor on the charts.
   connect(loss_, &LossChart::stepClicked, timeline_, &Timeline::jumpToStep);
   connect(metrics_, &MetricsView::stepClicked, timeline_, &Timeline::jumpToStep);
@@ -582,7 +591,10 @@ void MainWindow::setScale(double scale) {
   setAppearance(a);
   restyle();
   statusBar()->showMessage(tr("scale %1%").arg(std::lround(appearance().scale * 100)), 2000);
-  QTimer::singleShot(0, this, [this] { fitStatusBar(); });
+  QTimer::singleShot(0, this, [this] {
+    fitStatusBar();
+    balanceCentre();
+  });
 }
 
 void MainWindow::setPresentation(bool on) {
@@ -594,7 +606,9 @@ void MainWindow::setPresentation(bool on) {
     geometryBeforePresenting_ = saveGeometry();
     rectBeforePresenting_ = geometry();
     scaleBeforePresenting_ = appearance().scale;
-    experimentDock_->hide();
+    // Essentials only: every dock but the metrics goes (restoreState brings them back).
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+      if (dock != metricsDock_) dock->hide();
     menuBar()->hide();
     for (QAction* a : {stop_, newSeed_}) a->setVisible(false);
     showFullScreen();
@@ -616,6 +630,7 @@ void MainWindow::setPresentation(bool on) {
     // Once the smaller fonts have shrunk the minimum sizes: the window as it was.
     QTimer::singleShot(0, this, [this] {
       if (presenting_) return;
+      if (layout()) layout()->activate();
       if (rectBeforePresenting_.isValid()) setGeometry(rectBeforePresenting_);
       fitToScreen();
     });
@@ -790,9 +805,13 @@ void MainWindow::balanceCentre() {
   auto* centre = static_cast<AdaptiveSplit*>(centralWidget());
   if (centre->isTabbed() || heatmaps_->heatmaps().empty()) return;
   const int total = centre->height();
-  const int chrome = heatmapArea_->height() - heatmaps_->height();
-  const int want = heatmaps_->idealHeight(heatmaps_->width()) + chrome;
-  const int heat = std::clamp(want, heatmapArea_->minimumSizeHint().height(), static_cast<int>(total * 0.55));
+  const int want = heatmaps_->idealHeight(heatmaps_->width()) +
+                   std::max(heatmapArea_->height() - heatmaps_->height(), timeline_->minimumSizeHint().height());
+  // Up to what the loss chart can spare beyond its own minimum (small screens), at least half.
+  const int spare = std::max(static_cast<int>(total * 0.5), total - loss_->minimumSizeHint().height() - 8);
+  const int heat = std::clamp(want, std::min(heatmapArea_->minimumSizeHint().height(), spare), spare);
+  const QList<int> now = centre->splitter()->sizes();
+  if (now.size() == 2 && std::abs(now[1] - heat) <= 4) return;
   centre->setSizes({total - heat, heat});
 }
 
@@ -900,6 +919,10 @@ void MainWindow::restoreSettings() {
 }
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == heatmaps_ && event->type() == QEvent::Resize) {
+    const auto* resize = static_cast<QResizeEvent*>(event);
+    if (resize->size().width() != resize->oldSize().width()) QTimer::singleShot(0, this, [this] { balanceCentre(); });
+  }
   if (event->type() == QEvent::ShortcutOverride) {
     const auto* key = static_cast<QKeyEvent*>(event);
     auto* widget = qobject_cast<QWidget*>(watched);

@@ -73,7 +73,11 @@ const QString kRandom = QObject::tr("Random"), kCollapse = QObject::tr("Collapse
 MetricsView::MetricsView(QWidget* parent) : QWidget(parent), cursorStep_(std::numeric_limits<double>::quiet_NaN()) {
   bars_ = makeChart();
   barsView_ = new ChartView(bars_);
-  barsView_->setMinimumLines(5 * 1.3 + 2.5);  // five metric names, one above the other, and the value axis
+  // Qt Charts gives each of the five names a sixth of the axis, less padding: a line and
+  // 12 px each, and the value axis below.
+  barsView_->setMinimumLines(6 + 2, 6 * 12 + 24);
+  // The abbreviations take at most 30% of the chart: never narrower than that allows.
+  barsView_->setMinimumWidthFor(shortMetricNames()[1], 1.0 / 0.3);
   barsFigure_ = new ChartFigure;
   barsFigure_->body()->addWidget(barsView_);
   history_ = makeChart();
@@ -92,9 +96,10 @@ MetricsView::MetricsView(QWidget* parent) : QWidget(parent), cursorStep_(std::nu
   caption_ = new QLabel;
   caption_->setWordWrap(true);
   caption_->setTextFormat(Qt::RichText);
-  caption_->setText(tr("<small>Random (dashed): uniform-random routing; Collapse (dotted): total collapse onto one module, for this R. "
-                       "GT-Modular is 0 by construction on every metric but Adaptation, where it is near 0 "
-                       "(module frequencies counted on finite samples).</small>"));
+  // The footnote: one short line here; the full text is the tooltip (and in the guides).
+  caption_->setText(tr("<small>GT-Modular: 0 by construction (Adaptation near 0: finite samples).</small>"));
+  caption_->setToolTip(tr("GT-Modular is 0 by construction on every metric but Adaptation, where it is near 0: "
+                          "its module frequencies are counted on finite samples."));
 
   auto* historyBox = historyBox_ = new QWidget;
   auto* hl = new QVBoxLayout(historyBox);
@@ -160,8 +165,10 @@ void MetricsView::buildLegend() {
     if (!data_) continue;
     for (Family f : data_->families())
       if (isModular(f)) legend->addEntry({familyName(f), familyColor(f), figure == barsFigure_ ? ChartLegend::Marker::Square : ChartLegend::Marker::Line});
-    legend->addEntry({kRandom, randomRoutingColor(), ChartLegend::Marker::Line, Qt::DashLine});
-    legend->addEntry({kCollapse, totalCollapseColor(), ChartLegend::Marker::Line, Qt::DotLine});
+    legend->addEntry({kRandom, randomRoutingColor(), ChartLegend::Marker::Line, Qt::DashLine, true,
+                      tr("Uniform-random routing for this R (analytic); click to hide or show")});
+    legend->addEntry({kCollapse, totalCollapseColor(), ChartLegend::Marker::Line, Qt::DotLine, true,
+                      tr("Total collapse onto one module for this R (analytic); click to hide or show")});
   }
 }
 
@@ -243,8 +250,7 @@ void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
   fitValueAxis(bars_, values, 0.0, 1.0);
   barsFigure_->setTitle(evaluation ? tr("Metrics at step %1 (R = %2, lower is better)").arg(evaluation->step).arg(R)
                                    : tr("Metrics, R = %1 (no evaluation yet)").arg(R));
-  barsFigure_->setCaption(shortNames_ ? tr("<small>C-Avg, C-Worst: Collapse-Avg, Collapse-Worst; Align: Alignment; "
-                                           "Adapt: Adaptation; Inv-MI: inverse mutual information.</small>")
+  barsFigure_->setCaption(shortNames_ ? tr("<small>C-: Collapse-; Align: Alignment; Adapt: Adaptation; Inv-MI: inverse MI</small>")
                                       : QString());
 }
 

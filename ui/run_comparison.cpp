@@ -12,7 +12,9 @@
 namespace modlab::ui {
 
 namespace {
-const QStringList kIgnored{"name", "description", "model_seed", "device", "threads"};
+// Runs that differ only in these are one group (seeds) or the same experiment (names, resources).
+const QStringList kIgnored{"name", "description", "model_seed", "data_seed", "device", "threads"};
+const QStringList kSeeds{"data_seed", "model_seed"};
 
 QJsonObject asJson(const ExperimentConfig& c) {
   return QJsonDocument::fromJson(QByteArray::fromStdString(toJson(c))).object();
@@ -51,6 +53,21 @@ QStringList differingKeys(const std::vector<ExperimentConfig>& configs) {
   return keys;
 }
 
+QStringList differingSeedKeys(const std::vector<ExperimentConfig>& configs) {
+  QStringList keys;
+  if (configs.size() < 2) return keys;
+  const QJsonObject first = asJson(configs[0]);
+  for (const QString& key : kSeeds)
+    for (std::size_t i = 1; i < configs.size(); ++i)
+      if (asJson(configs[i]).value(key) != first.value(key)) {
+        keys << key;
+        break;
+      }
+  return keys;
+}
+
+bool isMetric(CompareQuantity quantity) { return static_cast<int>(quantity) >= static_cast<int>(CompareQuantity::CollapseAvg); }
+
 QVector<QPointF> runCurve(const RunRecord& run, Family family, CompareQuantity quantity, double smoothing) {
   QVector<QPointF> points;
   if (quantity == CompareQuantity::TrainLoss) {
@@ -61,8 +78,14 @@ QVector<QPointF> runCurve(const RunRecord& run, Family family, CompareQuantity q
   for (const EvaluationSnapshot& e : run.evaluations)
     for (const FamilyEvaluation& f : e.families) {
       if (f.family != family) continue;
+      if (isMetric(quantity) && !f.hasMetrics) continue;
       double v = 0.0;
       switch (quantity) {
+        case CompareQuantity::CollapseAvg: v = f.metrics.collapseAvg; break;
+        case CompareQuantity::CollapseWorst: v = f.metrics.collapseWorst; break;
+        case CompareQuantity::Alignment: v = f.metrics.alignment; break;
+        case CompareQuantity::Adaptation: v = f.metrics.adaptation; break;
+        case CompareQuantity::InverseMI: v = f.metrics.inverseMutualInformation; break;
         case CompareQuantity::IdLoss: v = f.id.loss; break;
         case CompareQuantity::OodLoss: v = f.ood.loss; break;
         case CompareQuantity::IdError: v = f.id.error; break;

@@ -12,7 +12,12 @@
 
 namespace modlab::ui {
 
-enum class CompareQuantity { TrainLoss, IdLoss, OodLoss, IdError, OodError };
+enum class CompareQuantity {
+  TrainLoss, IdLoss, OodLoss, IdError, OodError,
+  // The specialisation metrics of the modular families, at each evaluation.
+  CollapseAvg, CollapseWorst, Alignment, Adaptation, InverseMI
+};
+bool isMetric(CompareQuantity quantity);
 
 struct ComparedGroup {
   QString label;                    // what distinguishes this group, e.g. "rules 16"
@@ -23,9 +28,11 @@ struct ComparedGroup {
 
 // Config keys whose values differ between the runs (seeds, names and resources excluded).
 QStringList differingKeys(const std::vector<ExperimentConfig>& configs);
+// The seed keys (data_seed, model_seed) whose values differ: what a group averages over.
+QStringList differingSeedKeys(const std::vector<ExperimentConfig>& configs);
 // The curve of one run for one family.
 QVector<QPointF> runCurve(const RunRecord& run, Family family, CompareQuantity quantity, double smoothing);
-// Groups runs that differ only by model seed; mean and band over the steps they all have.
+// Groups runs that differ only by seeds (data and model); mean and band over the steps they all have.
 std::vector<ComparedGroup> compareRuns(const std::vector<RunRecord>& runs, const QStringList& sources, Family family,
                                        CompareQuantity quantity, double smoothing);
 // Mean and sample-standard-deviation band of curves over the x values common to all.
