@@ -376,7 +376,7 @@ void TstTeaching::learningRateChangeIsRecorded() {
 void TstTeaching::guidedDemosExplainThemselves() {
   MainWindow w;
   for (const char* demo : {"demo-mlp-collapse", "demo-mlp-many-rules", "demo-mlp-few-rules", "demo-mlp-classification",
-                           "demo-mlp-ood", "demo-mlp-speed", "demo-mha-search", "demo-rnn-dynamics"}) {
+                           "demo-mlp-ood", "demo-mlp-speed", "demo-mha-search", "demo-rnn-dynamics", "demo-mlp-routing"}) {
     QVERIFY2(w.startDemo(demo), demo);
     QVERIFY2(w.guideText().contains("What to look at"), demo);
     QCOMPARE(QString::fromStdString(w.controller().data().config().name), QString(demo));

@@ -394,6 +394,7 @@ void MainWindow::buildMenus() {
       {"demo-mlp-speed", tr("Specialisation &speeds up training")},
       {"demo-mha-search", tr("&Attention: search and retrieve")},
       {"demo-rnn-dynamics", tr("Recurrent: switching &dynamics")},
+      {"demo-mlp-routing", tr("Routing &interventions: every module used, none specialised")},
   };
   int number = 1;
   for (const auto& [name, label] : guided) {
