@@ -262,6 +262,16 @@ QChartView* trainingCurves(const SweepReport& r) {
   return view(chart);
 }
 
+// A routing entry's name short enough for an axis: "bal 0.1", "Hs 0.01, Hb 0.1".
+QString shortRouting(const std::string& routing) {
+  if (routing.empty()) return QObject::tr("paper");
+  QString s = QString::fromStdString(routing);
+  s.replace("sample entropy", "Hs");
+  s.replace("batch entropy", "Hb");
+  s.replace("balance", "bal");
+  return s;
+}
+
 // The routing interventions of one (setting, task, R): a metric (0-4) or, for -1, OoD performance,
 // per routing entry (paper first), Modular and Modular-op, mean over seeds with a +-1 sd band.
 QChartView* routingPanel(const SweepReport& r, Setting s, TaskKind t, int rules, int metric,
@@ -270,9 +280,9 @@ QChartView* routingPanel(const SweepReport& r, Setting s, TaskKind t, int rules,
   auto* x = new QCategoryAxis;
   x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
   for (std::size_t i = 0; i < routings.size(); ++i)
-    x->append(routings[i].empty() ? QObject::tr("paper") : QString::fromStdString(routings[i]), static_cast<double>(i));
-  x->setRange(-0.3, static_cast<double>(routings.size()) - 0.7);
-  x->setLabelsAngle(routings.size() > 3 ? -30 : 0);
+    x->append(shortRouting(routings[i]), static_cast<double>(i));
+  x->setRange(-0.4, static_cast<double>(routings.size()) - 0.6);
+  x->setLabelsAngle(routings.size() > 5 ? -30 : 0);
   auto* y = new QValueAxis;
   y->setLabelFormat("%.3g");
   chart->addAxis(x, Qt::AlignBottom);
@@ -320,8 +330,28 @@ QChartView* routingPanel(const SweepReport& r, Setting s, TaskKind t, int rules,
     mean->attachAxis(x);
     mean->attachAxis(y);
   }
+  if (metric >= 0) {  // uniform-random routing, for scale
+    const double random = MetricsView::metricValue(randomRoutingMetrics(rules), metric);
+    auto* line = new QLineSeries;
+    line->setName(QObject::tr("Random"));
+    line->setPen(seriesPen(randomRoutingColor(), 1.5, Qt::DashLine));
+    line->append(-0.4, random);
+    line->append(static_cast<double>(routings.size()) - 0.6, random);
+    chart->addSeries(line);
+    line->attachAxis(x);
+    line->attachAxis(y);
+    lo = std::min(lo, random);
+    hi = std::max(hi, random);
+  }
   if (hi >= lo) y->setRange(lo - 0.05 * (hi - lo + 1e-9), hi + 0.05 * (hi - lo + 1e-9));
-  y->applyNiceNumbers();
+  // Ticks at round steps from a round minimum (never below 0: metrics and errors are not negative).
+  const double span = std::max(hi - lo, 1e-6), raw = span / 5.0;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  const double step = raw / magnitude <= 2 ? 2 * magnitude : raw / magnitude <= 5 ? 5 * magnitude : 10 * magnitude;
+  y->setTickType(QValueAxis::TicksDynamic);
+  y->setTickAnchor(0.0);
+  y->setTickInterval(step);
+  y->setRange(std::max(0.0, std::floor(lo / step) * step), std::ceil(hi / step) * step);
   const QString what = metric < 0 ? QObject::tr("OoD %1").arg(unitOf(t)) : MetricsView::metricNames()[metric];
   chart->setTitle(QObject::tr("%1: %2 %3, R = %4").arg(what, QString::fromStdString(toString(s)).toUpper(),
                                                         t == TaskKind::Classification ? QObject::tr("classification")
@@ -348,9 +378,10 @@ QWidget* routingFigure(const SweepReport& r) {
     for (int metric : {2, 1, 4, -1}) charts.push_back(routingPanel(r, Setting(s), TaskKind(t), rules, metric, routings));
   return grid(QObject::tr("Routing interventions: specialisation and OoD performance (mean over seeds, band +-1 sd; "
                           "lower is better)"),
-              charts, 4, QSize(1900, 560 * static_cast<int>(groups.size()) + 80),
+              charts, 2, QSize(1500, 1000 * static_cast<int>(groups.size()) + 80),
               QObject::tr("Each point averages the model seeds (and data seeds) of one routing entry; routing.csv has "
-                          "the numbers and whether a mean lies outside the paper routing's seed range."));
+                          "the numbers and whether a mean lies outside the paper routing's seed range. bal: load balance; "
+                          "Hs: per-sample entropy penalty; Hb: batch-mean entropy reward; Random: uniform routing."));
 }
 
 }  // namespace
