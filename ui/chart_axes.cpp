@@ -1,6 +1,7 @@
 #include "ui/chart_axes.h"
 
 #include <QFontMetrics>
+#include <QRegularExpression>
 #include <QtCharts/QChart>
 #include <QtCharts/QValueAxis>
 #include <algorithm>
@@ -19,6 +20,9 @@ double niceStep(double raw) {
 namespace {
 QString formatted(const QValueAxis* axis, double v) {
   const QString format = axis->labelFormat().isEmpty() ? QStringLiteral("%.2f") : axis->labelFormat();
+  // Integer conversions take an integer (as Qt Charts does for them).
+  static const QRegularExpression integer(QStringLiteral("%[-+ #0]*\\d*[diouxX]"));
+  if (integer.match(format).hasMatch()) return QString::asprintf(format.toLatin1().constData(), static_cast<int>(std::lround(v)));
   return QString::asprintf(format.toLatin1().constData(), v);
 }
 

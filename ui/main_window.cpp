@@ -696,6 +696,7 @@ void MainWindow::showSweepReport(const SweepReport& report, const QString& direc
   dialog->setWindowTitle(tr("Sweep %1: %2 results").arg(QFileInfo(directory).fileName()).arg(report.rows.size()));
   auto* tabs = new QTabWidget;
   for (const auto& [figure, stem] : sweepFigures()) {
+    if (figure == SweepFigure::Routing && !hasRoutingVariants(report)) continue;  // as the report does
     QWidget* w = makeSweepFigure(report, figure);
     w->setAttribute(Qt::WA_DontShowOnScreen, false);
     installExportMenu(w, stem, {});

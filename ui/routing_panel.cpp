@@ -12,6 +12,8 @@
 #include <algorithm>
 
 #include "ui/appearance.h"
+#include "ui/chart_axes.h"
+#include "ui/chart_figure.h"
 #include "ui/family_style.h"
 
 namespace modlab::ui {
@@ -26,7 +28,7 @@ struct PartStyle {
 
 const std::vector<PartStyle>& partStyles() {
   static const std::vector<PartStyle> styles{
-      {RunData::LossPart::Task, "task loss", QColor(0x44, 0x44, 0x44), Qt::SolidLine},
+      {RunData::LossPart::Objective, "objective (task loss + weighted terms)", QColor(0x44, 0x44, 0x44), Qt::SolidLine},
       {RunData::LossPart::Balance, "balance R sum f P", QColor(0xd9, 0x5f, 0x02), Qt::SolidLine},
       {RunData::LossPart::SampleEntropy, "sample entropy H(p)", QColor(0x75, 0x70, 0xb3), Qt::DashLine},
       {RunData::LossPart::BatchEntropy, "batch entropy H(mean p)", QColor(0x1b, 0x9e, 0x77), Qt::DotLine},
@@ -88,9 +90,9 @@ RoutingPanel::RoutingPanel(QWidget* parent) : QWidget(parent) {
   key_->setWordWrap(true);
   key_->setTextFormat(Qt::RichText);
   styleChart(chart_);
-  view_ = new QChartView(chart_);
-  view_->setRenderHint(QPainter::Antialiasing);
-  view_->setMinimumHeight(220);
+  auto* view = new ChartView(chart_);  // minimum size from the font, ticks refitted on resize (issue 11)
+  view->setMinimumLines(9);            // a title, the axis labels and title, and a plot
+  view_ = view;
 
   auto* layout = new QVBoxLayout(this);
   auto* title = new QLabel(tr("<b>Routing of Modular and Modular-op</b> (beyond the paper)"));
@@ -200,11 +202,13 @@ void RoutingPanel::redrawChart(const RunData& data, bool live) {
     key << QStringLiteral("<span style=\"color:#e7298a\">&#9474;</span>&nbsp;%1")
                .arg(tr("%1 = %2 at step %3").arg(QString::fromStdString(c.key)).arg(c.value).arg(c.step).toHtmlEscaped());
   key_->setText(key.join(QStringLiteral(" &nbsp; ")));
-  x->setRange(0, xMax);
-  y->setRange(yMin, yMax * 1.05);
-  chart_->setTitle(any ? tr("%1: loss parts (unweighted)").arg(familyName(family))
-                       : tr("Loss parts appear once an intervention is on"));
+  // Short chart title (a chart elides what does not fit); the longer explanation is the note's.
+  chart_->setTitle(any ? tr("%1: loss parts").arg(familyName(family)) : QString());
+  if (!any) note_->setText(note_->text() + " " + tr("Loss parts appear once an intervention is on."));
+  view_->setVisible(any);  // no empty chart: the note says when it appears
   styleChart(chart_);
+  fitValueAxis(chart_, x, 0, xMax);
+  fitValueAxis(chart_, y, yMin, yMax * 1.05);
 }
 
 }  // namespace modlab::ui
