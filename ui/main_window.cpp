@@ -131,7 +131,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   auto* routing = new RoutingPanel;
   auto* routingDock = new QDockWidget(tr("Routing"), this);
   routingDock->setObjectName("RoutingDock");
-  routingDock->setWidget(routing);
+  auto* routingScroll = new QScrollArea;  // scrolls rather than forcing the window taller (issue 11)
+  routingScroll->setWidget(routing);
+  routingScroll->setWidgetResizable(true);
+  routingScroll->setFrameShape(QFrame::NoFrame);
+  routingScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  routingDock->setWidget(routingScroll);
   addDockWidget(Qt::LeftDockWidgetArea, routingDock);
   tabifyDockWidget(experimentDock_, routingDock);
   connect(routing, &RoutingPanel::coefficientChanged, this, [this](const QString& key, double value) {
