@@ -49,6 +49,12 @@ void fitValueAxis(QChart* chart, QValueAxis* axis, double lo, double hi, bool an
   double step = niceStep((hi - lo) / std::max(1, labels - 1));
   // The step's own labels may be wider (more decimals): check once more.
   while (length > 0 && (hi - lo) / step + 1 > length / perLabel && step < (hi - lo)) step = niceStep(step * 1.01);
+  // At least two labels: the largest nice step that still fits in the range.
+  while (step > (hi - lo) * (1 + 1e-9)) {
+    const double power = std::pow(10.0, std::floor(std::log10(step)));
+    const double m = step / power;
+    step = m > 5.01 ? 5 * power : m > 2.51 ? 2.5 * power : m > 2.01 ? 2 * power : m > 1.01 ? power : 0.5 * power;
+  }
   axis->setTickType(QValueAxis::TicksDynamic);
   axis->setTickAnchor(anchorAtZero ? 0.0 : lo);
   axis->setTickInterval(step);

@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QEvent>
+#include <QStyle>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -260,6 +261,10 @@ void ExperimentPanel::fitWidths() {
   content_->setMinimumWidth(content_->minimumSizeHint().width());
   const int em = fontMetrics().averageCharWidth();
   setMinimumWidth(std::min(content_->minimumSizeHint().width() + 16, em * 26));
+}
+
+int ExperimentPanel::contentWidth() const {
+  return content_ ? content_->minimumSizeHint().width() + style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 8 : width();
 }
 
 void ExperimentPanel::changeEvent(QEvent* e) {

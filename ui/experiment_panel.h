@@ -27,6 +27,7 @@ public:
   // The engine's message for the current values, or empty when they are valid.
   QString validationMessage() const { return message_; }
   bool isValid() const { return message_.isEmpty(); }
+  int contentWidth() const;  // what the panel needs without a horizontal scroll bar
 
 Q_SIGNALS:
   void configChanged();

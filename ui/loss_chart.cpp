@@ -208,8 +208,8 @@ void LossChart::rebuild() {
       evalChart_->addSeries(s.ood);
       s.id->setPointsVisible(true);
       s.ood->setPointsVisible(true);
-      s.ood->setMarkerSize(scaled(6));
-      s.id->setMarkerSize(scaled(4));
+      s.ood->setMarkerSize(scaled(4.5));
+      s.id->setMarkerSize(scaled(3));
       series_[f] = s;
     }
   }

@@ -596,6 +596,7 @@ void MainWindow::setScale(double scale) {
   a.scale = scale;
   setAppearance(a);
   restyle();
+  statusSlack_ = 0;
   statusBar()->showMessage(tr("scale %1%").arg(std::lround(appearance().scale * 100)), 2000);
   QTimer::singleShot(0, this, [this] {
     fitStatusBar();
@@ -790,13 +791,16 @@ void MainWindow::fitStatusBar() {
   // What gives way first when the bar is narrow (small screens, large scales): the source,
   // the device, the rate, then the families' names (their colours and states stay).
   QStatusBar* bar = statusBar();
-  const int available = bar->width() - 24;
+  // What the bar's own spacing took beyond our estimate, learnt from the last layout.
+  for (QLabel* l : {stepLabel_, etaLabel_, familiesLabel_})
+    if (l->isVisible() && l->width() > 0 && l->width() < l->sizeHint().width()) statusSlack_ += l->sizeHint().width() - l->width();
+  const int available = bar->width() - 40 - statusSlack_;
   familiesLabel_->setText(familiesFull_);
   for (QLabel* l : {sourceLabel_, deviceLabel_, rateLabel_, etaLabel_}) l->setVisible(!l->text().isEmpty());
   auto used = [&] {
     int w = 0;
     for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_, deviceLabel_, sourceLabel_})
-      if (!l->isHidden()) w += l->sizeHint().width() + 8;
+      if (!l->isHidden()) w += l->sizeHint().width() + 16;  // the bar's spacing and item frames
     return w;
   };
   for (QLabel* l : {sourceLabel_, deviceLabel_, rateLabel_}) {
@@ -824,7 +828,17 @@ void MainWindow::balanceCentre() {
 
 void MainWindow::resizeEvent(QResizeEvent* e) {
   QMainWindow::resizeEvent(e);
+  statusSlack_ = 0;
   fitStatusBar();
+  // Room to spare: the experiment panel as wide as its content (no horizontal scroll bar).
+  if (!regrowing_ && experimentDock_->isVisible() && !experimentDock_->isFloating()) {
+    const int content = panel_->contentWidth();
+    if (experimentDock_->width() < content && width() - content >= 1100) {
+      regrowing_ = true;
+      resizeDocks({experimentDock_}, {content}, Qt::Horizontal);
+      regrowing_ = false;
+    }
+  }
   QTimer::singleShot(0, this, [this] { balanceCentre(); });
   // A window that grows again gives the metrics dock back its share (it shrank with the window).
   if (!regrowing_ && metricsDock_->isVisible() && !metricsDock_->isFloating() && e->oldSize().width() > 0) {

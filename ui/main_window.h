@@ -125,6 +125,7 @@ private:
   QString familiesFull_, familiesCompact_;
   double metricsShare_ = 0.3;  // the metrics dock's share of the window width, kept when the window regrows
   bool regrowing_ = false;
+  int statusSlack_ = 0;
   void balanceCentre();  // the heatmaps as large as the width allows, the loss chart the rest
 };
 
