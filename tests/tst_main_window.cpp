@@ -14,6 +14,8 @@
 
 #include <QTabWidget>
 #include <QDialog>
+#include <QCheckBox>
+#include "ui/chart_legend.h"
 #include <QtCharts/QAbstractBarSeries>
 
 #include "modlab/sweep/sweep.h"
@@ -167,6 +169,20 @@ void TstMainWindow::exportsAreValidImages() {
   const QString heatmapPng = out.filePath("heatmaps.png");
   QVERIFY(exportPng(w.heatmaps(), heatmapPng, 1.0));
   QVERIFY(inkFraction(QImage(heatmapPng)) > 0.05);
+  // Issue 11 #12: the heatmap export is the heatmaps alone (no checkbox, no empty space), cells as vector shapes.
+  QWidget* figure = w.heatmaps()->figure();
+  QVERIFY(figure->findChildren<QCheckBox*>().isEmpty() && !figure->isVisible());
+  QVERIFY(figure->height() < w.heatmaps()->height() + 40 && figure->width() <= w.heatmaps()->width() + 40);
+  const QString heatmapSvg = out.filePath("heatmaps.svg");
+  QVERIFY(exportSvg(figure, heatmapSvg, "heatmaps"));
+  QFile svgFile(heatmapSvg);
+  QVERIFY(svgFile.open(QIODevice::ReadOnly));
+  const QByteArray heatmapText = svgFile.readAll();
+  QVERIFY2(!heatmapText.contains("<image"), "cells are vector rectangles, not a bitmap");
+  QVERIFY(heatmapText.count("<path") + heatmapText.count("<rect") >= 3 * 4 * 4);
+  QCOMPARE(w.heatmaps()->renderFigure(2.0).width(), figure->width() * 2);  // WebP frames at the chosen scale
+  // The loss figure carries its key (an export shows what solid, dashed and dotted mean).
+  QVERIFY(w.lossChart()->figure()->isAncestorOf(w.lossChart()->chartView()));
   QVERIFY(exportText(w.lossChart()->toCsv(), out.filePath("loss.csv")));
   QVERIFY(w.lossChart()->toCsv().count('\n') > 4 * 120);
 }
