@@ -300,7 +300,7 @@ void TstRouting::liveChangesAreRecorded() {
     QCOMPARE(p.hasParts, router && p.step > change.step);
     if (!p.hasParts) continue;
     ++withParts;
-    QVERIFY(std::abs(p.loss - (p.taskLoss + 0.05 * p.balance)) < 1e-5);
+    QVERIFY(std::abs(p.objective - (p.loss + 0.05 * p.balance)) < 1e-5);  // loss: the task loss
   }
   for (Family f : c.families) routed += f == Family::Modular || f == Family::ModularOp;
   QCOMPARE(withParts, routed * static_cast<int>(c.steps - change.step));

@@ -76,7 +76,7 @@ const QVector<QPointF>& RunData::trainLoss(Family family) const {
 void RunData::addParts(const TrainPoint& p) {
   if (!p.hasParts) return;
   const double x = static_cast<double>(p.step);
-  for (const auto& [part, value] : {std::pair{LossPart::Task, p.taskLoss}, std::pair{LossPart::Balance, p.balance},
+  for (const auto& [part, value] : {std::pair{LossPart::Objective, p.objective}, std::pair{LossPart::Balance, p.balance},
                                     std::pair{LossPart::SampleEntropy, p.sampleEntropy},
                                     std::pair{LossPart::BatchEntropy, p.batchEntropy}})
     if (std::isfinite(value)) parts_[{p.family, part}].push_back(QPointF(x, value));

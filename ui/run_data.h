@@ -27,7 +27,7 @@ public:
   const QVector<QPointF>& trainLoss(Family family) const;  // (step, loss), finite only
   // Routing interventions: the parts of a routed family's loss (unweighted), and the live
   // coefficient changes with their steps.
-  enum class LossPart { Task, Balance, SampleEntropy, BatchEntropy };
+  enum class LossPart { Objective, Balance, SampleEntropy, BatchEntropy };
   const QVector<QPointF>& lossPart(Family family, LossPart part) const;
   const std::vector<RoutingChange>& routingChanges() const { return routingChanges_; }
   const RoutingOptions& routing() const { return routing_; }  // in effect now

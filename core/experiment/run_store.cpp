@@ -273,7 +273,7 @@ void RunStore::appendTrain(const std::vector<TrainPoint>& points) {
     const std::string prefix = std::to_string(p.step) + "," + toString(p.family) + ",train,";
     out += csvRecord(prefix + "loss," + number(p.loss));
     if (!p.hasParts) continue;
-    out += csvRecord(prefix + "task_loss," + number(p.taskLoss));
+    out += csvRecord(prefix + "objective," + number(p.objective));
     out += csvRecord(prefix + "balance," + number(p.balance));
     out += csvRecord(prefix + "sample_entropy," + number(p.sampleEntropy));
     out += csvRecord(prefix + "batch_entropy," + number(p.batchEntropy));
@@ -424,7 +424,7 @@ RunRecord RunStore::load(const fs::path& dir) {
         throw damaged("train " + truncatedForMessage(metric) + " without its loss row");
       TrainPoint& p = record.train.back();
       p.hasParts = true;
-      if (metric == "task_loss") p.taskLoss = value;
+      if (metric == "objective") p.objective = value;
       else if (metric == "balance") p.balance = value;
       else if (metric == "sample_entropy") p.sampleEntropy = value;
       else if (metric == "batch_entropy") p.batchEntropy = value;

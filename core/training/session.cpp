@@ -348,8 +348,9 @@ void Session::Impl::trainOneStep() {
       pendingTrain.push_back({step, f.family, f.lastLoss});
       if (const StepLosses& l = f.lastLosses; l.hasRoutingTerms) {
         TrainPoint& p = pendingTrain.back();
+        p.loss = l.task;
         p.hasParts = true;
-        p.taskLoss = l.task;
+        p.objective = l.total;
         p.balance = l.balance;
         p.sampleEntropy = l.sampleEntropy;
         p.batchEntropy = l.batchEntropy;

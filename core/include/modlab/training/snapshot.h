@@ -20,10 +20,11 @@ std::string toString(FamilyState s);
 struct TrainPoint {
   std::int64_t step = 0;  // the update this loss was computed for (1-based)
   Family family = Family::Monolithic;
-  double loss = 0.0;      // the loss optimised
-  // With routing interventions (Modular, Modular-op): the loss's parts, unweighted.
+  double loss = 0.0;      // the task loss (BCE or L1), comparable across families
+  // With routing interventions (Modular, Modular-op): the objective optimised (task loss plus
+  // the weighted regularisers) and the regularisers, unweighted.
   bool hasParts = false;
-  double taskLoss = 0.0, balance = 0.0, sampleEntropy = 0.0, batchEntropy = 0.0;
+  double objective = 0.0, balance = 0.0, sampleEntropy = 0.0, batchEntropy = 0.0;
 };
 
 // A routing coefficient changed while training (Session::setRoutingCoefficient).
