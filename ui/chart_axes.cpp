@@ -12,7 +12,7 @@ namespace modlab::ui {
 double niceStep(double raw) {
   if (!(raw > 0) || !std::isfinite(raw)) return 1.0;
   const double power = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+  for (double m : {1.0, 2.0, 5.0, 10.0})  // no 2.5: a one-decimal format would print 0.25 as 0.3
     if (m * power >= raw * (1 - 1e-9)) return m * power;
   return 10.0 * power;
 }
@@ -53,7 +53,7 @@ void fitValueAxis(QChart* chart, QValueAxis* axis, double lo, double hi, bool an
   while (step > (hi - lo) * (1 + 1e-9)) {
     const double power = std::pow(10.0, std::floor(std::log10(step)));
     const double m = step / power;
-    step = m > 5.01 ? 5 * power : m > 2.51 ? 2.5 * power : m > 2.01 ? 2 * power : m > 1.01 ? power : 0.5 * power;
+    step = m > 5.01 ? 5 * power : m > 2.01 ? 2 * power : m > 1.01 ? power : 0.5 * power;
   }
   axis->setTickType(QValueAxis::TicksDynamic);
   axis->setTickAnchor(anchorAtZero ? 0.0 : lo);

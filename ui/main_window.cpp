@@ -216,6 +216,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   defaultState_ = saveState();
   restoreSettings();
+  QTimer::singleShot(0, this, [this] { widenExperimentPanel(); });  // once shown
   controller_.preview(panel_->config());
   updateActions();
   updateStatus();
@@ -830,15 +831,7 @@ void MainWindow::resizeEvent(QResizeEvent* e) {
   QMainWindow::resizeEvent(e);
   statusSlack_ = 0;
   fitStatusBar();
-  // Room to spare: the experiment panel as wide as its content (no horizontal scroll bar).
-  if (!regrowing_ && experimentDock_->isVisible() && !experimentDock_->isFloating()) {
-    const int content = panel_->contentWidth();
-    if (experimentDock_->width() < content && width() - content >= 1100) {
-      regrowing_ = true;
-      resizeDocks({experimentDock_}, {content}, Qt::Horizontal);
-      regrowing_ = false;
-    }
-  }
+  widenExperimentPanel();
   QTimer::singleShot(0, this, [this] { balanceCentre(); });
   // A window that grows again gives the metrics dock back its share (it shrank with the window).
   if (!regrowing_ && metricsDock_->isVisible() && !metricsDock_->isFloating() && e->oldSize().width() > 0) {
@@ -846,6 +839,18 @@ void MainWindow::resizeEvent(QResizeEvent* e) {
     if (e->size().width() > e->oldSize().width() && metricsDock_->width() < target - 8) {
       regrowing_ = true;
       resizeDocks({metricsDock_}, {target}, Qt::Horizontal);
+      regrowing_ = false;
+    }
+  }
+}
+
+void MainWindow::widenExperimentPanel() {
+  // Room to spare: the experiment panel as wide as its content (no horizontal scroll bar).
+  if (!regrowing_ && experimentDock_->isVisible() && !experimentDock_->isFloating()) {
+    const int content = panel_->contentWidth();
+    if (experimentDock_->width() < content && width() - content >= 1100) {
+      regrowing_ = true;
+      resizeDocks({experimentDock_}, {content}, Qt::Horizontal);
       regrowing_ = false;
     }
   }

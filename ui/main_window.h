@@ -126,7 +126,8 @@ private:
   double metricsShare_ = 0.3;  // the metrics dock's share of the window width, kept when the window regrows
   bool regrowing_ = false;
   int statusSlack_ = 0;
-  void balanceCentre();  // the heatmaps as large as the width allows, the loss chart the rest
+  void balanceCentre();
+  void widenExperimentPanel();  // the heatmaps as large as the width allows, the loss chart the rest
 };
 
 }  // namespace modlab::ui
