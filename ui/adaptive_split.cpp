@@ -65,7 +65,8 @@ void AdaptiveSplit::resizeEvent(QResizeEvent* e) {
 void AdaptiveSplit::arrange() {
   int need = split_->handleWidth() * std::max<int>(0, static_cast<int>(pages_.size()) - 1);
   for (QWidget* page : pages_) need += std::max(page->minimumSizeHint().height(), page->minimumSize().height());
-  const bool tab = height() < need;
+  // With some room to spare: at the bare minimum every page would be squeezed to its limit.
+  const bool tab = height() < need * 1.1 + 20;
   if (tab != tabbed_) {
     tabbed_ = tab;
     if (tab) {
