@@ -23,6 +23,9 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSlider>
+#include <QTableWidget>
+#include <QMenu>
+#include <QDialog>
 #include <QToolButton>
 #include <QLabel>
 #include <QtCharts/QLineSeries>
@@ -77,6 +80,7 @@ private Q_SLOTS:
   void valuesBeforeStartAreThePanels();
   void demoAsksBeforeDiscardingARun();
   void themeKeyAndExportsAsAUserExpects();
+  void shortcutsDialogAndRecentRuns();
   void learningRateChangeIsRecorded();
   void guidedDemosExplainThemselves();
 
@@ -382,6 +386,51 @@ void TstTeaching::guidedDemosExplainThemselves() {
     QCOMPARE(QString::fromStdString(w.controller().data().config().name), QString(demo));
     w.controller().stop();
   }
+}
+
+void TstTeaching::shortcutsDialogAndRecentRuns() {
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  // Issue 11 #15: the keyboard-shortcuts dialog shows both columns whole.
+  QAction* shortcuts = nullptr;
+  for (QAction* a : w.findChildren<QAction*>())
+    if (a->text() == "&Keyboard shortcuts") shortcuts = a;
+  QVERIFY(shortcuts);
+  QStringList clipped;
+  bool seen = false;
+  QTimer::singleShot(300, &w, [&] {
+    for (QDialog* dialog : w.findChildren<QDialog*>()) {
+      auto* table = dialog->findChild<QTableWidget*>();
+      if (!table || !dialog->isVisible()) continue;
+      seen = true;
+      for (int r = 0; r < table->rowCount(); ++r)
+        for (int c = 0; c < 2; ++c) {
+          const int need = table->fontMetrics().horizontalAdvance(table->item(r, c)->text());
+          if (need > table->columnWidth(c)) clipped << table->item(r, c)->text();
+        }
+      if (table->columnWidth(0) + table->columnWidth(1) > table->viewport()->width() + 1) clipped << "a horizontal scroll bar";
+      dialog->reject();
+    }
+  });
+  shortcuts->trigger();
+  QVERIFY(seen);
+  QVERIFY2(clipped.isEmpty(), qPrintable(clipped.join(", ")));
+  // Issue 11 #16: a run is in Open recent as soon as it starts.
+  QMenu* recent = nullptr;
+  for (QMenu* m : w.findChildren<QMenu*>())
+    if (m->title() == "Open &recent") recent = m;
+  QVERIFY(recent);
+  QSettings().remove("recentRuns");
+  QSettings().remove("recentExperiments");
+  w.experimentPanel()->setConfig(quickConfig());
+  QVERIFY(w.startTraining());
+  QVERIFY(recent->isEnabled());
+  bool listed = false;
+  for (QAction* a : recent->actions()) listed = listed || a->toolTip() == w.controller().runDirectory();
+  QVERIFY(listed);
+  w.controller().stop();
 }
 
 QTEST_MAIN(TstTeaching)
