@@ -137,11 +137,16 @@ MetricsView::MetricsView(QWidget* parent) : QWidget(parent), cursorStep_(std::nu
       drawHistory();
     });
   barsView_->installEventFilter(this);
+  caption_->installEventFilter(this);  // its wrapped height is its minimum (never cut at the bottom)
 }
 
 bool MetricsView::isTabbed() const { return split_->isTabbed(); }
 
 bool MetricsView::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == caption_ && event->type() == QEvent::Resize) {
+    const int needed = caption_->heightForWidth(caption_->width());
+    if (caption_->minimumHeight() != needed) caption_->setMinimumHeight(needed);
+  }
   if (watched == barsView_ && event->type() == QEvent::Resize && data_ && wantShortNames() != shortNames_)
     showEvaluation(shownIndex_ < 0 ? std::size_t(-1) : std::size_t(shownIndex_));
   return QWidget::eventFilter(watched, event);
