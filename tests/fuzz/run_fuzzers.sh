@@ -11,7 +11,9 @@ command -v clang++ >/dev/null || { echo "SKIP: clang++ is not installed (packagi
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$here" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$build" >/dev/null
+if ! cmake --build "$build" >"$build/build.log" 2>&1; then
+  echo "FAILED: the harnesses do not build:"; grep -E "error|undefined" "$build/build.log" | head -20; exit 1
+fi
 status=0
 for harness in fuzz_config fuzz_grid fuzz_run_folder; do
   work="$build/work-$harness"
