@@ -302,7 +302,9 @@ void LossChart::attachAxes() {
     else evalX_ = x, evalY_ = y;
     styleChart(chart);
   }
-  trainY_->setTitleText(tr("Loss"));
+  // The panel title already says "Training loss": no axis title, so that log labels down to
+  // 0.0001 keep their room in a narrow panel (presentation scale on a small screen).
+  trainY_->setTitleText(QString());
   evalY_->setTitleText(errorView_ ? tr("Error % / L1") : tr("Loss"));
 }
 
