@@ -9,6 +9,8 @@
 #include <QtCharts/QChartView>
 #include <QtCharts/QLineSeries>
 
+#include "ui/chart_figure.h"
+#include "ui/loss_chart.h"
 #include "ui/main_window.h"
 #include "ui/routing_panel.h"
 
@@ -72,6 +74,10 @@ void TstRoutingPanel::liveCoefficientIsAppliedRecordedAndMarked() {
                            }()),
                            20000);
   QVERIFY(!controller.data().lossPart(Family::Modular, RunData::LossPart::Balance).isEmpty());
+  // The main loss chart marks the moment too, in both panels.
+  auto* loss = window.findChild<LossChart*>();
+  QVERIFY(loss);
+  QTRY_VERIFY_WITH_TIMEOUT(loss->chartView()->visibleMarks() == 1 && loss->evalView()->visibleMarks() == 1, 20000);
   // A refused value names the key and changes nothing.
   QVERIFY(!controller.setRoutingCoefficient("balance_loss", -1.0, &error));
   QVERIFY(error.contains("balance_loss"));

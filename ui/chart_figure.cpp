@@ -3,6 +3,7 @@
 #include <QBoxLayout>
 #include <QGraphicsEllipseItem>
 #include <QGraphicsLineItem>
+#include <QGraphicsSimpleTextItem>
 #include <QLabel>
 #include <QMouseEvent>
 #include <QResizeEvent>
@@ -190,7 +191,61 @@ bool ChartView::cursorVisible() const { return cursor_->isVisible(); }
 
 QPointF ChartView::cursorLine() const { return cursor_->line().p1(); }
 
+void ChartView::setMarks(const std::vector<std::pair<double, QString>>& marks) {
+  if (marks == marks_) return;
+  marks_ = marks;
+  for (auto& [line, text] : markItems_) {
+    delete line;
+    delete text;
+  }
+  markItems_.clear();
+  for (std::size_t i = 0; i < marks_.size(); ++i) {
+    auto* line = new QGraphicsLineItem;
+    auto* text = new QGraphicsSimpleTextItem;
+    line->setZValue(45);
+    text->setZValue(45);
+    chart()->scene()->addItem(line);
+    chart()->scene()->addItem(text);
+    markItems_.push_back({line, text});
+  }
+  placeMarks();
+}
+
+int ChartView::visibleMarks() const {
+  int n = 0;
+  for (const auto& item : markItems_) n += item.first->isVisible();
+  return n;
+}
+
+void ChartView::placeMarks() {
+  QValueAxis* axis = nullptr;
+  for (QAbstractAxis* a : chart()->axes(Qt::Horizontal))
+    if ((axis = qobject_cast<QValueAxis*>(a))) break;
+  const QRectF plot = chart()->plotArea();
+  const QColor color(0xe7, 0x29, 0x8a);  // the Routing dock's mark colour
+  for (std::size_t i = 0; i < markItems_.size(); ++i) {
+    auto [line, text] = markItems_[i];
+    const double value = marks_[i].first;
+    if (!axis || value < axis->min() || value > axis->max() || axis->max() <= axis->min()) {
+      line->hide();
+      text->hide();
+      continue;
+    }
+    const double x = plot.left() + (value - axis->min()) / (axis->max() - axis->min()) * plot.width();
+    line->setPen(QPen(color, scaled(1.5), Qt::DashLine));
+    line->setLine(QLineF(chart()->mapToScene(QPointF(x, plot.top())), chart()->mapToScene(QPointF(x, plot.bottom()))));
+    text->setText(marks_[i].second);
+    text->setBrush(color);
+    text->setFont(font());
+    text->setPos(chart()->mapToScene(QPointF(x + 3, plot.top())));
+    line->setToolTip(marks_[i].second);
+    line->show();
+    text->show();
+  }
+}
+
 void ChartView::placeCursor() {
+  placeMarks();
   QValueAxis* axis = nullptr;
   for (QAbstractAxis* a : chart()->axes(Qt::Horizontal))
     if ((axis = qobject_cast<QValueAxis*>(a))) break;

@@ -5,6 +5,8 @@
 // axis ticks refitted to the space after every resize.
 #pragma once
 
+#include <vector>
+
 #include <QPointer>
 #include <QtCharts/QChartView>
 #include <functional>
@@ -12,6 +14,7 @@
 class QBoxLayout;
 class QGraphicsEllipseItem;
 class QGraphicsLineItem;
+class QGraphicsSimpleTextItem;
 class QLabel;
 class QXYSeries;
 
@@ -30,6 +33,10 @@ public:
   // Hover at a position in view coordinates (what a mouse move does).
   void hoverAt(const QPoint& position);
   void setCursorX(double x);  // NaN hides the step cursor
+  // Vertical marks at these x values, each with a short label at its top (e.g. a coefficient
+  // changed while training); they follow the axes like the cursor.
+  void setMarks(const std::vector<std::pair<double, QString>>& marks);
+  int visibleMarks() const;
   // The view's minimum height in lines of the current font (axes, titles and plot).
   void setMinimumLines(double lines, int extraPixels = 12);
   // At least `factor` times the width of `sample` in the current font (axis labels that must fit).
@@ -64,6 +71,9 @@ private:
   QString widthSample_;
   double widthFactor_ = 0.0;
   QGraphicsLineItem* cursor_ = nullptr;
+  std::vector<std::pair<double, QString>> marks_;
+  std::vector<std::pair<QGraphicsLineItem*, QGraphicsSimpleTextItem*>> markItems_;
+  void placeMarks();
   QGraphicsEllipseItem* highlight_ = nullptr;
 };
 

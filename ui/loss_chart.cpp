@@ -382,6 +382,12 @@ void LossChart::refresh() {
     s.id->replace(finite(id, log_));
     s.ood->replace(finite(ood, log_));
   }
+  // Routing coefficients changed while training (issue 12): a mark at each change's step.
+  std::vector<std::pair<double, QString>> marks;
+  for (const RoutingChange& c : data_->routingChanges())
+    marks.push_back({static_cast<double>(c.step), QStringLiteral("%1 = %2").arg(QString::fromStdString(c.key)).arg(c.value)});
+  trainView_->setMarks(marks);
+  evalView_->setMarks(marks);
   if (follow_) fitAxes();
 }
 
