@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "models/model_parts.h"
+#include "models/simd.h"
 
 namespace modlab {
 
@@ -25,56 +26,9 @@ struct Shape {
 // The kernels of one (sample, head) pair, compiled for AVX-512, AVX2 and the baseline.
 // Keys and values are transposed into a small buffer padded to kLanes columns, so that
 // the loops over the other tokens run as whole vectors (no horizontal reductions).
-#define MODLAB_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#define MODLAB_INLINE inline __attribute__((always_inline))
+using namespace simd;
 
-constexpr std::int64_t kLanes = 16;
 std::int64_t padded(std::int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
-
-// (These helpers are always inlined into the clones, so the vector ABI warning does not apply.)
-#pragma GCC diagnostic ignored "-Wpsabi"
-// 16 floats or ints as one value (one AVX-512 register, two AVX2 ones, four SSE ones),
-// loaded from and stored to unaligned memory.
-typedef float Lanes __attribute__((vector_size(4 * kLanes), aligned(4), may_alias));
-typedef std::int32_t IntLanes __attribute__((vector_size(4 * kLanes), aligned(4)));
-
-MODLAB_INLINE Lanes broadcast(float x) { return Lanes{} + x; }
-MODLAB_INLINE Lanes load(const float* p) { return *reinterpret_cast<const Lanes*>(p); }
-MODLAB_INLINE void store(float* p, Lanes x) { *reinterpret_cast<Lanes*>(p) = x; }
-
-// exp(x) for x <= 0 (Cephes' expf: range reduction by ln 2, a degree-6 polynomial, 2^n
-// from the exponent bits), within about 1 ulp of std::exp; exp(-inf) and anything below
-// -87.3 give 0, NaN stays NaN.
-MODLAB_INLINE Lanes expNonPositive(Lanes x) {
-  const IntLanes underflow = x < -87.3f;
-  x = underflow ? broadcast(-87.3f) : x;
-  const Lanes t = x * 1.44269504088896341f + 0.5f;
-  Lanes fx = __builtin_convertvector(__builtin_convertvector(t, IntLanes), Lanes);
-  fx = fx > t ? fx - 1.0f : fx;  // floor
-  const Lanes r = x - fx * 0.693359375f + fx * 2.12194440e-4f;
-  Lanes y = broadcast(1.9875691500e-4f);
-  y = y * r + 1.3981999507e-3f;
-  y = y * r + 8.3334519073e-3f;
-  y = y * r + 4.1665795894e-2f;
-  y = y * r + 1.6666665459e-1f;
-  y = y * r + 5.0000001201e-1f;
-  y = y * (r * r) + r + 1.0f;
-  const IntLanes bits = (__builtin_convertvector(fx, IntLanes) + 127) << 23;
-  const Lanes twoToN = __builtin_bit_cast(Lanes, bits);
-  return underflow ? Lanes{} : y * twoToN;
-}
-
-MODLAB_INLINE float maxOf(Lanes x) {
-  float m = x[0];
-  for (int j = 1; j < kLanes; ++j) m = std::max(m, x[j]);
-  return m;
-}
-
-MODLAB_INLINE float sumOf(Lanes x) {
-  float s = 0.f;
-  for (int j = 0; j < kLanes; ++j) s += x[j];
-  return s;
-}
 
 // t (hd x P) = the rows' columns [offset, offset + hd) transposed, zero beyond N.
 void transposeHead(const float* base, std::int64_t offset, const Shape& s, std::int64_t P, float* t) {
@@ -85,7 +39,7 @@ void transposeHead(const float* base, std::int64_t offset, const Shape& s, std::
 // row[0, P) = q . columns of t (hd x P), one block of kLanes keys at a time (in registers).
 MODLAB_INLINE void dotColumns(const float* q, const float* t, std::int64_t hd, std::int64_t P, float* row) {
   for (std::int64_t mb = 0; mb < P; mb += kLanes) {
-    Lanes acc{};
+    Floats acc{};
     for (std::int64_t d = 0; d < hd; ++d) acc += q[d] * load(t + d * P + mb);
     store(row + mb, acc);
   }
@@ -97,7 +51,7 @@ MODLAB_INLINE void weightedRowSum(const float* w, std::int64_t wStride, const fl
                                   std::int64_t count, std::int64_t skip, std::int64_t hd, float* out) {
   std::int64_t db = 0;
   for (; db + kLanes <= hd; db += kLanes) {
-    Lanes acc{};
+    Floats acc{};
     for (std::int64_t j = 0; j < count; ++j)
       if (j != skip) acc += w[j * wStride] * load(rows + j * rowStride + db);
     store(out + db, acc);
@@ -118,30 +72,28 @@ MODLAB_SIMD_CLONES void forwardHead(const float* base, float* A, float* outBase,
   float* kt = work;
   float* row = work + s.hd * P;
   transposeHead(base, s.H * s.hd, s, P, kt);
-  IntLanes lane;
-  for (int j = 0; j < kLanes; ++j) lane[j] = j;
-  const Lanes minusInf = broadcast(-std::numeric_limits<float>::infinity());
+  const Floats minusInf = splat(-std::numeric_limits<float>::infinity());
   for (std::int64_t n = 0; n < s.N; ++n) {
     dotColumns(base + n * s.row(), kt, s.hd, P, row);
-    Lanes maxLogit = minusInf;
+    Floats maxLogit = minusInf;
     for (std::int64_t mb = 0; mb < P; mb += kLanes) {
-      const IntLanes m = lane + static_cast<std::int32_t>(mb);
-      const Lanes logits = (m == static_cast<std::int32_t>(n)) | (m >= static_cast<std::int32_t>(s.N))
+      const Ints m = kLaneIndex + static_cast<std::int32_t>(mb);
+      const Floats logits = (m == static_cast<std::int32_t>(n)) | (m >= static_cast<std::int32_t>(s.N))
                                ? minusInf
                                : load(row + mb) * scale;
       store(row + mb, logits);
       maxLogit = maxLogit > logits ? maxLogit : logits;
     }
-    const Lanes shift = broadcast(maxOf(maxLogit));
-    Lanes sum{};
+    const Floats shift = splat(max(maxLogit));
+    Floats total{};
     for (std::int64_t mb = 0; mb < P; mb += kLanes) {
-      const Lanes e = expNonPositive(load(row + mb) - shift);
+      const Floats e = exp(load(row + mb) - shift);  // masked logits: exp(-inf) = 0
       store(row + mb, e);
-      sum += e;
+      total += e;
     }
-    const float total = sumOf(sum);
+    const float rowSum = sum(total);
     float* a = A + n * s.N;
-    for (std::int64_t m = 0; m < s.N; ++m) a[m] = row[m] / total;
+    for (std::int64_t m = 0; m < s.N; ++m) a[m] = row[m] / rowSum;
     weightedRowSum(a, 1, base + 2 * s.H * s.hd, s.row(), s.N, n, s.hd, outBase + n * s.H * s.hd);
   }
 }

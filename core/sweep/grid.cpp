@@ -26,10 +26,6 @@ const std::vector<std::string> kGridKeys{"name",        "settings",    "tasks", 
                                          "data_seeds",  "model_seeds", "search_versions", "families", "routing",
                                          "base"};
 
-const std::vector<std::string> kRoutingKeys{"routing",           "routing_temperature", "gumbel_temperature",
-                                            "gumbel_min_temperature", "gumbel_anneal_rate", "balance_loss",
-                                            "sample_entropy_loss",    "batch_entropy_loss"};
-
 // One entry of the routing axis: an object of routing keys ({} is the paper's routing).
 RoutingOptions routingEntry(const json& item) {
   if (!item.is_object())
@@ -37,10 +33,11 @@ RoutingOptions routingEntry(const json& item) {
                                      ": allowed is an object of routing keys, e.g. {\"balance_loss\": 0.01}");
   json full = json::object();
   for (const auto& [key, value] : item.items()) {
-    if (std::find(kRoutingKeys.begin(), kRoutingKeys.end(), key) == kRoutingKeys.end())
-      throw ConfigError("routing", "unknown key '" + truncatedForMessage(key) + "' in a routing entry: allowed is " +
-                                       "routing, routing_temperature, gumbel_temperature, gumbel_min_temperature, " +
-                                       "gumbel_anneal_rate, balance_loss, sample_entropy_loss, batch_entropy_loss");
+    if (std::find(std::begin(kRoutingKeys), std::end(kRoutingKeys), key) == std::end(kRoutingKeys)) {
+      std::string allowed;
+      for (std::string_view k : kRoutingKeys) allowed += (allowed.empty() ? "" : ", ") + std::string(k);
+      throw ConfigError("routing", "unknown key '" + truncatedForMessage(key) + "' in a routing entry: allowed is " + allowed);
+    }
     full[key] = value;
   }
   full["families"] = json::array({"Modular"});
@@ -55,8 +52,8 @@ json routingJson(const RoutingOptions& o) {
   }()));
   const json defaults = json::parse(modlab::toJson(ExperimentConfig{}));
   json entry = json::object();
-  for (const std::string& key : kRoutingKeys)
-    if (all.at(key) != defaults.at(key)) entry[key] = all.at(key);
+  for (std::string_view k : kRoutingKeys)
+    if (const std::string key(k); all.at(key) != defaults.at(key)) entry[key] = all.at(key);
   return entry;
 }
 

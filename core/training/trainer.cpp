@@ -1,5 +1,7 @@
 #include "modlab/training/trainer.h"
 
+#include <optional>
+
 #include <torch/torch.h>
 
 namespace modlab {
@@ -35,6 +37,9 @@ double Trainer::step(const Batch& batch) {
   last_ = StepLosses{};
   const RoutingOptions& routing = model_->routing();
   if (!routing.isPaper() && out.routerProbs.defined()) {
+    // Recorded always, differentiated only when a regulariser is in the loss.
+    std::optional<torch::NoGradGuard> recordOnly;
+    if (!routing.hasRegulariser()) recordOnly.emplace();
     const RoutingTerms terms = routingTerms(out.routerProbs);
     if (routing.hasRegulariser()) loss = task + routingPenalty(terms, routing);
     last_.hasRoutingTerms = true;

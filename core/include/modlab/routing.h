@@ -41,7 +41,10 @@ struct RoutingOptions {
 // Throws InvalidArgument naming the experiment key, the value and what is allowed.
 void validate(const RoutingOptions& options);
 
-// The coefficients a running session may change (the experiment keys).
+// Every routing experiment key, and the coefficients a running session may change.
+inline constexpr std::string_view kRoutingKeys[] = {"routing",           "routing_temperature",    "gumbel_temperature",
+                                                    "gumbel_min_temperature", "gumbel_anneal_rate", "balance_loss",
+                                                    "sample_entropy_loss",    "batch_entropy_loss"};
 inline constexpr std::string_view kRoutingCoefficientKeys[] = {"balance_loss", "sample_entropy_loss",
                                                                "batch_entropy_loss", "routing_temperature"};
 // Sets one of kRoutingCoefficientKeys; throws InvalidArgument for another key or a bad value.
