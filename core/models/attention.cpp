@@ -24,103 +24,125 @@ struct Shape {
 };
 
 // The kernels of one (sample, head) pair, compiled for AVX-512, AVX2 and the baseline.
-// Keys and values are transposed into a small buffer padded to kLanes columns, so that
-// the loops over the other tokens run as whole vectors (no horizontal reductions).
+// Vector lanes run over the query tokens n: the queries (forward) or the output gradients
+// (backward) are transposed into a buffer padded to kLanes columns, and the probabilities are
+// kept transposed (At[m][n] = A[n][m]), so the softmax and its backward reduce over the keys m
+// vertically, lane by lane, with no horizontal reductions.
 using namespace simd;
 
 std::int64_t padded(std::int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
-// t (hd x P) = the rows' columns [offset, offset + hd) transposed, zero beyond N.
-void transposeHead(const float* base, std::int64_t offset, const Shape& s, std::int64_t P, float* t) {
-  for (std::int64_t d = 0; d < s.hd; ++d)
-    for (std::int64_t m = 0; m < P; ++m) t[d * P + m] = m < s.N ? base[m * s.row() + offset + d] : 0.f;
-}
-
-// row[0, P) = q . columns of t (hd x P), one block of kLanes keys at a time (in registers).
-MODLAB_INLINE void dotColumns(const float* q, const float* t, std::int64_t hd, std::int64_t P, float* row) {
-  for (std::int64_t mb = 0; mb < P; mb += kLanes) {
-    Floats acc{};
-    for (std::int64_t d = 0; d < hd; ++d) acc += q[d] * load(t + d * P + mb);
-    store(row + mb, acc);
+// t (hd x P) = the N rows' columns [offset, offset + hd) transposed, times `factor`, zero beyond N.
+MODLAB_INLINE void transposeRows(const float* rows, std::int64_t rowStride, std::int64_t N, std::int64_t hd,
+                                 std::int64_t P, float factor, float* t) {
+  for (std::int64_t d = 0; d < hd; ++d) {
+    float* td = t + d * P;
+    for (std::int64_t n = 0; n < N; ++n) td[n] = rows[n * rowStride + d] * factor;
+    for (std::int64_t n = N; n < P; ++n) td[n] = 0.f;
   }
 }
 
-// out[0, hd) = sum over j != skip of w[j * wStride] * rows[j * rowStride + (0, hd)],
-// kLanes columns at a time with the sum in registers (written once, never read back).
-MODLAB_INLINE void weightedRowSum(const float* w, std::int64_t wStride, const float* rows, std::int64_t rowStride,
-                                  std::int64_t count, std::int64_t skip, std::int64_t hd, float* out) {
+// out[m * P + nb] = sum_d t[d * P + nb] * rows[m * rowStride + d], for all m < N and lanes blocks nb:
+// the products of every row with the transposed columns, four rows at a time.
+MODLAB_INLINE void rowsTimesColumns(const float* t, const float* rows, std::int64_t rowStride, std::int64_t N,
+                                    std::int64_t hd, std::int64_t P, float* out) {
+  for (std::int64_t nb = 0; nb < P; nb += kLanes) {
+    std::int64_t m = 0;
+    for (; m + 4 <= N; m += 4) {
+      const float* r0 = rows + m * rowStride;
+      Floats a0{}, a1{}, a2{}, a3{};
+      for (std::int64_t d = 0; d < hd; ++d) {
+        const Floats c = load(t + d * P + nb);
+        a0 += c * r0[d];
+        a1 += c * r0[rowStride + d];
+        a2 += c * r0[2 * rowStride + d];
+        a3 += c * r0[3 * rowStride + d];
+      }
+      store(out + m * P + nb, a0);
+      store(out + (m + 1) * P + nb, a1);
+      store(out + (m + 2) * P + nb, a2);
+      store(out + (m + 3) * P + nb, a3);
+    }
+    for (; m < N; ++m) {
+      Floats a{};
+      for (std::int64_t d = 0; d < hd; ++d) a += load(t + d * P + nb) * rows[m * rowStride + d];
+      store(out + m * P + nb, a);
+    }
+  }
+}
+
+// out[0, hd) = sum_j w[j * wStride] * rows[j * rowStride + (0, hd)], kLanes columns at a time.
+MODLAB_INLINE void weightedRows(const float* w, std::int64_t wStride, const float* rows, std::int64_t rowStride,
+                                std::int64_t count, std::int64_t hd, float* out) {
   std::int64_t db = 0;
   for (; db + kLanes <= hd; db += kLanes) {
-    Floats acc{};
-    for (std::int64_t j = 0; j < count; ++j)
-      if (j != skip) acc += w[j * wStride] * load(rows + j * rowStride + db);
-    store(out + db, acc);
+    Floats a0{}, a1{};
+    std::int64_t j = 0;
+    for (; j + 2 <= count; j += 2) {
+      a0 += w[j * wStride] * load(rows + j * rowStride + db);
+      a1 += w[(j + 1) * wStride] * load(rows + (j + 1) * rowStride + db);
+    }
+    if (j < count) a0 += w[j * wStride] * load(rows + j * rowStride + db);
+    store(out + db, a0 + a1);
   }
   for (; db < hd; ++db) {
     float acc = 0.f;
-    for (std::int64_t j = 0; j < count; ++j)
-      if (j != skip) acc += w[j * wStride] * rows[j * rowStride + db];
+    for (std::int64_t j = 0; j < count; ++j) acc += w[j * wStride] * rows[j * rowStride + db];
     out[db] = acc;
   }
 }
 
-// The attention probabilities A (N x N, self excluded) and the output of every token.
-// Workspace: hd * P + P floats.
-MODLAB_SIMD_CLONES void forwardHead(const float* base, float* A, float* outBase, float* work, const Shape& s,
-                                    float scale) {
-  const std::int64_t P = padded(s.N);
-  float* kt = work;
-  float* row = work + s.hd * P;
-  transposeHead(base, s.H * s.hd, s, P, kt);
+// Forward of one (sample, head): At (N x P, At[m][n] = A[n][m], self and padding 0) and every
+// token's output. Workspace: hd * P floats.
+MODLAB_SIMD_CLONES void forwardHead(const float* base, float* At, float* outBase, float* work, const Shape& s,
+                                     float scale) {
+  const std::int64_t P = padded(s.N), row = s.row();
+  float* qt = work;
+  transposeRows(base, row, s.N, s.hd, P, scale, qt);
+  rowsTimesColumns(qt, base + s.H * s.hd, row, s.N, s.hd, P, At);  // logits, At[m][n] = q_n . k_m
   const Floats minusInf = splat(-std::numeric_limits<float>::infinity());
-  for (std::int64_t n = 0; n < s.N; ++n) {
-    dotColumns(base + n * s.row(), kt, s.hd, P, row);
-    Floats maxLogit = minusInf;
-    for (std::int64_t mb = 0; mb < P; mb += kLanes) {
-      const Ints m = kLaneIndex + static_cast<std::int32_t>(mb);
-      const Floats logits = (m == static_cast<std::int32_t>(n)) | (m >= static_cast<std::int32_t>(s.N))
-                               ? minusInf
-                               : load(row + mb) * scale;
-      store(row + mb, logits);
-      maxLogit = maxLogit > logits ? maxLogit : logits;
+  for (std::int64_t nb = 0; nb < P; nb += kLanes) {
+    const Ints n = kLaneIndex + static_cast<std::int32_t>(nb);
+    Floats top = minusInf;
+    for (std::int64_t m = 0; m < s.N; ++m) {
+      const Floats logits = n == static_cast<std::int32_t>(m) ? minusInf : load(At + m * P + nb);
+      store(At + m * P + nb, logits);
+      top = top > logits ? top : logits;
     }
-    const Floats shift = splat(max(maxLogit));
     Floats total{};
-    for (std::int64_t mb = 0; mb < P; mb += kLanes) {
-      const Floats e = exp(load(row + mb) - shift);  // masked logits: exp(-inf) = 0
-      store(row + mb, e);
+    for (std::int64_t m = 0; m < s.N; ++m) {
+      const Floats e = exp(load(At + m * P + nb) - top);  // exp(-inf) = 0 on the diagonal
+      store(At + m * P + nb, e);
       total += e;
     }
-    const float rowSum = sum(total);
-    float* a = A + n * s.N;
-    for (std::int64_t m = 0; m < s.N; ++m) a[m] = row[m] / rowSum;
-    weightedRowSum(a, 1, base + 2 * s.H * s.hd, s.row(), s.N, n, s.hd, outBase + n * s.H * s.hd);
+    const Floats inverse = n < static_cast<std::int32_t>(s.N) ? 1.0f / total : Floats{};
+    for (std::int64_t m = 0; m < s.N; ++m) store(At + m * P + nb, load(At + m * P + nb) * inverse);
   }
+  for (std::int64_t n = 0; n < s.N; ++n)
+    weightedRows(At + n, P, base + 2 * s.H * s.hd, row, s.N, s.hd, outBase + n * s.H * s.hd);
 }
 
-// Writes every gradient of this head's q, k and v once (no zeroed buffer needed).
+// Backward of one (sample, head): writes every gradient of its q, k and v once.
 // Workspace: hd * P + N * P floats.
-MODLAB_SIMD_CLONES void backwardHead(const float* base, const float* A, const float* gradOutBase, float* gbase,
-                                     float* work, const Shape& s, float scale) {
-  const std::int64_t P = padded(s.N);
-  const std::int64_t kOff = s.H * s.hd, vOff = 2 * s.H * s.hd, outRow = s.H * s.hd;
-  float* vt = work;
-  float* dS = work + s.hd * P;  // N x P: the logits' gradients
-  transposeHead(base, vOff, s, P, vt);
-  for (std::int64_t n = 0; n < s.N; ++n) {
-    // dA[n][m] = dO_n . v_m for every m at once, then the softmax's backward
-    float* dSn = dS + n * P;
-    const float* An = A + n * s.N;
-    dotColumns(gradOutBase + n * outRow, vt, s.hd, P, dSn);
-    float rowDot = 0.f;
-    for (std::int64_t m = 0; m < s.N; ++m) rowDot += An[m] * dSn[m];
-    for (std::int64_t m = 0; m < s.N; ++m) dSn[m] = An[m] * (dSn[m] - rowDot) * scale;
+MODLAB_SIMD_CLONES void backwardHead(const float* base, const float* At, const float* gradOutBase, float* gbase,
+                                      float* work, const Shape& s, float scale) {
+  const std::int64_t P = padded(s.N), row = s.row(), outRow = s.H * s.hd;
+  const std::int64_t kOff = s.H * s.hd, vOff = 2 * s.H * s.hd;
+  float* dot = work;               // hd x P: dO transposed
+  float* dSt = work + s.hd * P;    // N x P: dSt[m][n] = dLogits[n][m]
+  transposeRows(gradOutBase, outRow, s.N, s.hd, P, 1.0f, dot);
+  rowsTimesColumns(dot, base + vOff, row, s.N, s.hd, P, dSt);  // dA[n][m] = dO_n . v_m
+  for (std::int64_t nb = 0; nb < P; nb += kLanes) {
+    Floats rowDot{};
+    for (std::int64_t m = 0; m < s.N; ++m) rowDot += load(At + m * P + nb) * load(dSt + m * P + nb);
+    for (std::int64_t m = 0; m < s.N; ++m)
+      store(dSt + m * P + nb, load(At + m * P + nb) * (load(dSt + m * P + nb) - rowDot) * scale);
   }
   for (std::int64_t n = 0; n < s.N; ++n) {
-    float* g = gbase + n * s.row();
-    weightedRowSum(dS + n * P, 1, base + kOff, s.row(), s.N, n, s.hd, g);             // dQ_n = sum_m dS[n][m] k_m
-    weightedRowSum(dS + n, P, base, s.row(), s.N, n, s.hd, g + kOff);                  // dK_n = sum_m dS[m][n] q_m
-    weightedRowSum(A + n, s.N, gradOutBase, outRow, s.N, n, s.hd, g + vOff);           // dV_n = sum_m A[m][n] dO_m
+    float* g = gbase + n * row;
+    weightedRows(dSt + n, P, base + kOff, row, s.N, s.hd, g);                 // dQ_n = sum_m dS[n][m] k_m
+    weightedRows(dSt + n * P, 1, base, row, s.N, s.hd, g + kOff);            // dK_n = sum_m dS[m][n] q_m
+    weightedRows(At + n * P, 1, gradOutBase, outRow, s.N, s.hd, g + vOff);   // dV_n = sum_m A[m][n] dO_m
   }
 }
 
@@ -128,13 +150,13 @@ std::size_t workspaceFloats(const Shape& s) {
   return static_cast<std::size_t>((s.hd + std::max<std::int64_t>(s.N, 1)) * padded(s.N));
 }
 
-// qkv (B, N, 3*H*hd) -> out (B, N, H*hd); attention probabilities A (B, H, N, N) saved.
+// qkv (B, N, 3*H*hd) -> out (B, N, H*hd); the probabilities saved transposed, At (B, H, N, P).
 void attentionForward(const float* qkv, float* out, float* probs, const Shape& s, float scale) {
   at::parallel_for(0, s.B * s.H, 1, [&](std::int64_t begin, std::int64_t end) {
     std::vector<float> work(workspaceFloats(s));
     for (std::int64_t bh = begin; bh < end; ++bh) {
       const std::int64_t b = bh / s.H, h = bh % s.H;
-      forwardHead(qkv + b * s.N * s.row() + h * s.hd, probs + bh * s.N * s.N, out + b * s.N * s.H * s.hd + h * s.hd,
+      forwardHead(qkv + b * s.N * s.row() + h * s.hd, probs + bh * s.N * padded(s.N), out + b * s.N * s.H * s.hd + h * s.hd,
                   work.data(), s, scale);
     }
   });
@@ -146,7 +168,7 @@ void attentionBackward(const float* qkv, const float* probs, const float* gradOu
     std::vector<float> work(workspaceFloats(s));
     for (std::int64_t bh = begin; bh < end; ++bh) {
       const std::int64_t b = bh / s.H, h = bh % s.H;
-      backwardHead(qkv + b * s.N * s.row() + h * s.hd, probs + bh * s.N * s.N, gradOut + b * s.N * s.H * s.hd + h * s.hd,
+      backwardHead(qkv + b * s.N * s.row() + h * s.hd, probs + bh * s.N * padded(s.N), gradOut + b * s.N * s.H * s.hd + h * s.hd,
                    gradQkv + b * s.N * s.row() + h * s.hd, work.data(), s, scale);
     }
   });
@@ -159,7 +181,7 @@ public:
     const Shape s{input.size(0), input.size(1), heads, headDim};
     const float scale = 1.0f / std::sqrt(static_cast<float>(headDim));
     torch::Tensor out = torch::empty({s.B, s.N, s.H * s.hd}, input.options());
-    torch::Tensor probs = torch::empty({s.B, s.H, s.N, s.N}, input.options());
+    torch::Tensor probs = torch::empty({s.B, s.H, s.N, padded(s.N)}, input.options());
     attentionForward(input.data_ptr<float>(), out.data_ptr<float>(), probs.data_ptr<float>(), s, scale);
     ctx->save_for_backward({input, probs});
     ctx->saved_data["heads"] = heads;
