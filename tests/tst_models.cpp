@@ -53,6 +53,7 @@ private Q_SLOTS:
   void activationsAreDistributions_data();
   void activationsAreDistributions();
   void groupLinearFormsAgree();
+  void mixtureLoopsEqualTorchFormulation();
   void routedLstmEqualsOneHotMixing();
   void fusedLstmEqualsLstmCell();
   void rnnMonolithicEqualsStepByStep();
@@ -211,6 +212,43 @@ void TstModels::fusedLstmEqualsLstmCell() {
                qPrintable(QString("input %1: %2").arg(i).arg(maxAbsDifference(got[i], want[i]))));
     }
   }
+}
+
+// forwardMixed and forwardColumn run their own loops on float CPU tensors: values and the
+// gradients of x, p, W and b against the torch formulation in double, with and without bias,
+// at widths below, at and above one vector (16 floats), and on (B, R, din) as in the RNN scorer.
+void TstModels::mixtureLoopsEqualTorchFormulation() {
+  torch::manual_seed(7);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  for (const auto& [T, R, in, out, bias] : {std::tuple{33, 4, 35, 9, true}, std::tuple{7, 3, 16, 5, false},
+                                            std::tuple{12, 2, 5, 4, true}, std::tuple{9, 5, 40, 3, false}}) {
+    GroupLinear layer(R, in, out, bias);
+    layer->reset(gen);
+    const torch::Tensor x = torch::randn({T, R, in}).requires_grad_(true);
+    const torch::Tensor p = torch::softmax(torch::randn({T, R}), -1).requires_grad_(true);
+    const torch::Tensor column = layer->forwardColumn(x, out - 1), mixed = layer->forwardMixed(x, p, out - 1);
+    const torch::Tensor W = layer->weight.to(torch::kDouble), xd = x.to(torch::kDouble), pd = p.to(torch::kDouble);
+    torch::Tensor full = torch::einsum("trd,rdo->tro", {xd, W});
+    if (bias) full = full + layer->bias.to(torch::kDouble);
+    const torch::Tensor wantColumn = full.select(2, out - 1);
+    const torch::Tensor wantMixed = (full.narrow(2, 0, out - 1) * pd.unsqueeze(-1)).sum(1);
+    QVERIFY(maxAbsDifference(column.to(torch::kDouble), wantColumn) < 1e-5);
+    QVERIFY(maxAbsDifference(mixed.to(torch::kDouble), wantMixed) < 1e-5);
+    std::vector<torch::Tensor> wrt{x, p, layer->weight};
+    if (bias) wrt.push_back(layer->bias);
+    const torch::Tensor upColumn = torch::randn_like(column), upMixed = torch::randn_like(mixed);
+    const torch::Tensor objective = (column * upColumn).sum() + (mixed * upMixed).sum();
+    const torch::Tensor wantObjective = (wantColumn * upColumn.to(torch::kDouble)).sum() + (wantMixed * upMixed.to(torch::kDouble)).sum();
+    const auto got = torch::autograd::grad({objective}, wrt, {}, true);
+    const auto want = torch::autograd::grad({wantObjective}, wrt, {}, true);
+    for (std::size_t i = 0; i < wrt.size(); ++i)
+      QVERIFY2(maxAbsDifference(got[i].to(torch::kDouble), want[i].to(torch::kDouble)) < 1e-4,
+               qPrintable(QString("input %1 at T %2 din %3").arg(i).arg(T).arg(in)));
+  }
+  GroupLinear scorer(3, 20, 1, /*bias=*/false);  // (B, R, din) -> (B, R)
+  scorer->reset(gen);
+  const torch::Tensor x = torch::randn({6, 3, 20});
+  QVERIFY(maxAbsDifference(scorer->forwardColumn(x, 0), torch::einsum("brd,rd->br", {x, scorer->weight.select(2, 0)})) < 1e-5);
 }
 
 // The fused group LSTM (mixing weights given, and scored at every step) against the group cell's

@@ -4,7 +4,162 @@
 
 #include <torch/torch.h>
 
+#include "models/simd.h"
+
 namespace modlab {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+using namespace simd;
+
+// The routed mixture's two steps as autograd functions with their own loops (CPU, float):
+// torch's broadcast products and reductions over (T, R, din) cost several passes each.
+bool ownLoops(const torch::Tensor& x, const torch::Tensor& weight) {
+  return x.device().is_cpu() && x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat;
+}
+
+// The functions' bias argument: an autograd input must be defined, so "no bias" is an empty tensor.
+torch::Tensor biasArgument(const torch::Tensor& bias, const torch::Tensor& weight) {
+  return bias.defined() ? bias : torch::empty({0}, weight.options());
+}
+bool hasBias(const torch::Tensor& bias) { return bias.numel() > 0; }
+
+MODLAB_INLINE float dot(const float* a, const float* b, std::int64_t n) {
+  Floats acc{};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) acc += load(a + i) * load(b + i);
+  float s = sum(acc);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// out[0, n) = a[0, n) * f
+MODLAB_INLINE void scaled(const float* a, float f, std::int64_t n, float* out) {
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store(out + i, load(a + i) * f);
+  for (; i < n; ++i) out[i] = a[i] * f;
+}
+
+// acc[0, n) += a[0, n) * f
+MODLAB_INLINE void addScaled(const float* a, float f, std::int64_t n, float* acc) {
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store(acc + i, load(acc + i) + load(a + i) * f);
+  for (; i < n; ++i) acc[i] += a[i] * f;
+}
+
+// s[k] = x[k] . w[k % R] (+ b[k % R]) over the rows k of din floats.
+MODLAB_SIMD_CLONES void scoreRows(const float* x, const float* w, const float* b, std::int64_t rows, std::int64_t R,
+                                  std::int64_t in, float* s) {
+  for (std::int64_t k = 0; k < rows; ++k) s[k] = dot(x + k * in, w + (k % R) * in, in) + (b ? b[k % R] : 0.f);
+}
+
+// dx[k] = ds[k] w[k % R]; dw[r] = sum over rows of module r of ds[k] x[k]; db[r] = sum of their ds[k].
+MODLAB_SIMD_CLONES void scoreRowsBack(const float* x, const float* w, const float* ds, std::int64_t rows,
+                                      std::int64_t R, std::int64_t in, float* dx, float* dw, float* db) {
+  std::fill(dw, dw + R * in, 0.f);
+  std::fill(db, db + R, 0.f);
+  for (std::int64_t k = 0; k < rows; ++k) {
+    const std::int64_t r = k % R;
+    scaled(w + r * in, ds[k], in, dx + k * in);
+    addScaled(x + k * in, ds[k], in, dw + r * in);
+    db[r] += ds[k];
+  }
+}
+
+// out[k] = x[k] p[k] over the rows k of din floats.
+MODLAB_SIMD_CLONES void weightRows(const float* x, const float* p, std::int64_t rows, std::int64_t in, float* out) {
+  for (std::int64_t k = 0; k < rows; ++k) scaled(x + k * in, p[k], in, out + k * in);
+}
+
+// dx[k] = G[k] p[k]; dp[k] += G[k] . x[k].
+MODLAB_SIMD_CLONES void weightRowsBack(const float* x, const float* p, const float* G, std::int64_t rows,
+                                       std::int64_t in, float* dx, float* dp) {
+  for (std::int64_t k = 0; k < rows; ++k) {
+    scaled(G + k * in, p[k], in, dx + k * in);
+    dp[k] += dot(G + k * in, x + k * in, in);
+  }
+}
+
+// Column `column` of every module's output: x (..., R, din) -> (..., R).
+class ModuleColumn : public torch::autograd::Function<ModuleColumn> {
+public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
+                               const torch::Tensor& bias, std::int64_t column) {
+    const torch::Tensor xc = x.contiguous();
+    const auto R = weight.size(0), in = weight.size(1), rows = xc.numel() / in;
+    const torch::Tensor w = weight.select(2, column).contiguous();
+    const torch::Tensor b = hasBias(bias) ? bias[0].select(1, column).contiguous() : torch::Tensor();
+    torch::Tensor s = torch::empty(x.sizes().slice(0, x.dim() - 1), xc.options());
+    scoreRows(xc.data_ptr<float>(), w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr, rows, R, in,
+              s.data_ptr<float>());
+    ctx->save_for_backward({xc, weight});
+    ctx->saved_data["column"] = column;
+    ctx->saved_data["bias"] = hasBias(bias);
+    return s;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &weight = saved[1];
+    const std::int64_t column = ctx->saved_data["column"].toInt();
+    const auto R = weight.size(0), in = weight.size(1), rows = x.numel() / in;
+    const torch::Tensor ds = grads[0].contiguous();
+    const torch::Tensor w = weight.select(2, column).contiguous();
+    torch::Tensor dx = torch::empty_like(x), dw = torch::empty({R, in}, x.options()), db = torch::empty({R}, x.options());
+    scoreRowsBack(x.data_ptr<float>(), w.data_ptr<float>(), ds.data_ptr<float>(), rows, R, in, dx.data_ptr<float>(),
+                  dw.data_ptr<float>(), db.data_ptr<float>());
+    torch::Tensor dWeight = torch::zeros_like(weight);
+    dWeight.select(2, column).copy_(dw);
+    torch::Tensor dBias;
+    if (ctx->saved_data["bias"].toBool()) {
+      dBias = torch::zeros({1, R, weight.size(2)}, x.options());
+      dBias[0].select(1, column).copy_(db);
+    }
+    return {dx, dWeight, dBias, torch::Tensor()};
+  }
+};
+
+// sum_m p_m (x_m W_m + b_m)[:columns]: x (T, R, din), p (T, R) -> (T, columns).
+class ModuleMixture : public torch::autograd::Function<ModuleMixture> {
+public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& p,
+                               const torch::Tensor& weight, const torch::Tensor& bias, std::int64_t columns) {
+    const torch::Tensor xc = x.contiguous(), pc = p.contiguous();
+    const auto R = weight.size(0), in = weight.size(1), T = pc.size(0);
+    torch::Tensor weighted = torch::empty({T, R * in}, xc.options());
+    weightRows(xc.data_ptr<float>(), pc.data_ptr<float>(), T * R, in, weighted.data_ptr<float>());
+    torch::Tensor y = torch::mm(weighted, weight.narrow(2, 0, columns).reshape({R * in, columns}));
+    if (hasBias(bias)) y.addmm_(pc, bias[0].narrow(1, 0, columns));
+    ctx->save_for_backward({xc, pc, weight, bias, weighted});
+    ctx->saved_data["columns"] = columns;
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &p = saved[1], &weight = saved[2], &bias = saved[3], &weighted = saved[4];
+    const std::int64_t columns = ctx->saved_data["columns"].toInt();
+    const auto R = weight.size(0), in = weight.size(1), T = p.size(0);
+    const torch::Tensor gy = grads[0].contiguous();
+    const torch::Tensor G = torch::mm(gy, weight.narrow(2, 0, columns).reshape({R * in, columns}).t());  // (T, R din)
+    torch::Tensor dx = torch::empty_like(x);
+    torch::Tensor dp = hasBias(bias) ? torch::mm(gy, bias[0].narrow(1, 0, columns).t()) : torch::zeros_like(p);
+    weightRowsBack(x.data_ptr<float>(), p.data_ptr<float>(), G.data_ptr<float>(), T * R, in, dx.data_ptr<float>(),
+                   dp.data_ptr<float>());
+    torch::Tensor dWeight = torch::zeros_like(weight);
+    dWeight.narrow(2, 0, columns).copy_(torch::mm(weighted.t(), gy).view({R, in, columns}));
+    torch::Tensor dBias;
+    if (hasBias(bias)) {
+      dBias = torch::zeros_like(bias);
+      dBias[0].narrow(1, 0, columns).copy_(torch::mm(p.t(), gy));
+    }
+    return {dx, dp, dWeight, dBias, torch::Tensor()};
+  }
+};
+
+}  // namespace
 
 GroupLinearImpl::GroupLinearImpl(std::int64_t modules, std::int64_t in, std::int64_t out, bool withBias)
     : modules_(modules), in_(in), out_(out) {
@@ -43,6 +198,7 @@ torch::Tensor GroupLinearImpl::forwardShared(const torch::Tensor& x) {
 
 torch::Tensor GroupLinearImpl::forwardMixed(const torch::Tensor& x, const torch::Tensor& p,
                                             std::int64_t columns) {
+  if (ownLoops(x, weight)) return ModuleMixture::apply(x, p, weight, biasArgument(bias, weight), columns);
   const torch::Tensor w = weight.narrow(2, 0, columns).reshape({modules_ * in_, columns});
   const torch::Tensor weighted = (x * p.unsqueeze(-1)).reshape({x.size(0), modules_ * in_});
   if (!bias.defined()) return torch::mm(weighted, w);
@@ -50,6 +206,7 @@ torch::Tensor GroupLinearImpl::forwardMixed(const torch::Tensor& x, const torch:
 }
 
 torch::Tensor GroupLinearImpl::forwardColumn(const torch::Tensor& x, std::int64_t column) {
+  if (ownLoops(x, weight)) return ModuleColumn::apply(x, weight, biasArgument(bias, weight), column);
   torch::Tensor s = (x * weight.select(2, column)).sum(-1);  // (T, R)
   if (bias.defined()) s = s + bias[0].select(1, column);
   return s;
