@@ -2,6 +2,7 @@
 #include "modlab/training/session.h"
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -90,6 +91,7 @@ struct FamilyRun {
   std::int64_t steppedAt = 0;
   StepLosses lastLosses;
   double bestValidation = std::numeric_limits<double>::infinity();
+  double stepSeconds = 0.0;  // a running mean of its step's time: the longest steps start first
 };
 
 }  // namespace
@@ -325,11 +327,19 @@ void Session::Impl::trainOneStep() {
   request.batch = config.batchSize;
   const Batch batch = task->sample(request, data, device);
   const std::int64_t update = step + 1;
+  // Longest first: with fewer workers than families, the step ends when its last family does.
+  std::vector<FamilyRun*> order;
+  for (FamilyRun& f : families)
+    if (f.state == FamilyState::Training) order.push_back(&f);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const FamilyRun* a, const FamilyRun* b) { return a->stepSeconds > b->stepSeconds; });
   std::vector<std::function<void()>> jobs;
-  for (FamilyRun& f : families) {
-    if (f.state != FamilyState::Training) continue;
-    jobs.push_back([this, &f, &batch, update] {
+  for (FamilyRun* run : order) {
+    jobs.push_back([this, &f = *run, &batch, update] {
+      const auto started = Clock::now();
       double loss = f.trainer->step(batch);
+      const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      f.stepSeconds = f.stepSeconds == 0.0 ? seconds : 0.9 * f.stepSeconds + 0.1 * seconds;
       f.lastLosses = f.trainer->lastLosses();
       if (options.injectNaN && options.injectNaN(f.family, update)) loss = std::numeric_limits<double>::quiet_NaN();
       f.lastLoss = loss;
