@@ -10,7 +10,10 @@
 #include <QGraphicsTextItem>
 #include <QLabel>
 #include <QScreen>
+#include <QScrollArea>
 #include <QStatusBar>
+#include <QStyle>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTextDocument>
@@ -124,6 +127,35 @@ QStringList heatmapProblems(MainWindow& w) {
   return problems;
 }
 
+// Every tab's title whole (not elided, not scrolled out of its bar).
+QStringList tabProblems(QWidget* root) {
+  QStringList problems;
+  for (QTabBar* bar : root->findChildren<QTabBar*>()) {
+    if (!bar->isVisible() || bar->visibleRegion().isEmpty()) continue;
+    for (int i = 0; i < bar->count(); ++i) {
+      const QRect r = bar->tabRect(i);
+      const bool vertical = bar->shape() == QTabBar::RoundedWest || bar->shape() == QTabBar::RoundedEast ||
+                            bar->shape() == QTabBar::TriangularWest || bar->shape() == QTabBar::TriangularEast;
+      const int length = vertical ? r.height() : r.width();
+      const int needed = bar->fontMetrics().horizontalAdvance(bar->tabText(i)) + bar->style()->pixelMetric(QStyle::PM_TabBarTabHSpace, nullptr, bar);
+      if (length + 1 < needed || !bar->rect().contains(r))
+        problems << QString("tab \"%1\" cut (%2: %3 of %4 px)").arg(bar->tabText(i), where(bar)).arg(length).arg(needed);
+    }
+  }
+  return problems;
+}
+
+// A panel that scrolls only vertically shows its content's whole width (no chart cut at the right).
+QStringList scrollProblems(QWidget* root) {
+  QStringList problems;
+  for (QScrollArea* area : root->findChildren<QScrollArea*>()) {
+    if (!area->isVisible() || area->visibleRegion().isEmpty() || !area->widget() || area->horizontalScrollBarPolicy() != Qt::ScrollBarAlwaysOff) continue;
+    if (area->widget()->width() > area->viewport()->width() + 1)
+      problems << QString("%1 cut at the right (%2 wide in %3)").arg(where(area->widget())).arg(area->widget()->width()).arg(area->viewport()->width());
+  }
+  return problems;
+}
+
 QStringList statusProblems(MainWindow& w) {
   QStringList problems;
   QLabel* step = w.stepLabel();
@@ -149,6 +181,8 @@ private Q_SLOTS:
   void noLabelElidedOrClipped_data();
   void noLabelElidedOrClipped();
   void freshWindowFitsTheScreen();
+  void statusBarKeepsRateAndEta_data();
+  void statusBarKeepsRateAndEta();
   void presentationGoesFullScreenAndBack();
   void metricsPanelRegrowsWithTheWindow();
 
@@ -185,6 +219,9 @@ void TstLayout::noLabelElidedOrClipped_data() {
   for (const QSize size : {QSize(1280, 720), QSize(1600, 1000)})
     for (double scale : {1.0, 1.5, 2.0})
       QTest::addRow("%dx%d at %.1f", size.width(), size.height(), scale) << size << scale << false;
+  // The largest scale on the small screen, in the size a new window gets there (the screen
+  // less room for a frame): the centre's tab pages scroll.
+  QTest::addRow("1264x672 at 2.5") << QSize(1264, 672) << 2.5 << false;
   for (double scale : {1.5, 2.0, 2.5}) QTest::addRow("presentation at %.1f", scale) << QSize(1280, 720) << scale << true;
 }
 
@@ -209,7 +246,7 @@ void TstLayout::noLabelElidedOrClipped() {
   const auto check = [&] {
     for (QChartView* view : w.findChildren<QChartView*>())
       if (view->isVisible()) problems << chartProblems(view);
-    problems << labelProblems(&w, w.messageLabel()) << legendProblems(&w) << heatmapProblems(w) << statusProblems(w);
+    problems << labelProblems(&w, w.messageLabel()) << legendProblems(&w) << heatmapProblems(w) << statusProblems(w) << scrollProblems(&w) << tabProblems(&w);
   };
   check();
   // Tabs where both metric charts do not fit: the other tab too.
@@ -218,11 +255,57 @@ void TstLayout::noLabelElidedOrClipped() {
     QTest::qWait(50);
     check();
   }
+  // The centre's tabs (small screens, large scales): the heatmaps' page too.
+  if (auto* centre = w.centralWidget()->findChild<QTabWidget*>(QString(), Qt::FindDirectChildrenOnly); centre && centre->isVisible()) {
+    centre->setCurrentIndex(1);
+    QTest::qWait(50);
+    check();
+    centre->setCurrentIndex(0);
+  }
   problems.removeDuplicates();
   QVERIFY2(problems.isEmpty(), qPrintable(problems.join('\n')));
   // The metric names: in full, or the rule's abbreviations with the caption spelling them out.
   QVERIFY(w.metrics()->barsFigure()->isVisible() || w.metrics()->historyFigure()->isVisible());
   if (presenting) w.setPresentation(false);
+}
+
+void TstLayout::statusBarKeepsRateAndEta_data() {
+  QTest::addColumn<QSize>("size");
+  QTest::addColumn<double>("scale");
+  QTest::addRow("1280x720 at 2.0") << QSize(1280, 720) << 2.0;
+  QTest::addRow("1264x672 at 2.5") << QSize(1264, 672) << 2.5;
+  QTest::addRow("1600x1000 at 1.0") << QSize(1600, 1000) << 1.0;
+}
+
+// While training, the step counter, the rate and the ETA all stay (in short forms where the
+// bar is narrow); the families' states give way first (to the step counter's tooltip).
+void TstLayout::statusBarKeepsRateAndEta() {
+  QFETCH(QSize, size);
+  QFETCH(double, scale);
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  w.resize(size);
+  w.setScale(scale);
+  ExperimentConfig c = test::tinyConfig();
+  c.steps = 2000000;  // runs for the whole test
+  w.experimentPanel()->setConfig(c);
+  QVERIFY(w.startTraining());
+  QTRY_VERIFY_WITH_TIMEOUT(w.controller().data().status().state == SessionState::Running && w.controller().data().status().stepsPerSecond > 0, 20000);
+  QTest::qWait(300);
+  QCOMPARE(w.size(), size);
+  QStringList problems = statusProblems(w);
+  for (QLabel* l : {w.rateLabel(), w.etaLabel()}) {
+    if (l->isHidden()) problems << QString("\"%1\" hidden").arg(l->text());
+    else if (textWidth(l) > l->contentsRect().width() + 1) problems << QString("\"%1\" clipped").arg(l->text());
+    if (!w.statusBar()->rect().contains(l->geometry())) problems << QString("\"%1\" outside the status bar").arg(l->text());
+  }
+  QVERIFY2(w.etaLabel()->text().startsWith("ETA"), qPrintable(w.etaLabel()->text()));
+  if (w.familiesLabel()->isHidden()) QVERIFY2(!w.stepLabel()->toolTip().isEmpty(), "the families' states are in the step counter's tooltip");
+  QVERIFY2(problems.isEmpty(), qPrintable(problems.join('\n')));
+  w.controller().stop();
+  QTRY_VERIFY_WITH_TIMEOUT(!w.controller().isRunning(), 20000);
 }
 
 void TstLayout::freshWindowFitsTheScreen() {

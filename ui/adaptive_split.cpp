@@ -1,6 +1,9 @@
 #include "ui/adaptive_split.h"
 
 #include <QEvent>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QStyle>
 #include <QSplitter>
 #include <QTabBar>
 #include <QTabWidget>
@@ -28,15 +31,55 @@ bool AdaptiveSplit::eventFilter(QObject* watched, QEvent* event) {
 }
 
 void AdaptiveSplit::addPage(QWidget* page, const QString& title, int size) {
+  // Inside a scroll area a page's new minimum reaches neither the splitter nor the tabs.
+  page->installEventFilter(this);
+  if (tabbed_) placePages(false);
   pages_ << page;
   titles_ << title;
   sizes_ << size;
-  if (tabbed_) tabs_->addTab(page, title);
-  else {
-    split_->addWidget(page);
+  placePages(tabbed_);
+  updateGeometry();
+}
+
+void AdaptiveSplit::setScrollsWhenTabbed(bool on) {
+  if (on == scrolls_) return;
+  if (tabbed_) placePages(false);
+  scrolls_ = on;
+  placePages(tabbed_);
+  updateGeometry();
+}
+
+void AdaptiveSplit::placePages(bool tabbed) {
+  if (tabbed) {
+    const int current = std::max(0, tabs_->currentIndex());
+    tabs_->clear();
+    for (int i = 0; i < pages_.size(); ++i) {
+      QWidget* page = pages_[i];
+      if (!scrolls_) {
+        tabs_->addTab(page, titles_[i]);
+        continue;
+      }
+      while (holders_.size() <= i) {
+        auto* holder = new QScrollArea(this);
+        holder->setWidgetResizable(true);
+        holder->setFrameShape(QFrame::NoFrame);
+        holder->hide();
+        holders_ << holder;
+      }
+      if (holders_[i]->widget() != page) holders_[i]->setWidget(page);
+      page->show();
+      tabs_->addTab(holders_[i], titles_[i]);
+    }
+    tabs_->setCurrentIndex(std::min(current, tabs_->count() - 1));
+  } else {
+    tabs_->clear();
+    for (int i = 0; i < pages_.size(); ++i) {
+      if (i < holders_.size() && holders_[i]->widget() == pages_[i]) holders_[i]->takeWidget();
+      split_->addWidget(pages_[i]);
+      pages_[i]->show();
+    }
     split_->setSizes(sizes_);
   }
-  updateGeometry();
 }
 
 void AdaptiveSplit::setSizes(const QList<int>& sizes) {
@@ -44,9 +87,21 @@ void AdaptiveSplit::setSizes(const QList<int>& sizes) {
   if (!tabbed_) split_->setSizes(sizes);
 }
 
+namespace {
+QSize pageMinimum(const QWidget* page) { return page->minimumSizeHint().expandedTo(page->minimumSize()); }
+}  // namespace
+
 QSize AdaptiveSplit::minimumSizeHint() const {
   QSize size;
-  for (QWidget* page : pages_) size = size.expandedTo(page->minimumSizeHint().expandedTo(page->minimumSize()));
+  for (QWidget* page : pages_) size = size.expandedTo(pageMinimum(page));
+  if (scrolls_ && !pages_.empty()) {
+    // As wide as the narrowest page needs beside a vertical scroll bar (a wider page scrolls
+    // sideways too), as high as a few lines: the rest of a page scrolls.
+    int narrowest = size.width();
+    for (QWidget* page : pages_) narrowest = std::min(narrowest, pageMinimum(page).width());
+    size.setWidth(narrowest + style()->pixelMetric(QStyle::PM_ScrollBarExtent, nullptr, this));
+    size.setHeight(std::min(size.height(), 8 * fontMetrics().height()));
+  }
   return size + QSize(0, tabs_->tabBar()->sizeHint().height() + 4);
 }
 
@@ -64,29 +119,40 @@ void AdaptiveSplit::resizeEvent(QResizeEvent* e) {
 
 void AdaptiveSplit::arrange() {
   int need = split_->handleWidth() * std::max<int>(0, static_cast<int>(pages_.size()) - 1);
-  for (QWidget* page : pages_) need += std::max(page->minimumSizeHint().height(), page->minimumSize().height());
+  for (QWidget* page : pages_) need += pageMinimum(page).height();
   // With some room to spare: at the bare minimum every page would be squeezed to its limit.
-  const bool tab = height() < need * 1.1 + 20;
+  bool tab = height() < need * 1.1 + 20;
+  // Scrolling pages: also a page's minimum width that the splitter could not give.
+  if (scrolls_)
+    for (QWidget* page : pages_) tab = tab || width() < pageMinimum(page).width();
   if (tab != tabbed_) {
     tabbed_ = tab;
-    if (tab) {
-      const int current = 0;
-      for (int i = 0; i < pages_.size(); ++i) tabs_->addTab(pages_[i], titles_[i]);
-      tabs_->setCurrentIndex(current);
-      split_->hide();
-      tabs_->show();
-    } else {
-      for (QWidget* page : pages_) {
-        split_->addWidget(page);
-        page->show();
-      }
-      split_->setSizes(sizes_);
-      tabs_->hide();
-      split_->show();
-    }
+    placePages(tab);
+    split_->setVisible(!tab);
+    tabs_->setVisible(tab);
   }
   (tabbed_ ? static_cast<QWidget*>(tabs_) : split_)->setGeometry(rect());
   if (tab != tabbed_) updateGeometry();
+}
+
+VerticalScrollArea::VerticalScrollArea(QWidget* content, QWidget* parent) : QScrollArea(parent) {
+  setWidget(content);
+  setWidgetResizable(true);
+  setFrameShape(QFrame::NoFrame);
+  setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  content->installEventFilter(this);  // its minimum changed (fonts, content): so does ours
+}
+
+QSize VerticalScrollArea::minimumSizeHint() const {
+  const QSize base = QScrollArea::minimumSizeHint();
+  if (!widget()) return base;
+  const int w = pageMinimum(widget()).width() + verticalScrollBar()->sizeHint().width() + 2 * frameWidth();
+  return {std::max(base.width(), w), base.height()};
+}
+
+bool VerticalScrollArea::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == widget() && event->type() == QEvent::LayoutRequest) updateGeometry();
+  return QScrollArea::eventFilter(watched, event);
 }
 
 }  // namespace modlab::ui

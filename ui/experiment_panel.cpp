@@ -7,7 +7,9 @@
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QGuiApplication>
 #include <QLabel>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -260,7 +262,12 @@ void ExperimentPanel::fitWidths() {
   if (!content_) return;
   content_->setMinimumWidth(content_->minimumSizeHint().width());
   const int em = fontMetrics().averageCharWidth();
-  setMinimumWidth(std::min(content_->minimumSizeHint().width() + 16, em * 26));
+  // The form scrolls sideways before the charts lose their labels: at most 19% of the screen
+  // (1280x720 at scale 2.5: the loss chart, the metrics and the left docks' tabs, then along
+  // its side, keep their minimum widths beside it).
+  const QScreen* s = screen() ? screen() : QGuiApplication::primaryScreen();
+  const int share = s ? static_cast<int>(s->availableGeometry().width() * 0.19) : em * 26;
+  setMinimumWidth(std::min({content_->minimumSizeHint().width() + 16, em * 26, share}));
 }
 
 int ExperimentPanel::contentWidth() const {

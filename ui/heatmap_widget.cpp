@@ -25,6 +25,7 @@ HeatmapWidget::HeatmapWidget(Family family, QWidget* parent) : QWidget(parent), 
 }
 
 void HeatmapWidget::setMatrix(int rules, std::vector<double> moduleGivenRule, std::int64_t step) {
+  if (rules != rules_) updateGeometry();  // the minimum width holds 3 px per rule
   rules_ = rules;
   values_ = std::move(moduleGivenRule);
   step_ = step;
@@ -67,8 +68,19 @@ void HeatmapWidget::setSharedAxes(bool ruleAxis, bool colourBar) {
 }
 
 QSize HeatmapWidget::minimumSizeHint() const {
+  // As wide as the title, the axes this heatmap draws (the rule labels on the first, the
+  // colour bar on the last) and a grid of two lines' height, with cells of at least 3 px.
   const QFontMetrics fm(font());
-  return {fm.height() * 5 + 10, fm.height() * 7 + 10};
+  QFont small = font();
+  small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
+  const QFontMetrics sm(small);
+  QFont titleFont = font();
+  titleFont.setBold(true);
+  const int left = ruleAxis_ ? 10 + fm.height() + sm.horizontalAdvance("000") + 6 : 8,
+            right = colourBar_ ? 12 + 12 + sm.horizontalAdvance("0.5") + 10 : 8;
+  const int grid = std::max(3 * rules_, 2 * fm.height());
+  const int width = std::max(QFontMetrics(titleFont).horizontalAdvance(familyName(family_)) + 8, left + right + grid);
+  return {width, fm.height() * 7 + 10};
 }
 
 QSize HeatmapWidget::sizeHint() const {
@@ -280,6 +292,9 @@ HeatmapPanel::HeatmapPanel(QWidget* parent) : QWidget(parent) {
                             "a perfectly specialised model shows a diagonal"));
   auto* top = new FlowLayout;  // wraps: never wider than the heatmaps below it
   top->setContentsMargins(6, 2, 6, 0);
+  // The title in two parts that wrap apart: the panel's minimum width is not one long line.
+  auto* heading = new QLabel(tr("<b>Activation heatmaps</b>:"));
+  top->addWidget(heading);
   title_ = new QLabel;
   top->addWidget(title_);
   updateTitle();
@@ -299,8 +314,7 @@ void HeatmapPanel::updateTitle() {
   std::int64_t step = -1;
   for (const HeatmapWidget* h : heatmaps_)
     if (h->rules() > 0) step = h->step();
-  title_->setText(step >= 0 ? tr("<b>Activation heatmaps</b>: p(module | rule) at step %1").arg(step)
-                            : tr("<b>Activation heatmaps</b>: p(module | rule)"));
+  title_->setText(step >= 0 ? tr("p(module | rule) at step %1").arg(step) : tr("p(module | rule)"));
 }
 
 void HeatmapPanel::setData(const RunData* data) {

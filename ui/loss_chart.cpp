@@ -160,7 +160,10 @@ void LossChart::resizeEvent(QResizeEvent* e) {
 QSize LossChart::minimumSizeHint() const {
   const int controls = controls_->minimumSize().height() + controls_->heightForWidth(std::max(width(), 200)) / 2;
   const int h = controls + panelTabs_->sizeHint().height() + evalView_->minimumHeight() + figure_->legend()->minimumHeight() + 16;
-  const int w = std::max({evalView_->minimumWidth() + 16, controls_->minimumSize().width(), figure_->legend()->minimumSizeHint().width()});
+  // The key inside the figure's margins (4 px each side).
+  const QMargins m = figure_->layout() ? figure_->layout()->contentsMargins() : QMargins();
+  const int key = figure_->legend()->minimumSizeHint().width() + m.left() + m.right();
+  const int w = std::max({evalView_->minimumWidth() + 16, controls_->minimumSize().width(), key});
   return {w, h};
 }
 

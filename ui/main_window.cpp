@@ -99,8 +99,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   heatmapLayout->addWidget(timeline_);
   auto* centre = new AdaptiveSplit;
   centre->setObjectName("Centre");
+  centre->setScrollsWhenTabbed(true);  // 1280x720 at scale 2.5: the loss page scrolls (issue 11)
   centre->addPage(loss_, tr("Loss and error"), 470);
-  centre->addPage(heatmapArea_, tr("Activation heatmaps"), 360);
+  centre->addPage(heatmapArea_, tr("Heatmaps"), 360);  // short: the page has its own heading
   setCentralWidget(centre);
 
   panel_ = new ExperimentPanel;
@@ -112,13 +113,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   metricsDock_ = new QDockWidget(tr("Metrics"), this);
   metricsDock_->setObjectName("MetricsDock");
   // Scrolls rather than squeezes when a small screen at a large scale has less height than
-  // the charts need to keep their labels whole.
-  auto* metricsScroll = new QScrollArea;
-  metricsScroll->setWidget(metrics_);
-  metricsScroll->setWidgetResizable(true);
-  metricsScroll->setFrameShape(QFrame::NoFrame);
-  metricsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  metricsDock_->setWidget(metricsScroll);
+  // the charts need to keep their labels whole; never narrower than the charts need (the
+  // centre's pages scroll first).
+  metricsDock_->setWidget(new VerticalScrollArea(metrics_));
   addDockWidget(Qt::RightDockWidgetArea, metricsDock_);
   guide_ = new QTextBrowser;
   guide_->setOpenExternalLinks(true);
@@ -189,6 +186,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   messageLabel_->setObjectName("MessageLabel");
   messageLabel_->setMinimumWidth(0);
   messageLabel_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  for (QLabel* l : {rateLabel_, etaLabel_, familiesLabel_}) l->setContentsMargins(6, 0, 0, 0);  // apart from the one before
   for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_}) statusBar()->addPermanentWidget(l);
   statusBar()->addPermanentWidget(messageLabel_, 1);
   for (QLabel* l : {deviceLabel_, sourceLabel_}) statusBar()->addPermanentWidget(l);
@@ -602,6 +600,7 @@ void MainWindow::setScale(double scale) {
   QTimer::singleShot(0, this, [this] {
     fitStatusBar();
     balanceCentre();
+    fitDockTabs();
   });
 }
 
@@ -751,9 +750,13 @@ void MainWindow::updateActions() {
 void MainWindow::updateStatus() {
   const RunData& d = controller_.data();
   const Snapshot& s = d.status();
-  stepLabel_->setText(tr("step %1 / %2").arg(human(s.step), human(d.config().steps)));
+  stepFull_ = tr("step %1 / %2").arg(human(s.step), human(d.config().steps));
+  stepShort_ = tr("%1/%2").arg(human(s.step), human(d.config().steps));
+  stepLabel_->setText(stepFull_);
   const bool running = s.state == SessionState::Running;
-  rateLabel_->setText(running ? tr("%1 steps/s").arg(s.stepsPerSecond, 0, 'f', 1) : QString());
+  rateFull_ = running ? tr("%1 steps/s").arg(s.stepsPerSecond, 0, 'f', 1) : QString();
+  rateShort_ = running ? tr("%1/s").arg(std::lround(s.stepsPerSecond)) : QString();
+  rateLabel_->setText(rateFull_);
   const double eta = s.stepsPerSecond > 0 ? static_cast<double>(d.config().steps - s.step) / s.stepsPerSecond : NAN;
   etaLabel_->setText(running ? tr("ETA %1").arg(duration(eta)) : QString::fromStdString(toString(s.state)));
   deviceLabel_->setText(QString::fromStdString(s.device.empty() ? describeDevice(d.config().device) : s.device));
@@ -790,27 +793,48 @@ void MainWindow::updateStatus() {
 
 void MainWindow::fitStatusBar() {
   // What gives way first when the bar is narrow (small screens, large scales): the source,
-  // the device, the rate, then the families' names (their colours and states stay).
+  // the device, the families' names (their colours and states stay), the families (their
+  // states stay in the step counter's tooltip), the long forms ("step 1,200 / 3,000" becomes
+  // "1,200/3,000", "412.5 steps/s" becomes "412/s"); the rate and the ETA only after that.
   QStatusBar* bar = statusBar();
-  // What the bar's own spacing took beyond our estimate, learnt from the last layout.
-  for (QLabel* l : {stepLabel_, etaLabel_, familiesLabel_})
-    if (l->isVisible() && l->width() > 0 && l->width() < l->sizeHint().width()) statusSlack_ += l->sizeHint().width() - l->width();
+  // What the bar's own spacing took beyond our estimate, learnt from the layout of the last
+  // fit: the widths it gave against those the fit asked for (the largest shortfall seen since
+  // the last resize, never a sum over updates).
+  int short_ = 0;
+  for (const auto& [label, fitted] : fittedStatus_)
+    if (label->isVisible() && label->width() > 0 && label->width() < fitted.second) short_ += fitted.second - label->width();
+  statusSlack_ = std::max(statusSlack_, short_);
   const int available = bar->width() - 40 - statusSlack_;
   familiesLabel_->setText(familiesFull_);
+  if (!stepFull_.isEmpty()) stepLabel_->setText(stepFull_);
+  rateLabel_->setText(rateFull_);
+  stepLabel_->setToolTip(QString());
   for (QLabel* l : {sourceLabel_, deviceLabel_, rateLabel_, etaLabel_}) l->setVisible(!l->text().isEmpty());
+  familiesLabel_->setVisible(!familiesFull_.isEmpty());
   auto used = [&] {
     int w = 0;
     for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_, deviceLabel_, sourceLabel_})
       if (!l->isHidden()) w += l->sizeHint().width() + 16;  // the bar's spacing and item frames
     return w;
   };
-  for (QLabel* l : {sourceLabel_, deviceLabel_, rateLabel_}) {
+  for (QLabel* l : {sourceLabel_, deviceLabel_}) {
     if (used() <= available) break;
     l->hide();
   }
   if (used() > available) familiesLabel_->setText(familiesCompact_);
+  if (used() > available) {
+    familiesLabel_->hide();
+    stepLabel_->setToolTip(familiesLabel_->toolTip());
+  }
+  if (used() > available && !stepShort_.isEmpty()) stepLabel_->setText(stepShort_);
+  if (used() > available) rateLabel_->setText(rateShort_);
+  if (used() > available) rateLabel_->hide();
   if (used() > available) etaLabel_->hide();
-  familiesLabel_->setVisible(used() <= available);
+  // The counters are never squeezed by the bar's layout: the families' label gives way.
+  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_}) l->setMinimumWidth(l->isHidden() ? 0 : l->sizeHint().width());
+  fittedStatus_.clear();
+  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_})
+    if (!l->isHidden()) fittedStatus_[l] = {l->text(), l->sizeHint().width()};
 }
 
 void MainWindow::balanceCentre() {
@@ -832,7 +856,10 @@ void MainWindow::resizeEvent(QResizeEvent* e) {
   statusSlack_ = 0;
   fitStatusBar();
   widenExperimentPanel();
-  QTimer::singleShot(0, this, [this] { balanceCentre(); });
+  QTimer::singleShot(0, this, [this] {
+    balanceCentre();
+    fitDockTabs();
+  });
   // A window that grows again gives the metrics dock back its share (it shrank with the window).
   if (!regrowing_ && metricsDock_->isVisible() && !metricsDock_->isFloating() && e->oldSize().width() > 0) {
     const int target = static_cast<int>(width() * metricsShare_);
@@ -842,6 +869,19 @@ void MainWindow::resizeEvent(QResizeEvent* e) {
       regrowing_ = false;
     }
   }
+}
+
+void MainWindow::fitDockTabs() {
+  // Experiment, Guide and Routing share the left column: below it while their titles fit,
+  // else along its side (1280x720 at scale 2.5), where they are never cut.
+  int needed = 0;
+  for (QDockWidget* dock : tabifiedDockWidgets(experimentDock_))
+    needed += fontMetrics().horizontalAdvance(dock->windowTitle()) + style()->pixelMetric(QStyle::PM_TabBarTabHSpace, nullptr, this);
+  if (needed == 0) return;
+  needed += fontMetrics().horizontalAdvance(experimentDock_->windowTitle()) + style()->pixelMetric(QStyle::PM_TabBarTabHSpace, nullptr, this);
+  // Along the side the dock is narrower still: they stay there until the window grows.
+  const QTabWidget::TabPosition want = experimentDock_->width() < needed ? QTabWidget::West : QTabWidget::South;
+  if (want != tabPosition(Qt::LeftDockWidgetArea)) setTabPosition(Qt::LeftDockWidgetArea, want);
 }
 
 void MainWindow::widenExperimentPanel() {

@@ -56,6 +56,9 @@ public:
   QWidget* heatmapArea() const { return heatmapArea_; }
   QLabel* stepLabel() const { return stepLabel_; }
   QLabel* messageLabel() const { return messageLabel_; }
+  QLabel* rateLabel() const { return rateLabel_; }
+  QLabel* etaLabel() const { return etaLabel_; }
+  QLabel* familiesLabel() const { return familiesLabel_; }
   QDockWidget* metricsDock() const { return metricsDock_; }
   QDockWidget* experimentDock() const { return experimentDock_; }
   // Asks before a running session is discarded (demos, presets); true: go ahead.
@@ -123,11 +126,14 @@ private:
   QMenu* recentMenu_ = nullptr;
   QLabel *stepLabel_, *rateLabel_, *etaLabel_, *deviceLabel_, *sourceLabel_, *familiesLabel_, *messageLabel_;
   QString familiesFull_, familiesCompact_;
+  QString stepFull_, stepShort_, rateFull_, rateShort_;  // the short forms where the bar is narrow
+  std::map<QLabel*, std::pair<QString, int>> fittedStatus_;  // text and width asked for at the last fit
   double metricsShare_ = 0.3;  // the metrics dock's share of the window width, kept when the window regrows
   bool regrowing_ = false;
   int statusSlack_ = 0;
   void balanceCentre();
-  void widenExperimentPanel();  // the heatmaps as large as the width allows, the loss chart the rest
+  void widenExperimentPanel();
+  void fitDockTabs();  // the left docks' tabs beside them when their titles do not fit below  // the heatmaps as large as the width allows, the loss chart the rest
 };
 
 }  // namespace modlab::ui

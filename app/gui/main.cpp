@@ -32,9 +32,10 @@ int main(int argc, char** argv) {
   QCommandLineOption after("after", "Seconds before --export-dashboard (default 10).", "seconds", "10");
   QCommandLineOption theme("theme", "system, light or dark.", "theme");
   QCommandLineOption presentation("presentation", "Start in presentation mode at this scale (1.0 to 2.5).", "scale");
+  QCommandLineOption scale("scale", "Fonts and lines at this scale in the window (1.0 to 2.5).", "scale");
   QCommandLineOption guided("guided-demo", "Start a guided demo (a preset with its explanation panel).", "name");
   QCommandLineOption compare("compare", "Compare run folders (repeat the option for each run).", "run");
-  parser.addOptions({demo, preset, open, experiment, dashboard, after, theme, presentation, guided, compare});
+  parser.addOptions({demo, preset, open, experiment, dashboard, after, theme, presentation, scale, guided, compare});
   parser.process(app);
 
   modlab::ui::setAppearance(modlab::ui::Appearance{});  // Fusion, following the system's light or dark
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
                         : t == "light" ? modlab::ui::ThemeChoice::Light
                                        : modlab::ui::ThemeChoice::System));
   }
+  if (parser.isSet(scale)) window.setScale(parser.value(scale).toDouble());
   if (parser.isSet(presentation)) {
     window.setPresentation(true);
     window.setScale(parser.value(presentation).toDouble());
