@@ -25,12 +25,12 @@ public:
 
   ModelOutput forward(const torch::Tensor& x) override {
     const auto B = x.size(0), N = x.size(1);
-    const torch::Tensor e = encoder->forward(x);
-    const torch::Tensor a = selfExcludedAttention(qkv->forward(e), heads, hd);  // (B, N, H*hd)
+    const torch::Tensor e = onRows(encoder, x);
+    const torch::Tensor a = selfExcludedAttention(onRows(qkv, e), heads, hd);  // (B, N, H*hd)
     ModelOutput out;
     discardRouterProbs();
     const torch::Tensor z = core(e, a.reshape({B * N, heads, hd}), x.reshape({B * N, -1}), out.activations);
-    out.y = decoder->forward(z.view({B, N, d})).squeeze(-1);
+    out.y = decoder->forward(z).view({B, N});
     out.routerProbs = takeRouterProbs();
     if (out.activations.defined()) out.activations = out.activations.view({B, N, R});
     return out;
@@ -57,7 +57,7 @@ public:
 protected:
   torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor&, torch::Tensor&) override {
     const auto T = a.size(0);
-    return out->forward(torch::cat({a.reshape({T, heads * hd}), selfChannel->forward(e).reshape({T, hd})}, 1));
+    return out->forward(torch::cat({a.reshape({T, heads * hd}), onRows(selfChannel, e).reshape({T, hd})}, 1));
   }
   torch::nn::Linear selfChannel{nullptr};
   torch::nn::Sequential out{nullptr};
@@ -77,7 +77,7 @@ public:
 protected:
   torch::Tensor moduleInputs(const torch::Tensor& e, const torch::Tensor& a) {
     const auto T = a.size(0);
-    return torch::cat({a.reshape({T, R, 2 * hd}), selfChannel->forward(e).reshape({T, R, hd})}, 2);
+    return torch::cat({a.reshape({T, R, 2 * hd}), onRows(selfChannel, e).reshape({T, R, hd})}, 2);
   }
   torch::nn::Linear selfChannel{nullptr};
   GroupLinear first{nullptr}, second{nullptr};

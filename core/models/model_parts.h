@@ -11,6 +11,16 @@ namespace modlab {
 // Linear(in, hidden) -> ReLU -> Linear(hidden, out): the encoders, decoders and scorers.
 torch::nn::Sequential twoLayer(std::int64_t in, std::int64_t hidden, std::int64_t out, bool bias = true);
 
+// `layer` applied to the last dimension of x through 2-D products: torch runs a Linear on a
+// 3-D input as a matmul and a separate bias pass, on a 2-D one as a single addmm.
+template <typename Layer>
+torch::Tensor onRows(Layer& layer, const torch::Tensor& x) {
+  std::vector<std::int64_t> sizes = x.sizes().vec();
+  const torch::Tensor y = layer->forward(x.reshape({-1, sizes.back()}));
+  sizes.back() = y.size(-1);
+  return y.view(sizes);
+}
+
 // softmax over the module axis (last).
 inline torch::Tensor moduleSoftmax(const torch::Tensor& scores) { return torch::softmax(scores, -1); }
 
