@@ -19,6 +19,8 @@
 #include <QTextDocument>
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
+#include <QtCharts/QLogValueAxis>
+#include <cmath>
 
 #include "support/tiny_config.h"
 #include "ui/appearance.h"
@@ -29,6 +31,7 @@
 #include "ui/loss_chart.h"
 #include "ui/main_window.h"
 #include "ui/metrics_view.h"
+#include "ui/run_data.h"
 
 using namespace modlab;
 using namespace modlab::ui;
@@ -181,6 +184,7 @@ private Q_SLOTS:
   void noLabelElidedOrClipped_data();
   void noLabelElidedOrClipped();
   void freshWindowFitsTheScreen();
+  void smallLossesKeepWholeLogLabels();
   void statusBarKeepsRateAndEta_data();
   void statusBarKeepsRateAndEta();
   void presentationGoesFullScreenAndBack();
@@ -306,6 +310,85 @@ void TstLayout::statusBarKeepsRateAndEta() {
   QVERIFY2(problems.isEmpty(), qPrintable(problems.join('\n')));
   w.controller().stop();
   QTRY_VERIFY_WITH_TIMEOUT(!w.controller().isRunning(), 20000);
+}
+
+// Losses from 1 down to 0.0005 (a run that learns its task): the log axes of both loss
+// panels reach below 0.01 and every label is whole (no "...", no "0.0" cut short) at
+// 1280x720 x2.0, where the panels are narrowest.
+void TstLayout::smallLossesKeepWholeLogLabels() {
+  ExperimentConfig c = test::tinyConfig();
+  c.steps = 2000;
+  RunData data;
+  data.reset(c);
+  Snapshot s;
+  s.step = c.steps;
+  s.totalSteps = c.steps;
+  s.state = SessionState::Finished;
+  const auto loss = [](double t, double factor) { return factor * std::exp(std::log(0.0005) * t); };  // 1 .. 0.0005
+  for (std::int64_t step = 1; step <= c.steps; step += 5)
+    for (Family f : c.families) s.train.push_back(TrainPoint{step, f, loss(double(step) / c.steps, 1.0)});
+  for (std::int64_t step = 0; step <= c.steps; step += 200) {
+    EvaluationSnapshot e;
+    e.step = step;
+    for (Family f : c.families) {
+      FamilyEvaluation fe;
+      fe.family = f;
+      fe.id.loss = loss(double(step) / c.steps, 1.2);
+      fe.ood.loss = loss(double(step) / c.steps, 2.0);
+      e.families.push_back(fe);
+    }
+    s.evaluations.push_back(e);
+  }
+  data.append(s);
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  w.resize(1280, 720);
+  w.setScale(2.0);
+  LossChart* chart = w.lossChart();
+  chart->setData(&data);
+  chart->setLogScale(true);
+  chart->refresh();
+  QTest::qWait(100);
+  QCOMPARE(w.size(), QSize(1280, 720));
+  QStringList problems;
+  int panels = 0;
+  auto* tabs = chart->findChild<QTabBar*>();
+  for (int panel = 0; panel < 2; ++panel) {
+    if (tabs && tabs->isVisible()) {
+      tabs->setCurrentIndex(panel);
+      QTest::qWait(50);
+    }
+    for (ChartView* view : {chart->chartView(), chart->evalView()}) {
+      if (!view->isVisible()) continue;
+      ++panels;
+      problems << chartProblems(view);
+      auto* y = qobject_cast<QLogValueAxis*>(view->chart()->axes(Qt::Vertical).value(0));
+      if (!y) {
+        problems << QString("no log y axis in %1").arg(where(view));
+        continue;
+      }
+      if (y->min() > 0.001) problems << QString("the y axis of %1 starts at %2, above the losses").arg(where(view)).arg(y->min());
+      // The labels as drawn: every one whole, at least one below 0.01.
+      bool small = false;
+      for (QGraphicsItem* item : view->scene()->items()) {
+        QString text;
+        if (auto* t = dynamic_cast<QGraphicsTextItem*>(item)) text = t->toPlainText();
+        if (!item->isVisible() || text.isEmpty()) continue;
+        bool number = false;
+        const double v = text.toDouble(&number);
+        if (number && v > 0 && v < 0.01) small = true;
+        if (text == "0.0" || text == "0.00" || text == "0.")  // a log axis has no 0 ("0" is the step axis)
+          problems << QString("label \"%1\" cut short in %2").arg(text, where(view));
+      }
+      if (!small) problems << QString("no label below 0.01 on the y axis of %1").arg(where(view));
+    }
+  }
+  QVERIFY2(panels >= 2, "both panels seen");
+  problems.removeDuplicates();
+  QVERIFY2(problems.isEmpty(), qPrintable(problems.join('\n')));
+  chart->setData(&w.controller().data());
 }
 
 void TstLayout::freshWindowFitsTheScreen() {

@@ -1,6 +1,9 @@
 // Teaching and exploration: themes, presentation mode, timeline scrubbing, run comparison
 // bands, live learning-rate changes, guided demos.
 #include <QtTest>
+#include <QSettings>
+#include <QStyle>
+#include <QFileDialog>
 
 #include <QApplication>
 #include <QJsonArray>
@@ -77,10 +80,12 @@ private Q_SLOTS:
   void comparisonBandsFromKnownCurves();
   void comparisonNamesWhatDiffers();
   void lossChartKeyHoverAndCursor();
+  void metricBarsHoverValues();
   void valuesBeforeStartAreThePanels();
   void demoAsksBeforeDiscardingARun();
   void themeKeyAndExportsAsAUserExpects();
   void shortcutsDialogAndRecentRuns();
+  void fileDialogsRememberTheLastFolder();
   void learningRateChangeIsRecorded();
   void guidedDemosExplainThemselves();
 
@@ -283,6 +288,38 @@ void TstTeaching::lossChartKeyHoverAndCursor() {
   QVERIFY(logAxis && logAxis->max() / logAxis->min() >= 9.999);
 }
 
+// Issue 11: hovering a metric bar shows its family, metric and value (as the loss chart does).
+void TstTeaching::metricBarsHoverValues() {
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.resize(1400, 900);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(!trainRun(w, quickConfig()).isEmpty());
+  QTest::qWait(100);
+  MetricsView* metrics = w.metrics();
+  ChartView* bars = metrics->barsView();
+  QVERIFY(bars->isVisible());
+  int checked = 0;
+  for (Family f : {Family::Modular, Family::ModularOp, Family::GtModular})
+    for (int m = 0; m < 5; ++m) {
+      const FamilyEvaluation* e = w.controller().data().latestEvaluation(f);
+      QVERIFY(e && e->hasMetrics);
+      const QPoint at = metrics->barCentre(f, m);
+      QVERIFY2(bars->rect().contains(at), qPrintable(QString("%1 %2 at %3,%4").arg(familyName(f)).arg(m).arg(at.x()).arg(at.y())));
+      QTest::mouseMove(bars->viewport(), at);  // what the mouse does
+      const QString text = bars->hoverText();
+      const QString value = QString::number(MetricsView::metricValue(e->metrics, m), 'f', 3);
+      QVERIFY2(text.startsWith(familyName(f) + ", " + MetricsView::metricNames()[m] + ": " + value), qPrintable(text + " / expected " + value));
+      QVERIFY2(text.contains("random routing") && text.contains("total collapse"), qPrintable(text));
+      ++checked;
+    }
+  QCOMPARE(checked, 15);
+  // Outside the bars (the title, the axis labels): nothing.
+  bars->hoverAt(QPoint(2, 2));
+  QVERIFY(bars->hoverText().isEmpty());
+}
+
 void TstTeaching::valuesBeforeStartAreThePanels() {
   // Issue 11 #5: before Start, the toolbar's learning rate and the reference lines are the panel's.
   MainWindow w;
@@ -398,25 +435,39 @@ void TstTeaching::shortcutsDialogAndRecentRuns() {
   for (QAction* a : w.findChildren<QAction*>())
     if (a->text() == "&Keyboard shortcuts") shortcuts = a;
   QVERIFY(shortcuts);
-  QStringList clipped;
-  bool seen = false;
-  QTimer::singleShot(300, &w, [&] {
-    for (QDialog* dialog : w.findChildren<QDialog*>()) {
-      auto* table = dialog->findChild<QTableWidget*>();
-      if (!table || !dialog->isVisible()) continue;
-      seen = true;
-      for (int r = 0; r < table->rowCount(); ++r)
-        for (int c = 0; c < 2; ++c) {
-          const int need = table->fontMetrics().horizontalAdvance(table->item(r, c)->text());
-          if (need > table->columnWidth(c)) clipped << table->item(r, c)->text();
-        }
-      if (table->columnWidth(0) + table->columnWidth(1) > table->viewport()->width() + 1) clipped << "a horizontal scroll bar";
-      dialog->reject();
-    }
-  });
-  shortcuts->trigger();
-  QVERIFY(seen);
-  QVERIFY2(clipped.isEmpty(), qPrintable(clipped.join(", ")));
+  // At the default scale and at 2.0 (a projector): every shortcut and description narrower
+  // than its column (with the cell's text margins), no sideways scrolling.
+  for (double scale : {1.0, 2.0}) {
+    w.setScale(scale);
+    QTest::qWait(20);
+    QStringList clipped;
+    bool seen = false;
+    QTimer::singleShot(300, &w, [&] {
+      for (QDialog* dialog : w.findChildren<QDialog*>()) {
+        auto* table = dialog->findChild<QTableWidget*>();
+        if (!table || !dialog->isVisible()) continue;
+        seen = true;
+        const int margins = 2 * (table->style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, table) + 1);
+        for (int r = 0; r < table->rowCount(); ++r)
+          for (int c = 0; c < 2; ++c) {
+            const QString text = table->item(r, c)->text();
+            const int need = table->fontMetrics().horizontalAdvance(text) + margins;
+            if (need <= table->columnWidth(c)) continue;
+            // An action's name may wrap (a narrow screen): then all of its lines in the row.
+            const int lines = table->fontMetrics().boundingRect(QRect(0, 0, table->columnWidth(c) - margins, 100000), Qt::TextWordWrap, text).height();
+            if (c == 1 || !table->wordWrap() || lines > table->rowHeight(r))
+              clipped << QString("\"%1\" needs %2 of %3 px").arg(text).arg(need).arg(table->columnWidth(c));
+          }
+        if (table->columnWidth(0) + table->columnWidth(1) > table->viewport()->width() + 1) clipped << "a horizontal scroll bar";
+        if (table->font().pointSizeF() < QApplication::font().pointSizeF() - 0.01) clipped << "a font smaller than the app's";
+        dialog->reject();
+      }
+    });
+    shortcuts->trigger();
+    QVERIFY(seen);
+    QVERIFY2(clipped.isEmpty(), qPrintable(QString("at %1: ").arg(scale) + clipped.join(", ")));
+  }
+  w.setScale(1.0);
   // Issue 11 #16: a run is in Open recent as soon as it starts.
   QMenu* recent = nullptr;
   for (QMenu* m : w.findChildren<QMenu*>())
@@ -431,6 +482,62 @@ void TstTeaching::shortcutsDialogAndRecentRuns() {
   for (QAction* a : recent->actions()) listed = listed || a->toolTip() == w.controller().runDirectory();
   QVERIFY(listed);
   w.controller().stop();
+}
+
+// Issue 11 #16: a file dialog opens in the folder the last one was left in (an export, an
+// experiment saved or opened), also in the next session (the settings), and falls back to
+// the home folder when that folder is gone.
+void TstTeaching::fileDialogsRememberTheLastFolder() {
+  QTemporaryDir first, second;
+  QSettings().setValue("lastFolder", first.path());
+  QCOMPARE(lastFolder(), first.path());
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  const auto action = [&](const QString& text) {
+    for (QAction* a : w.findChildren<QAction*>())
+      if (a->text() == text) return a;
+    return static_cast<QAction*>(nullptr);
+  };
+  QAction* exportDashboard = action("Export &dashboard...");
+  QAction* saveExperiment = action("&Save experiment...");
+  QVERIFY(exportDashboard && saveExperiment);
+  // The dialog really shown: the folder it offers, then a file chosen in another folder.
+  QString offered;
+  const auto answer = [&](const QString& file) {
+    QTimer::singleShot(300, &w, [&, file] {
+      auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
+      if (!dialog) return;
+      offered = dialog->directory().absolutePath();
+      if (file.isEmpty()) dialog->reject();
+      else {
+        dialog->selectFile(file);
+        QMetaObject::invokeMethod(dialog, "accept");  // a slot, protected in QFileDialog
+      }
+    });
+  };
+  answer(second.filePath("dashboard.png"));
+  exportDashboard->trigger();
+  QCOMPARE(offered, QDir(first.path()).absolutePath());
+  QVERIFY(QFileInfo::exists(second.filePath("dashboard.png")));
+  QCOMPARE(lastFolder(), QDir(second.path()).absolutePath());
+  offered.clear();
+  answer(QString());
+  saveExperiment->trigger();  // another kind of dialog: the same folder
+  QCOMPARE(offered, QDir(second.path()).absolutePath());
+  // The function behind it: a file's folder, a folder itself, home when the folder is gone.
+  rememberFolder(first.filePath("experiment.json"));
+  QCOMPARE(lastFolder(), QDir(first.path()).absolutePath());
+  rememberFolder(second.path());
+  QCOMPARE(lastFolder(), QDir(second.path()).absolutePath());
+  rememberFolder(QString());  // a cancelled dialog changes nothing
+  QCOMPARE(lastFolder(), QDir(second.path()).absolutePath());
+  {
+    QTemporaryDir gone;
+    rememberFolder(gone.path());
+  }
+  QCOMPARE(lastFolder(), QDir::homePath());
 }
 
 QTEST_MAIN(TstTeaching)

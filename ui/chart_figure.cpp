@@ -145,8 +145,11 @@ void ChartView::changeEvent(QEvent* e) {
 void ChartView::hoverAt(const QPoint& position) {
   hoverText_.clear();
   highlight_->hide();
-  if (!describe_) return;
   const QPointF scenePos = mapToScene(position);
+  const auto area = [&] {
+    if (describeArea_) hoverText_ = describeArea_(chart()->mapFromScene(scenePos));
+  };
+  if (!describe_) return area();
   const double radius = 24.0 * appearance().scale;
   double best = radius * radius;
   QXYSeries* bestSeries = nullptr;
@@ -171,7 +174,7 @@ void ChartView::hoverAt(const QPoint& position) {
       }
     }
   }
-  if (!bestSeries) return;
+  if (!bestSeries) return area();
   hoverText_ = describe_(bestSeries, bestPoint);
   const double r = 4.0 * appearance().scale;
   highlight_->setRect(bestScene.x() - r, bestScene.y() - r, 2 * r, 2 * r);

@@ -29,6 +29,9 @@ public:
   void setZoomable(bool on);  // wheel, rubber band and middle-drag pan
   // Describes a hovered point; empty: the series is not reported.
   void setDescriber(std::function<QString(QXYSeries*, const QPointF&)> describe) { describe_ = std::move(describe); }
+  // Describes what lies under a position in the chart's coordinates where no point is near
+  // (bars); empty: nothing to report.
+  void setAreaDescriber(std::function<QString(const QPointF&)> describe) { describeArea_ = std::move(describe); }
   QString hoverText() const { return hoverText_; }
   // Hover at a position in view coordinates (what a mouse move does).
   void hoverAt(const QPoint& position);
@@ -64,6 +67,7 @@ private:
   bool zoomable_ = false, panning_ = false;
   QPointF last_, pressAt_;
   std::function<QString(QXYSeries*, const QPointF&)> describe_;
+  std::function<QString(const QPointF&)> describeArea_;
   QString hoverText_;
   double cursorX_;
   double minimumLines_ = 7.0;

@@ -938,12 +938,19 @@ void MainWindow::showShortcuts() {
   dialog.setWindowTitle(tr("Keyboard shortcuts"));
   auto* layout = new QVBoxLayout(&dialog);
   layout->addWidget(table);
-  // Sized to its content (both columns whole), within the screen.
-  const int width = table->columnWidth(0) + table->columnWidth(1) + table->frameWidth() * 2 +
-                    table->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 40;
+  // Sized to its content (both columns whole), within the screen; where the screen is too
+  // narrow (large scales) the actions' names wrap and the shortcuts stay whole.
+  const QRect available = screen() ? screen()->availableGeometry() : QRect(0, 0, 1280, 720);
+  const int chrome = table->frameWidth() * 2 + table->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 40;
+  if (table->columnWidth(0) + table->columnWidth(1) + chrome > available.width() - 40) {
+    table->horizontalHeader()->setStretchLastSection(false);
+    table->setWordWrap(true);
+    table->setColumnWidth(0, std::max(fontMetrics().averageCharWidth() * 8, available.width() - 40 - chrome - table->columnWidth(1)));
+    table->resizeRowsToContents();
+  }
+  const int width = table->columnWidth(0) + table->columnWidth(1) + chrome;
   int height = table->horizontalHeader()->height() + table->frameWidth() * 2 + 40;
   for (int i = 0; i < table->rowCount(); ++i) height += table->rowHeight(i);
-  const QRect available = screen() ? screen()->availableGeometry() : QRect(0, 0, 1280, 720);
   dialog.resize(std::min(width, available.width() - 40), std::min(height, available.height() - 80));
   dialog.exec();
 }

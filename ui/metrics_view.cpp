@@ -15,6 +15,7 @@
 #include <QtCharts/QLegend>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -136,11 +137,55 @@ MetricsView::MetricsView(QWidget* parent) : QWidget(parent), cursorStep_(std::nu
       showEvaluation(shownIndex_ < 0 ? std::size_t(-1) : std::size_t(shownIndex_));
       drawHistory();
     });
+  barsView_->setAreaDescriber([this](const QPointF& at) { return describeBarAt(at); });
   barsView_->installEventFilter(this);
   caption_->installEventFilter(this);  // its wrapped height is its minimum (never cut at the bottom)
 }
 
 bool MetricsView::isTabbed() const { return split_->isTabbed(); }
+
+namespace {
+QHorizontalBarSeries* barSeries(QChart* chart) {
+  for (QAbstractSeries* s : chart->series())
+    if (auto* bars = qobject_cast<QHorizontalBarSeries*>(s)) return bars;
+  return nullptr;
+}
+// Metric i is category 4 - i (drawn bottom-up); set j of n fills [c - w/2 + j w/n, c - w/2 + (j+1) w/n]
+// of category c along the category axis (Qt Charts' horizontal bar layout).
+}  // namespace
+
+QString MetricsView::describeBarAt(const QPointF& chartPosition) const {
+  QHorizontalBarSeries* series = barSeries(bars_);
+  if (!data_ || !series || series->count() == 0 || !bars_->plotArea().contains(chartPosition)) return {};
+  const QPointF value = bars_->mapToValue(chartPosition, series);
+  const int category = static_cast<int>(std::lround(value.y()));
+  const double width = series->barWidth(), offset = value.y() - (category - width / 2);
+  if (category < 0 || category > 4 || offset < 0 || offset >= width) return {};
+  const int set = std::clamp(static_cast<int>(offset / (width / series->count())), 0, static_cast<int>(series->count()) - 1);
+  const QBarSet* bar = series->barSets()[set];
+  const int metric = 4 - category;
+  const int R = data_->config().rules;
+  return tr("%1, %2: %3\nrandom routing %4, total collapse %5 (R = %6)")
+      .arg(bar->label(), metricNames()[metric])
+      .arg(bar->at(category), 0, 'f', 3)
+      .arg(metricValue(randomRoutingMetrics(R), metric), 0, 'f', 3)
+      .arg(metricValue(totalCollapseMetrics(R), metric), 0, 'f', 3)
+      .arg(R);
+}
+
+QPoint MetricsView::barCentre(Family family, int metric) const {
+  QHorizontalBarSeries* series = barSeries(bars_);
+  if (!series || metric < 0 || metric > 4) return {-1, -1};
+  const QList<QBarSet*> sets = series->barSets();
+  for (int j = 0; j < sets.size(); ++j) {
+    if (sets[j]->label() != familyName(family)) continue;
+    const int category = 4 - metric;
+    const double width = series->barWidth();
+    const QPointF at(std::max(sets[j]->at(category), 0.1) / 2, category - width / 2 + (j + 0.5) * width / sets.size());
+    return barsView_->mapFromScene(bars_->mapToScene(bars_->mapToPosition(at, series)));
+  }
+  return {-1, -1};
+}
 
 bool MetricsView::eventFilter(QObject* watched, QEvent* event) {
   if (watched == caption_ && event->type() == QEvent::Resize) {

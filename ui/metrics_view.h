@@ -40,6 +40,12 @@ public:
   bool usesShortNames() const { return shortNames_; }
   // Too little height for both charts (small screens, large scales): one tab each.
   bool isTabbed() const;
+  // Hover on the bars: family, metric and value of the bar under a position in the bars
+  // chart's coordinates, with the run's random-routing and collapse values (empty: no bar).
+  QString describeBarAt(const QPointF& chartPosition) const;
+  // The centre of a family's bar for a metric (0..4, metricNames' order) in the bars view's
+  // coordinates; (-1, -1) when that bar is not drawn.
+  QPoint barCentre(Family family, int metric) const;
 
   static const std::array<QString, 5>& metricNames();
   static const std::array<QString, 5>& shortMetricNames();  // the rule: initials of a two-part name, else the first syllables
