@@ -27,6 +27,8 @@ int eval(const EvalArgs& args);
 // Steps/s of every setting x family; with referenceDir (laid out by reference-setup), the
 // authors' implementation in the same run on the same BLAS kernel (bench.cpp).
 int bench(bool json, double seconds, const std::vector<std::string>& settings, const std::string& referenceDir);
+// One whole experiment timed from start to finish: MHA R = 4, four families, 6,000 steps (time_to_insight.cpp).
+int timeToInsight(bool json);
 // Versions, BLAS library and kernel, threads, device (info.cpp).
 int info(bool json);
 int listPresets();

@@ -48,8 +48,13 @@ int main(int argc, char** argv) {
   bench->add_flag("--json", json, "JSON instead of a table");
   bench->add_option("--seconds", seconds, "seconds per measurement")->check(CLI::PositiveNumber);
   bench->add_option("--setting", settings, "only these settings (mlp, mha, rnn)");
-  bench->add_option("--reference", referenceDir,
-                    "a folder laid out by reference-setup: run the authors' bench_ref.py beside each row, same kernel");
+  auto* referenceOption = bench->add_option(
+      "--reference", referenceDir, "a folder laid out by reference-setup: run the authors' bench_ref.py beside each row, same kernel");
+  bool timeToInsight = false;
+  bench->add_flag("--time-to-insight", timeToInsight,
+                  "instead: one whole experiment timed start to finish (MHA R=4, four families, 6,000 steps, "
+                  "13 evaluations, the run folder written)")
+      ->excludes(referenceOption);
 
   auto* info = app.add_subcommand("info", "version, LibTorch, BLAS library and kernel, threads, device");
   info->add_flag("--json", json, "JSON instead of text");
@@ -104,6 +109,7 @@ int main(int argc, char** argv) {
   try {
     if (*train) return modlab::cli::train(trainArgs);
     if (*eval) return modlab::cli::eval(evalArgs);
+    if (*bench && timeToInsight) return modlab::cli::timeToInsight(json);
     if (*bench) return modlab::cli::bench(json, seconds, settings, referenceDir);
     if (*info) return modlab::cli::info(json);
     if (*presets) return modlab::cli::listPresets();
