@@ -300,7 +300,7 @@ void TstLayout::statusBarKeepsRateAndEta() {
   QTest::qWait(300);
   QCOMPARE(w.size(), size);
   QStringList problems = statusProblems(w);
-  for (QLabel* l : {w.rateLabel(), w.etaLabel()}) {
+  for (QLabel* l : {w.stepLabel(), w.rateLabel(), w.etaLabel()}) {
     if (l->isHidden()) problems << QString("\"%1\" hidden").arg(l->text());
     else if (textWidth(l) > l->contentsRect().width() + 1) problems << QString("\"%1\" clipped").arg(l->text());
     if (!w.statusBar()->rect().contains(l->geometry())) problems << QString("\"%1\" outside the status bar").arg(l->text());

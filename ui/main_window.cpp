@@ -186,7 +186,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   messageLabel_->setObjectName("MessageLabel");
   messageLabel_->setMinimumWidth(0);
   messageLabel_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-  for (QLabel* l : {rateLabel_, etaLabel_, familiesLabel_}) l->setContentsMargins(6, 0, 0, 0);  // apart from the one before
   for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_}) statusBar()->addPermanentWidget(l);
   statusBar()->addPermanentWidget(messageLabel_, 1);
   for (QLabel* l : {deviceLabel_, sourceLabel_}) statusBar()->addPermanentWidget(l);
@@ -797,6 +796,9 @@ void MainWindow::fitStatusBar() {
   // states stay in the step counter's tooltip), the long forms ("step 1,200 / 3,000" becomes
   // "1,200/3,000", "412.5 steps/s" becomes "412/s"); the rate and the ETA only after that.
   QStatusBar* bar = statusBar();
+  // The counters apart by a space's width of their own font on each side (at every scale).
+  const int gap = stepLabel_->fontMetrics().horizontalAdvance(QLatin1Char(' '));
+  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_}) l->setContentsMargins(gap, 0, gap, 0);
   // What the bar's own spacing took beyond our estimate, learnt from the layout of the last
   // fit: the widths it gave against those the fit asked for (the largest shortfall seen since
   // the last resize, never a sum over updates).
@@ -831,7 +833,12 @@ void MainWindow::fitStatusBar() {
   if (used() > available) rateLabel_->hide();
   if (used() > available) etaLabel_->hide();
   // The counters are never squeezed by the bar's layout: the families' label gives way.
-  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_}) l->setMinimumWidth(l->isHidden() ? 0 : l->sizeHint().width());
+  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_}) {
+    l->ensurePolished();  // the scale's font, not the one before a restyle
+    const QMargins m = l->contentsMargins();
+    const int text = l->fontMetrics().horizontalAdvance(l->text()) + m.left() + m.right() + 2;
+    l->setMinimumWidth(l->isHidden() ? 0 : std::max(text, l->sizeHint().width()));
+  }
   fittedStatus_.clear();
   for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_})
     if (!l->isHidden()) fittedStatus_[l] = {l->text(), l->sizeHint().width()};
