@@ -152,6 +152,17 @@ void TstModels::groupLinearFormsAgree() {
   const torch::Tensor routedIn = x.gather(1, modules.view({20, 1, 1}).expand({20, 1, 6})).squeeze(1);
   const torch::Tensor expected = full.gather(1, modules.view({20, 1, 1}).expand({20, 1, 7})).squeeze(1);
   QVERIFY(torch::allclose(layer->forwardRouted(routedIn, modules), expected, 1e-5, 1e-6));
+  // Both layers of GT-Modular's modules with one sort: the same numbers as two routed layers.
+  GroupLinear next(5, 7, 3);
+  next->reset(gen);
+  const torch::Tensor in = routedIn.clone().requires_grad_(true);
+  const torch::Tensor pair = routedTwoLayer(*layer, *next, in, modules);
+  const torch::Tensor twice = next->forwardRouted(torch::relu(layer->forwardRouted(in, modules)), modules);
+  QVERIFY(torch::equal(pair, twice));
+  const torch::Tensor upstream = torch::randn_like(pair);
+  const auto a = torch::autograd::grad({pair}, {in, layer->weight, next->bias}, {upstream});
+  const auto b = torch::autograd::grad({twice}, {in, layer->weight, next->bias}, {upstream});
+  for (std::size_t i = 0; i < a.size(); ++i) QVERIFY(torch::allclose(a[i], b[i], 1e-6, 1e-7));
 }
 
 // GT-Modular computes only the routed LSTM cell: identical to weighting all cells by the one-hot.

@@ -212,9 +212,19 @@ torch::Tensor GroupLinearImpl::forwardColumn(const torch::Tensor& x, std::int64_
   return s;
 }
 
+torch::Tensor GroupLinearImpl::forwardModule(std::int64_t m, const torch::Tensor& rows) {
+  return bias.defined() ? torch::addmm(bias[0][m], rows, weight[m]) : torch::mm(rows, weight[m]);
+}
+
 torch::Tensor GroupLinearImpl::forwardRouted(const torch::Tensor& x, const torch::Tensor& modules) {
-  return routeByModule(x, modules, modules_, [&](std::int64_t m, const torch::Tensor& rows) {
-    return bias.defined() ? torch::addmm(bias[0][m], rows, weight[m]) : torch::mm(rows, weight[m]);
+  return routeByModule(x, modules, modules_,
+                       [&](std::int64_t m, const torch::Tensor& rows) { return forwardModule(m, rows); });
+}
+
+torch::Tensor routedTwoLayer(GroupLinearImpl& first, GroupLinearImpl& second, const torch::Tensor& x,
+                             const torch::Tensor& modules) {
+  return routeByModule(x, modules, first.modules(), [&](std::int64_t m, const torch::Tensor& rows) {
+    return second.forwardModule(m, torch::relu(first.forwardModule(m, rows)));
   });
 }
 

@@ -120,7 +120,7 @@ protected:
     const torch::Tensor c = ruleIndices(x);
     const torch::Tensor in = moduleInputs(e, a);
     const torch::Tensor routedIn = in.gather(1, c.view({-1, 1, 1}).expand({in.size(0), 1, in.size(2)})).squeeze(1);
-    return second->forwardRouted(torch::relu(first->forwardRouted(routedIn, c)), c);
+    return routedTwoLayer(*first, *second, routedIn, c);
   }
 };
 

@@ -101,7 +101,7 @@ protected:
   torch::Tensor core(const torch::Tensor& h, const torch::Tensor&, const torch::Tensor& x, torch::Tensor& p) override {
     p = ruleOneHot(x);
     const torch::Tensor c = ruleIndices(x);
-    return second->forwardRouted(torch::relu(first->forwardRouted(h, c)), c);
+    return routedTwoLayer(*first, *second, h, c);
   }
 };
 

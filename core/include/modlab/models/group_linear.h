@@ -22,6 +22,8 @@ public:
   torch::Tensor forwardColumn(const torch::Tensor& x, std::int64_t column);
   // Only the module each row is routed to: x (T, din), modules (T) -> (T, dout).
   torch::Tensor forwardRouted(const torch::Tensor& x, const torch::Tensor& modules);
+  // Module m alone on its rows: (n, din) -> (n, dout).
+  torch::Tensor forwardModule(std::int64_t m, const torch::Tensor& rows);
 
   void reset(torch::Generator& gen);
   std::int64_t modules() const { return modules_; }
@@ -32,6 +34,11 @@ private:
   std::int64_t modules_, in_, out_;
 };
 TORCH_MODULE(GroupLinear);
+
+// second(ReLU(first(x))), each row through its own module only: the rows are sorted by
+// module once for both layers (bit-identical to two forwardRouted calls).
+torch::Tensor routedTwoLayer(GroupLinearImpl& first, GroupLinearImpl& second, const torch::Tensor& x,
+                             const torch::Tensor& modules);
 
 // Applies fn(m, rows of module m) to the rows routed to each module and returns the
 // results in the original row order. Costs one sort, not R masks.
