@@ -170,7 +170,14 @@ QStringList statusProblems(MainWindow& w) {
   if (textWidth(step) > step->contentsRect().width() + 1) problems << "the step counter's text is clipped";
   for (QWidget* other : bar->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly)) {
     if (other == step || !other->isVisible() || other->inherits("QSizeGrip")) continue;
-    if (other->geometry().intersects(stepRect)) problems << QString("%1 covers the step counter").arg(where(other));
+    if (other->geometry().intersects(stepRect))
+      problems << QString("%1 (x %2..%3, \"%4\") covers the step counter (x %5..%6)")
+                      .arg(where(other))
+                      .arg(other->geometry().left())
+                      .arg(other->geometry().right())
+                      .arg(qobject_cast<QLabel*>(other) ? qobject_cast<QLabel*>(other)->text().left(40) : QString())
+                      .arg(stepRect.left())
+                      .arg(stepRect.right());
   }
   return problems;
 }

@@ -176,11 +176,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   stepLabel_ = new QLabel;
   stepLabel_->setObjectName("StepLabel");
   rateLabel_ = new QLabel;
+  rateLabel_->setObjectName("RateLabel");
   etaLabel_ = new QLabel;
+  etaLabel_->setObjectName("EtaLabel");
   deviceLabel_ = new QLabel;
   deviceLabel_->setToolTip(platformLines(platformInfo()).join('\n'));
   sourceLabel_ = new QLabel;
   familiesLabel_ = new QLabel;
+  familiesLabel_->setObjectName("FamiliesLabel");
   familiesLabel_->setTextFormat(Qt::RichText);
   messageLabel_ = new QLabel;
   messageLabel_->setObjectName("MessageLabel");
@@ -813,10 +816,18 @@ void MainWindow::fitStatusBar() {
   stepLabel_->setToolTip(QString());
   for (QLabel* l : {sourceLabel_, deviceLabel_, rateLabel_, etaLabel_}) l->setVisible(!l->text().isEmpty());
   familiesLabel_->setVisible(!familiesFull_.isEmpty());
+  // A label's width from its text in its current font (its size hint can be stale after a
+  // scale change); rich text (the families) by its size hint.
+  auto widthOf = [](QLabel* l) {
+    l->ensurePolished();
+    if (l->textFormat() == Qt::RichText) return l->sizeHint().width();
+    const QMargins m = l->contentsMargins();
+    return std::max(l->fontMetrics().horizontalAdvance(l->text()) + m.left() + m.right() + 2, l->sizeHint().width());
+  };
   auto used = [&] {
     int w = 0;
     for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_, deviceLabel_, sourceLabel_})
-      if (!l->isHidden()) w += l->sizeHint().width() + 16;  // the bar's spacing and item frames
+      if (!l->isHidden()) w += widthOf(l) + 16;  // the bar's spacing and item frames
     return w;
   };
   for (QLabel* l : {sourceLabel_, deviceLabel_}) {
@@ -833,15 +844,13 @@ void MainWindow::fitStatusBar() {
   if (used() > available) rateLabel_->hide();
   if (used() > available) etaLabel_->hide();
   // The counters are never squeezed by the bar's layout: the families' label gives way.
-  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_}) {
-    l->ensurePolished();  // the scale's font, not the one before a restyle
-    const QMargins m = l->contentsMargins();
-    const int text = l->fontMetrics().horizontalAdvance(l->text()) + m.left() + m.right() + 2;
-    l->setMinimumWidth(l->isHidden() ? 0 : std::max(text, l->sizeHint().width()));
-  }
+  for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_}) l->setMinimumWidth(l->isHidden() ? 0 : widthOf(l));
+  // Lay the bar out now: a label that grew is widened at once, its neighbours only moved by the
+  // next layout pass, and until then it would lie under them.
+  if (QLayout* layout = bar->layout()) layout->activate();
   fittedStatus_.clear();
   for (QLabel* l : {stepLabel_, rateLabel_, etaLabel_, familiesLabel_})
-    if (!l->isHidden()) fittedStatus_[l] = {l->text(), l->sizeHint().width()};
+    if (!l->isHidden()) fittedStatus_[l] = {l->text(), widthOf(l)};
 }
 
 void MainWindow::balanceCentre() {
