@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "modlab/experiment/run_store.h"
 #include "modlab/training/run_evaluation.h"
 #include "modlab/training/session.h"
@@ -95,6 +97,7 @@ private Q_SLOTS:
   void stopBeforeTheFirstCheckpointStartsAgain();
   void stopRightAfterStepZeroDuplicatesNothing();
   void tornTailIsDroppedOnce();
+  void stepsOutOfRangeAreReadErrors();
 };
 
 void TstRunStore::aRunFolderHasOneWriter() {
@@ -290,6 +293,35 @@ void TstRunStore::tornTailIsDroppedOnce() {
   } catch (const ReadError& e) {
     QVERIFY2(QString(e.what()).contains("metrics.csv line"), e.what());
   }
+}
+
+// Found by fuzz_run_folder: a step in run.json such as 2.1e45 was cast to an integer unchecked
+// (undefined behaviour). Every step field must be a whole number in range, or the file is damaged.
+void TstRunStore::stepsOutOfRangeAreReadErrors() {
+  QTemporaryDir tmp;
+  const std::string dir = tmp.path().toStdString() + "/run";
+  trainUntil(dir, 20);
+  const fs::path runJson = fs::path(dir) / "run.json";
+  const std::string good = readFile(runJson, kMaxLogBytes);
+  const std::int64_t checkpoint = RunStore::load(dir).info.checkpointStep;
+  const auto withStep = [&](const std::string& key, const std::string& value) {
+    nlohmann::json j = nlohmann::json::parse(good);
+    j[key] = nlohmann::json::parse(value);
+    return j.dump();
+  };
+  for (const auto& [key, value] : {std::pair{"checkpoint_step", "2111111111111111111111111111111111111111111110"},
+                                   std::pair{"steps_done", "1e300"}, std::pair{"checkpoint_step", "20.5"},
+                                   std::pair{"steps_done", "18446744073709551615"}}) {
+    writeFileAtomic(runJson, withStep(key, value));
+    try {
+      RunStore::load(dir);
+      QFAIL(qPrintable(QString("%1 = %2 was read").arg(key, value)));
+    } catch (const ReadError& e) {
+      QVERIFY2(QString(e.what()).contains("run.json") && QString(e.what()).contains(key), e.what());
+    }
+  }
+  writeFileAtomic(runJson, good);
+  QCOMPARE(RunStore::load(dir).info.checkpointStep, checkpoint);
 }
 
 QTEST_GUILESS_MAIN(TstRunStore)

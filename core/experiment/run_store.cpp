@@ -1,9 +1,11 @@
 #include "modlab/experiment/run_store.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -157,6 +159,17 @@ json infoToJson(const RunInfo& i) {
               {"routing_changes", routing}};
 }
 
+// A step count: a whole number in range (nlohmann's get<int64_t> casts a float such as 1e45
+// without a check, which is undefined behaviour); `fallback` when the key is absent.
+std::int64_t stepField(const json& j, const char* key, std::int64_t fallback) {
+  if (!j.contains(key)) return fallback;
+  const json& v = j.at(key);
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    throw ReadError(std::string("\"") + key + "\" is " + v.dump() + ", beyond any step count");
+  if (!v.is_number_integer()) throw ReadError(std::string("\"") + key + "\" is " + v.dump() + ", not a whole number");
+  return v.get<std::int64_t>();
+}
+
 RunInfo infoFromJson(const json& j) {
   RunInfo i;
   i.status = j.value("status", "");
@@ -166,16 +179,16 @@ RunInfo infoFromJson(const json& j) {
   i.started = j.value("started", "");
   i.updated = j.value("updated", "");
   i.wallSeconds = j.value("wall_seconds", 0.0);
-  i.stepsDone = j.value("steps_done", std::int64_t{0});
-  i.checkpointStep = j.value("checkpoint_step", std::int64_t{-1});
+  i.stepsDone = stepField(j, "steps_done", 0);
+  i.checkpointStep = stepField(j, "checkpoint_step", -1);
   i.error = j.value("error", "");
   if (j.contains("families")) i.familyStates = j["families"].get<std::map<std::string, std::string>>();
   if (j.contains("learning_rate_changes"))
     for (const auto& c : j["learning_rate_changes"])
-      i.learningRateChanges.emplace_back(c.at("step").get<std::int64_t>(), c.at("learning_rate").get<double>());
+      i.learningRateChanges.emplace_back(stepField(c, "step", 0), c.at("learning_rate").get<double>());
   if (j.contains("routing_changes"))
     for (const auto& c : j["routing_changes"])
-      i.routingChanges.push_back({c.at("step").get<std::int64_t>(), c.at("key").get<std::string>(), c.at("value").get<double>()});
+      i.routingChanges.push_back({stepField(c, "step", 0), c.at("key").get<std::string>(), c.at("value").get<double>()});
   return i;
 }
 

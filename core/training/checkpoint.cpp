@@ -207,6 +207,8 @@ LoadedModel loadModel(const fs::path& dir, Family family, const std::string& whi
       const json manifest = readManifest(folder);
       auto archive = archiveOf(verifiedFile(folder, manifest, fileName(family)));
       model.load(archive);
+      if (!manifest.contains("step") || !manifest["step"].is_number_integer())
+        throw ReadError("its manifest has no whole-number step");
       out.step = manifest["step"].get<std::int64_t>();
       if (!reasons.empty()) out.warnings.push_back("used the older checkpoint " + folder.filename().string() + " because" + reasons);
       return out;
