@@ -32,7 +32,7 @@ using namespace simd;
 
 std::int64_t padded(std::int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
-// t (hd x P) = the N rows' columns [offset, offset + hd) transposed, times `factor`, zero beyond N.
+// t (hd x P) = the first hd columns of N rows (rowStride apart), transposed, times `factor`, zero beyond N.
 MODLAB_INLINE void transposeRows(const float* rows, std::int64_t rowStride, std::int64_t N, std::int64_t hd,
                                  std::int64_t P, float factor, float* t) {
   for (std::int64_t d = 0; d < hd; ++d) {
