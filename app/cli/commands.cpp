@@ -60,8 +60,9 @@ std::string defaultRunFolder(const std::string& name) {
   return "runs/" + name + "-" + stamp;
 }
 
-// Drives a session to its end with a live progress line; returns the final snapshot state.
-SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation) {
+}  // namespace
+
+SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation, int* evaluations) {
   const bool tty = isatty(STDERR_FILENO);
   std::map<Family, TrainPoint> latest;
   Snapshot last;
@@ -77,7 +78,10 @@ SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvalua
     for (Snapshot& s : session.drain()) {
       for (const std::string& w : s.warnings) std::fprintf(stderr, "%swarning: %s\n", tty ? "\r\033[K" : "", w.c_str());
       for (const TrainPoint& p : s.train) latest[p.family] = p;
-      for (EvaluationSnapshot& e : s.evaluations) lastEvaluation = std::move(e);
+      for (EvaluationSnapshot& e : s.evaluations) {
+        if (evaluations) ++*evaluations;
+        lastEvaluation = std::move(e);
+      }
       last = std::move(s);
     }
     std::vector<TrainPoint> losses;
@@ -99,8 +103,6 @@ SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvalua
     }
   }
 }
-
-}  // namespace
 
 int train(const TrainArgs& a) {
   ExperimentConfig config;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "modlab/training/session.h"
+
 namespace modlab::cli {
 
 struct TrainArgs {
@@ -27,6 +29,9 @@ int eval(const EvalArgs& args);
 // Steps/s of every setting x family; with referenceDir (laid out by reference-setup), the
 // authors' implementation in the same run on the same BLAS kernel (bench.cpp).
 int bench(bool json, double seconds, const std::vector<std::string>& settings, const std::string& referenceDir);
+// Drives a session to its end with a live progress line (none when quiet); returns its final
+// state, keeps its last evaluation and counts the evaluations when asked.
+SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation, int* evaluations = nullptr);
 // One whole experiment timed from start to finish: MHA R = 4, four families, 6,000 steps (time_to_insight.cpp).
 int timeToInsight(bool json);
 // Versions, BLAS library and kernel, threads, device (info.cpp).

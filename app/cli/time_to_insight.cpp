@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include <sys/resource.h>
 
@@ -48,34 +47,25 @@ int timeToInsight(bool asJson) {
                  static_cast<long long>(config.evalEvery), folder.c_str());
   const double cpu0 = cpuSeconds();
   const auto start = std::chrono::steady_clock::now();
+  struct RemovedAtEnd {  // also when the run fails
+    fs::path path;
+    ~RemovedAtEnd() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } removed{folder};
   SessionOptions options;
   options.runDirectory = folder.string();
   options.overwrite = true;
   Session session(config, options);
   session.start();
-  Snapshot last;
   EvaluationSnapshot lastEvaluation;
   int evaluations = 0;
-  for (bool done = false; !done;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    for (Snapshot& s : session.drain()) {
-      for (EvaluationSnapshot& e : s.evaluations) {
-        ++evaluations;
-        lastEvaluation = std::move(e);
-      }
-      last = std::move(s);
-    }
-    done = last.state == SessionState::Finished || last.state == SessionState::Stopped ||
-           last.state == SessionState::Failed;
-  }
-  session.wait();
+  const SessionState state = follow(session, true, lastEvaluation, &evaluations);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = cpuSeconds() - cpu0;
-  std::error_code ignored;
-  fs::remove_all(folder, ignored);
-  if (last.state != SessionState::Finished) throw std::runtime_error("the timed run did not finish: " + last.error);
-  const int threads = config.threads > 0 ? config.threads
-                                         : std::min<int>(static_cast<int>(config.families.size()), platform.hardwareThreads);
+  if (state != SessionState::Finished) throw std::runtime_error("the timed run was stopped before its end");
+  const int threads = familyWorkers(config);
   if (asJson) {
     nlohmann::json out{{"machine", {{"cpu", platform.cpu}, {"hardware_threads", platform.hardwareThreads}}},
                        {"blas_kernel", platform.blasKernel.kernel},

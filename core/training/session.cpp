@@ -49,8 +49,13 @@ std::string toString(FamilyState s) {
 
 bool cudaAvailable() { return torch::cuda::is_available(); }
 
+namespace {
+// Where a session with this device setting trains ("cuda" when unavailable is an error later).
+bool onGpu(const std::string& requested) { return requested == "cuda" || (requested == "auto" && cudaAvailable()); }
+}  // namespace
+
 std::string describeDevice(const std::string& requested) {
-  if (requested == "cuda" || (requested == "auto" && cudaAvailable()))
+  if (onGpu(requested))
     return cudaAvailable() ? "CUDA (" + std::to_string(torch::cuda::device_count()) + " device(s))" : "CUDA (unavailable)";
   return "CPU";
 }
@@ -78,8 +83,7 @@ torch::Device resolveDevice(const std::string& requested) {
                                   "\"auto\" or \"cpu\" here");
     return torch::kCUDA;
   }
-  if (requested == "auto" && cudaAvailable()) return torch::kCUDA;
-  return torch::kCPU;
+  return onGpu(requested) ? torch::kCUDA : torch::kCPU;
 }
 
 struct FamilyRun {
@@ -197,6 +201,13 @@ void Session::Impl::applyRouting() {
     if (isRouted(f.family)) f.trainer->model().setRouting(routing, static_cast<std::uint64_t>(config.modelSeed));
 }
 
+int familyWorkers(const ExperimentConfig& config) {
+  if (onGpu(config.device)) return 1;
+  if (config.threads > 0) return config.threads;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::min<int>(static_cast<int>(config.families.size()), cores);
+}
+
 void Session::Impl::build() {
   useSingleComputeThread();
   task = RuleTask::create(taskSpecOf(config));
@@ -210,10 +221,7 @@ void Session::Impl::build() {
     families.push_back(std::move(run));
   }
   data = at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(config.modelSeed));
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  int workers = config.threads > 0 ? config.threads : std::min<int>(static_cast<int>(families.size()), cores);
-  if (device.is_cuda()) workers = 1;  // the GPU serialises the families anyway
-  pool = std::make_unique<FamilyPool>(workers);
+  pool = std::make_unique<FamilyPool>(familyWorkers(config));
 
   info.version = versionString();
   info.torchVersion = TORCH_VERSION;

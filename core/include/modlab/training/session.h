@@ -61,6 +61,10 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// The worker threads a session trains its families on: `threads` when set, else one per core
+// up to one per family; one on a GPU, which serialises the families anyway.
+int familyWorkers(const ExperimentConfig& config);
+
 // Whether this LibTorch can use a CUDA device, and a description ("CPU", "CUDA: <name>").
 bool cudaAvailable();
 std::string describeDevice(const std::string& requested);
