@@ -63,6 +63,7 @@ Family parseFamily(std::string_view text) {
 }
 
 bool isModular(Family f) { return f != Family::Monolithic; }
+bool isRouted(Family f) { return f == Family::Modular || f == Family::ModularOp; }
 
 namespace {
 std::string shortened(const std::string& value) {

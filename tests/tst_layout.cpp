@@ -333,12 +333,13 @@ void TstLayout::smallLossesKeepWholeLogLabels() {
   s.state = SessionState::Finished;
   const auto loss = [](double t, double factor) { return factor * std::exp(std::log(0.0005) * t); };  // 1 .. 0.0005
   for (std::int64_t step = 1; step <= c.steps; step += 5)
-    for (Family f : c.families) s.train.push_back(TrainPoint{step, f, loss(double(step) / c.steps, 1.0)});
+    for (Family f : c.families) s.train.push_back(TrainPoint{step, toString(f), loss(double(step) / c.steps, 1.0)});
   for (std::int64_t step = 0; step <= c.steps; step += 200) {
     EvaluationSnapshot e;
     e.step = step;
     for (Family f : c.families) {
       FamilyEvaluation fe;
+      fe.variant = toString(f);
       fe.family = f;
       fe.id.loss = loss(double(step) / c.steps, 1.2);
       fe.ood.loss = loss(double(step) / c.steps, 2.0);

@@ -31,6 +31,9 @@ private Q_SLOTS:
   void interventionsTrainInEverySetting();
   void keysAreValidatedAndNamed();
   void liveChangesAreRecorded();
+  void variantsAreParsedAndValidated();
+  void variantsTrainBesideTheFamilies();
+  void variantLiveChangeIsItsOwn();
 };
 
 namespace {
@@ -296,7 +299,7 @@ void TstRouting::liveChangesAreRecorded() {
   QCOMPARE(change.step, pausedAt);
   int withParts = 0, routed = 0;
   for (const TrainPoint& p : record.train) {
-    const bool router = p.family == Family::Modular || p.family == Family::ModularOp;
+    const bool router = p.variant == "Modular" || p.variant == "Modular-op";
     QCOMPARE(p.hasParts, router && p.step > change.step);
     if (!p.hasParts) continue;
     ++withParts;
@@ -304,6 +307,142 @@ void TstRouting::liveChangesAreRecorded() {
   }
   for (Family f : c.families) routed += f == Family::Modular || f == Family::ModularOp;
   QCOMPARE(withParts, routed * static_cast<int>(c.steps - change.step));
+  fs::remove_all(dir);
+}
+
+// Named variants (issue 12 part 2): JSON in and out, default names, and every rule named.
+void TstRouting::variantsAreParsedAndValidated() {
+  ExperimentConfig c = test::tinyConfig();
+  applyOverrides(c, {R"(variants=[{"name": "Modular + balance", "family": "Modular", "balance_loss": 0.01},
+                                 {"family": "Modular-op", "routing": "top1", "batch_entropy_loss": 0.1}])"});
+  QCOMPARE(c.variants.size(), std::size_t{2});
+  QCOMPARE(c.variants[0].name, std::string("Modular + balance"));
+  QCOMPARE(c.variants[0].routing.balance, 0.01);
+  QCOMPARE(c.variants[1].name, std::string("Modular-op + batch entropy 0.1 + top-1"));  // made from its settings
+  QVERIFY(c.variants[1].routing.mode == RoutingMode::TopOne);
+  QVERIFY(parseConfig(toJson(c)) == c);  // written and read back
+  const std::vector<Variant> all = variantsOf(c);
+  QCOMPARE(all.size(), c.families.size() + 2);
+  QCOMPARE(all.back().name, c.variants[1].name);
+  QCOMPARE(variantFileStem("Modular + balance"), std::string("Modular_+_balance"));
+  auto named = [](const std::string& variants, const std::string& field, const std::string& value) {
+    ExperimentConfig bad = test::tinyConfig();
+    try {
+      applyOverrides(bad, {"variants=" + variants});
+    } catch (const ConfigError& e) {
+      const QString text = e.what();
+      if (e.field() == field && text.contains(QString::fromStdString(value)) && text.contains("allowed")) return true;
+      qWarning("%s: %s", e.field().c_str(), e.what());
+    }
+    return false;
+  };
+  QVERIFY(named(R"([{"name": "a/b", "family": "Modular"}])", "variants[0].name", "a/b"));
+  QVERIFY(named(R"([{"name": "Modular", "family": "Modular"}])", "variants[0].name", "Modular"));
+  QVERIFY(named(R"([{"name": "x", "family": "Modular"}, {"name": "X", "family": "Modular-op"}])", "variants[1].name", "X"));
+  QVERIFY(named(R"([{"name": "a b", "family": "Modular"}, {"name": "a_b", "family": "Modular"}])", "variants[1].name", "a_b"));
+  QVERIFY(named(R"([{"name": "m", "family": "Monolithic"}])", "variants[0].family", "Monolithic"));
+  QVERIFY(named(R"([{"name": "m"}])", "variants[0].family", "missing"));
+  QVERIFY(named(R"([{"name": "m", "family": "Modular", "balance_loss": -1}])", "variants[0].balance_loss", "-1"));
+  QVERIFY(named(R"([{"name": "m", "family": "Modular", "learning_rate": 0.1}])", "variants[0].learning_rate", "learning_rate"));
+  QVERIFY(named(R"({"name": "m"})", "variants", "name"));
+}
+
+// A variant trains beside the families on their data stream from their initial weights: with
+// the paper's routing it is bit-identical to its family, the families are untouched by it, and
+// its name is its key in every record of the run folder (metrics, activations, checkpoints).
+void TstRouting::variantsTrainBesideTheFamilies() {
+  const fs::path dir = fs::temp_directory_path() / ("modlab-variants-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  ExperimentConfig plain = test::tinyConfig();
+  plain.families = {Family::Monolithic, Family::Modular};
+  plain.steps = 40;
+  plain.evalEvery = 20;
+  ExperimentConfig c = plain;
+  c.variants = {Variant{"Modular again", Family::Modular, RoutingOptions{}},
+                Variant{"Modular + balance", Family::Modular, RoutingOptions{}}};
+  c.variants[1].routing.balance = 0.1;
+  SessionOptions options;
+  options.runDirectory = dir.string();
+  {
+    Session b(c, options);
+    b.start();
+    b.wait();
+    QVERIFY(b.state() == SessionState::Finished);
+  }
+  const RunRecord record = RunStore::load(dir);
+  std::map<std::string, std::vector<double>> losses;
+  for (const TrainPoint& p : record.train) losses[p.variant].push_back(p.loss);
+  QCOMPARE(losses.size(), std::size_t{4});
+  for (const auto& [name, values] : losses) QCOMPARE(values.size(), std::size_t(c.steps));
+  QCOMPARE(losses["Modular again"], losses["Modular"]);        // the same model, data and seed: bit-identical (up to 9 digits)
+  QVERIFY(losses["Modular + balance"] != losses["Modular"]);   // the intervention changed its training
+  for (const TrainPoint& p : record.train) QCOMPARE(p.hasParts, p.variant == "Modular + balance");
+  // The families train as they do without variants.
+  Session alone(plain);
+  std::vector<TrainPoint> aloneTrain;
+  alone.start();
+  alone.wait();
+  for (Snapshot& s : alone.drain()) aloneTrain.insert(aloneTrain.end(), s.train.begin(), s.train.end());
+  std::map<std::string, std::vector<double>> aloneLosses;
+  for (const TrainPoint& p : aloneTrain) aloneLosses[p.variant].push_back(p.loss);
+  for (const std::string name : {"Monolithic", "Modular"}) {
+    QCOMPARE(aloneLosses[name].size(), losses[name].size());
+    for (std::size_t i = 0; i < losses[name].size(); ++i)
+      QVERIFY(std::abs(aloneLosses[name][i] - losses[name][i]) <= 1e-8 * std::abs(losses[name][i]));
+  }
+  const EvaluationSnapshot& last = record.evaluations.back();
+  QCOMPARE(last.families.size(), std::size_t{4});
+  for (const FamilyEvaluation& f : last.families) {
+    QCOMPARE(f.family == Family::Modular, f.variant != "Monolithic");
+    QCOMPARE(f.hasMetrics && f.rules > 0, f.family != Family::Monolithic);  // its heatmap came back from activations.jsonl
+  }
+  QVERIFY(fs::exists(dir / "checkpoints" / "Modular_+_balance-best.pt"));
+  QVERIFY(RunStore::loadFinished(dir).evaluations.size() == 3);  // steps 0, 20, 40, complete
+  fs::remove_all(dir);
+}
+
+// A live change names its variant: that variant alone changes, recorded with its name; an
+// unknown variant is refused with the known ones named.
+void TstRouting::variantLiveChangeIsItsOwn() {
+  const fs::path dir = fs::temp_directory_path() / ("modlab-variant-live-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  ExperimentConfig c = test::tinyConfig();
+  c.families = {Family::Modular};
+  c.variants = {Variant{"V", Family::Modular, RoutingOptions{}}};
+  c.steps = 300;
+  c.evalEvery = 300;
+  SessionOptions options;
+  options.runDirectory = dir.string();
+  Session session(c, options);
+  try {
+    session.setRoutingCoefficient("balance_loss", 0.1, "W");
+    QFAIL("an unknown variant was accepted");
+  } catch (const ConfigError& e) {
+    QVERIFY(QString(e.what()).contains("'V'"));
+  }
+  session.start();
+  session.pause();
+  Snapshot latest;
+  QTRY_VERIFY_WITH_TIMEOUT(([&] {
+                             for (Snapshot& s : session.drain()) latest = std::move(s);
+                             return latest.state == SessionState::Paused;
+                           }()),
+                           20000);
+  session.setRoutingCoefficient("balance_loss", 0.05, "V");
+  session.resume();
+  session.wait();
+  QCOMPARE(session.routing("V").balance, 0.05);
+  QCOMPARE(session.routing().balance, 0.0);
+  QCOMPARE(session.routing("Modular").balance, 0.0);
+  const RunRecord record = RunStore::load(dir);
+  QCOMPARE(record.info.routingChanges.size(), std::size_t{1});
+  QCOMPARE(record.info.routingChanges[0].variant, std::string("V"));
+  const std::int64_t at = record.info.routingChanges[0].step;
+  for (const TrainPoint& p : record.train) QCOMPARE(p.hasParts, p.variant == "V" && p.step > at);
+  const std::vector<Variant> after = variantsAt(record.config, record.info.routingChanges, c.steps);
+  QCOMPARE(after[0].routing.balance, 0.0);
+  QCOMPARE(after[1].routing.balance, 0.05);
+  QCOMPARE(variantsAt(record.config, record.info.routingChanges, at - 1)[1].routing.balance, 0.0);
   fs::remove_all(dir);
 }
 

@@ -73,13 +73,13 @@ void TstRoutingPanel::liveCoefficientIsAppliedRecordedAndMarked() {
                              return false;
                            }()),
                            20000);
-  QVERIFY(!controller.data().lossPart(Family::Modular, RunData::LossPart::Balance).isEmpty());
+  QVERIFY(!controller.data().lossPart("Modular", RunData::LossPart::Balance).isEmpty());
   // The main loss chart marks the moment too, in both panels.
   auto* loss = window.findChild<LossChart*>();
   QVERIFY(loss);
   QTRY_VERIFY_WITH_TIMEOUT(loss->chartView()->visibleMarks() == 1 && loss->evalView()->visibleMarks() == 1, 20000);
   // A refused value names the key and changes nothing.
-  QVERIFY(!controller.setRoutingCoefficient("balance_loss", -1.0, &error));
+  QVERIFY(!controller.setRoutingCoefficient("balance_loss", -1.0, {}, &error));
   QVERIFY(error.contains("balance_loss"));
   controller.stop();
 }

@@ -141,7 +141,7 @@ void TstTeaching::scrubbingShowsTheRecordedMatrix() {
   for (HeatmapWidget* h : w.heatmaps()->heatmaps()) {
     const FamilyEvaluation* recorded = nullptr;
     for (const FamilyEvaluation& f : evaluations[1].families)
-      if (f.family == h->family()) recorded = &f;
+      if (f.variant == h->variant()) recorded = &f;
     QVERIFY(recorded);
     for (int r = 0; r < 4; ++r)
       for (int m = 0; m < 4; ++m) QCOMPARE(h->displayedValue(r, m), recorded->moduleGivenRule[r * 4 + m]);
@@ -187,7 +187,7 @@ void TstTeaching::comparisonNamesWhatDiffers() {
   const QString a2 = trainRun(w, otherData);
   CompareWindow compare;
   QVERIFY(compare.addRun(a0) && compare.addRun(a1) && compare.addRun(b0) && compare.addRun(a2));
-  compare.setFamily(Family::Modular);
+  compare.setVariant("Modular");
   compare.setQuantity(CompareQuantity::IdLoss);
   QCOMPARE(compare.groups().size(), std::size_t(2));
   QCOMPARE(compare.groups()[0].label, QString("rules 4"));
@@ -203,10 +203,10 @@ void TstTeaching::comparisonNamesWhatDiffers() {
   QVERIFY2(compare.differsText().contains("rules"), qPrintable(compare.differsText()));
   QVERIFY2(compare.differsText().contains("data seed") && compare.differsText().contains("model seed"), qPrintable(compare.differsText()));
   // The metrics as curves, for every modular family at once.
-  compare.setAllFamilies();
+  compare.setAllModels();
   compare.setQuantity(CompareQuantity::Alignment);
-  QCOMPARE(compare.shownFamilies(), (std::vector<Family>{Family::Modular, Family::ModularOp, Family::GtModular}));
-  const auto& alignment = compare.groupsOf(Family::ModularOp);
+  QCOMPARE(compare.shownVariants(), (std::vector<std::string>{"Modular", "Modular-op", "GT-Modular"}));
+  const auto& alignment = compare.groupsOf("Modular-op");
   QCOMPARE(alignment.size(), std::size_t(2));
   const double expectedAlignment = (r0.evaluations[3].families[2].metrics.alignment + r1.evaluations[3].families[2].metrics.alignment +
                                     r2.evaluations[3].families[2].metrics.alignment) / 3;
@@ -216,8 +216,8 @@ void TstTeaching::comparisonNamesWhatDiffers() {
   compare.setLogScale(true);
   QVERIFY(qobject_cast<QLogValueAxis*>(compare.chartView()->chart()->axes(Qt::Vertical).first()));
   compare.setQuantity(CompareQuantity::TrainLoss);
-  compare.setAllFamilies();
-  QCOMPARE(compare.shownFamilies().size(), std::size_t(4));
+  compare.setAllModels();
+  QCOMPARE(compare.shownVariants().size(), std::size_t(4));
   QString error;
   QVERIFY(!compare.addRun(runs_.filePath("nothing-here"), &error));
   QVERIFY(!error.isEmpty());
@@ -241,19 +241,19 @@ void TstTeaching::lossChartKeyHoverAndCursor() {
   // Clicking a family's entry hides its curves in both panels; again shows them.
   const int modular = static_cast<int>(texts.indexOf("Modular"));
   QTest::mouseClick(key, Qt::LeftButton, {}, key->entryRect(modular).center());
-  QVERIFY(!loss->series(Family::Modular, LossChart::Kind::Train)->isVisible());
-  QVERIFY(!loss->series(Family::Modular, LossChart::Kind::Ood)->isVisible());
-  QVERIFY(loss->series(Family::Monolithic, LossChart::Kind::Train)->isVisible());
+  QVERIFY(!loss->series("Modular", LossChart::Kind::Train)->isVisible());
+  QVERIFY(!loss->series("Modular", LossChart::Kind::Ood)->isVisible());
+  QVERIFY(loss->series("Monolithic", LossChart::Kind::Train)->isVisible());
   QTest::mouseClick(key, Qt::LeftButton, {}, key->entryRect(modular).center());
-  QVERIFY(loss->series(Family::Modular, LossChart::Kind::Train)->isVisible());
+  QVERIFY(loss->series("Modular", LossChart::Kind::Train)->isVisible());
   // A style entry hides that kind for every family.
   const int ood = static_cast<int>(texts.indexOf("OoD evaluation"));
   QTest::mouseClick(key, Qt::LeftButton, {}, key->entryRect(ood).center());
-  for (Family f : kAllFamilies) QVERIFY(!loss->series(f, LossChart::Kind::Ood)->isVisible());
+  for (Family f : kAllFamilies) QVERIFY(!loss->series(toString(f), LossChart::Kind::Ood)->isVisible());
   QTest::mouseClick(key, Qt::LeftButton, {}, key->entryRect(ood).center());
   // Hover: the nearest point's family, series, step and value.
   ChartView* eval = loss->evalView();
-  QLineSeries* id = loss->series(Family::GtModular, LossChart::Kind::Id);
+  QLineSeries* id = loss->series("GT-Modular", LossChart::Kind::Id);
   QVERIFY(id->count() == 4);
   const QPointF point = id->at(2);
   const QPoint at = eval->mapFromScene(eval->chart()->mapToScene(eval->chart()->mapToPosition(point, id)));
@@ -303,9 +303,9 @@ void TstTeaching::metricBarsHoverValues() {
   int checked = 0;
   for (Family f : {Family::Modular, Family::ModularOp, Family::GtModular})
     for (int m = 0; m < 5; ++m) {
-      const FamilyEvaluation* e = w.controller().data().latestEvaluation(f);
+      const FamilyEvaluation* e = w.controller().data().latestEvaluation(toString(f));
       QVERIFY(e && e->hasMetrics);
-      const QPoint at = metrics->barCentre(f, m);
+      const QPoint at = metrics->barCentre(toString(f), m);
       QVERIFY2(bars->rect().contains(at), qPrintable(QString("%1 %2 at %3,%4").arg(familyName(f)).arg(m).arg(at.x()).arg(at.y())));
       QTest::mouseMove(bars->viewport(), at);  // what the mouse does
       const QString text = bars->hoverText();

@@ -20,15 +20,14 @@
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QLogValueAxis>
 #include <QtCharts/QValueAxis>
+#include <algorithm>
 #include <cmath>
-#include <set>
 
 #include "ui/appearance.h"
 #include "ui/chart_axes.h"
 #include "ui/chart_export.h"
 #include "ui/chart_figure.h"
 #include "ui/chart_legend.h"
-#include "ui/family_style.h"
 #include "ui/flow_layout.h"
 #include "ui/training_controller.h"
 
@@ -42,6 +41,15 @@ QColor runColor(int index) {
 
 namespace {
 QString keyName(QString key) { return key.replace('_', ' '); }
+
+// Every model the runs trained (Variant::name), in the order first seen.
+std::vector<Variant> modelsOf(const std::vector<RunRecord>& runs) {
+  std::vector<Variant> out;
+  for (const RunRecord& r : runs)
+    for (const Variant& v : variantsOf(r.config))
+      if (std::none_of(out.begin(), out.end(), [&](const Variant& o) { return o.name == v.name; })) out.push_back(v);
+  return out;
+}
 }  // namespace
 
 CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
@@ -50,9 +58,9 @@ CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   list_ = new QListWidget;
   list_->setToolTip(tr("Tick the runs to compare; runs that differ only by seeds are averaged"));
   auto* add = new QPushButton(tr("Add run folder..."));
-  family_ = new QComboBox;
-  family_->addItem(tr("All families"), -1);
-  for (Family f : kAllFamilies) family_->addItem(familyName(f), int(f));
+  model_ = new QComboBox;
+  model_->addItem(tr("All models"));
+  model_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   quantity_ = new QComboBox;
   const std::pair<QString, CompareQuantity> quantities[] = {
       {tr("Train loss"), CompareQuantity::TrainLoss},         {tr("ID loss"), CompareQuantity::IdLoss},
@@ -84,7 +92,7 @@ CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   auto* right = new QWidget;
   auto* rl = new QVBoxLayout(right);
   auto* pick = new FlowLayout;
-  for (QWidget* w : std::initializer_list<QWidget*>{new QLabel(tr("Family")), family_, new QLabel(tr("Curve")), quantity_, log_})
+  for (QWidget* w : std::initializer_list<QWidget*>{new QLabel(tr("Model")), model_, new QLabel(tr("Curve")), quantity_, log_})
     pick->addWidget(w);
   auto* smoothingBox = new QWidget;
   auto* sl = new QHBoxLayout(smoothingBox);
@@ -109,7 +117,7 @@ CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
     if (!dir.isEmpty() && !addRun(dir, &error)) QMessageBox::warning(this, tr("Cannot add run"), error);
   });
   connect(list_, &QListWidget::itemChanged, this, [this] { redraw(); });
-  connect(family_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
+  connect(model_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
   connect(quantity_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
   connect(log_, &QCheckBox::toggled, this, [this] { redraw(); });
   connect(smoothing_, &QSlider::valueChanged, this, [this] { redraw(); });
@@ -160,23 +168,40 @@ void CompareWindow::scanRunsRoot() {
   }
 }
 
-void CompareWindow::setFamily(Family family) { family_->setCurrentIndex(family_->findData(int(family))); }
-void CompareWindow::setAllFamilies() { family_->setCurrentIndex(0); }
+void CompareWindow::setVariant(const QString& variant) {
+  const int index = model_->findData(variant);
+  if (index > 0) model_->setCurrentIndex(index);
+}
+void CompareWindow::setAllModels() { model_->setCurrentIndex(0); }
 void CompareWindow::setQuantity(CompareQuantity quantity) { quantity_->setCurrentIndex(quantity_->findData(int(quantity))); }
 void CompareWindow::setLogScale(bool log) { log_->setChecked(log); }
 void CompareWindow::setSmoothing(double smoothing) { smoothing_->setValue(static_cast<int>(std::lround(smoothing * 100))); }
 
-const std::vector<ComparedGroup>& CompareWindow::groupsOf(Family family) const {
+const std::vector<ComparedGroup>& CompareWindow::groupsOf(const std::string& variant) const {
   static const std::vector<ComparedGroup> none;
-  for (const auto& [f, groups] : panels_)
-    if (f == family) return groups;
+  for (const auto& [name, groups] : panels_)
+    if (name == variant) return groups;
   return none;
 }
 
-std::vector<Family> CompareWindow::shownFamilies() const {
-  std::vector<Family> out;
-  for (const auto& [f, groups] : panels_) out.push_back(f);
+std::vector<std::string> CompareWindow::shownVariants() const {
+  std::vector<std::string> out;
+  for (const auto& [name, groups] : panels_) out.push_back(name);
   return out;
+}
+
+// The model combo: "All models", then every model of the chosen runs; the choice kept by name.
+void CompareWindow::updateModels(const std::vector<Variant>& models) {
+  QStringList names, listed;
+  for (const Variant& v : models) names << QString::fromStdString(v.name);
+  for (int i = 1; i < model_->count(); ++i) listed << model_->itemData(i).toString();
+  if (names == listed) return;
+  const QString current = model_->currentIndex() > 0 ? model_->currentData().toString() : QString();
+  const QSignalBlocker block(model_);
+  model_->clear();
+  model_->addItem(tr("All models"));
+  for (const QString& name : names) model_->addItem(name, name);
+  model_->setCurrentIndex(current.isEmpty() ? 0 : std::max(0, model_->findData(current)));
 }
 
 QChartView* CompareWindow::chartView() const { return views_.empty() ? nullptr : views_.front(); }
@@ -184,12 +209,12 @@ QChartView* CompareWindow::chartView() const { return views_.empty() ? nullptr :
 QString CompareWindow::differsText() const { return differs_->text(); }
 
 QString CompareWindow::toCsv() const {
-  QString csv = "family,quantity,group,seeds,step,mean,lower,upper\n";
-  for (const auto& [family, groups] : panels_)
+  QString csv = "model,quantity,group,seeds,step,mean,lower,upper\n";
+  for (const auto& [variant, groups] : panels_)
     for (const ComparedGroup& g : groups)
       for (int i = 0; i < g.mean.size(); ++i)
         csv += QString("%1,%2,\"%3\",%4,%5,%6,%7,%8\n")
-                   .arg(familyName(family), quantity_->currentText(), g.label)
+                   .arg(QString::fromStdString(variant), quantity_->currentText(), g.label)
                    .arg(g.seeds)
                    .arg(g.mean[i].x())
                    .arg(g.mean[i].y(), 0, 'g', 9)
@@ -213,17 +238,16 @@ void CompareWindow::redraw() {
   smoothingLabel_->setText(smoothing_->value() == 0 ? tr("off") : QString::number(smoothing_->value() / 100.0, 'f', 2));
   smoothingLabel_->setMinimumWidth(smoothingLabel_->fontMetrics().horizontalAdvance("0.00 "));
 
-  // The families: the chosen one, or every family any chosen run trained (metrics: modular ones).
-  std::vector<Family> families;
-  if (family_->currentData().toInt() >= 0) families.push_back(Family(family_->currentData().toInt()));
-  else {
-    std::set<Family> present;
-    for (const RunRecord& r : chosen) present.insert(r.config.families.begin(), r.config.families.end());
-    for (Family f : kAllFamilies)
-      if (present.count(f) && (!isMetric(quantity) || isModular(f))) families.push_back(f);
-  }
+  // The models: the chosen one, or every model any chosen run trained (metrics: modular ones).
+  const std::vector<Variant> models = modelsOf(chosen);
+  updateModels(models);
+  std::vector<std::string> shown;
+  if (model_->currentIndex() > 0) shown.push_back(model_->currentData().toString().toStdString());
+  else
+    for (const Variant& v : models)
+      if (!isMetric(quantity) || isModular(v.family)) shown.push_back(v.name);
   panels_.clear();
-  for (Family f : families) panels_.push_back({f, compareRuns(chosen, chosenSources, f, quantity, smoothing)});
+  for (const std::string& v : shown) panels_.push_back({v, compareRuns(chosen, chosenSources, v, quantity, smoothing)});
   groups_ = panels_.empty() ? std::vector<ComparedGroup>{} : panels_.front().second;
 
   std::vector<ExperimentConfig> configs;
@@ -241,18 +265,18 @@ void CompareWindow::redraw() {
   }
   differs_->setText(text);
 
-  // One panel per family, two columns.
+  // One panel per model, two columns.
   for (ChartView* v : views_) delete v;
   views_.clear();
   const int columns = panels_.size() > 1 ? 2 : 1;
   const bool log = log_->isChecked();
   for (std::size_t p = 0; p < panels_.size(); ++p) {
-    const auto& [family, groups] = panels_[p];
+    const auto& [variant, groups] = panels_[p];
     auto* chart = new QChart;
     chart->legend()->hide();
     chart->setMargins(QMargins(2, 2, 6, 2));
     chart->setBackgroundRoundness(0);
-    chart->setTitle(familyName(family));
+    chart->setTitle(QString::fromStdString(variant));
     auto* view = new ChartView(chart);
     view->setZoomable(true);
     view->setMinimumLines(8);
@@ -339,7 +363,8 @@ void CompareWindow::redraw() {
                       g.seeds > 1 ? ChartLegend::Marker::Band : ChartLegend::Marker::Line, Qt::SolidLine, true,
                       g.sources.join('\n')});
   }
-  figure_->setTitle(tr("%1 by %2").arg(quantity_->currentText(), panels_.size() == 1 ? familyName(panels_.front().first) : tr("family")));
+  const QString by = panels_.size() == 1 ? QString::fromStdString(panels_.front().first) : tr("model");
+  figure_->setTitle(tr("%1 by %2").arg(quantity_->currentText(), by));
 }
 
 }  // namespace modlab::ui

@@ -1,12 +1,15 @@
-// Compare runs: pick run folders and overlay their curves, one panel per family (small
-// multiples, or one family), with a stable colour per run group. Runs that differ only by
-// seeds (data and model) are one group: their mean with a band of one standard deviation.
+// Compare runs: pick run folders and overlay their curves, one panel per model (a family or
+// a named variant; small multiples, or one model), with a stable colour per run group. Runs
+// that differ only by seeds (data and model) are one group: their mean with a band of one
+// standard deviation.
 // The text above the panels names every key that differs and the seeds averaged over.
 // Any curve: losses, errors and the five specialisation metrics; log y and smoothing as in
 // the main chart; exports of the figure (PNG, SVG) and its data (CSV).
 #pragma once
 
 #include <QDialog>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "modlab/experiment/run_store.h"
@@ -33,15 +36,15 @@ public:
   // Adds a run folder to the list (checked); false with a message when it holds no run.
   bool addRun(const QString& directory, QString* error = nullptr);
   void scanRunsRoot();  // list the app's recorded runs (unchecked)
-  void setFamily(Family family);
-  void setAllFamilies();  // one panel per family
+  void setVariant(const QString& variant);  // a model's name (Variant::name) the chosen runs trained
+  void setAllModels();  // one panel per model
   void setQuantity(CompareQuantity quantity);
   void setLogScale(bool log);
   void setSmoothing(double smoothing);  // training loss only; 0 = off
-  // The groups of the first panel (the chosen family, or the first family shown).
+  // The groups of the first panel (the chosen model, or the first model shown).
   const std::vector<ComparedGroup>& groups() const { return groups_; }
-  const std::vector<ComparedGroup>& groupsOf(Family family) const;
-  std::vector<Family> shownFamilies() const;
+  const std::vector<ComparedGroup>& groupsOf(const std::string& variant) const;
+  std::vector<std::string> shownVariants() const;
   QChartView* chartView() const;  // the first panel
   ChartFigure* figure() const { return figure_; }
   QString differsText() const;
@@ -49,13 +52,15 @@ public:
   void redraw();
 
 private:
+  void updateModels(const std::vector<Variant>& models);
+
   std::vector<RunRecord> records_;
   QStringList sources_;
   std::vector<ComparedGroup> groups_;
-  std::vector<std::pair<Family, std::vector<ComparedGroup>>> panels_;
+  std::vector<std::pair<std::string, std::vector<ComparedGroup>>> panels_;
   std::vector<ChartView*> views_;
   QListWidget* list_;
-  QComboBox *family_, *quantity_;
+  QComboBox *model_, *quantity_;
   QCheckBox* log_;
   QSlider* smoothing_;
   QLabel *smoothingLabel_, *differs_;

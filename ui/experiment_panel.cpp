@@ -4,6 +4,10 @@
 #include <QEvent>
 #include <QStyle>
 #include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -72,6 +76,16 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
   families_[Family::ModularOp]->setToolTip(tr("Modules routed by the rule context c alone (learned)"));
   families_[Family::GtModular]->setToolTip(tr("Modules routed by the true rule: perfect specialisation"));
 
+  variantBox_ = new QWidget;
+  auto* variantLayout = new QVBoxLayout(variantBox_);
+  variantLayout->setContentsMargins(0, 0, 0, 0);
+  variantLayout->setSpacing(2);
+  auto* addVariantButton = new QPushButton(tr("Add variant..."));
+  addVariantButton->setObjectName("AddVariant");
+  addVariantButton->setToolTip(tr("Train Modular or Modular-op once more, with a routing intervention, beside the "
+                                  "families: the same data and the same initial weights (beyond the paper)"));
+  connect(addVariantButton, &QPushButton::clicked, this, &ExperimentPanel::addVariant);
+
   learningRate_ = new QDoubleSpinBox;
   learningRate_->setDecimals(6);
   learningRate_->setRange(0.000001, 1.0);
@@ -113,6 +127,8 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
   mf->addRow(tr("Size"), size_);
   mf->addRow(QString(), sizeHint_);
   mf->addRow(tr("Families"), familyBox);
+  mf->addRow(tr("Variants"), variantBox_);
+  mf->addRow(QString(), addVariantButton);
   auto* trainGroup = new QGroupBox(tr("Training"));
   auto* trf = new QFormLayout(trainGroup);
   trf->addRow(tr("Learning rate"), learningRate_);
@@ -181,6 +197,9 @@ ExperimentConfig ExperimentPanel::config() const {
   c.families.clear();
   for (Family f : kAllFamilies)
     if (families_.at(f)->isChecked()) c.families.push_back(f);
+  c.variants.clear();
+  for (std::size_t i = 0; i < base_.variants.size() && i < variantBoxes_.size(); ++i)
+    if (variantBoxes_[i]->isChecked()) c.variants.push_back(base_.variants[i]);
   c.learningRate = learningRate_->value();
   c.batchSize = batch_->value();
   c.steps = steps_->value();
@@ -208,6 +227,7 @@ void ExperimentPanel::setConfig(const ExperimentConfig& c) {
   size_->setValue(c.size);
   for (auto& [f, box] : families_)
     box->setChecked(std::find(c.families.begin(), c.families.end(), f) != c.families.end());
+  rebuildVariants();
   learningRate_->setValue(c.learningRate);
   batch_->setValue(c.batchSize);
   steps_->setValue(static_cast<int>(std::min<std::int64_t>(c.steps, steps_->maximum())));
@@ -280,12 +300,117 @@ void ExperimentPanel::changeEvent(QEvent* e) {
   if (e->type() == QEvent::PaletteChange) applyColours();
 }
 
+void ExperimentPanel::rebuildVariants() {
+  for (QCheckBox* box : variantBoxes_) delete box;
+  variantBoxes_.clear();
+  for (const Variant& v : base_.variants) {
+    auto* box = new QCheckBox(QString::fromStdString(v.name));
+    QFont bold;
+    bold.setBold(true);
+    box->setFont(bold);
+    box->setChecked(true);
+    const std::string routing = describe(v.routing);
+    box->setToolTip(tr("%1 with %2 (unchecked: not trained)")
+                        .arg(QString::fromStdString(toString(v.family)),
+                             routing.empty() ? tr("the paper's routing") : QString::fromStdString(routing)));
+    variantBox_->layout()->addWidget(box);
+    variantBoxes_.push_back(box);
+    connect(box, &QCheckBox::toggled, this, [this] {
+      if (!loading_) revalidate();
+    });
+  }
+  variantBox_->setVisible(!variantBoxes_.empty());
+  applyColours();
+}
+
+void ExperimentPanel::addVariant() {
+  QDialog dialog(this);
+  dialog.setWindowTitle(tr("Add a variant"));
+  auto* form = new QFormLayout(&dialog);
+  auto* family = new QComboBox;
+  family->addItem(familyName(Family::Modular), int(Family::Modular));
+  family->addItem(familyName(Family::ModularOp), int(Family::ModularOp));
+  auto* mode = new QComboBox;
+  mode->addItem(tr("soft (the paper's)"), int(RoutingMode::Soft));
+  mode->addItem(tr("top-1, straight-through"), int(RoutingMode::TopOne));
+  mode->addItem(tr("Gumbel-softmax"), int(RoutingMode::Gumbel));
+  auto coefficient = [](double hi, double value, const QString& tip) {
+    auto* box = new QDoubleSpinBox;
+    box->setRange(0.0, hi);
+    box->setDecimals(4);
+    box->setSingleStep(0.01);
+    box->setValue(value);
+    box->setToolTip(tip);
+    return box;
+  };
+  auto* balance = coefficient(100, 0.01, tr("Switch Transformers' load-balancing loss: R sum_i f_i P_i"));
+  auto* sampleEntropy = coefficient(100, 0, tr("Penalty on each decision's routing entropy: sharp choices"));
+  auto* batchEntropy = coefficient(100, 0, tr("Reward for the batch-mean routing's entropy: every module used"));
+  auto* temperature = coefficient(100, 1, tr("Scores / T before the softmax"));
+  temperature->setMinimum(0.01);
+  auto* name = new QLineEdit;
+  name->setPlaceholderText(tr("made from the settings"));
+  name->setMaxLength(40);
+  auto* error = new QLabel;
+  error->setWordWrap(true);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+  form->addRow(tr("Family"), family);
+  form->addRow(tr("Routing"), mode);
+  form->addRow(tr("Balance loss"), balance);
+  form->addRow(tr("Sample entropy loss"), sampleEntropy);
+  form->addRow(tr("Batch entropy loss"), batchEntropy);
+  form->addRow(tr("Routing temperature"), temperature);
+  form->addRow(tr("Name"), name);
+  form->addRow(error);
+  form->addRow(buttons);
+  ExperimentConfig candidate;
+  auto variantOf = [&] {
+    Variant v;
+    v.family = Family(family->currentData().toInt());
+    v.routing.mode = RoutingMode(mode->currentData().toInt());
+    v.routing.balance = balance->value();
+    v.routing.sampleEntropy = sampleEntropy->value();
+    v.routing.batchEntropy = batchEntropy->value();
+    v.routing.temperature = temperature->value();
+    v.name = name->text().trimmed().isEmpty() ? defaultVariantName(v.family, v.routing) : name->text().trimmed().toStdString();
+    return v;
+  };
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  connect(buttons, &QDialogButtonBox::accepted, &dialog, [&] {
+    candidate = config();
+    candidate.variants.push_back(variantOf());
+    try {
+      validate(candidate);
+      dialog.accept();
+    } catch (const ConfigError& e) {
+      error->setText(QString::fromStdString(e.what()));
+    }
+  });
+  if (dialog.exec() != QDialog::Accepted) return;
+  base_ = candidate;
+  rebuildVariants();
+  if (preset_->currentIndex() > 0) {  // no longer the preset
+    loading_ = true;
+    preset_->setCurrentIndex(0);
+    base_.name = "custom";
+    base_.description.clear();
+    presetDescription_->setText(tr("Custom experiment."));
+    loading_ = false;
+  }
+  revalidate();
+}
+
 void ExperimentPanel::applyColours() {
   // Family names in their colours, readable on the theme's background; the error in red.
   for (auto& [f, box] : families_) {
     QPalette p;
     p.setColor(QPalette::WindowText, familyTextColor(f));
     box->setPalette(p);
+  }
+  for (std::size_t i = 0; i < variantBoxes_.size() && i < base_.variants.size(); ++i) {
+    QPalette p;
+    p.setColor(QPalette::WindowText, variantTextColor(base_, base_.variants[i].name));
+    variantBoxes_[i]->setPalette(p);
   }
   QPalette red;
   red.setColor(QPalette::WindowText, appearance().dark() ? QColor(0xff, 0x6b, 0x6b) : QColor(0xb0, 0x00, 0x20));

@@ -53,6 +53,11 @@ private:
       *modelSeed_, *threads_;
   QDoubleSpinBox* learningRate_;
   std::map<Family, QCheckBox*> families_;
+  // Named variants (beyond the paper): one check box per variant of base_, and a button that adds one.
+  void rebuildVariants();
+  void addVariant();
+  QWidget* variantBox_;
+  std::vector<QCheckBox*> variantBoxes_;  // as base_.variants
 };
 
 }  // namespace modlab::ui

@@ -25,6 +25,43 @@ QColor familyTextColor(Family family) {
 
 QString familyName(Family family) { return QString::fromStdString(toString(family)); }
 
+namespace {
+// Distinct from the families' colours and from the reference lines (grey, vermillion).
+const QColor kVariantColors[] = {QColor(0x33, 0x22, 0x88), QColor(0xB8, 0xA2, 0x00), QColor(0x88, 0x22, 0x55),
+                                 QColor(0x44, 0xAA, 0x99), QColor(0x11, 0x77, 0x33), QColor(0x99, 0x99, 0x33)};
+// Readable on the dark theme's background.
+const QColor kVariantDarkColors[] = {QColor(0x99, 0x88, 0xEE), QColor(0xF0, 0xE4, 0x42), QColor(0xDD, 0x66, 0x99),
+                                     QColor(0x44, 0xAA, 0x99), QColor(0x55, 0xBB, 0x66), QColor(0xBB, 0xBB, 0x55)};
+
+// -1 for a family of the experiment (or an unknown name), else the variant's index.
+int variantIndex(const ExperimentConfig& config, const std::string& variant) {
+  for (std::size_t i = 0; i < config.variants.size(); ++i)
+    if (config.variants[i].name == variant) return static_cast<int>(i);
+  return -1;
+}
+
+Family familyNamed(const std::string& name) {
+  try {
+    return parseFamily(name);
+  } catch (const std::exception&) {
+    return Family::Modular;
+  }
+}
+}  // namespace
+
+QColor variantColor(const ExperimentConfig& config, const std::string& variant) {
+  const int i = variantIndex(config, variant);
+  if (i < 0) return familyColor(familyNamed(variant));
+  return (appearance().dark() ? kVariantDarkColors : kVariantColors)[i % std::size(kVariantColors)];
+}
+
+QColor variantTextColor(const ExperimentConfig& config, const std::string& variant) {
+  const int i = variantIndex(config, variant);
+  if (i < 0) return familyTextColor(familyNamed(variant));
+  if (appearance().dark()) return kVariantDarkColors[i % std::size(kVariantDarkColors)];
+  return kVariantColors[i % std::size(kVariantColors)].darker(115);
+}
+
 QColor randomRoutingColor() { return QColor(0x80, 0x80, 0x80); }
 QColor totalCollapseColor() { return QColor(0xD5, 0x5E, 0x00); }  // vermillion
 

@@ -1,9 +1,11 @@
-// One colour per family, fixed across the app and colour-blind safe (Okabe-Ito).
+// One colour per family, fixed across the app and colour-blind safe (Okabe-Ito); the named
+// variants of an experiment take further colours, in their order.
 #pragma once
 
 #include <QColor>
 #include <QString>
 
+#include "modlab/experiment/experiment_config.h"
 #include "modlab/types.h"
 
 namespace modlab::ui {
@@ -13,6 +15,9 @@ QString familyName(Family family);
 // The family's colour for text and thin marks on the current theme's background (readable
 // contrast in light and dark).
 QColor familyTextColor(Family family);
+// A model of an experiment (Variant::name): a family's colour, or the next variant colour.
+QColor variantColor(const ExperimentConfig& config, const std::string& variant);
+QColor variantTextColor(const ExperimentConfig& config, const std::string& variant);
 QColor randomRoutingColor();  // reference line: uniform-random activation
 QColor totalCollapseColor();  // reference line: one module takes everything
 

@@ -19,7 +19,8 @@
 
 namespace modlab::ui {
 
-HeatmapWidget::HeatmapWidget(Family family, QWidget* parent) : QWidget(parent), family_(family) {
+HeatmapWidget::HeatmapWidget(const RunData* data, std::string variant, QWidget* parent)
+    : QWidget(parent), data_(data), variant_(std::move(variant)), title_(QString::fromStdString(variant_)) {
   setMouseTracking(true);
   setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
 }
@@ -79,7 +80,7 @@ QSize HeatmapWidget::minimumSizeHint() const {
   const int left = ruleAxis_ ? 10 + fm.height() + sm.horizontalAdvance("000") + 6 : 8,
             right = colourBar_ ? 12 + 12 + sm.horizontalAdvance("0.5") + 10 : 8;
   const int grid = std::max(3 * rules_, 2 * fm.height());
-  const int width = std::max(QFontMetrics(titleFont).horizontalAdvance(familyName(family_)) + 8, left + right + grid);
+  const int width = std::max(QFontMetrics(titleFont).horizontalAdvance(title_) + 8, left + right + grid);
   return {width, fm.height() * 7 + 10};
 }
 
@@ -136,8 +137,8 @@ void HeatmapWidget::paintInto(QPainter& p, const QRect& area, bool standalone) c
   titleFont.setBold(true);
   const int titleHeight = QFontMetrics(titleFont).height();
   p.setFont(titleFont);
-  p.setPen(familyTextColor(family_));
-  p.drawText(QRect(area.left(), area.top() + 2, area.width(), titleHeight), Qt::AlignHCenter, familyName(family_));
+  p.setPen(data_ ? data_->textColor(variant_) : palette().color(QPalette::WindowText));
+  p.drawText(QRect(area.left(), area.top() + 2, area.width(), titleHeight), Qt::AlignHCenter, title_);
   QFont small = font();
   small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
   const QFontMetrics smallMetrics(small);
@@ -224,7 +225,7 @@ void HeatmapWidget::mouseMoveEvent(QMouseEvent* e) {
   const int r = std::min(rules_ - 1, static_cast<int>((e->position().y() - g.top()) / cell));
   QToolTip::showText(e->globalPosition().toPoint(),
                      tr("%1\nrule %2, module %3\np(module | rule) = %4")
-                         .arg(familyName(family_))
+                         .arg(title_)
                          .arg(r + 1)
                          .arg(order_[c] + 1)
                          .arg(displayedValue(r, c), 0, 'f', 4),
@@ -232,11 +233,11 @@ void HeatmapWidget::mouseMoveEvent(QMouseEvent* e) {
 }
 
 QString HeatmapWidget::toCsv() const {
-  QString out = "family,step,rule,module,p_module_given_rule\n";
+  QString out = "model,step,rule,module,p_module_given_rule\n";
   for (int r = 0; r < rules_; ++r)
     for (int m = 0; m < rules_; ++m)
       out += QString("%1,%2,%3,%4,%5\n")
-                 .arg(familyName(family_))
+                 .arg(title_)
                  .arg(step_)
                  .arg(r + 1)
                  .arg(m + 1)
@@ -326,9 +327,9 @@ void HeatmapPanel::rebuild() {
   for (HeatmapWidget* h : heatmaps_) delete h;
   heatmaps_.clear();
   if (!data_) return;
-  for (Family f : data_->families()) {
-    if (!isModular(f)) continue;
-    auto* h = new HeatmapWidget(f, this);
+  for (const Variant& v : data_->variants()) {
+    if (!isModular(v.family)) continue;
+    auto* h = new HeatmapWidget(data_, v.name, this);
     h->installEventFilter(this);  // the export figure follows the heatmaps' size
     h->setHungarianOrder(hungarian_->isChecked());
     row_->addWidget(h, 1);
@@ -342,7 +343,7 @@ void HeatmapPanel::rebuild() {
 void HeatmapPanel::refresh() {
   if (!data_) return;
   for (HeatmapWidget* h : heatmaps_) {
-    const FamilyEvaluation* e = data_->latestEvaluation(h->family());
+    const FamilyEvaluation* e = data_->latestEvaluation(h->variant());
     std::int64_t step = -1;
     for (auto it = data_->evaluations().rbegin(); it != data_->evaluations().rend() && e; ++it)
       for (const FamilyEvaluation& f : it->families)
@@ -358,7 +359,7 @@ void HeatmapPanel::showEvaluation(std::size_t index) {
   const EvaluationSnapshot& e = data_->evaluations()[index];
   for (HeatmapWidget* h : heatmaps_)
     for (const FamilyEvaluation& f : e.families)
-      if (f.family == h->family() && f.rules > 0) h->setMatrix(f.rules, f.moduleGivenRule, e.step);
+      if (f.variant == h->variant() && f.rules > 0) h->setMatrix(f.rules, f.moduleGivenRule, e.step);
   updateTitle();
 }
 

@@ -18,8 +18,9 @@ namespace modlab::ui {
 class HeatmapWidget : public QWidget {
   Q_OBJECT
 public:
-  explicit HeatmapWidget(Family family, QWidget* parent = nullptr);
-  Family family() const { return family_; }
+  // One model of `data` (Variant::name): its name is the title, in its colour.
+  HeatmapWidget(const RunData* data, std::string variant, QWidget* parent = nullptr);
+  const std::string& variant() const { return variant_; }
   // rows p(module | rule), R x R row-major; step of the evaluation it comes from.
   void setMatrix(int rules, std::vector<double> moduleGivenRule, std::int64_t step);
   void clear();
@@ -49,7 +50,9 @@ protected:
 
 private:
   QRect gridRect() const { return gridRectIn(rect()); }
-  Family family_;
+  const RunData* data_;
+  std::string variant_;
+  QString title_;
   int rules_ = 0;
   std::vector<double> values_;  // p(module | rule)
   std::vector<int> order_;      // column c shows module order_[c]

@@ -125,9 +125,9 @@ LossChart::LossChart(QWidget* parent) : QWidget(parent), cursorStep_(std::numeri
   connect(smoothingSlider_, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
   connect(followButton_, &QToolButton::toggled, this, &LossChart::setFollowing);
   connect(figure_->legend(), &ChartLegend::toggled, this, [this](int index, bool shown) {
-    const int families = data_ ? static_cast<int>(data_->families().size()) : 0;
+    const int families = data_ ? static_cast<int>(data_->variants().size()) : 0;
     if (index < families) {
-      const Family f = data_->families()[static_cast<std::size_t>(index)];
+      const std::string& f = data_->variants()[static_cast<std::size_t>(index)].name;
       if (shown) hiddenFamilies_.erase(f);
       else hiddenFamilies_.insert(f);
     } else {
@@ -194,17 +194,19 @@ void LossChart::rebuild() {
   series_.clear();
   hiddenFamilies_.clear();
   if (data_) {
-    for (Family f : data_->families()) {
-      const QColor c = familyColor(f);
+    for (const Variant& v : data_->variants()) {
+      const std::string& f = v.name;
+      const QColor c = data_->color(f);
+      const QString name = QString::fromStdString(f);
       FamilySeries s;
       s.raw = makeSeries(c, 1.0, Qt::SolidLine, 60);
       s.smooth = makeSeries(c, 2.0, Qt::SolidLine);
       s.id = makeSeries(c, 2.0, Qt::DashLine);
       s.ood = makeSeries(c, 2.0, Qt::DotLine);
-      s.raw->setName(familyName(f) + tr(", training (raw)"));
-      s.smooth->setName(familyName(f) + tr(", training"));
-      s.id->setName(familyName(f) + tr(", ID"));
-      s.ood->setName(familyName(f) + tr(", OoD"));
+      s.raw->setName(name + tr(", training (raw)"));
+      s.smooth->setName(name + tr(", training"));
+      s.id->setName(name + tr(", ID"));
+      s.ood->setName(name + tr(", OoD"));
       trainChart_->addSeries(s.raw);
       trainChart_->addSeries(s.smooth);
       evalChart_->addSeries(s.id);
@@ -227,9 +229,9 @@ void LossChart::buildLegend() {
   legend->blockSignals(true);
   legend->clear();
   if (data_)
-    for (Family f : data_->families()) {
-      const int i = legend->addEntry({familyName(f), familyColor(f), ChartLegend::Marker::Square});
-      if (hiddenFamilies_.count(f)) legend->setShown(i, false);
+    for (const Variant& v : data_->variants()) {
+      const int i = legend->addEntry({QString::fromStdString(v.name), data_->color(v.name), ChartLegend::Marker::Square});
+      if (hiddenFamilies_.count(v.name)) legend->setShown(i, false);
     }
   const QColor key = keyColor();
   const std::pair<Kind, ChartLegend::Entry> kinds[] = {
@@ -246,14 +248,14 @@ void LossChart::buildLegend() {
   legend->blockSignals(false);
 }
 
-bool LossChart::isShown(Family family, Kind kind) const {
+bool LossChart::isShown(const std::string& family, Kind kind) const {
   if (hiddenFamilies_.count(family)) return false;
   if (kind == Kind::Raw) return !hiddenKinds_.count(Kind::Train) && !errorView_;
   if (kind == Kind::Train && errorView_) return false;
   return !hiddenKinds_.count(kind);
 }
 
-QLineSeries* LossChart::series(Family family, Kind kind) const {
+QLineSeries* LossChart::series(const std::string& family, Kind kind) const {
   const auto it = series_.find(family);
   if (it == series_.end()) return nullptr;
   switch (kind) {
@@ -331,7 +333,7 @@ void LossChart::setSmoothing(double smoothing) {
   // Smoothing off: the raw curves are the only ones, drawn thinner and translucent so
   // that no family hides the others where they overlap.
   for (auto& [family, s] : series_) {
-    QColor c = familyColor(family);
+    QColor c = data_->color(family);
     c.setAlpha(smoothing_ > 0.0 ? 60 : 150);
     s.raw->setPen(seriesPen(c, smoothing_ > 0.0 ? 1.0 : 1.3));
   }
@@ -374,7 +376,7 @@ void LossChart::refresh() {
     if (!errorView_) raw = data_->trainLoss(family);
     for (const EvaluationSnapshot& e : data_->evaluations())
       for (const FamilyEvaluation& f : e.families) {
-        if (f.family != family) continue;
+        if (f.variant != family) continue;
         const double x = static_cast<double>(e.step);
         id.push_back(QPointF(x, errorView_ ? f.id.error : f.id.loss));
         ood.push_back(QPointF(x, errorView_ ? f.ood.error : f.ood.loss));
@@ -388,7 +390,8 @@ void LossChart::refresh() {
   // Routing coefficients changed while training (issue 12): a mark at each change's step.
   std::vector<std::pair<double, QString>> marks;
   for (const RoutingChange& c : data_->routingChanges())
-    marks.push_back({static_cast<double>(c.step), QStringLiteral("%1 = %2").arg(QString::fromStdString(c.key)).arg(c.value)});
+    marks.push_back({static_cast<double>(c.step), (c.variant.empty() ? QString() : QString::fromStdString(c.variant) + ": ") +
+                                                      QStringLiteral("%1 = %2").arg(QString::fromStdString(c.key)).arg(c.value)});
   trainView_->setMarks(marks);
   evalView_->setMarks(marks);
   if (follow_) fitAxes();
@@ -441,21 +444,22 @@ QString LossChart::describe(QXYSeries* s, const QPointF& p) const {
     else continue;
     if (what.isEmpty()) return {};
     if (p.isNull() && p.x() == 0 && p.y() == 0) return what;  // "is this series reported?"
-    return tr("%1, %2\nstep %3: %4").arg(familyName(family), what).arg(p.x(), 0, 'f', 0).arg(p.y(), 0, 'g', 4);
+    return tr("%1, %2\nstep %3: %4").arg(QString::fromStdString(family), what).arg(p.x(), 0, 'f', 0).arg(p.y(), 0, 'g', 4);
   }
   return {};
 }
 
 QString LossChart::toCsv() const {
-  QString out = "step,family,series,value\n";
+  QString out = "step,model,series,value\n";
   if (!data_) return out;
-  for (Family family : data_->families()) {
-    const QString name = familyName(family);
+  for (const Variant& v : data_->variants()) {
+    const std::string& family = v.name;
+    const QString name = QString::fromStdString(family);
     for (const QPointF& p : data_->trainLoss(family))
       out += QString("%1,%2,train_loss,%3\n").arg(p.x(), 0, 'f', 0).arg(name).arg(p.y(), 0, 'g', 9);
     for (const EvaluationSnapshot& e : data_->evaluations())
       for (const FamilyEvaluation& f : e.families) {
-        if (f.family != family) continue;
+        if (f.variant != family) continue;
         for (const auto& [label, c] : {std::pair{"id", &f.id}, std::pair{"ood", &f.ood}}) {
           out += QString("%1,%2,%3_loss,%4\n").arg(e.step).arg(name, label).arg(c->loss, 0, 'g', 9);
           out += QString("%1,%2,%3_error,%4\n").arg(e.step).arg(name, label).arg(c->error, 0, 'g', 9);

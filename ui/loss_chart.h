@@ -49,8 +49,8 @@ public:
   double smoothing() const { return smoothing_; }
   void setErrorView(bool error);        // evaluation error instead of loss (no training panel)
   void setCursorStep(double step);      // NaN hides the step cursor
-  bool isShown(Family family, Kind kind) const;
-  QLineSeries* series(Family family, Kind kind) const;
+  bool isShown(const std::string& variant, Kind kind) const;
+  QLineSeries* series(const std::string& variant, Kind kind) const;
   QString toCsv() const;  // the data behind the chart, tidy
   // Side by side, stacked, or one at a time (a tab bar) when neither fits.
   enum class Arrangement { SideBySide, Stacked, OneAtATime };
@@ -94,8 +94,8 @@ private:
   QLayout* controls_;
   Arrangement arrangement_ = Arrangement::SideBySide;
   QAbstractAxis *trainX_ = nullptr, *trainY_ = nullptr, *evalX_ = nullptr, *evalY_ = nullptr;
-  std::map<Family, FamilySeries> series_;
-  std::set<Family> hiddenFamilies_;
+  std::map<std::string, FamilySeries> series_;  // by variant name
+  std::set<std::string> hiddenFamilies_;
   std::set<Kind> hiddenKinds_;
   bool follow_ = true, log_ = true, errorView_ = false;
   double smoothing_ = 0.9;

@@ -136,10 +136,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   routingDock->setWidget(routingScroll);
   addDockWidget(Qt::LeftDockWidgetArea, routingDock);
   tabifyDockWidget(experimentDock_, routingDock);
-  connect(routing, &RoutingPanel::coefficientChanged, this, [this](const QString& key, double value) {
+  connect(routing, &RoutingPanel::coefficientChanged, this, [this](const QString& key, double value, const QString& variant) {
     QString error;
-    if (controller_.setRoutingCoefficient(key, value, &error))
-      statusBar()->showMessage(tr("%1 = %2 from step %3 (recorded in the run)").arg(key).arg(value).arg(controller_.data().step()), 5000);
+    const QString whose = variant.isEmpty() ? QString() : variant + ": ";
+    if (controller_.setRoutingCoefficient(key, value, variant, &error))
+      statusBar()->showMessage(tr("%1%2 = %3 from step %4 (recorded in the run)").arg(whose, key).arg(value).arg(controller_.data().step()), 5000);
     else
       QMessageBox::warning(this, tr("Routing"), error);
   });
@@ -763,7 +764,7 @@ void MainWindow::updateStatus() {
   etaLabel_->setText(running ? tr("ETA %1").arg(duration(eta)) : QString::fromStdString(toString(s.state)));
   deviceLabel_->setText(QString::fromStdString(s.device.empty() ? describeDevice(d.config().device) : s.device));
   // Families that share a state share one entry: "Monolithic, Modular: training".
-  std::vector<std::pair<QString, std::vector<Family>>> groups;
+  std::vector<std::pair<QString, std::vector<std::string>>> groups;
   QStringList tips;
   for (const FamilyStatus& f : s.families) {
     QString state = QString::fromStdString(toString(f.state));
@@ -772,16 +773,16 @@ void MainWindow::updateStatus() {
     else if (f.state == FamilyState::Training && s.state != SessionState::Running) state = QString::fromStdString(toString(s.state));
     if (f.state == FamilyState::Diverged) state = tr("diverged (%1)").arg(QString::fromStdString(f.message));
     auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == state; });
-    if (it == groups.end()) groups.push_back({state, {f.family}});
-    else it->second.push_back(f.family);
-    tips << tr("%1: %2, learning rate %3").arg(familyName(f.family), state).arg(f.learningRate);
+    if (it == groups.end()) groups.push_back({state, {f.variant}});
+    else it->second.push_back(f.variant);
+    tips << tr("%1: %2, learning rate %3").arg(QString::fromStdString(f.variant), state).arg(f.learningRate);
   }
   QStringList full, compact;
   for (const auto& [state, families] : groups) {
     QStringList names, squares;
-    for (Family f : families) {
-      const QString square = QString("<span style='color:%1'>&#9632;</span>").arg(familyTextColor(f).name());
-      names << square + "&nbsp;" + familyName(f).toHtmlEscaped();
+    for (const std::string& f : families) {
+      const QString square = QString("<span style='color:%1'>&#9632;</span>").arg(d.textColor(f).name());
+      names << square + "&nbsp;" + QString::fromStdString(f).toHtmlEscaped();
       squares << square;
     }
     full << names.join(", ") + ": " + state.toHtmlEscaped();

@@ -173,12 +173,12 @@ QString MetricsView::describeBarAt(const QPointF& chartPosition) const {
       .arg(R);
 }
 
-QPoint MetricsView::barCentre(Family family, int metric) const {
+QPoint MetricsView::barCentre(const std::string& variant, int metric) const {
   QHorizontalBarSeries* series = barSeries(bars_);
   if (!series || metric < 0 || metric > 4) return {-1, -1};
   const QList<QBarSet*> sets = series->barSets();
   for (int j = 0; j < sets.size(); ++j) {
-    if (sets[j]->label() != familyName(family)) continue;
+    if (sets[j]->label() != QString::fromStdString(variant)) continue;
     const int category = 4 - metric;
     const double width = series->barWidth();
     const QPointF at(std::max(sets[j]->at(category), 0.1) / 2, category - width / 2 + (j + 0.5) * width / sets.size());
@@ -213,8 +213,10 @@ void MetricsView::buildLegend() {
     ChartLegend* legend = figure->legend();
     legend->clear();
     if (!data_) continue;
-    for (Family f : data_->families())
-      if (isModular(f)) legend->addEntry({familyName(f), familyColor(f), figure == barsFigure_ ? ChartLegend::Marker::Square : ChartLegend::Marker::Line});
+    for (const Variant& v : data_->variants())
+      if (isModular(v.family))
+        legend->addEntry({QString::fromStdString(v.name), data_->color(v.name),
+                          figure == barsFigure_ ? ChartLegend::Marker::Square : ChartLegend::Marker::Line});
     legend->addEntry({kRandom, randomRoutingColor(), ChartLegend::Marker::Line, Qt::DashLine, true,
                       tr("Uniform-random routing for this R (analytic); click to hide or show")});
     legend->addEntry({kCollapse, totalCollapseColor(), ChartLegend::Marker::Line, Qt::DotLine, true,
@@ -256,18 +258,18 @@ void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
   const int R = data_->config().rules;
   auto* series = new QHorizontalBarSeries;
   series->setBarWidth(0.85);
-  const std::vector<Family>& families = data_->families();
+  const std::vector<Variant>& variants = data_->variants();
   // Sets and categories are drawn bottom-up: add them in reverse to read top-down.
-  for (auto it = families.rbegin(); it != families.rend(); ++it) {
-    const Family f = *it;
-    if (!isModular(f) || hidden_.count(familyName(f))) continue;
-    auto* set = new QBarSet(familyName(f));
-    set->setColor(familyColor(f));
-    set->setBorderColor(familyColor(f).darker(130));
+  for (auto it = variants.rbegin(); it != variants.rend(); ++it) {
+    const QString name = QString::fromStdString(it->name);
+    if (!isModular(it->family) || hidden_.count(name)) continue;
+    auto* set = new QBarSet(name);
+    set->setColor(data_->color(it->name));
+    set->setBorderColor(data_->color(it->name).darker(130));
     const FamilyEvaluation* e = nullptr;
     if (evaluation)
       for (const FamilyEvaluation& x : evaluation->families)
-        if (x.family == f && x.hasMetrics) e = &x;
+        if (x.variant == it->name && x.hasMetrics) e = &x;
     for (int i = 4; i >= 0; --i) *set << (e ? metricValue(e->metrics, i) : 0.0);
     series->append(set);
   }
@@ -317,15 +319,16 @@ void MetricsView::drawHistory() {
   history_->addAxis(x, Qt::AlignBottom);
   history_->addAxis(y, Qt::AlignLeft);
   const double xMax = std::max<double>(1.0, static_cast<double>(std::max(data_->config().steps, data_->step())));
-  for (Family f : data_->families()) {
-    if (!isModular(f) || hidden_.count(familyName(f))) continue;
+  for (const Variant& v : data_->variants()) {
+    const QString name = QString::fromStdString(v.name);
+    if (!isModular(v.family) || hidden_.count(name)) continue;
     auto* line = new QLineSeries;
-    line->setName(familyName(f));
-    line->setPen(seriesPen(familyColor(f), 2));
+    line->setName(name);
+    line->setPen(seriesPen(data_->color(v.name), 2));
     QVector<QPointF> points;
     for (const EvaluationSnapshot& e : data_->evaluations())
       for (const FamilyEvaluation& fe : e.families)
-        if (fe.family == f && fe.hasMetrics) points.push_back(QPointF(static_cast<double>(e.step), metricValue(fe.metrics, index)));
+        if (fe.variant == v.name && fe.hasMetrics) points.push_back(QPointF(static_cast<double>(e.step), metricValue(fe.metrics, index)));
     line->replace(points);
     line->setPointsVisible(points.size() < 40);
     history_->addSeries(line);
@@ -357,13 +360,13 @@ void MetricsView::setCursorStep(double step) {
 }
 
 QString MetricsView::toCsv() const {
-  QString out = "step,family,metric,value\n";
+  QString out = "step,model,metric,value\n";
   if (!data_) return out;
   for (const EvaluationSnapshot& e : data_->evaluations())
     for (const FamilyEvaluation& f : e.families) {
       if (!f.hasMetrics) continue;
       for (int i = 0; i < 5; ++i)
-        out += QString("%1,%2,%3,%4\n").arg(e.step).arg(familyName(f.family), metricNames()[i]).arg(metricValue(f.metrics, i), 0, 'g', 9);
+        out += QString("%1,%2,%3,%4\n").arg(e.step).arg(QString::fromStdString(f.variant), metricNames()[i]).arg(metricValue(f.metrics, i), 0, 'g', 9);
     }
   return out;
 }

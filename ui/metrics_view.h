@@ -45,7 +45,7 @@ public:
   QString describeBarAt(const QPointF& chartPosition) const;
   // The centre of a family's bar for a metric (0..4, metricNames' order) in the bars view's
   // coordinates; (-1, -1) when that bar is not drawn.
-  QPoint barCentre(Family family, int metric) const;
+  QPoint barCentre(const std::string& variant, int metric) const;
 
   static const std::array<QString, 5>& metricNames();
   static const std::array<QString, 5>& shortMetricNames();  // the rule: initials of a two-part name, else the first syllables

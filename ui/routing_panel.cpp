@@ -73,16 +73,21 @@ RoutingPanel::RoutingPanel(QWidget* parent) : QWidget(parent) {
     rows_.push_back({key, box});
     form->addRow(s.label, box);
     connect(box, &QDoubleSpinBox::editingFinished, this, [this, key, box] {
-      if (box->isEnabled()) Q_EMIT coefficientChanged(key, box->value());
+      if (box->isEnabled()) Q_EMIT coefficientChanged(key, box->value(), model_->currentData().toString());
     });
   }
   mode_ = new QLabel;
   mode_->setWordWrap(true);
   note_ = new QLabel;
   note_->setWordWrap(true);
-  family_ = new QComboBox;
-  family_->setToolTip(tr("Whose loss parts the chart shows"));
-  connect(family_, &QComboBox::currentIndexChanged, this, [this] { drawnFamily_ = -2; });
+  model_ = new QComboBox;
+  model_->setToolTip(tr("The routed model whose coefficients and loss parts are shown. Modular and Modular-op share "
+                        "the experiment's routing; each named variant has its own."));
+  model_->setObjectName("RoutingModel");
+  connect(model_, &QComboBox::currentIndexChanged, this, [this] {
+    drawnModel_ = QStringLiteral("\n");  // redraw
+    for (const Row& row : rows_) row.box->clearFocus();
+  });
 
   chart_ = new QChart;
   chart_->legend()->hide();  // the key below wraps instead of eliding
@@ -98,19 +103,39 @@ RoutingPanel::RoutingPanel(QWidget* parent) : QWidget(parent) {
   auto* title = new QLabel(tr("<b>Routing of Modular and Modular-op</b> (beyond the paper)"));
   title->setWordWrap(true);
   layout->addWidget(title);
+  layout->addWidget(model_);
   layout->addLayout(form);
   layout->addWidget(mode_);
-  layout->addWidget(family_);
   layout->addWidget(view_, 1);
   layout->addWidget(key_);
   layout->addWidget(note_);
 }
 
+std::string RoutingPanel::shownModel() const { return model_->currentText().toStdString(); }
+
 void RoutingPanel::showData(const RunData& data, bool live) {
-  const RoutingOptions& r = data.routing();
-  const auto& families = data.families();
-  const bool routed = std::any_of(families.begin(), families.end(),
-                                  [](Family f) { return f == Family::Modular || f == Family::ModularOp; });
+  // The routed models; a family's coefficients are the experiment's routing.
+  QStringList names, targets;
+  for (std::size_t i = 0; i < data.variants().size(); ++i) {
+    const Variant& v = data.variants()[i];
+    if (!isRouted(v.family)) continue;
+    names << QString::fromStdString(v.name);
+    targets << (i < data.config().families.size() ? QString() : QString::fromStdString(v.name));
+  }
+  QStringList current;
+  for (int i = 0; i < model_->count(); ++i) current << model_->itemText(i);
+  if (current != names) {
+    const QSignalBlocker block(model_);
+    const QString chosen = model_->currentText();
+    model_->clear();
+    for (int i = 0; i < names.size(); ++i) model_->addItem(names[i], targets[i]);
+    model_->setCurrentIndex(std::max(0, model_->findText(chosen)));
+    drawnModel_ = QStringLiteral("\n");
+  }
+  model_->setVisible(names.size() > 1);
+  const bool routed = !names.isEmpty();
+  const Variant* shown = data.variant(shownModel());
+  const RoutingOptions& r = shown ? shown->routing : data.routing();
   for (const Row& row : rows_) {
     row.box->setEnabled(live && routed);
     if (!row.box->hasFocus()) {
@@ -128,32 +153,18 @@ void RoutingPanel::showData(const RunData& data, bool live) {
   note_->setText(!routed  ? tr("This experiment has no Modular or Modular-op family.")
                  : live   ? tr("Changes apply from the next step and are recorded in the run (run.json).")
                           : tr("Start a run to change the coefficients while it trains."));
-  // The families whose parts the chart can show.
-  QStringList names;
-  for (Family f : families)
-    if (f == Family::Modular || f == Family::ModularOp) names << familyName(f);
-  QStringList current;
-  for (int i = 0; i < family_->count(); ++i) current << family_->itemText(i);
-  if (current != names) {
-    const QSignalBlocker block(family_);
-    family_->clear();
-    family_->addItems(names);
-    drawnFamily_ = -2;
-  }
   redrawChart(data, live);
 }
 
 void RoutingPanel::redrawChart(const RunData& data, bool live) {
-  Family family = Family::Modular;
-  for (Family f : data.families())
-    if (familyName(f) == family_->currentText()) family = f;
-  const bool sameView = drawnChanges_ == data.routingChanges().size() && drawnFamily_ == int(family);
+  const std::string family = shownModel();
+  const bool sameView = drawnChanges_ == data.routingChanges().size() && drawnModel_ == model_->currentText();
   const bool recent = live && sinceDrawn_.isValid() && sinceDrawn_.elapsed() < 500;  // throttled while training
   if (sameView && (drawnStep_ == data.step() || recent)) return;
   sinceDrawn_.start();
   drawnStep_ = data.step();
   drawnChanges_ = data.routingChanges().size();
-  drawnFamily_ = int(family);
+  drawnModel_ = model_->currentText();
   chart_->removeAllSeries();
   removeAxes(chart_);
   auto* x = new QValueAxis;
@@ -182,8 +193,11 @@ void RoutingPanel::redrawChart(const RunData& data, bool live) {
     }
     any = true;
   }
-  // The moments a coefficient changed: a vertical line each.
+  // The moments a coefficient of this model changed: a vertical line each.
+  const QString target = model_->currentData().toString();
+  auto concerns = [&](const RoutingChange& c) { return QString::fromStdString(c.variant) == target; };
   for (const RoutingChange& c : data.routingChanges()) {
+    if (!concerns(c)) continue;
     auto* mark = new QLineSeries;
     mark->setName(tr("%1 = %2 at step %3").arg(QString::fromStdString(c.key)).arg(c.value).arg(c.step));
     mark->setPen(seriesPen(QColor(0xe7, 0x29, 0x8a), 1.5, Qt::DashDotLine));
@@ -199,11 +213,12 @@ void RoutingPanel::redrawChart(const RunData& data, bool live) {
     if (!data.lossPart(family, s.part).isEmpty())
       key << QStringLiteral("<span style=\"color:%1\">&#9632;</span>&nbsp;%2").arg(s.color.name(), tr(s.name).toHtmlEscaped());
   for (const RoutingChange& c : data.routingChanges())
-    key << QStringLiteral("<span style=\"color:#e7298a\">&#9474;</span>&nbsp;%1")
+    if (concerns(c))
+      key << QStringLiteral("<span style=\"color:#e7298a\">&#9474;</span>&nbsp;%1")
                .arg(tr("%1 = %2 at step %3").arg(QString::fromStdString(c.key)).arg(c.value).arg(c.step).toHtmlEscaped());
   key_->setText(key.join(QStringLiteral(" &nbsp; ")));
   // Short chart title (a chart elides what does not fit); the longer explanation is the note's.
-  chart_->setTitle(any ? tr("%1: loss parts").arg(familyName(family)) : QString());
+  chart_->setTitle(any ? tr("%1: loss parts").arg(QString::fromStdString(family)) : QString());
   if (!any) note_->setText(note_->text() + " " + tr("Loss parts appear once an intervention is on."));
   view_->setVisible(any);  // no empty chart: the note says when it appears
   styleChart(chart_);

@@ -1,6 +1,7 @@
-// The routing interventions of a run (beyond the paper): the coefficients of the Modular and
-// Modular-op routers, changeable while training (recorded in the run with their step), and a
-// chart of the loss's parts with the moments the coefficients changed.
+// The routing interventions of a run (beyond the paper): the coefficients of a routed model
+// (the experiment's Modular and Modular-op, which share its routing, or a named variant),
+// changeable while training (recorded in the run with their step), and a chart of that
+// model's loss parts with the moments the coefficients changed.
 #pragma once
 
 #include <QElapsedTimer>
@@ -25,7 +26,8 @@ public:
   QChartView* chartView() const { return view_; }
 
 Q_SIGNALS:
-  void coefficientChanged(const QString& key, double value);  // an experiment key
+  // An experiment key; `variant`: the named variant changed, "" the experiment's routing.
+  void coefficientChanged(const QString& key, double value, const QString& variant);
 
 private:
   struct Row {
@@ -37,12 +39,13 @@ private:
   QLabel* mode_;
   QLabel* note_;
   QLabel* key_;
-  QComboBox* family_;
+  QComboBox* model_;  // the routed models; data: "" for the families, else the variant's name
+  std::string shownModel() const;
   QChart* chart_;
   QChartView* view_;
   std::int64_t drawnStep_ = -1;
   std::size_t drawnChanges_ = 0;
-  int drawnFamily_ = -1;
+  QString drawnModel_;
   QElapsedTimer sinceDrawn_;  // the chart redraws at most twice a second while training
 };
 

@@ -68,16 +68,16 @@ QStringList differingSeedKeys(const std::vector<ExperimentConfig>& configs) {
 
 bool isMetric(CompareQuantity quantity) { return static_cast<int>(quantity) >= static_cast<int>(CompareQuantity::CollapseAvg); }
 
-QVector<QPointF> runCurve(const RunRecord& run, Family family, CompareQuantity quantity, double smoothing) {
+QVector<QPointF> runCurve(const RunRecord& run, const std::string& variant, CompareQuantity quantity, double smoothing) {
   QVector<QPointF> points;
   if (quantity == CompareQuantity::TrainLoss) {
     for (const TrainPoint& p : run.train)
-      if (p.family == family && std::isfinite(p.loss)) points.push_back(QPointF(static_cast<double>(p.step), p.loss));
+      if (p.variant == variant && std::isfinite(p.loss)) points.push_back(QPointF(static_cast<double>(p.step), p.loss));
     return ema(points, smoothing);
   }
   for (const EvaluationSnapshot& e : run.evaluations)
     for (const FamilyEvaluation& f : e.families) {
-      if (f.family != family) continue;
+      if (f.variant != variant) continue;
       if (isMetric(quantity) && !f.hasMetrics) continue;
       double v = 0.0;
       switch (quantity) {
@@ -120,8 +120,8 @@ ComparedGroup meanBand(const std::vector<QVector<QPointF>>& curves) {
   return g;
 }
 
-std::vector<ComparedGroup> compareRuns(const std::vector<RunRecord>& runs, const QStringList& sources, Family family,
-                                       CompareQuantity quantity, double smoothing) {
+std::vector<ComparedGroup> compareRuns(const std::vector<RunRecord>& runs, const QStringList& sources,
+                                       const std::string& variant, CompareQuantity quantity, double smoothing) {
   std::vector<ExperimentConfig> configs;
   for (const RunRecord& r : runs) configs.push_back(r.config);
   const QStringList differing = differingKeys(configs);
@@ -137,7 +137,7 @@ std::vector<ComparedGroup> compareRuns(const std::vector<RunRecord>& runs, const
     std::vector<QVector<QPointF>> curves;
     QStringList groupSources;
     for (std::size_t i : groups[key]) {
-      curves.push_back(runCurve(runs[i], family, quantity, smoothing));
+      curves.push_back(runCurve(runs[i], variant, quantity, smoothing));
       if (i < static_cast<std::size_t>(sources.size())) groupSources << sources[static_cast<int>(i)];
     }
     ComparedGroup g = meanBand(curves);

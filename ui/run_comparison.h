@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 #include <QVector>
+#include <string>
 #include <vector>
 
 #include "modlab/experiment/run_store.h"
@@ -30,11 +31,11 @@ struct ComparedGroup {
 QStringList differingKeys(const std::vector<ExperimentConfig>& configs);
 // The seed keys (data_seed, model_seed) whose values differ: what a group averages over.
 QStringList differingSeedKeys(const std::vector<ExperimentConfig>& configs);
-// The curve of one run for one family.
-QVector<QPointF> runCurve(const RunRecord& run, Family family, CompareQuantity quantity, double smoothing);
+// The curve of one run for one model (Variant::name).
+QVector<QPointF> runCurve(const RunRecord& run, const std::string& variant, CompareQuantity quantity, double smoothing);
 // Groups runs that differ only by seeds (data and model); mean and band over the steps they all have.
-std::vector<ComparedGroup> compareRuns(const std::vector<RunRecord>& runs, const QStringList& sources, Family family,
-                                       CompareQuantity quantity, double smoothing);
+std::vector<ComparedGroup> compareRuns(const std::vector<RunRecord>& runs, const QStringList& sources,
+                                       const std::string& variant, CompareQuantity quantity, double smoothing);
 // Mean and sample-standard-deviation band of curves over the x values common to all.
 ComparedGroup meanBand(const std::vector<QVector<QPointF>>& curves);
 

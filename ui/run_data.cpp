@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/family_style.h"
+
 namespace modlab::ui {
 
 void RunData::reset(const ExperimentConfig& config) {
@@ -11,13 +13,15 @@ void RunData::reset(const ExperimentConfig& config) {
   parts_.clear();
   routingChanges_.clear();
   routing_ = config.routing;
+  variants_ = variantsOf(config);
   evaluations_.clear();
   status_ = Snapshot{};
   status_.totalSteps = config.steps;
-  for (Family f : config.families) {
+  for (const Variant& v : variants_) {
     FamilyStatus s;
-    s.family = f;
+    s.variant = v.name;
     s.learningRate = config.learningRate;
+    s.routing = v.routing;
     status_.families.push_back(s);
   }
   replay_ = false;
@@ -27,11 +31,15 @@ void RunData::load(const RunRecord& record) {
   reset(record.config);
   replay_ = true;
   for (const TrainPoint& p : record.train) {
-    if (std::isfinite(p.loss)) train_[p.family].push_back(QPointF(static_cast<double>(p.step), p.loss));
+    if (std::isfinite(p.loss)) train_[p.variant].push_back(QPointF(static_cast<double>(p.step), p.loss));
     addParts(p);
   }
   routingChanges_ = record.info.routingChanges;
-  for (const RoutingChange& c : routingChanges_) setRoutingCoefficient(routing_, c.key, c.value);
+  for (const RoutingChange& c : routingChanges_) {
+    if (c.variant.empty()) setRoutingCoefficient(routing_, c.key, c.value);
+    applyRoutingChange(variants_, config_, c);
+  }
+  for (std::size_t i = 0; i < variants_.size(); ++i) status_.families[i].routing = variants_[i].routing;
   evaluations_ = record.evaluations;
   status_.step = record.info.stepsDone;
   status_.wallSeconds = record.info.wallSeconds;
@@ -40,7 +48,7 @@ void RunData::load(const RunRecord& record) {
                   : record.info.status == "failed" ? SessionState::Failed
                                                     : SessionState::Stopped;
   for (FamilyStatus& f : status_.families) {
-    const auto it = record.info.familyStates.find(toString(f.family));
+    const auto it = record.info.familyStates.find(f.variant);
     if (it == record.info.familyStates.end()) continue;
     if (it->second.rfind("diverged", 0) == 0) {
       f.state = FamilyState::Diverged;
@@ -54,11 +62,16 @@ void RunData::load(const RunRecord& record) {
 
 bool RunData::append(Snapshot snapshot) {
   for (const TrainPoint& p : snapshot.train) {
-    if (std::isfinite(p.loss)) train_[p.family].push_back(QPointF(static_cast<double>(p.step), p.loss));
+    if (std::isfinite(p.loss)) train_[p.variant].push_back(QPointF(static_cast<double>(p.step), p.loss));
     addParts(p);
   }
   for (const RoutingChange& c : snapshot.routingChanges) routingChanges_.push_back(c);
-  if (!snapshot.families.empty()) routing_ = snapshot.routing;
+  if (!snapshot.families.empty()) {
+    routing_ = snapshot.routing;
+    for (const FamilyStatus& f : snapshot.families)
+      for (Variant& v : variants_)
+        if (v.name == f.variant) v.routing = f.routing;
+  }
   const bool evaluated = !snapshot.evaluations.empty();
   for (EvaluationSnapshot& e : snapshot.evaluations) evaluations_.push_back(std::move(e));
   snapshot.train.clear();
@@ -67,9 +80,18 @@ bool RunData::append(Snapshot snapshot) {
   return evaluated;
 }
 
-const QVector<QPointF>& RunData::trainLoss(Family family) const {
+const Variant* RunData::variant(const std::string& name) const {
+  for (const Variant& v : variants_)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+QColor RunData::color(const std::string& variant) const { return variantColor(config_, variant); }
+QColor RunData::textColor(const std::string& variant) const { return variantTextColor(config_, variant); }
+
+const QVector<QPointF>& RunData::trainLoss(const std::string& variant) const {
   static const QVector<QPointF> empty;
-  const auto it = train_.find(family);
+  const auto it = train_.find(variant);
   return it == train_.end() ? empty : it->second;
 }
 
@@ -79,19 +101,19 @@ void RunData::addParts(const TrainPoint& p) {
   for (const auto& [part, value] : {std::pair{LossPart::Objective, p.objective}, std::pair{LossPart::Balance, p.balance},
                                     std::pair{LossPart::SampleEntropy, p.sampleEntropy},
                                     std::pair{LossPart::BatchEntropy, p.batchEntropy}})
-    if (std::isfinite(value)) parts_[{p.family, part}].push_back(QPointF(x, value));
+    if (std::isfinite(value)) parts_[{p.variant, part}].push_back(QPointF(x, value));
 }
 
-const QVector<QPointF>& RunData::lossPart(Family family, LossPart part) const {
+const QVector<QPointF>& RunData::lossPart(const std::string& variant, LossPart part) const {
   static const QVector<QPointF> empty;
-  const auto it = parts_.find({family, part});
+  const auto it = parts_.find({variant, part});
   return it == parts_.end() ? empty : it->second;
 }
 
-const FamilyEvaluation* RunData::latestEvaluation(Family family) const {
+const FamilyEvaluation* RunData::latestEvaluation(const std::string& variant) const {
   for (auto it = evaluations_.rbegin(); it != evaluations_.rend(); ++it)
     for (const FamilyEvaluation& f : it->families)
-      if (f.family == family) return &f;
+      if (f.variant == variant) return &f;
   return nullptr;
 }
 

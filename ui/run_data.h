@@ -1,8 +1,9 @@
 // Everything a run has produced so far, as the views read it: training losses per
-// family, evaluations, and the latest status. Filled from the session's snapshots
+// model (a family, or a named variant: keyed by Variant::name), evaluations, and the latest status. Filled from the session's snapshots
 // (live) or from a run folder (replay). GUI thread only.
 #pragma once
 
+#include <QColor>
 #include <QPointF>
 #include <QString>
 #include <QVector>
@@ -23,16 +24,20 @@ public:
   bool append(Snapshot snapshot);
 
   const ExperimentConfig& config() const { return config_; }
-  const std::vector<Family>& families() const { return config_.families; }
-  const QVector<QPointF>& trainLoss(Family family) const;  // (step, loss), finite only
-  // Routing interventions: the parts of a routed family's loss (unweighted), and the live
+  // Every model trained, in order (variantsOf), with its routing in effect now.
+  const std::vector<Variant>& variants() const { return variants_; }
+  const Variant* variant(const std::string& name) const;  // nullptr for an unknown name
+  QColor color(const std::string& variant) const;      // for fills and lines
+  QColor textColor(const std::string& variant) const;  // for text and thin marks
+  const QVector<QPointF>& trainLoss(const std::string& variant) const;  // (step, loss), finite only
+  // Routing interventions: the parts of a routed model's loss (unweighted), and the live
   // coefficient changes with their steps.
   enum class LossPart { Objective, Balance, SampleEntropy, BatchEntropy };
-  const QVector<QPointF>& lossPart(Family family, LossPart part) const;
+  const QVector<QPointF>& lossPart(const std::string& variant, LossPart part) const;
   const std::vector<RoutingChange>& routingChanges() const { return routingChanges_; }
-  const RoutingOptions& routing() const { return routing_; }  // in effect now
+  const RoutingOptions& routing() const { return routing_; }  // the experiment's, in effect now
   const std::vector<EvaluationSnapshot>& evaluations() const { return evaluations_; }
-  const FamilyEvaluation* latestEvaluation(Family family) const;
+  const FamilyEvaluation* latestEvaluation(const std::string& variant) const;
   const Snapshot& status() const { return status_; }
   std::int64_t step() const { return status_.step; }
   bool isReplay() const { return replay_; }
@@ -41,8 +46,9 @@ public:
 
 private:
   ExperimentConfig config_;
-  std::map<Family, QVector<QPointF>> train_;
-  std::map<std::pair<Family, LossPart>, QVector<QPointF>> parts_;
+  std::vector<Variant> variants_;
+  std::map<std::string, QVector<QPointF>> train_;
+  std::map<std::pair<std::string, LossPart>, QVector<QPointF>> parts_;
   std::vector<RoutingChange> routingChanges_;
   RoutingOptions routing_;
   void addParts(const TrainPoint& p);

@@ -104,7 +104,7 @@ template <typename Keep, typename Value>
 std::map<Family, std::map<int, double>> meanByRules(const SweepReport& r, Keep keep, Value value) {
   std::map<Family, std::map<int, std::pair<double, int>>> acc;
   for (const ReportRow& row : r.rows)
-    if (row.routing.empty() && keep(row)) {  // the paper's figures: the paper's routing
+    if (row.routing.empty() && !isNamedVariant(row) && keep(row)) {  // the paper's figures: its families and routing
       auto& [sum, n] = acc[row.family][row.rules];
       sum += value(row);
       ++n;
@@ -207,7 +207,7 @@ QChartView* metricPerModel(const SweepReport& r, int metric) {
   double randomSum = 0.0;
   int randomCount = 0;
   for (const ReportRow& row : r.rows)
-    if (row.hasMetrics && row.routing.empty()) {
+    if (row.hasMetrics && row.routing.empty() && !isNamedVariant(row)) {
       acc[row.family].first += MetricsView::metricValue(row.metrics, metric);
       ++acc[row.family].second;
       randomSum += MetricsView::metricValue(randomRoutingMetrics(row.rules), metric);

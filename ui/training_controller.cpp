@@ -112,13 +112,13 @@ void TrainingController::setLearningRate(double lr) {
   if (session_) session_->setLearningRate(lr);
 }
 
-bool TrainingController::setRoutingCoefficient(const QString& key, double value, QString* error) {
+bool TrainingController::setRoutingCoefficient(const QString& key, double value, const QString& variant, QString* error) {
   if (!session_) {
     if (error) *error = tr("no training is running");
     return false;
   }
   try {
-    session_->setRoutingCoefficient(key.toStdString(), value);
+    session_->setRoutingCoefficient(key.toStdString(), value, variant.toStdString());
   } catch (const std::exception& e) {
     if (error) *error = QString::fromStdString(e.what());
     return false;

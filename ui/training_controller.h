@@ -38,7 +38,8 @@ public:
   void setLearningRate(double lr);
   // A routing coefficient (kRoutingCoefficientKeys) of the running session, from its next
   // update; false with a message naming the key when refused.
-  bool setRoutingCoefficient(const QString& key, double value, QString* error = nullptr);
+  // Of the named variant, or with "" of the experiment's routing (its Modular and Modular-op).
+  bool setRoutingCoefficient(const QString& key, double value, const QString& variant = {}, QString* error = nullptr);
   void setThrottle(double stepsPerSecond);
 
   const RunData& data() const { return data_; }

@@ -1,5 +1,6 @@
 #include "commands.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -64,7 +65,7 @@ std::string defaultRunFolder(const std::string& name) {
 
 SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation, int* evaluations) {
   const bool tty = isatty(STDERR_FILENO);
-  std::map<Family, TrainPoint> latest;
+  std::vector<TrainPoint> latest;  // each model's newest loss, in the session's order
   Snapshot last;
   auto lastPrint = std::chrono::steady_clock::now() - std::chrono::hours(1);
   bool stopping = false;
@@ -77,15 +78,18 @@ SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvalua
     }
     for (Snapshot& s : session.drain()) {
       for (const std::string& w : s.warnings) std::fprintf(stderr, "%swarning: %s\n", tty ? "\r\033[K" : "", w.c_str());
-      for (const TrainPoint& p : s.train) latest[p.family] = p;
+      for (const TrainPoint& p : s.train) {
+        const auto it = std::find_if(latest.begin(), latest.end(), [&](const TrainPoint& q) { return q.variant == p.variant; });
+        if (it == latest.end()) latest.push_back(p);
+        else *it = p;
+      }
       for (EvaluationSnapshot& e : s.evaluations) {
         if (evaluations) ++*evaluations;
         lastEvaluation = std::move(e);
       }
       last = std::move(s);
     }
-    std::vector<TrainPoint> losses;
-    for (const auto& [family, point] : latest) losses.push_back(point);
+    const std::vector<TrainPoint>& losses = latest;
     const auto now = std::chrono::steady_clock::now();
     const bool done = last.state == SessionState::Finished || last.state == SessionState::Stopped ||
                       last.state == SessionState::Failed;
@@ -152,6 +156,7 @@ int eval(const EvalArgs& a) {
       const FamilyEvaluation& f = r.result.families[i];
       const EvaluatedCheckpoint& c = r.checkpoints[i];
       json j{{"family", toString(f.family)},
+             {"variant", f.variant},
              {"checkpoint_step", c.step},
              {"id", {{"loss", f.id.loss}, {"error", f.id.error}}},
              {"ood", {{"loss", f.ood.loss}, {"error", f.ood.error}}}};
@@ -199,8 +204,8 @@ int eval(const EvalArgs& a) {
     std::printf("%s: best checkpoints (chosen by validation %s)\n", run.c_str(),
                 r.config.task == TaskKind::Classification ? "error %" : "L1 loss");
     for (const EvaluatedCheckpoint& c : r.checkpoints) {
-      if (c.step < 0) std::printf("  %-11s step not recorded (an earlier version's checkpoint)\n", toString(c.family).c_str());
-      else std::printf("  %-11s step %s, validation %.4g\n", toString(c.family).c_str(), humanCount(c.step).c_str(), c.validation);
+      if (c.step < 0) std::printf("  %-11s step not recorded (an earlier version's checkpoint)\n", c.variant.c_str());
+      else std::printf("  %-11s step %s, validation %.4g\n", c.variant.c_str(), humanCount(c.step).c_str(), c.validation);
     }
   }
   std::printf("evaluated on %d batches of %s (%s), activation matrix from %s samples\n", r.data.batches,
@@ -349,7 +354,7 @@ int report(const std::string& dir, const std::string& out,
   writeFileAtomic(fs::path(out) / "runs.csv", reportCsv(r));
   writeFileAtomic(fs::path(out) / "ranking.csv", rankingCsv(r.ranking));
   if (hasRoutingVariants(r)) writeFileAtomic(fs::path(out) / "routing.csv", routingCsv(r));
-  std::printf("%zu rows (runs x families) in %s\n", r.rows.size(), (fs::path(out) / "runs.csv").c_str());
+  std::printf("%zu rows (runs x models) in %s\n", r.rows.size(), (fs::path(out) / "runs.csv").c_str());
   std::printf("ranking (Fig. 3), %d comparisons:", r.ranking.comparisons);
   for (Family f : kAllFamilies) {
     const auto it = r.ranking.wins.find(f);

@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -30,24 +31,33 @@ std::string progressLine(const Snapshot& s, const std::vector<TrainPoint>& lastL
   std::snprintf(buf, sizeof buf, " (%.0f%%) | %.1f steps/s | ETA %s", pct, s.stepsPerSecond, humanDuration(eta).c_str());
   std::string line = "step " + humanCount(s.step) + "/" + humanCount(s.totalSteps) + buf;
   for (const TrainPoint& p : lastLosses) {
-    std::snprintf(buf, sizeof buf, " | %s %.4g", toString(p.family).c_str(), p.loss);
-    line += buf;
+    std::snprintf(buf, sizeof buf, " %.4g", p.loss);
+    line += " | " + p.variant + buf;
   }
   for (const FamilyStatus& f : s.families)
-    if (f.state == FamilyState::Diverged) line += " | " + toString(f.family) + " diverged";
+    if (f.state == FamilyState::Diverged) line += " | " + f.variant + " diverged";
   return line;
 }
 
+namespace {
+// The model names' column: as wide as the longest name (variants have long ones).
+std::string nameCell(const std::string& name, std::size_t width) {
+  return name + std::string(width > name.size() ? width - name.size() : 0, ' ');
+}
+}  // namespace
+
 std::string evaluationTable(const EvaluationSnapshot& e, TaskKind kind, bool sequential) {
   const std::string unit = kind == TaskKind::Classification ? "error %" : "L1";
+  std::size_t width = 12;
+  for (const FamilyEvaluation& f : e.families) width = std::max(width, f.variant.size());
   std::string out;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-12s %12s %12s %9s %9s %9s %9s %9s\n", "family", ("ID " + unit).c_str(),
-                ("OoD " + unit).c_str(), "Coll-Avg", "Coll-Wst", "Align", "Adapt", "Inv-MI");
-  out += buf;
+  std::snprintf(buf, sizeof buf, " %12s %12s %9s %9s %9s %9s %9s\n", ("ID " + unit).c_str(), ("OoD " + unit).c_str(),
+                "Coll-Avg", "Coll-Wst", "Align", "Adapt", "Inv-MI");
+  out += nameCell("model", width) + buf;
   for (const FamilyEvaluation& f : e.families) {
-    std::snprintf(buf, sizeof buf, "%-12s %12.4f %12.4f", toString(f.family).c_str(), f.id.error, f.ood.error);
-    out += buf;
+    std::snprintf(buf, sizeof buf, " %12.4f %12.4f", f.id.error, f.ood.error);
+    out += nameCell(f.variant, width) + buf;
     if (f.hasMetrics) {
       std::snprintf(buf, sizeof buf, " %9.3f %9.3f %9.3f %9.3f %9.3f\n", f.metrics.collapseAvg, f.metrics.collapseWorst,
                     f.metrics.alignment, f.metrics.adaptation, f.metrics.inverseMutualInformation);
@@ -58,8 +68,7 @@ std::string evaluationTable(const EvaluationSnapshot& e, TaskKind kind, bool seq
   }
   if (sequential && !e.families.empty() && !e.families[0].conditions.empty()) {
     out += "\nper evaluation length (" + unit + ", ID / OoD x2):\n";
-    std::snprintf(buf, sizeof buf, "%-12s", "family");
-    out += buf;
+    out += nameCell("model", width);
     for (const ConditionResult& c : e.families[0].conditions)
       if (c.scale == 1.0) {
         std::snprintf(buf, sizeof buf, " %17s", ("N=" + std::to_string(c.length)).c_str());
@@ -67,8 +76,7 @@ std::string evaluationTable(const EvaluationSnapshot& e, TaskKind kind, bool seq
       }
     out += "\n";
     for (const FamilyEvaluation& f : e.families) {
-      std::snprintf(buf, sizeof buf, "%-12s", toString(f.family).c_str());
-      out += buf;
+      out += nameCell(f.variant, width);
       for (std::size_t i = 0; i + 1 < f.conditions.size(); i += 2) {
         std::snprintf(buf, sizeof buf, " %8.3f/%-8.3f", f.conditions[i].error, f.conditions[i + 1].error);
         out += buf;

@@ -16,6 +16,8 @@ namespace modlab {
 
 using nlohmann::json;
 
+std::string lowered(std::string s);
+
 namespace {
 
 [[noreturn]] void fail(const std::string& field, const std::string& value, const std::string& allowed) {
@@ -44,9 +46,29 @@ std::pair<int, int> lineColumn(const std::string& text, std::size_t offset) {
   return {line, column};
 }
 
+// A variant as JSON: its name, family and the routing keys that differ from the paper's.
+nlohmann::ordered_json toJsonValue(const Variant& v) {
+  nlohmann::ordered_json j{{"name", v.name}, {"family", toString(v.family)}};
+  const RoutingOptions paper;
+  if (v.routing.mode != paper.mode) j["routing"] = toString(v.routing.mode);
+  auto put = [&](const char* key, double value, double base) {
+    if (value != base) j[key] = value;
+  };
+  put("routing_temperature", v.routing.temperature, paper.temperature);
+  put("gumbel_temperature", v.routing.gumbelTemperature, paper.gumbelTemperature);
+  put("gumbel_min_temperature", v.routing.gumbelMinTemperature, paper.gumbelMinTemperature);
+  put("gumbel_anneal_rate", v.routing.gumbelAnnealRate, paper.gumbelAnnealRate);
+  put("balance_loss", v.routing.balance, paper.balance);
+  put("sample_entropy_loss", v.routing.sampleEntropy, paper.sampleEntropy);
+  put("batch_entropy_loss", v.routing.batchEntropy, paper.batchEntropy);
+  return j;
+}
+
 nlohmann::ordered_json toJsonValue(const ExperimentConfig& c) {
   nlohmann::ordered_json families = nlohmann::ordered_json::array();
   for (Family f : c.families) families.push_back(toString(f));
+  nlohmann::ordered_json variants = nlohmann::ordered_json::array();
+  for (const Variant& v : c.variants) variants.push_back(toJsonValue(v));
   return nlohmann::ordered_json{{"name", c.name},
               {"description", c.description},
               {"setting", toString(c.setting)},
@@ -67,6 +89,7 @@ nlohmann::ordered_json toJsonValue(const ExperimentConfig& c) {
               {"balance_loss", c.routing.balance},
               {"sample_entropy_loss", c.routing.sampleEntropy},
               {"batch_entropy_loss", c.routing.batchEntropy},
+              {"variants", variants},
               {"learning_rate", c.learningRate},
               {"batch_size", c.batchSize},
               {"clip_norm", c.clipNorm},
@@ -112,6 +135,78 @@ T typed(const json& value, const std::string& key, const char* kind) {
   return value.get<T>();
 }
 
+// A routing key of the experiment or of a variant (`field` is how messages name it); false
+// for another key.
+bool setRoutingField(RoutingOptions& r, const std::string& key, const json& v, const std::string& field) {
+  if (key == "routing") r.mode = parseRoutingMode(typed<std::string>(v, field, "\"soft\", \"top1\" or \"gumbel\""));
+  else if (key == "routing_temperature") r.temperature = typed<double>(v, field, "a number");
+  else if (key == "gumbel_temperature") r.gumbelTemperature = typed<double>(v, field, "a number");
+  else if (key == "gumbel_min_temperature") r.gumbelMinTemperature = typed<double>(v, field, "a number");
+  else if (key == "gumbel_anneal_rate") r.gumbelAnnealRate = typed<double>(v, field, "a number");
+  else if (key == "balance_loss") r.balance = typed<double>(v, field, "a number");
+  else if (key == "sample_entropy_loss") r.sampleEntropy = typed<double>(v, field, "a number");
+  else if (key == "batch_entropy_loss") r.batchEntropy = typed<double>(v, field, "a number");
+  else return false;
+  return true;
+}
+
+constexpr std::size_t kMaxVariants = 12;
+
+// "variants": a list of {"name", "family", routing keys}; a missing name is made from the rest.
+std::vector<Variant> parseVariants(const json& list) {
+  const std::string allowed = "a list of objects {\"name\": ..., \"family\": \"Modular\" or \"Modular-op\", routing keys}";
+  if (!list.is_array()) fail("variants", shownValue(list), allowed);
+  if (list.size() > kMaxVariants) fail("variants", "with " + std::to_string(list.size()) + " entries", "at most " + std::to_string(kMaxVariants));
+  std::vector<Variant> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const json& entry = list[i];
+    const std::string field = "variants[" + std::to_string(i) + "]";
+    if (!entry.is_object()) fail(field, shownValue(entry), "an object {\"name\": ..., \"family\": ..., routing keys}");
+    Variant v;
+    bool named = false, hasFamily = false;
+    for (const auto& [key, value] : entry.items()) {
+      const std::string keyField = field + "." + truncatedForMessage(key);
+      try {
+        if (key == "name") v.name = typed<std::string>(value, keyField, "a string"), named = true;
+        else if (key == "family") v.family = parseFamily(typed<std::string>(value, keyField, "\"Modular\" or \"Modular-op\"")), hasFamily = true;
+        else if (!setRoutingField(v.routing, key, value, keyField))
+          throw ConfigError(keyField, "unknown key '" + truncatedForMessage(key) + "' in " + field +
+                                          ": allowed are name, family and the routing keys (routing, routing_temperature, "
+                                          "gumbel_temperature, gumbel_min_temperature, gumbel_anneal_rate, balance_loss, "
+                                          "sample_entropy_loss, batch_entropy_loss)");
+      } catch (const InvalidArgument& e) {
+        throw ConfigError(keyField, "invalid " + keyField + " '" + truncatedForMessage(e.value()) + "': allowed is " + e.allowed());
+      }
+    }
+    if (!hasFamily) fail(field + ".family", "(missing)", "\"Modular\" or \"Modular-op\"");
+    if (!named) v.name = defaultVariantName(v.family, v.routing);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+void validateVariants(const ExperimentConfig& c) {
+  std::set<std::string> stems;
+  for (Family f : c.families) stems.insert(lowered(toString(f)));
+  for (std::size_t i = 0; i < c.variants.size(); ++i) {
+    const Variant& v = c.variants[i];
+    const std::string field = "variants[" + std::to_string(i) + "]";
+    if (!isVariantName(v.name)) fail(field + ".name", quoted(truncatedForMessage(v.name)), kVariantNameRule);
+    if (!isRouted(v.family))
+      fail(field + ".family", quoted(toString(v.family)), "\"Modular\" or \"Modular-op\" (the families with a router)");
+    for (Family f : kAllFamilies)
+      if (lowered(v.name) == lowered(toString(f)))
+        fail(field + ".name", quoted(v.name), "a name that is not a family's (the families are named after themselves)");
+    if (!stems.insert(lowered(variantFileStem(v.name))).second)
+      fail(field + ".name", quoted(v.name), "a name no other variant has (spaces count as '_', case is ignored)");
+    try {
+      validate(v.routing);
+    } catch (const InvalidArgument& e) {
+      fail(field + "." + e.parameter(), e.value(), e.allowed());
+    }
+  }
+}
+
 void setField(ExperimentConfig& c, const std::string& key, const json& v) {
   try {
     if (key == "name") c.name = typed<std::string>(v, key, "a string");
@@ -134,14 +229,8 @@ void setField(ExperimentConfig& c, const std::string& key, const json& v) {
       if (v.size() > kAllFamilies.size()) fail(key, shownValue(v), "each family at most once");
       c.families.clear();
       for (const auto& x : v) c.families.push_back(parseFamily(typed<std::string>(x, key, "a list of family names")));
-    } else if (key == "routing") c.routing.mode = parseRoutingMode(typed<std::string>(v, key, "\"soft\", \"top1\" or \"gumbel\""));
-    else if (key == "routing_temperature") c.routing.temperature = typed<double>(v, key, "a number");
-    else if (key == "gumbel_temperature") c.routing.gumbelTemperature = typed<double>(v, key, "a number");
-    else if (key == "gumbel_min_temperature") c.routing.gumbelMinTemperature = typed<double>(v, key, "a number");
-    else if (key == "gumbel_anneal_rate") c.routing.gumbelAnnealRate = typed<double>(v, key, "a number");
-    else if (key == "balance_loss") c.routing.balance = typed<double>(v, key, "a number");
-    else if (key == "sample_entropy_loss") c.routing.sampleEntropy = typed<double>(v, key, "a number");
-    else if (key == "batch_entropy_loss") c.routing.batchEntropy = typed<double>(v, key, "a number");
+    } else if (setRoutingField(c.routing, key, v, key)) {
+    } else if (key == "variants") c.variants = parseVariants(v);
     else if (key == "learning_rate") c.learningRate = typed<double>(v, key, "a number");
     else if (key == "batch_size") c.batchSize = typed<int>(v, key, "an integer");
     else if (key == "clip_norm") c.clipNorm = typed<double>(v, key, "a number (-1 for the paper's default)");
@@ -165,6 +254,48 @@ void setField(ExperimentConfig& c, const std::string& key, const json& v) {
 }
 
 }  // namespace
+
+std::string lowered(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+bool isVariantName(const std::string& name) {
+  if (name.empty() || name.size() > 40 || name[0] == '.' || name[0] == '-' || name[0] == ' ' || name.back() == ' ') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' || c == '.' ||
+           c == '_' || c == '+' || c == '-' || c == '=' || c == '(' || c == ')';
+  });
+}
+
+std::string variantFileStem(const std::string& name) {
+  std::string stem = name;
+  std::replace(stem.begin(), stem.end(), ' ', '_');
+  return stem;
+}
+
+std::string defaultVariantName(Family family, const RoutingOptions& routing) {
+  std::string name = toString(family);
+  std::string text = describe(routing);
+  for (std::size_t at; (at = text.find(", ")) != std::string::npos;) text.replace(at, 2, " + ");
+  if (!text.empty()) name += " + " + text;
+  return name;
+}
+
+std::vector<Variant> variantsOf(const ExperimentConfig& config) {
+  std::vector<Variant> out;
+  for (Family f : config.families) out.push_back({toString(f), f, isRouted(f) ? config.routing : RoutingOptions{}});
+  out.insert(out.end(), config.variants.begin(), config.variants.end());
+  return out;
+}
+
+const Variant& findVariant(const std::vector<Variant>& variants, const std::string& name) {
+  for (const Variant& v : variants)
+    if (v.name == name) return v;
+  std::string known;
+  for (const Variant& v : variants) known += (known.empty() ? "" : ", ") + quoted(v.name);
+  throw ConfigError("variants", "unknown variant " + quoted(truncatedForMessage(name)) + ": allowed is one of " + known);
+}
 
 bool isSafeName(const std::string& name) {
   if (name.empty() || name.size() > 100 || name[0] == '.' || name[0] == '-') return false;
@@ -260,7 +391,8 @@ void validate(const ExperimentConfig& c) {
   requireRange("data_dim", c.dataDim, 1, 1024);
   if (sequential && c.evalLengths.empty()) fail("eval_lengths", "[]", "at least one length");
   for (int len : c.evalLengths) requireRange("eval_lengths", len, sequential ? minLength : 1, 1000);
-  if (c.families.empty()) fail("families", "[]", "at least one of Monolithic, Modular, Modular-op, GT-Modular");
+  if (c.families.empty() && c.variants.empty())
+    fail("families", "[]", "at least one of Monolithic, Modular, Modular-op, GT-Modular (or a variant)");
   if (std::set<Family>(c.families.begin(), c.families.end()).size() != c.families.size())
     fail("families", "with a repeated family", "each family at most once");
   try {
@@ -268,11 +400,11 @@ void validate(const ExperimentConfig& c) {
   } catch (const InvalidArgument& e) {
     fail(e.parameter(), e.value(), e.allowed());
   }
-  const bool routed = std::any_of(c.families.begin(), c.families.end(),
-                                  [](Family f) { return f == Family::Modular || f == Family::ModularOp; });
+  const bool routed = std::any_of(c.families.begin(), c.families.end(), isRouted);
   if (!c.routing.isPaper() && !routed)
     fail("families", "without Modular or Modular-op",
          "at least one of them when a routing intervention is set (" + describe(c.routing) + ")");
+  validateVariants(c);
   if (!(c.learningRate > 0.0 && c.learningRate <= 1.0))
     fail("learning_rate", std::to_string(c.learningRate), "a number in (0, 1]");
   requireRange("batch_size", c.batchSize, 1, 65536);

@@ -151,7 +151,11 @@ json infoToJson(const RunInfo& i) {
   json lr = json::array();
   for (const auto& [step, value] : i.learningRateChanges) lr.push_back({{"step", step}, {"learning_rate", value}});
   json routing = json::array();
-  for (const RoutingChange& c : i.routingChanges) routing.push_back({{"step", c.step}, {"key", c.key}, {"value", c.value}});
+  for (const RoutingChange& c : i.routingChanges) {
+    json change{{"step", c.step}, {"key", c.key}, {"value", c.value}};
+    if (!c.variant.empty()) change["variant"] = c.variant;
+    routing.push_back(change);
+  }
   return json{{"status", i.status},       {"version", i.version},         {"torch_version", i.torchVersion},
               {"device", i.device},       {"started", i.started},         {"updated", i.updated},
               {"wall_seconds", i.wallSeconds}, {"steps_done", i.stepsDone}, {"checkpoint_step", i.checkpointStep},
@@ -188,7 +192,8 @@ RunInfo infoFromJson(const json& j) {
       i.learningRateChanges.emplace_back(stepField(c, "step", 0), c.at("learning_rate").get<double>());
   if (j.contains("routing_changes"))
     for (const auto& c : j["routing_changes"])
-      i.routingChanges.push_back({stepField(c, "step", 0), c.at("key").get<std::string>(), c.at("value").get<double>()});
+      i.routingChanges.push_back({stepField(c, "step", 0), c.at("key").get<std::string>(), c.at("value").get<double>(),
+                                  c.value("variant", "")});
   return i;
 }
 
@@ -273,6 +278,21 @@ RunStore RunStore::openForWriting(const fs::path& dir, std::shared_ptr<FolderLoc
   return RunStore(dir, lockRunFolder(dir, std::move(held)));
 }
 
+void applyRoutingChange(std::vector<Variant>& variants, const ExperimentConfig& config, const RoutingChange& c) {
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    const bool plain = i < config.families.size();
+    if (isRouted(variants[i].family) && (c.variant.empty() ? plain : !plain && variants[i].name == c.variant))
+      setRoutingCoefficient(variants[i].routing, c.key, c.value);
+  }
+}
+
+std::vector<Variant> variantsAt(const ExperimentConfig& config, const std::vector<RoutingChange>& changes, std::int64_t step) {
+  std::vector<Variant> variants = variantsOf(config);
+  for (const RoutingChange& c : changes)
+    if (c.step <= step) applyRoutingChange(variants, config, c);
+  return variants;
+}
+
 RunStore RunStore::open(const fs::path& dir) {
   if (!fs::exists(dir / "config.json"))
     throw ConfigError("run", "no run in " + dir.string() + " (config.json is missing)");
@@ -283,7 +303,7 @@ void RunStore::appendTrain(const std::vector<TrainPoint>& points) {
   if (points.empty()) return;
   std::string out;
   for (const TrainPoint& p : points) {
-    const std::string prefix = std::to_string(p.step) + "," + toString(p.family) + ",train,";
+    const std::string prefix = std::to_string(p.step) + "," + p.variant + ",train,";
     out += csvRecord(prefix + "loss," + number(p.loss));
     if (!p.hasParts) continue;
     out += csvRecord(prefix + "objective," + number(p.objective));
@@ -297,7 +317,7 @@ void RunStore::appendTrain(const std::vector<TrainPoint>& points) {
 void RunStore::appendEvaluation(const EvaluationSnapshot& e) {
   std::string csv, jsonl;
   for (const FamilyEvaluation& f : e.families) {
-    const std::string name = toString(f.family);
+    const std::string& name = f.variant;
     csvCondition(csv, e.step, name, "id", f.id);
     csvCondition(csv, e.step, name, "ood", f.ood);
     csvCondition(csv, e.step, name, "val", f.validation);
@@ -383,10 +403,10 @@ RunRecord RunStore::loadFinished(const fs::path& dir) {
   if (last.step != r.info.stepsDone)
     throw ReadError(where + " ends at step " + std::to_string(last.step) + " but run.json says finished at step " +
                     std::to_string(r.info.stepsDone));
-  for (Family f : r.config.families) {
+  for (const Variant& v : variantsOf(r.config)) {
     const bool present = std::any_of(last.families.begin(), last.families.end(),
-                                     [&](const FamilyEvaluation& e) { return e.family == f; });
-    if (!present) throw ReadError(where + " lacks the final evaluation of " + toString(f));
+                                     [&](const FamilyEvaluation& e) { return e.variant == v.name; });
+    if (!present) throw ReadError(where + " lacks the final evaluation of " + v.name);
   }
   return r;
 }
@@ -399,14 +419,22 @@ RunRecord RunStore::load(const fs::path& dir) {
   for (const char* name : {"metrics.csv", "activations.jsonl"})
     if (!fs::exists(dir / name)) throw ReadError((dir / name).string() + " is missing: the run's record is incomplete");
   std::map<std::int64_t, EvaluationSnapshot> evals;
-  auto familyEval = [&](std::int64_t step, Family family) -> FamilyEvaluation& {
+  const std::vector<Variant> variants = variantsOf(record.config);
+  auto familyEval = [&](std::int64_t step, const Variant& variant) -> FamilyEvaluation& {
     EvaluationSnapshot& e = evals[step];
     e.step = step;
     for (FamilyEvaluation& f : e.families)
-      if (f.family == family) return f;
+      if (f.variant == variant.name) return f;
     e.families.push_back(FamilyEvaluation{});
-    e.families.back().family = family;
+    e.families.back().variant = variant.name;
+    e.families.back().family = variant.family;
     return e.families.back();
+  };
+  // A model's name in the logs: one of the config's (older runs name the families).
+  auto variantNamed = [&](const std::string& name) -> const Variant* {
+    for (const Variant& v : variants)
+      if (v.name == name) return &v;
+    return nullptr;
   };
   const Log metrics = readLog(dir / "metrics.csv", true);
   if (!metrics.warning.empty()) record.warnings.push_back(metrics.warning);
@@ -415,25 +443,25 @@ RunRecord RunStore::load(const fs::path& dir) {
     const auto damaged = [&](const std::string& why) {
       return ReadError((dir / "metrics.csv").string() + " line " + std::to_string(r.line) + ": " + why);
     };
-    Family family;
+    const Variant* variant = variantNamed(c[1]);
+    if (!variant) throw damaged("unknown model '" + truncatedForMessage(c[1]) + "' (config.json trains no model of that name)");
     double value;
     try {
-      family = parseFamily(c[1]);
       std::size_t used = 0;
       value = std::stod(c[4], &used);
       if (used != c[4].size()) throw std::invalid_argument("");
     } catch (const std::exception&) {
-      throw damaged("unknown family '" + truncatedForMessage(c[1]) + "' or value '" + truncatedForMessage(c[4]) + "'");
+      throw damaged("bad value '" + truncatedForMessage(c[4]) + "'");
     }
     const std::string& split = c[2];
     const std::string& metric = c[3];
     if (split == "train") {
       if (metric == "loss") {
-        record.train.push_back({r.step, family, value});
+        record.train.push_back({r.step, variant->name, value});
         continue;
       }
       // A part of the loss: it follows its step's "loss" row.
-      if (record.train.empty() || record.train.back().step != r.step || record.train.back().family != family)
+      if (record.train.empty() || record.train.back().step != r.step || record.train.back().variant != variant->name)
         throw damaged("train " + truncatedForMessage(metric) + " without its loss row");
       TrainPoint& p = record.train.back();
       p.hasParts = true;
@@ -443,7 +471,7 @@ RunRecord RunStore::load(const fs::path& dir) {
       else if (metric == "batch_entropy") p.batchEntropy = value;
       continue;
     }
-    FamilyEvaluation& f = familyEval(r.step, family);
+    FamilyEvaluation& f = familyEval(r.step, *variant);
     if (split == "metrics") {
       f.hasMetrics = true;
       for (const auto& [name, field] : kMetricFields)
@@ -474,7 +502,9 @@ RunRecord RunStore::load(const fs::path& dir) {
   for (const Record& r : activations.records) {
     try {
       const json j = json::parse(r.payload);
-      FamilyEvaluation& f = familyEval(r.step, parseFamily(j.at("family").get<std::string>()));
+      const Variant* variant = variantNamed(j.at("family").get<std::string>());
+      if (!variant) throw std::invalid_argument("unknown model");
+      FamilyEvaluation& f = familyEval(r.step, *variant);
       evals[r.step].wallSeconds = j.value("wall_seconds", 0.0);
       const auto rows = j.at("module_given_rule").get<std::vector<std::vector<double>>>();
       for (const auto& row : rows)

@@ -65,6 +65,7 @@ SweepReport collectReport(const Sweep& sweep) {
       continue;
     }
     const EvaluationSnapshot& last = record.evaluations.back();
+    const std::vector<Variant> variants = variantsOf(run.config);
     for (const FamilyEvaluation& f : last.families) {
       ReportRow row;
       row.run = run.name;
@@ -72,7 +73,8 @@ SweepReport collectReport(const Sweep& sweep) {
       row.task = run.config.task;
       row.searchVersion = run.config.searchVersion;
       row.family = f.family;
-      if (f.family == Family::Modular || f.family == Family::ModularOp) row.routing = describe(run.config.routing);
+      row.variant = f.variant;
+      row.routing = describe(findVariant(variants, f.variant).routing);
       row.rules = run.config.rules;
       row.size = run.config.size;
       row.dataSeed = run.config.dataSeed;
@@ -94,7 +96,7 @@ SweepReport collectReport(const Sweep& sweep) {
       std::vector<std::pair<double, double>> curve;
       for (const EvaluationSnapshot& e : record.evaluations)
         for (const FamilyEvaluation& f : e.families)
-          if (f.family == family) curve.push_back({static_cast<double>(e.step) / static_cast<double>(run.config.steps), f.id.error});
+          if (f.variant == toString(family)) curve.push_back({static_cast<double>(e.step) / static_cast<double>(run.config.steps), f.id.error});
       if (curve.size() < 2) continue;
       for (int k = 0; k <= kCurvePoints; ++k) {
         const double x = static_cast<double>(k) / kCurvePoints;
@@ -116,7 +118,7 @@ SweepReport collectReport(const Sweep& sweep) {
   // performance averaged over model seeds; the lowest wins.
   std::map<std::tuple<int, int, int, int, int, int>, std::map<Family, std::pair<double, int>>> groups;
   for (const ReportRow& r : report.rows) {
-    if (!r.routing.empty()) continue;
+    if (!r.routing.empty() || r.variant != toString(r.family)) continue;
     auto& [sum, n] = groups[{int(r.setting), r.searchVersion, int(r.task), r.rules, r.size, r.dataSeed}][r.family];
     sum += r.id;
     ++n;
@@ -139,7 +141,7 @@ SweepReport collectReport(const Sweep& sweep) {
 
 std::string reportCsv(const SweepReport& report) {
   std::string out =
-      "run,setting,search_version,task,family,rules,size,data_seed,model_seed,parameters,steps,id,ood,"
+      "run,setting,search_version,task,family,variant,rules,size,data_seed,model_seed,parameters,steps,id,ood,"
       "collapse_avg,collapse_worst,alignment,adaptation,inverse_mi,wall_seconds";
   std::vector<std::pair<int, double>> conditionKeys;
   for (const ReportRow& r : report.rows)
@@ -150,7 +152,7 @@ std::string reportCsv(const SweepReport& report) {
   out += "\n";
   for (const ReportRow& r : report.rows) {
     out += r.run + "," + toString(r.setting) + "," + std::to_string(r.searchVersion) + "," + toString(r.task) + "," +
-           toString(r.family) + "," + std::to_string(r.rules) + "," + std::to_string(r.size) + "," + std::to_string(r.dataSeed) +
+           toString(r.family) + ",\"" + r.variant + "\"," + std::to_string(r.rules) + "," + std::to_string(r.size) + "," + std::to_string(r.dataSeed) +
            "," + std::to_string(r.modelSeed) + "," + std::to_string(r.parameters) + "," + std::to_string(r.steps) + "," +
            num(r.id) + "," + num(r.ood);
     if (r.hasMetrics)

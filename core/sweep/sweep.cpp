@@ -106,7 +106,8 @@ SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool fo
   for (const SweepRun& run : runs) {
     const ExperimentConfig& c = run.config;
     double perStep = 0.0;
-    for (Family f : c.families) {
+    for (const Variant& v : variantsOf(c)) {
+      const Family f = v.family;
       const auto key = std::make_tuple(int(c.setting), int(c.task), c.rules, c.size, c.searchVersion, int(f));
       auto it = flopsCache.find(key);
       if (it == flopsCache.end()) {
@@ -117,7 +118,7 @@ SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool fo
       perStep += it->second;
     }
     seconds += perStep * static_cast<double>(c.steps) / plan.gflops[c.setting];
-    plan.models += static_cast<int>(c.families.size());
+    plan.models += static_cast<int>(c.families.size() + c.variants.size());
   }
   plan.cpuHours = seconds / 3600.0;
 

@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::size_t kMaxCheckpointBytes = std::size_t{4} << 30;
 
-std::string fileName(Family f) { return toString(f) + ".pt"; }
+std::string fileName(const std::string& variant) { return variantFileStem(variant) + ".pt"; }
 
 template <typename Archive>
 std::string serialise(Archive& archive) {
@@ -90,7 +90,7 @@ std::int64_t loadGeneration(const fs::path& folder, at::Generator& data, std::ve
   session.read("step", step);
   session.read("data_generator", state);
   for (CheckpointFamily& f : families) {
-    auto archive = archiveOf(verifiedFile(folder, manifest, fileName(f.family)));
+    auto archive = archiveOf(verifiedFile(folder, manifest, fileName(f.variant)));
     torch::serialize::InputArchive optimiser;
     f.trainer->model().load(archive);
     f.trainer->optimiser().rebind();
@@ -101,7 +101,7 @@ std::int64_t loadGeneration(const fs::path& folder, at::Generator& data, std::ve
     archive.read("best_validation", best);
     f.diverged = diverged.item<std::int64_t>() != 0;
     f.bestValidation = best.item<double>();
-    const std::string flag = toString(f.family) + ".diverged";
+    const std::string flag = variantFileStem(f.variant) + ".diverged";
     f.message = f.diverged && manifest["files"].contains(flag) ? verifiedFile(folder, manifest, flag) : "";
   }
   data.set_state(state);
@@ -128,8 +128,8 @@ void writeCheckpoint(const fs::path& dir, std::int64_t step, const at::Generator
     archive.write("optimiser", optimiser);
     archive.write("diverged", torch::tensor(static_cast<std::int64_t>(f.diverged)));
     archive.write("best_validation", torch::tensor(f.bestValidation, torch::kDouble));
-    g.write(fileName(f.family), serialise(archive));
-    if (f.diverged) g.write(toString(f.family) + ".diverged", f.message);
+    g.write(fileName(f.variant), serialise(archive));
+    if (f.diverged) g.write(variantFileStem(f.variant) + ".diverged", f.message);
   }
   torch::serialize::OutputArchive session;
   session.write("step", torch::tensor(step));
@@ -167,20 +167,20 @@ std::int64_t readCheckpoint(const fs::path& dir, at::Generator& data, std::vecto
   throw ReadError("no usable checkpoint in " + dir.string() + ":" + reasons);
 }
 
-void writeBestModel(const fs::path& dir, Family family, Trainer& trainer, std::int64_t step, double validation) {
+void writeBestModel(const fs::path& dir, const std::string& variant, Trainer& trainer, std::int64_t step, double validation) {
   torch::serialize::OutputArchive archive;
   trainer.model().save(archive);
   const std::string bytes = serialise(archive);
-  writeFileAtomic(dir / (toString(family) + "-best.pt"), bytes);
-  writeFileAtomic(dir / (toString(family) + "-best.json"),
+  writeFileAtomic(dir / (variantFileStem(variant) + "-best.pt"), bytes);
+  writeFileAtomic(dir / (variantFileStem(variant) + "-best.json"),
                   json{{"step", step}, {"validation", validation}, {"bytes", bytes.size()}, {"crc32", crc32Hex(bytes)}}.dump(1) +
                       "\n");
 }
 
-LoadedModel loadModel(const fs::path& dir, Family family, const std::string& which, RuleModelImpl& model) {
+LoadedModel loadModel(const fs::path& dir, const std::string& variant, const std::string& which, RuleModelImpl& model) {
   LoadedModel out;
   if (which == "best") {
-    const fs::path pt = dir / (toString(family) + "-best.pt"), sidecar = dir / (toString(family) + "-best.json");
+    const fs::path pt = dir / (variantFileStem(variant) + "-best.pt"), sidecar = dir / (variantFileStem(variant) + "-best.json");
     if (!fs::exists(pt)) throw ReadError("the best checkpoint " + pt.string() + " is missing");
     const json info = fs::exists(sidecar) ? json::parse(readFile(sidecar), nullptr, false) : json();
     const std::string bytes = readFile(pt, kMaxCheckpointBytes);
@@ -205,7 +205,7 @@ LoadedModel loadModel(const fs::path& dir, Family family, const std::string& whi
   for (const auto& [step, folder] : generations(dir)) {
     try {
       const json manifest = readManifest(folder);
-      auto archive = archiveOf(verifiedFile(folder, manifest, fileName(family)));
+      auto archive = archiveOf(verifiedFile(folder, manifest, fileName(variant)));
       model.load(archive);
       if (!manifest.contains("step") || !manifest["step"].is_number_integer())
         throw ReadError("its manifest has no whole-number step");

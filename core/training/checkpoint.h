@@ -4,8 +4,8 @@
 // matching manifest is incomplete or damaged and is never loaded. The two newest
 // generations are kept; loading falls back to the older one (with a warning) when the newer
 // fails its checksums. checkpoints/latest names the newest (for scripts).
-// checkpoints/<Family>-best.pt is the best model, <Family>-best.json its step, validation
-// value and checksum.
+// checkpoints/<variant>-best.pt is the best model, <variant>-best.json its step, validation
+// value and checksum. Files are named by variantFileStem (a family's own name for a family).
 #pragma once
 
 #include <filesystem>
@@ -19,7 +19,7 @@
 namespace modlab {
 
 struct CheckpointFamily {
-  Family family;
+  std::string variant;  // Variant::name
   Trainer* trainer;
   bool diverged;
   std::string message;
@@ -37,7 +37,7 @@ std::int64_t readCheckpoint(const std::filesystem::path& dir, at::Generator& dat
 bool hasCheckpoint(const std::filesystem::path& dir);
 
 // The best model so far, chosen at `step` by its validation value (error % or L1 loss).
-void writeBestModel(const std::filesystem::path& dir, Family family, Trainer& trainer, std::int64_t step, double validation);
+void writeBestModel(const std::filesystem::path& dir, const std::string& variant, Trainer& trainer, std::int64_t step, double validation);
 
 struct LoadedModel {
   std::int64_t step = -1;
@@ -45,7 +45,7 @@ struct LoadedModel {
   bool hasValidation = false;
   std::vector<std::string> warnings;
 };
-// Loads the "last" or "best" weights of a family into `model`, verified. Throws ReadError.
-LoadedModel loadModel(const std::filesystem::path& dir, Family family, const std::string& which, RuleModelImpl& model);
+// Loads the "last" or "best" weights of a variant into `model`, verified. Throws ReadError.
+LoadedModel loadModel(const std::filesystem::path& dir, const std::string& variant, const std::string& which, RuleModelImpl& model);
 
 }  // namespace modlab

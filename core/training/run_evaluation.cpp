@@ -44,10 +44,17 @@ RunEvaluation evaluateRun(const std::string& dir, const EvaluationSize& size, co
   const auto task = RuleTask::create(taskSpecOf(out.config));
   std::vector<RuleModel> models;
   std::vector<RuleModelImpl*> raw;
-  for (Family f : out.config.families) {
-    RuleModel model = makeModel(modelSpecOf(out.config, f), 0);
-    LoadedModel loaded = loadModel(store.checkpointDirectory(), f, checkpoint, *model);
-    out.checkpoints.push_back({f, loaded.step, loaded.validation, loaded.hasValidation});
+  const std::vector<RoutingChange> routingChanges = store.readInfo().routingChanges;
+  const std::vector<Variant> variants = variantsOf(out.config);
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    const Variant& v = variants[i];
+    RuleModel model = makeModel(modelSpecOf(out.config, v.family), 0);
+    LoadedModel loaded = loadModel(store.checkpointDirectory(), v.name, checkpoint, *model);
+    out.checkpoints.push_back({v.name, loaded.step, loaded.validation, loaded.hasValidation});
+    // Routed as it was at that checkpoint: the config's routing with the live changes made by then.
+    if (isRouted(v.family))
+      model->setRouting(variantsAt(out.config, routingChanges, loaded.step)[i].routing,
+                        static_cast<std::uint64_t>(out.config.modelSeed));
     out.warnings.insert(out.warnings.end(), loaded.warnings.begin(), loaded.warnings.end());
     if (checkpoint == "last") out.step = loaded.step;
     model->to(device);
@@ -70,6 +77,7 @@ RunEvaluation evaluateRun(const std::string& dir, const EvaluationSize& size, co
   out.data = {plan.batches, plan.batchSize, plan.estimates.matrixSamples, plan.estimates.batch,
               plan.estimates.adaptationPriors, plan.estimates.adaptationSamples, plan.seed, activationSeed(plan)};
   out.result = evaluateFamilies(out.config, *task, raw, plan, pool, device);
+  for (std::size_t i = 0; i < variants.size(); ++i) out.result.families[i].variant = variants[i].name;
   out.result.step = out.step;
   return out;
 }

@@ -87,7 +87,8 @@ torch::Device resolveDevice(const std::string& requested) {
 }
 
 struct FamilyRun {
-  Family family;
+  Variant variant;     // its routing: the one in effect (live changes applied)
+  bool plain = false;  // one of the experiment's families (the experiment's routing applies), not a named variant
   std::unique_ptr<Trainer> trainer;
   FamilyState state = FamilyState::Training;
   std::string message;
@@ -113,8 +114,9 @@ struct Session::Impl {
   std::atomic<bool> cancelEvaluation{false};  // set with stopRequested: evaluations stop mid-way
   int singleSteps = 0;
   double pendingLearningRate = 0.0;
-  std::vector<std::pair<std::string, double>> pendingRouting;  // (key, value), validated
-  RoutingOptions routing;  // the routed families' current routing (written under controlMutex)
+  std::vector<RoutingChange> pendingRouting;  // validated; step set when applied
+  RoutingOptions routing;  // the experiment's routing now (written under controlMutex)
+  std::vector<Variant> variants;  // variantsOf(config): their routing now (written under controlMutex)
   std::atomic<double> throttle{0.0};
   std::atomic<SessionState> state{SessionState::Idle};
   std::thread thread;
@@ -160,7 +162,8 @@ struct Session::Impl {
 
   void open();   // on the caller's thread: device and run folder, so that errors are immediate
   void build();
-  void applyRouting();  // the current routing into every routed family's model  // on the training thread: task, models, checkpoint
+  void applyRouting();  // every routed model's routing from `variants`, on the training thread
+  void changeRouting(const RoutingChange& change);  // into routing/variants, under controlMutex
   void run();
   void trainOneStep();
   EvaluationSnapshot evaluate();
@@ -193,30 +196,39 @@ void Session::Impl::open() {
   }
 }
 
-// The families with a router the routing interventions act on.
-bool isRouted(Family f) { return f == Family::Modular || f == Family::ModularOp; }
+void Session::Impl::changeRouting(const RoutingChange& c) {
+  if (c.variant.empty()) modlab::setRoutingCoefficient(routing, c.key, c.value);
+  applyRoutingChange(variants, config, c);
+}
 
 void Session::Impl::applyRouting() {
-  for (FamilyRun& f : families)
-    if (isRouted(f.family)) f.trainer->model().setRouting(routing, static_cast<std::uint64_t>(config.modelSeed));
+  std::lock_guard lock(controlMutex);
+  for (std::size_t i = 0; i < families.size(); ++i) {
+    FamilyRun& f = families[i];
+    f.variant.routing = variants[i].routing;
+    if (isRouted(f.variant.family))
+      f.trainer->model().setRouting(f.variant.routing, static_cast<std::uint64_t>(config.modelSeed));
+  }
 }
 
 int familyWorkers(const ExperimentConfig& config) {
   if (onGpu(config.device)) return 1;
   if (config.threads > 0) return config.threads;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::min<int>(static_cast<int>(config.families.size()), cores);
+  return std::min<int>(static_cast<int>(config.families.size() + config.variants.size()), cores);
 }
 
 void Session::Impl::build() {
   useSingleComputeThread();
   task = RuleTask::create(taskSpecOf(config));
   const OptimiserConfig opt{config.learningRate, config.effectiveClipNorm()};
-  for (Family f : config.families) {
-    RuleModel model = makeModel(modelSpecOf(config, f), static_cast<std::uint64_t>(config.modelSeed));
+  // Every variant of a family starts from the same weights: a controlled comparison.
+  for (const Variant& v : variantsOf(config)) {
+    RuleModel model = makeModel(modelSpecOf(config, v.family), static_cast<std::uint64_t>(config.modelSeed));
     model->to(device);
     FamilyRun run;
-    run.family = f;
+    run.variant = v;
+    run.plain = families.size() < config.families.size();
     run.trainer = std::make_unique<Trainer>(model, opt);
     families.push_back(std::move(run));
   }
@@ -239,7 +251,7 @@ void Session::Impl::record(const std::string& status) {
   info.wallSeconds = wallSeconds();
   info.stepsDone = step;
   for (const FamilyRun& f : families)
-    info.familyStates[toString(f.family)] = f.message.empty() ? toString(f.state) : toString(f.state) + ": " + f.message;
+    info.familyStates[f.variant.name] = f.message.empty() ? toString(f.state) : toString(f.state) + ": " + f.message;
   store->writeInfo(info);
 }
 
@@ -248,7 +260,7 @@ void Session::Impl::saveCheckpoint() {
   store->syncLogs();  // the logs up to this step are on disk before the checkpoint names it
   std::vector<CheckpointFamily> parts;
   for (FamilyRun& f : families)
-    parts.push_back({f.family, f.trainer.get(), f.state == FamilyState::Diverged, f.message, f.bestValidation});
+    parts.push_back({f.variant.name, f.trainer.get(), f.state == FamilyState::Diverged, f.message, f.bestValidation});
   writeCheckpoint(store->checkpointDirectory(), step, data, parts);
   info.checkpointStep = step;
 }
@@ -268,7 +280,7 @@ void Session::Impl::restoreCheckpoint() {
     return;
   }
   std::vector<CheckpointFamily> parts;
-  for (FamilyRun& f : families) parts.push_back({f.family, f.trainer.get(), false, {}, 0.0});
+  for (FamilyRun& f : families) parts.push_back({f.variant.name, f.trainer.get(), false, {}, 0.0});
   step = readCheckpoint(store->checkpointDirectory(), data, parts, &pendingWarnings);
   for (std::size_t i = 0; i < families.size(); ++i) {
     families[i].bestValidation = parts[i].bestValidation;
@@ -280,11 +292,9 @@ void Session::Impl::restoreCheckpoint() {
   wallBefore = info.wallSeconds;
   // Live routing changes up to the checkpoint hold again; later ones are undone with their steps.
   std::erase_if(info.routingChanges, [&](const RoutingChange& c) { return c.step > step; });
-  RoutingOptions resumed = config.routing;
-  for (const RoutingChange& c : info.routingChanges) modlab::setRoutingCoefficient(resumed, c.key, c.value);
   {
     std::lock_guard lock(controlMutex);
-    routing = resumed;
+    for (const RoutingChange& c : info.routingChanges) changeRouting(c);
   }
   store->truncateAfter(step);
   info.stepsDone = step;
@@ -302,13 +312,17 @@ bool Session::Impl::waitForWork() {
       pendingLearningRate = 0.0;
     }
     if (!pendingRouting.empty()) {
-      for (const auto& [key, value] : pendingRouting) {
-        modlab::setRoutingCoefficient(routing, key, value);
-        info.routingChanges.push_back({step, key, value});
-        pendingRoutingChanges.push_back(info.routingChanges.back());
+      for (RoutingChange& c : pendingRouting) {
+        c.step = step;
+        changeRouting(c);
+        info.routingChanges.push_back(c);
+        pendingRoutingChanges.push_back(c);
       }
       pendingRouting.clear();
+      lock.unlock();
       applyRouting();
+      lock.lock();
+      continue;  // the state may have changed meanwhile
     }
     if (!pauseRequested) {
       if (state != SessionState::Running) setState(SessionState::Running);
@@ -349,7 +363,7 @@ void Session::Impl::trainOneStep() {
       const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       f.stepSeconds = f.stepSeconds == 0.0 ? seconds : 0.9 * f.stepSeconds + 0.1 * seconds;
       f.lastLosses = f.trainer->lastLosses();
-      if (options.injectNaN && options.injectNaN(f.family, update)) loss = std::numeric_limits<double>::quiet_NaN();
+      if (options.injectNaN && options.injectNaN(f.variant.name, update)) loss = std::numeric_limits<double>::quiet_NaN();
       f.lastLoss = loss;
       f.steppedAt = update;
       if (!std::isfinite(loss)) {
@@ -363,7 +377,7 @@ void Session::Impl::trainOneStep() {
   step = update;
   for (const FamilyRun& f : families)
     if (f.steppedAt == step) {
-      pendingTrain.push_back({step, f.family, f.lastLoss});
+      pendingTrain.push_back({step, f.variant.name, f.lastLoss});
       if (const StepLosses& l = f.lastLosses; l.hasRoutingTerms) {
         TrainPoint& p = pendingTrain.back();
         p.loss = l.task;
@@ -383,6 +397,7 @@ EvaluationSnapshot Session::Impl::evaluate() {
   EvaluationPlan plan = trainingPlan(config, step);
   plan.estimates.cancel = &cancelEvaluation;
   EvaluationSnapshot snapshot = evaluateFamilies(config, *task, models, plan, *pool, device);
+  for (std::size_t i = 0; i < families.size(); ++i) snapshot.families[i].variant = families[i].variant.name;
   snapshot.step = step;
   snapshot.wallSeconds = wallSeconds();
   // The best checkpoint: validation accuracy (classification) or loss (regression).
@@ -392,7 +407,7 @@ EvaluationSnapshot Session::Impl::evaluate() {
                                                               : snapshot.families[i].validation.loss;
     if (store && f.state != FamilyState::Diverged && v < f.bestValidation) {
       f.bestValidation = v;
-      writeBestModel(store->checkpointDirectory(), f.family, *f.trainer, step, v);
+      writeBestModel(store->checkpointDirectory(), f.variant.name, *f.trainer, step, v);
     }
   }
   return snapshot;
@@ -420,7 +435,7 @@ void Session::Impl::publish(bool force) {
   pendingEvaluations.clear();
   pendingWarnings.clear();
   for (const FamilyRun& f : families)
-    s.families.push_back({f.family, f.state, f.message, f.trainer->learningRate()});
+    s.families.push_back({f.variant.name, f.state, f.message, f.trainer->learningRate(), f.variant.routing});
   {
     std::lock_guard lock(controlMutex);
     s.routing = routing;
@@ -515,6 +530,7 @@ Session::Session(ExperimentConfig config, SessionOptions options) : impl_(std::m
   validate(config);
   impl_->config = std::move(config);
   impl_->routing = impl_->config.routing;
+  impl_->variants = variantsOf(impl_->config);
   impl_->options = std::move(options);
   impl_->open();
 }
@@ -562,25 +578,28 @@ void Session::setLearningRate(double lr) {
   impl_->controlChanged.notify_all();
 }
 
-void Session::setRoutingCoefficient(const std::string& key, double value) {
-  const auto& families = impl_->config.families;
-  if (std::none_of(families.begin(), families.end(), isRouted))
-    throw ConfigError(key, "invalid " + key + ": this experiment has no Modular or Modular-op family to route");
+void Session::setRoutingCoefficient(const std::string& key, double value, const std::string& variant) {
+  const ExperimentConfig& config = impl_->config;
+  if (variant.empty() && std::none_of(config.families.begin(), config.families.end(), isRouted))
+    throw ConfigError("variants", "invalid " + key + ": this experiment has no Modular or Modular-op family to route" +
+                                      (config.variants.empty() ? "" : "; name one of its variants"));
+  if (!variant.empty()) findVariant(config.variants, variant);  // throws for an unknown one
   std::lock_guard lock(impl_->controlMutex);
-  RoutingOptions next = impl_->routing;
+  RoutingOptions next = variant.empty() ? impl_->routing : findVariant(impl_->variants, variant).routing;
   try {
-    for (const auto& [k, v] : impl_->pendingRouting) modlab::setRoutingCoefficient(next, k, v);
+    for (const RoutingChange& c : impl_->pendingRouting)
+      if (c.variant == variant) modlab::setRoutingCoefficient(next, c.key, c.value);
     modlab::setRoutingCoefficient(next, key, value);
   } catch (const InvalidArgument& e) {
     throw ConfigError(e.parameter(), "invalid " + e.parameter() + " " + e.value() + ": allowed is " + e.allowed());
   }
-  impl_->pendingRouting.emplace_back(key, value);
+  impl_->pendingRouting.push_back({0, key, value, variant});
   impl_->controlChanged.notify_all();
 }
 
-RoutingOptions Session::routing() const {
+RoutingOptions Session::routing(const std::string& variant) const {
   std::lock_guard lock(impl_->controlMutex);
-  return impl_->routing;
+  return variant.empty() ? impl_->routing : findVariant(impl_->variants, variant).routing;
 }
 
 void Session::setThrottle(double stepsPerSecond) { impl_->throttle = std::max(0.0, stepsPerSecond); }

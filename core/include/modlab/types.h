@@ -28,6 +28,7 @@ TaskKind parseTaskKind(std::string_view text);  // "classification" | "regressio
 Family parseFamily(std::string_view text);      // the names toString gives (case-insensitive)
 
 bool isModular(Family f);  // everything but Monolithic has module activations
+bool isRouted(Family f);   // Modular and Modular-op: a router the routing interventions act on
 
 // A value the user (or a config file) gave that the method cannot accept.
 // The message names the parameter, the value and what is allowed.

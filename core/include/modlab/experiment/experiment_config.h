@@ -11,6 +11,17 @@
 
 namespace modlab {
 
+// A model the experiment trains: a family of the paper under a name of its own, with its
+// routing. The plain families are variants named after themselves; a named variant (beyond
+// the paper) is Modular or Modular-op with a routing intervention, trained side by side with
+// them on the same data stream and from the same initial weights.
+struct Variant {
+  std::string name;
+  Family family = Family::Modular;
+  RoutingOptions routing;
+  bool operator==(const Variant&) const = default;
+};
+
 struct ExperimentConfig {
   std::string name = "experiment";
   std::string description;  // one sentence: what the experiment shows
@@ -31,6 +42,9 @@ struct ExperimentConfig {
   std::vector<Family> families{kAllFamilies.begin(), kAllFamilies.end()};
   // Beyond the paper: routing interventions for Modular and Modular-op (modlab/routing.h).
   RoutingOptions routing;
+  // Beyond the paper: named variants trained beside the families, each with its own routing
+  // (JSON: "variants": [{"name": "Modular + balance", "family": "Modular", "balance_loss": 0.01}]).
+  std::vector<Variant> variants;
 
   // Optimiser (spec section 3).
   double learningRate = 1e-4;
@@ -68,6 +82,21 @@ private:
 };
 
 void validate(const ExperimentConfig& config);  // throws ConfigError
+
+// Every model the experiment trains, in order: its families (the routed ones with the
+// experiment's routing), then its named variants.
+std::vector<Variant> variantsOf(const ExperimentConfig& config);
+// The variant of that name; throws ConfigError("variants", ...) naming the known ones.
+const Variant& findVariant(const std::vector<Variant>& variants, const std::string& name);
+// Variant names are shown everywhere and written in metrics.csv and as file names.
+inline constexpr const char* kVariantNameRule =
+    "1 to 40 letters, digits, spaces, '.', '_', '+', '-', '=', '(' or ')', not starting with '.', '-' or a space, "
+    "not ending with a space";
+bool isVariantName(const std::string& name);
+// The stem of a variant's checkpoint files: its name with spaces as '_'.
+std::string variantFileStem(const std::string& name);
+// The name a variant gets when its JSON gives none: "Modular + balance 0.01 + top-1".
+std::string defaultVariantName(Family family, const RoutingOptions& routing);
 // Names become folder names (runs, sweeps): no path separators, nothing a shell expands.
 bool isSafeName(const std::string& name);
 inline constexpr const char* kSafeNameRule = "1 to 100 letters, digits, '.', '_', '+' or '-', not starting with '.' or '-'";

@@ -29,10 +29,17 @@ struct RunInfo {
   std::int64_t stepsDone = 0;
   std::int64_t checkpointStep = -1;
   std::string error;
-  std::map<std::string, std::string> familyStates;  // family -> "training" / "diverged: ..."
+  std::map<std::string, std::string> familyStates;  // variant name -> "training" / "diverged: ..."
   std::vector<std::pair<std::int64_t, double>> learningRateChanges;  // (step, lr)
   std::vector<RoutingChange> routingChanges;
 };
+
+// A live routing change into the variants' routing (variantsOf order): RoutingChange::variant ""
+// changes the experiment's routed families, a name that variant alone. Throws InvalidArgument
+// for a value outside its range.
+void applyRoutingChange(std::vector<Variant>& variants, const ExperimentConfig& config, const RoutingChange& change);
+// The variants as they trained at `step`: variantsOf(config) with the changes made up to it.
+std::vector<Variant> variantsAt(const ExperimentConfig& config, const std::vector<RoutingChange>& changes, std::int64_t step);
 
 // Everything a run folder recorded, for replay and evaluation.
 struct RunRecord {

@@ -17,6 +17,7 @@ struct ReportRow {
   TaskKind task;
   int searchVersion = 1;
   Family family;
+  std::string variant;  // the model's name: the family's own, or a named variant's
   std::string routing;  // the routing interventions (describe()): "" for the paper's routing
   int rules = 0, size = 0, dataSeed = 0, modelSeed = 0;
   std::int64_t parameters = 0, steps = 0;
@@ -26,6 +27,9 @@ struct ReportRow {
   SpecialisationMetrics metrics;
   double wallSeconds = 0.0;
 };
+
+// A named variant's row (not one of the paper's families): the paper's figures leave it out.
+inline bool isNamedVariant(const ReportRow& r) { return r.variant != toString(r.family); }
 
 struct Ranking {
   std::map<Family, int> wins;  // Fig. 3 left: best of the four families

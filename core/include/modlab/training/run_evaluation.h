@@ -12,10 +12,10 @@
 
 namespace modlab {
 
-// The checkpoint a family was evaluated from: the last one's step, or the step and
+// The checkpoint a variant was evaluated from: the last one's step, or the step and
 // validation value (error % or L1 loss) the best one was chosen at.
 struct EvaluatedCheckpoint {
-  Family family = Family::Monolithic;
+  std::string variant;  // Variant::name
   std::int64_t step = -1;  // -1: not recorded (best checkpoints of earlier versions)
   double validation = 0.0;
   bool hasValidation = false;
@@ -49,13 +49,13 @@ struct RunEvaluation {
   EvaluationData data;
   std::string checkpoint;      // "last" or "best"
   std::int64_t step = 0;       // of the last checkpoint
-  EvaluationSnapshot result;   // per family
-  std::vector<EvaluatedCheckpoint> checkpoints;  // per family, as result.families
+  EvaluationSnapshot result;   // per variant (variantsOf order)
+  std::vector<EvaluatedCheckpoint> checkpoints;  // per variant, as result.families
   std::vector<std::string> warnings;  // e.g. a damaged newest checkpoint passed over
   bool paperSamples = false;
 };
 
-// Evaluates every family of the run in `dir` from its checkpoint. paperSamples uses the
+// Evaluates every variant of the run in `dir` from its checkpoint. paperSamples uses the
 // reference's counts (100 batches; 10^6 samples for the activation matrix, 10^5 for RNN).
 RunEvaluation evaluateRun(const std::string& dir, const EvaluationSize& size, const std::string& checkpoint = "last");
 inline RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, const std::string& checkpoint = "last") {

@@ -25,7 +25,7 @@ struct SessionOptions {
   std::shared_ptr<FolderLock> lock;
   // Fault injection for tests: when it returns true, that family's loss at that update
   // is treated as NaN (the divergence path is then exactly the real one).
-  std::function<bool(Family, std::int64_t step)> injectNaN;
+  std::function<bool(const std::string& variant, std::int64_t step)> injectNaN;
 };
 
 class Session {
@@ -43,11 +43,12 @@ public:
   void step();    // one update while paused
   void stop();
   void setLearningRate(double lr);  // every family, from the next update; recorded in the run
-  // A routing coefficient (kRoutingCoefficientKeys) of the Modular and Modular-op families,
-  // from the next update; recorded in the run. Throws ConfigError naming the key for a bad
-  // value or an experiment without those families.
-  void setRoutingCoefficient(const std::string& key, double value);
-  RoutingOptions routing() const;  // the routing in effect
+  // A routing coefficient (kRoutingCoefficientKeys) from the next update, recorded in the run:
+  // of the named variant, or with "" of the experiment's routing (its Modular and Modular-op
+  // families). Throws ConfigError naming the key for a bad value, or "variants" for an
+  // unknown variant or an experiment without those families.
+  void setRoutingCoefficient(const std::string& key, double value, const std::string& variant = "");
+  RoutingOptions routing(const std::string& variant = "") const;  // the routing in effect
   void setThrottle(double stepsPerSecond);  // 0: as fast as possible
   void wait();    // until the training thread ends
 

@@ -19,7 +19,7 @@ std::string toString(FamilyState s);
 
 struct TrainPoint {
   std::int64_t step = 0;  // the update this loss was computed for (1-based)
-  Family family = Family::Monolithic;
+  std::string variant;    // the model's name (Variant::name): a family's own, or a named variant's
   double loss = 0.0;      // the task loss (BCE or L1), comparable across families
   // With routing interventions (Modular, Modular-op): the objective optimised (task loss plus
   // the weighted regularisers) and the regularisers, unweighted.
@@ -32,6 +32,7 @@ struct RoutingChange {
   std::int64_t step = 0;  // the updates done when it took effect
   std::string key;        // one of kRoutingCoefficientKeys
   double value = 0.0;
+  std::string variant;    // the named variant changed; "": the experiment's routing (its routed families)
 };
 
 // Performance at one condition: length (MHA, RNN) and input scale (1 = ID, 2 = OoD).
@@ -43,6 +44,7 @@ struct ConditionResult {
 };
 
 struct FamilyEvaluation {
+  std::string variant;  // the model's name (Variant::name)
   Family family = Family::Monolithic;
   ConditionResult id;    // the paper's ID: training length, scale 1
   ConditionResult ood;   // the paper's OoD: MLP scale 2; MHA/RNN length 30 (or the longest) and scale 2
@@ -61,10 +63,11 @@ struct EvaluationSnapshot {
 };
 
 struct FamilyStatus {
-  Family family = Family::Monolithic;
+  std::string variant;  // the model's name (Variant::name)
   FamilyState state = FamilyState::Training;
   std::string message;  // e.g. "loss became NaN at step 3,100"
   double learningRate = 0.0;
+  RoutingOptions routing;  // its routing now (the paper's for a family without a router)
 };
 
 struct Snapshot {
@@ -79,7 +82,7 @@ struct Snapshot {
   std::vector<TrainPoint> train;               // new since the previous snapshot
   std::vector<EvaluationSnapshot> evaluations;  // new since the previous snapshot
   std::vector<FamilyStatus> families;
-  RoutingOptions routing;                     // the routed families' current routing
+  RoutingOptions routing;                     // the experiment's routing now (its routed families)
   std::vector<RoutingChange> routingChanges;  // new since the previous snapshot
 };
 
