@@ -3,6 +3,8 @@
 function(modlab_embed_presets out_var)
   file(GLOB preset_files CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/resources/presets/*.json")
   list(SORT preset_files)
+  # An edited preset re-runs CMake, which regenerates the source (not only a new or removed one).
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${preset_files})
   set(entries "")
   foreach(f IN LISTS preset_files)
     get_filename_component(name "${f}" NAME_WE)

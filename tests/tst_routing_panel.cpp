@@ -9,7 +9,12 @@
 #include <QtCharts/QChartView>
 #include <QtCharts/QLineSeries>
 
+#include <QComboBox>
+
 #include "ui/chart_figure.h"
+#include "ui/chart_legend.h"
+#include "ui/heatmap_widget.h"
+#include "ui/metrics_view.h"
 #include "ui/loss_chart.h"
 #include "ui/main_window.h"
 #include "ui/routing_panel.h"
@@ -22,6 +27,7 @@ class TstRoutingPanel : public QObject {
 private Q_SLOTS:
   void initTestCase() { qputenv("MODLAB_RUNS_DIR", runs_.path().toUtf8()); }
   void liveCoefficientIsAppliedRecordedAndMarked();
+  void variantsHaveTheirOwnNameColourAndCoefficients();
 
 private:
   QTemporaryDir runs_;
@@ -81,6 +87,63 @@ void TstRoutingPanel::liveCoefficientIsAppliedRecordedAndMarked() {
   // A refused value names the key and changes nothing.
   QVERIFY(!controller.setRoutingCoefficient("balance_loss", -1.0, {}, &error));
   QVERIFY(error.contains("balance_loss"));
+  controller.stop();
+}
+
+// Issue 12 part 2: a variant is a model of its own in every view (legend entry and colour,
+// heatmap, metric bars) and the Routing dock changes its coefficients alone.
+void TstRoutingPanel::variantsHaveTheirOwnNameColourAndCoefficients() {
+  MainWindow window;
+  window.setKeepsSettings(false);
+  window.resize(1400, 900);
+  window.show();
+  ExperimentConfig c = findPreset(defaultDemoPreset()).config;
+  c.rules = 4;
+  c.size = 8;
+  c.batchSize = 32;
+  c.steps = 4000;
+  c.evalEvery = 40;
+  c.evalBatches = 1;
+  c.matrixSamples = 256;
+  c.adaptationPriors = 2;
+  c.adaptationSamples = 128;
+  c.families = {Family::Modular, Family::GtModular};
+  c.variants = {Variant{"Modular + entropy", Family::Modular, RoutingOptions{}}};
+  c.variants[0].routing.sampleEntropy = 0.01;
+  TrainingController& controller = window.controller();
+  QString error;
+  QVERIFY2(controller.start(c, &error), qPrintable(error));
+  QTRY_VERIFY_WITH_TIMEOUT(controller.data().evaluations().size() >= 2, 20000);
+  const RunData& data = controller.data();
+  QVERIFY(data.color("Modular + entropy") != data.color("Modular"));
+  QVERIFY(data.color("Modular + entropy") != data.color("GT-Modular"));
+  // Its legend entry in the loss chart, its heatmap, its bars.
+  auto* loss = window.findChild<LossChart*>();
+  QStringList entries;
+  for (int i = 0; i < loss->figure()->legend()->count(); ++i) entries << loss->figure()->legend()->entry(i).text;
+  QVERIFY2(entries.mid(0, 3) == (QStringList{"Modular", "GT-Modular", "Modular + entropy"}), qPrintable(entries.join(", ")));
+  QCOMPARE(loss->figure()->legend()->entry(2).color, data.color("Modular + entropy"));
+  QVERIFY(!loss->series("Modular + entropy", LossChart::Kind::Train)->points().isEmpty());
+  QStringList heatmaps;
+  for (HeatmapWidget* h : window.findChildren<HeatmapWidget*>()) heatmaps << QString::fromStdString(h->variant());
+  QVERIFY2(heatmaps.contains("Modular + entropy"), qPrintable(heatmaps.join(", ")));
+  QVERIFY(window.findChild<MetricsView*>()->barCentre("Modular + entropy", 0).x() >= 0);
+  // The dock starts on the variant (the model with an intervention) and changes it alone.
+  auto* panel = window.findChild<RoutingPanel*>();
+  auto* model = panel->findChild<QComboBox*>("RoutingModel");
+  QVERIFY(model);
+  QCOMPARE(model->currentText(), QString("Modular + entropy"));
+  QDoubleSpinBox* balance = nullptr;
+  for (auto* box : panel->findChildren<QDoubleSpinBox*>())
+    if (box->toolTip().contains("load-balancing")) balance = box;
+  QTRY_VERIFY(balance->isEnabled());
+  balance->setValue(0.2);
+  Q_EMIT balance->editingFinished();
+  QTRY_VERIFY_WITH_TIMEOUT(!data.routingChanges().empty(), 20000);
+  QCOMPARE(QString::fromStdString(data.routingChanges().front().variant), QString("Modular + entropy"));
+  QTRY_COMPARE_WITH_TIMEOUT(data.variant("Modular + entropy")->routing.balance, 0.2, 20000);
+  QCOMPARE(data.variant("Modular")->routing.balance, 0.0);
+  QCOMPARE(data.routing().balance, 0.0);
   controller.stop();
 }
 

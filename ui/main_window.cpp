@@ -499,7 +499,8 @@ bool MainWindow::exportDashboard(const QString& path, double scale) { return exp
 void MainWindow::onRunReset() {
   if (auto* routing = findChild<RoutingPanel*>()) {
     routing->showData(controller_.data(), controller_.isRunning());
-    if (!controller_.data().config().routing.isPaper()) findChild<QDockWidget*>("RoutingDock")->raise();
+    const ExperimentConfig& config = controller_.data().config();
+    if (!config.routing.isPaper() || !config.variants.empty()) findChild<QDockWidget*>("RoutingDock")->raise();
   }
   loss_->rebuild();
   heatmaps_->rebuild();

@@ -129,7 +129,11 @@ void RoutingPanel::showData(const RunData& data, bool live) {
     const QString chosen = model_->currentText();
     model_->clear();
     for (int i = 0; i < names.size(); ++i) model_->addItem(names[i], targets[i]);
-    model_->setCurrentIndex(std::max(0, model_->findText(chosen)));
+    // Another run: its first model with an intervention, else the one shown before.
+    int index = -1;
+    for (int i = 0; i < names.size() && index < 0; ++i)
+      if (!data.variant(names[i].toStdString())->routing.isPaper()) index = i;
+    model_->setCurrentIndex(std::max(0, index >= 0 ? index : model_->findText(chosen)));
     drawnModel_ = QStringLiteral("\n");
   }
   model_->setVisible(names.size() > 1);

@@ -203,9 +203,11 @@ int eval(const EvalArgs& a) {
   } else {
     std::printf("%s: best checkpoints (chosen by validation %s)\n", run.c_str(),
                 r.config.task == TaskKind::Classification ? "error %" : "L1 loss");
+    int width = 11;
+    for (const EvaluatedCheckpoint& c : r.checkpoints) width = std::max(width, static_cast<int>(c.variant.size()));
     for (const EvaluatedCheckpoint& c : r.checkpoints) {
-      if (c.step < 0) std::printf("  %-11s step not recorded (an earlier version's checkpoint)\n", c.variant.c_str());
-      else std::printf("  %-11s step %s, validation %.4g\n", c.variant.c_str(), humanCount(c.step).c_str(), c.validation);
+      if (c.step < 0) std::printf("  %-*s step not recorded (an earlier version's checkpoint)\n", width, c.variant.c_str());
+      else std::printf("  %-*s step %s, validation %.4g\n", width, c.variant.c_str(), humanCount(c.step).c_str(), c.validation);
     }
   }
   std::printf("evaluated on %d batches of %s (%s), activation matrix from %s samples\n", r.data.batches,
