@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <limits>
 #include <mutex>
@@ -92,11 +93,40 @@ struct FamilyRun {
   std::unique_ptr<Trainer> trainer;
   FamilyState state = FamilyState::Training;
   std::string message;
-  double lastLoss = 0.0;
-  std::int64_t steppedAt = 0;
-  StepLosses lastLosses;
   double bestValidation = std::numeric_limits<double>::infinity();
   double stepSeconds = 0.0;  // a running mean of its step's time: the longest steps start first
+  // Between the session's common steps (trainUntil): updates done, one running on a worker,
+  // and its points not yet published (in step order).
+  std::int64_t done = 0;
+  bool busy = false;
+  std::vector<TrainPoint> points;
+};
+
+// The training batches from one generator, in order, each sampled once by whichever worker
+// needs it first and kept until every family has used it.
+class BatchStream {
+public:
+  BatchStream(const RuleTask& task, at::Generator& data, SampleRequest request, torch::Device device, std::int64_t first)
+      : task_(task), data_(data), request_(std::move(request)), device_(device), first_(first) {}
+  Batch get(std::int64_t update) {  // the batch of that update (1-based)
+    std::lock_guard lock(mutex_);
+    while (first_ + static_cast<std::int64_t>(batches_.size()) <= update)
+      batches_.push_back(task_.sample(request_, data_, device_));
+    return batches_[static_cast<std::size_t>(update - first_)];
+  }
+  void dropBefore(std::int64_t update) {
+    std::lock_guard lock(mutex_);
+    while (first_ < update && !batches_.empty()) batches_.pop_front(), ++first_;
+  }
+
+private:
+  const RuleTask& task_;
+  at::Generator& data_;
+  SampleRequest request_;
+  torch::Device device_;
+  std::int64_t first_;  // the update of batches_.front()
+  std::deque<Batch> batches_;
+  std::mutex mutex_;
 };
 
 }  // namespace
@@ -112,6 +142,8 @@ struct Session::Impl {
   std::condition_variable controlChanged;
   bool pauseRequested = false, stopRequested = false;
   std::atomic<bool> cancelEvaluation{false};  // set with stopRequested: evaluations stop mid-way
+  std::atomic<bool> interrupt{false};  // a control arrived: the families meet at a common step
+  bool oneStep = false;                // waitForWork allowed a single step (Step, or a throttle)
   int singleSteps = 0;
   double pendingLearningRate = 0.0;
   std::vector<RoutingChange> pendingRouting;  // validated; step set when applied
@@ -165,7 +197,12 @@ struct Session::Impl {
   void applyRouting();  // every routed model's routing from `variants`, on the training thread
   void changeRouting(const RoutingChange& change);  // into routing/variants, under controlMutex
   void run();
-  void trainOneStep();
+  // Trains the families from `step` towards `target`, each running ahead of the others by up
+  // to kWindow updates (no barrier per step); on an interrupt they stop at a common step.
+  void trainUntil(std::int64_t target);
+  // One update of a family: its point, and the loss optimised (not finite: it diverged).
+  TrainPoint trainFamily(FamilyRun& f, const Batch& batch, std::int64_t update, double& optimised);
+  void collectPoints();  // the points of every update all families have done, in order
   EvaluationSnapshot evaluate();
   void saveCheckpoint();
   void restoreCheckpoint();
@@ -304,7 +341,9 @@ void Session::Impl::restoreCheckpoint() {
 
 bool Session::Impl::waitForWork() {
   std::unique_lock lock(controlMutex);
+  oneStep = throttle.load() > 0.0;
   for (;;) {
+    interrupt = false;  // every control up to here is handled below; a later one sets it again
     if (stopRequested) return false;
     if (pendingLearningRate > 0.0) {
       for (FamilyRun& f : families) f.trainer->setLearningRate(pendingLearningRate);
@@ -330,6 +369,7 @@ bool Session::Impl::waitForWork() {
     }
     if (singleSteps > 0) {
       --singleSteps;
+      oneStep = true;
       return true;
     }
     if (state != SessionState::Paused) {
@@ -344,51 +384,112 @@ bool Session::Impl::waitForWork() {
   }
 }
 
-void Session::Impl::trainOneStep() {
+TrainPoint Session::Impl::trainFamily(FamilyRun& f, const Batch& batch, std::int64_t update, double& optimised) {
+  double loss = f.trainer->step(batch);
+  if (options.injectNaN && options.injectNaN(f.variant.name, update)) loss = std::numeric_limits<double>::quiet_NaN();
+  optimised = loss;
+  TrainPoint p{update, f.variant.name, loss};
+  if (const StepLosses& l = f.trainer->lastLosses(); l.hasRoutingTerms) {
+    p.loss = l.task;
+    p.hasParts = true;
+    p.objective = l.total;
+    p.balance = l.balance;
+    p.sampleEntropy = l.sampleEntropy;
+    p.batchEntropy = l.batchEntropy;
+  }
+  return p;
+}
+
+void Session::Impl::collectPoints() {
+  // The step every training family has done (with none left: the furthest any got).
+  std::int64_t common = std::numeric_limits<std::int64_t>::max(), furthest = step;
+  for (const FamilyRun& f : families) {
+    if (f.state == FamilyState::Training) common = std::min(common, f.done);
+    furthest = std::max(furthest, f.done);
+  }
+  if (common == std::numeric_limits<std::int64_t>::max()) common = furthest;
+  if (common <= step) return;
+  for (std::int64_t update = step + 1; update <= common; ++update)
+    for (FamilyRun& f : families)
+      if (!f.points.empty() && f.points.front().step == update) {
+        pendingTrain.push_back(f.points.front());
+        unsavedTrain.push_back(f.points.front());
+        f.points.erase(f.points.begin());
+      }
+  step = common;
+}
+
+void Session::Impl::trainUntil(std::int64_t target) {
+  constexpr std::int64_t kWindow = 16;
   SampleRequest request;
   request.batch = config.batchSize;
-  const Batch batch = task->sample(request, data, device);
-  const std::int64_t update = step + 1;
-  // Longest first: with fewer workers than families, the step ends when its last family does.
-  std::vector<FamilyRun*> order;
-  for (FamilyRun& f : families)
-    if (f.state == FamilyState::Training) order.push_back(&f);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const FamilyRun* a, const FamilyRun* b) { return a->stepSeconds > b->stepSeconds; });
-  std::vector<std::function<void()>> jobs;
-  for (FamilyRun* run : order) {
-    jobs.push_back([this, &f = *run, &batch, update] {
+  BatchStream stream(*task, data, request, device, step + 1);
+  for (FamilyRun& f : families) f.done = step;
+  std::int64_t limit = target;
+  std::mutex mutex;  // guards done, busy, points, state and message of every family, and limit
+  std::condition_variable changed;
+  const std::thread::id trainingThread = std::this_thread::get_id();
+  auto worker = [&] {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      if (interrupt.load() && limit == target) {
+        limit = step;  // every family meets the furthest one
+        for (const FamilyRun& f : families) limit = std::max(limit, f.done + (f.busy ? 1 : 0));
+      }
+      std::int64_t slowest = limit;
+      for (const FamilyRun& f : families)
+        if (f.state == FamilyState::Training) slowest = std::min(slowest, f.done);
+      FamilyRun* next = nullptr;  // the furthest behind, the longest step first
+      for (FamilyRun& f : families)
+        if (f.state == FamilyState::Training && !f.busy && f.done < limit && f.done < slowest + kWindow &&
+            (!next || f.done < next->done || (f.done == next->done && f.stepSeconds > next->stepSeconds)))
+          next = &f;
+      if (!next) {
+        const bool running = std::any_of(families.begin(), families.end(), [](const FamilyRun& f) { return f.busy; });
+        const bool waiting = std::any_of(families.begin(), families.end(), [&](const FamilyRun& f) {
+          return f.state == FamilyState::Training && f.done < limit;
+        });
+        if (!running && !waiting) return;
+        changed.wait(lock);
+        continue;
+      }
+      next->busy = true;
+      const std::int64_t update = next->done + 1;
+      lock.unlock();
       const auto started = Clock::now();
-      double loss = f.trainer->step(batch);
+      TrainPoint point;
+      double loss = 0.0;
+      try {
+        point = trainFamily(*next, stream.get(update), update, loss);
+      } catch (...) {
+        lock.lock();
+        next->busy = false;
+        limit = step;  // the others stop; the pool rethrows
+        changed.notify_all();
+        throw;
+      }
       const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-      f.stepSeconds = f.stepSeconds == 0.0 ? seconds : 0.9 * f.stepSeconds + 0.1 * seconds;
-      f.lastLosses = f.trainer->lastLosses();
-      if (options.injectNaN && options.injectNaN(f.variant.name, update)) loss = std::numeric_limits<double>::quiet_NaN();
-      f.lastLoss = loss;
-      f.steppedAt = update;
+      lock.lock();
+      next->stepSeconds = next->stepSeconds == 0.0 ? seconds : 0.9 * next->stepSeconds + 0.1 * seconds;
+      next->busy = false;
+      next->done = update;
       if (!std::isfinite(loss)) {
-        f.state = FamilyState::Diverged;
-        f.message = std::string("loss became ") + (std::isnan(loss) ? "NaN" : "infinite") + " at step " +
-                    std::to_string(update);
+        next->state = FamilyState::Diverged;
+        next->message = std::string("loss became ") + (std::isnan(loss) ? "NaN" : "infinite") + " at step " +
+                        std::to_string(update);
       }
-    });
-  }
-  pool->run(jobs);
-  step = update;
-  for (const FamilyRun& f : families)
-    if (f.steppedAt == step) {
-      pendingTrain.push_back({step, f.variant.name, f.lastLoss});
-      if (const StepLosses& l = f.lastLosses; l.hasRoutingTerms) {
-        TrainPoint& p = pendingTrain.back();
-        p.loss = l.task;
-        p.hasParts = true;
-        p.objective = l.total;
-        p.balance = l.balance;
-        p.sampleEntropy = l.sampleEntropy;
-        p.batchEntropy = l.batchEntropy;
+      next->points.push_back(std::move(point));
+      changed.notify_all();
+      if (std::this_thread::get_id() == trainingThread) {  // the training thread publishes as it goes
+        collectPoints();
+        stream.dropBefore(step + 1);
+        publish(false);
       }
-      unsavedTrain.push_back(pendingTrain.back());
     }
+  };
+  std::vector<std::function<void()>> jobs(static_cast<std::size_t>(pool->size()), worker);
+  pool->run(jobs);
+  collectPoints();
 }
 
 EvaluationSnapshot Session::Impl::evaluate() {
@@ -465,7 +566,7 @@ void Session::Impl::run() {
         std::this_thread::sleep_until(nextAllowed);
         nextAllowed = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
       }
-      trainOneStep();
+      trainUntil(oneStep ? step + 1 : std::min(config.steps, (step / config.evalEvery + 1) * config.evalEvery));
       const bool anyTraining = std::any_of(families.begin(), families.end(),
                                            [](const FamilyRun& f) { return f.state == FamilyState::Training; });
       if (step % config.evalEvery == 0 || step == config.steps || !anyTraining) {
@@ -477,7 +578,7 @@ void Session::Impl::run() {
         record("running");
         publish(true);
       } else {
-        publish(false);
+        publish(oneStep);  // a single step is shown at once, not after the 30 ms rate limit
       }
       if (!anyTraining) break;
     }
@@ -548,6 +649,7 @@ void Session::start() {
 void Session::pause() {
   std::lock_guard lock(impl_->controlMutex);
   impl_->pauseRequested = true;
+  impl_->interrupt = true;
   impl_->controlChanged.notify_all();
 }
 
@@ -561,6 +663,7 @@ void Session::step() {
   std::lock_guard lock(impl_->controlMutex);
   impl_->pauseRequested = true;
   ++impl_->singleSteps;
+  impl_->interrupt = true;
   impl_->controlChanged.notify_all();
 }
 
@@ -568,6 +671,7 @@ void Session::stop() {
   std::lock_guard lock(impl_->controlMutex);
   impl_->stopRequested = true;
   impl_->cancelEvaluation = true;
+  impl_->interrupt = true;
   impl_->controlChanged.notify_all();
 }
 
@@ -575,6 +679,7 @@ void Session::setLearningRate(double lr) {
   if (!(lr > 0.0 && lr <= 1.0)) throw ConfigError("learning_rate", "invalid learning_rate " + std::to_string(lr) + ": allowed is a number in (0, 1]");
   std::lock_guard lock(impl_->controlMutex);
   impl_->pendingLearningRate = lr;
+  impl_->interrupt = true;
   impl_->controlChanged.notify_all();
 }
 
@@ -594,6 +699,7 @@ void Session::setRoutingCoefficient(const std::string& key, double value, const 
     throw ConfigError(e.parameter(), "invalid " + e.parameter() + " " + e.value() + ": allowed is " + e.allowed());
   }
   impl_->pendingRouting.push_back({0, key, value, variant});
+  impl_->interrupt = true;
   impl_->controlChanged.notify_all();
 }
 
