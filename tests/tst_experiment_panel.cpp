@@ -1,6 +1,7 @@
 // The experiment panel round-trips a config and flags what the engine rejects.
 #include <QtTest>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
 #include <QSpinBox>
@@ -18,6 +19,7 @@ private Q_SLOTS:
   void startsOnTheDefaultDemo();
   void presetsLoadAndDescribeThemselves();
   void invalidValueIsFlaggedInline();
+  void variantsAreListedAndCanBeLeftOut();
 };
 
 void TstExperimentPanel::roundTripsAConfig() {
@@ -90,6 +92,26 @@ void TstExperimentPanel::invalidValueIsFlaggedInline() {
       s->setValue(1);
       QCOMPARE(s->value(), 2);
     }
+}
+
+
+// Issue 12: a config's variants are check boxes under the families; unchecked, a variant is
+// not trained; the routing demo round-trips with its variants.
+void TstExperimentPanel::variantsAreListedAndCanBeLeftOut() {
+  ExperimentPanel panel;
+  QVERIFY(panel.selectPreset("demo-mlp-routing"));
+  const ExperimentConfig demo = findPreset("demo-mlp-routing").config;
+  QCOMPARE(demo.variants.size(), std::size_t{2});
+  QVERIFY(panel.config() == demo);
+  QCheckBox* entropy = nullptr;
+  for (QCheckBox* box : panel.findChildren<QCheckBox*>())
+    if (box->text() == "Modular + entropy") entropy = box;
+  QVERIFY(entropy);
+  QVERIFY(entropy->toolTip().contains("sample entropy 0.01"));
+  entropy->setChecked(false);
+  QCOMPARE(panel.config().variants.size(), std::size_t{1});
+  QCOMPARE(panel.config().variants[0].name, std::string("Modular + balance"));
+  QVERIFY(panel.isValid());
 }
 
 QTEST_MAIN(TstExperimentPanel)

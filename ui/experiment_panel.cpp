@@ -319,7 +319,8 @@ void ExperimentPanel::rebuildVariants() {
       if (!loading_) revalidate();
     });
   }
-  variantBox_->setVisible(!variantBoxes_.empty());
+  if (auto* form = qobject_cast<QFormLayout*>(variantBox_->parentWidget()->layout()))
+    form->setRowVisible(variantBox_, !variantBoxes_.empty());
   applyColours();
 }
 

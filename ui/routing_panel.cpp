@@ -109,6 +109,7 @@ RoutingPanel::RoutingPanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(view_, 1);
   layout->addWidget(key_);
   layout->addWidget(note_);
+  layout->addStretch();  // without a chart (no intervention) the rest stays at the top
 }
 
 std::string RoutingPanel::shownModel() const { return model_->currentText().toStdString(); }
