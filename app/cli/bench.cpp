@@ -99,7 +99,7 @@ void printRows(const BenchmarkReport& r, bool withReference) {
 
 void printConcurrency(const BenchmarkReport& r) {
   if (r.concurrency.empty()) return;
-  std::printf("\nFour families on one data stream (aggregate family-steps/s):\n");
+  std::printf("\nFour families on one data stream, trained by a session as the app trains them (aggregate family-steps/s):\n");
   std::printf("%-8s %12s %12s %8s\n", "setting", "1 thread", "N threads", "scaling");
   for (const ConcurrencyRow& c : r.concurrency)
     std::printf("%-8s %12.1f %9.1f (%d) %7.2fx\n", toString(c.setting).c_str(), c.familyStepsPerSecond1,
