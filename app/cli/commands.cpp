@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -249,7 +250,8 @@ int sweepPlan(const std::string& grid, const std::string& out, bool force, const
   std::printf("sweep '%s' planned in %s\n", g.name.c_str(), plan.directory.c_str());
   std::printf("  %s runs (%s models: %zu families each)\n", humanCount(plan.runs).c_str(), humanCount(plan.models).c_str(),
               g.families.size());
-  std::printf("  estimated %.1f CPU hours of training steps (", plan.cpuHours);
+  if (plan.cpuHours >= 0.1) std::printf("  estimated %.1f CPU hours of training steps (", plan.cpuHours);
+  else std::printf("  estimated %.0f CPU seconds of training steps (", std::ceil(plan.cpuHours * 3600.0));
   const char* sep = "";
   for (const auto& [s, gflops] : plan.gflops) {
     std::printf("%s%s %.0f GFLOP/s", sep, toString(s).c_str(), gflops);
