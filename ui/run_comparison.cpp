@@ -24,8 +24,9 @@ QString valueText(const QJsonValue& v) {
   if (v.isArray()) {
     QStringList parts;
     for (const QJsonValue& x : v.toArray()) parts << valueText(x);
-    return parts.join(",");
+    return parts.isEmpty() ? QStringLiteral("none") : parts.join(",");
   }
+  if (v.isObject()) return v.toObject().value("name").toString();  // a variant: its name
   if (v.isDouble()) return QString::number(v.toDouble(), 'g', 6);
   return v.toVariant().toString();
 }
