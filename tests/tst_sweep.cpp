@@ -91,6 +91,7 @@ void TstSweep::badGridsAreNamed() {
   QVERIFY(errorOf(R"({"settings": ["cnn"]})").contains("cnn"));
   QVERIFY(errorOf(R"({"base": {"mlp": {"stepz": 3}}})").contains("base.mlp"));
   QVERIFY(errorOf(R"({"base": {"cnn": {}}})").contains("cnn"));
+  QVERIFY(errorOf(R"({"base": {"mha": "tiny"}})").contains("base.mha \"tiny\": allowed is an object"));  // fuzz_grid found it
   QVERIFY(errorOf(R"({"settings": ["mha"], "rules": [32], "sizes": [4]})").contains("size"));
   QVERIFY(errorOf("[1]").contains("object"));
   QVERIFY_THROWS_EXCEPTION(ConfigError, namedGrid("paper-huge"));

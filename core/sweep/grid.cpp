@@ -157,6 +157,9 @@ SweepGrid parseGrid(const std::string& text) {
         } catch (const InvalidArgument&) {
           throw ConfigError("base", "unknown setting '" + truncatedForMessage(setting) + "' in base: allowed is mlp, mha, rnn");
         }
+        if (!config.is_object())
+          throw ConfigError("base", "invalid base." + truncatedForMessage(setting) + " " + shownValue(config) +
+                                        ": allowed is an object of config keys, e.g. {\"steps\": 3000}");
         json full = config;
         full["setting"] = setting;
         try {
