@@ -43,6 +43,14 @@ double entropyOf(const std::vector<double>& p) {
   return h;
 }
 
+// Drains the session until it says paused (20 s at most); `latest` is its last snapshot.
+bool waitUntilPaused(Session& session, Snapshot& latest) {
+  return QTest::qWaitFor([&] {
+    for (Snapshot& s : session.drain()) latest = std::move(s);
+    return latest.state == SessionState::Paused;
+  }, 20000);
+}
+
 double penaltyOf(const torch::Tensor& scores, const RoutingOptions& o) {
   return routingPenalty(routingTerms(torch::softmax(scores, -1)), o).item<double>();
 }
@@ -280,11 +288,7 @@ void TstRouting::liveChangesAreRecorded() {
   session.start();
   session.pause();
   Snapshot latest;
-  QTRY_VERIFY_WITH_TIMEOUT(([&] {
-                             for (Snapshot& s : session.drain()) latest = std::move(s);
-                             return latest.state == SessionState::Paused;
-                           }()),
-                           20000);
+  QVERIFY(waitUntilPaused(session, latest));
   const std::int64_t pausedAt = latest.step;
   QVERIFY(pausedAt < c.steps);
   session.setRoutingCoefficient("balance_loss", 0.05);
@@ -423,11 +427,7 @@ void TstRouting::variantLiveChangeIsItsOwn() {
   session.start();
   session.pause();
   Snapshot latest;
-  QTRY_VERIFY_WITH_TIMEOUT(([&] {
-                             for (Snapshot& s : session.drain()) latest = std::move(s);
-                             return latest.state == SessionState::Paused;
-                           }()),
-                           20000);
+  QVERIFY(waitUntilPaused(session, latest));
   session.setRoutingCoefficient("balance_loss", 0.05, "V");
   session.resume();
   session.wait();

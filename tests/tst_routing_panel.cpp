@@ -22,6 +22,23 @@
 using namespace modlab;
 using namespace modlab::ui;
 
+namespace {
+// The default demo made small: 4,000 steps of R = 4, evaluated every `evalEvery`.
+ExperimentConfig smallDemo(std::int64_t evalEvery) {
+  ExperimentConfig c = findPreset(defaultDemoPreset()).config;
+  c.rules = 4;
+  c.size = 8;
+  c.batchSize = 32;
+  c.steps = 4000;
+  c.evalEvery = evalEvery;
+  c.evalBatches = 1;
+  c.matrixSamples = 256;
+  c.adaptationPriors = 2;
+  c.adaptationSamples = 128;
+  return c;
+}
+}  // namespace
+
 class TstRoutingPanel : public QObject {
   Q_OBJECT
 private Q_SLOTS:
@@ -38,16 +55,7 @@ void TstRoutingPanel::liveCoefficientIsAppliedRecordedAndMarked() {
   window.setKeepsSettings(false);
   window.resize(1400, 900);
   window.show();
-  ExperimentConfig c = findPreset(defaultDemoPreset()).config;
-  c.rules = 4;
-  c.size = 8;
-  c.batchSize = 32;
-  c.steps = 4000;
-  c.evalEvery = 2000;
-  c.evalBatches = 1;
-  c.matrixSamples = 256;
-  c.adaptationPriors = 2;
-  c.adaptationSamples = 128;
+  ExperimentConfig c = smallDemo(2000);
   c.routing.sampleEntropy = 0.01;  // parts are recorded from the start
   TrainingController& controller = window.controller();
   QString error;
@@ -97,16 +105,7 @@ void TstRoutingPanel::variantsHaveTheirOwnNameColourAndCoefficients() {
   window.setKeepsSettings(false);
   window.resize(1400, 900);
   window.show();
-  ExperimentConfig c = findPreset(defaultDemoPreset()).config;
-  c.rules = 4;
-  c.size = 8;
-  c.batchSize = 32;
-  c.steps = 4000;
-  c.evalEvery = 40;
-  c.evalBatches = 1;
-  c.matrixSamples = 256;
-  c.adaptationPriors = 2;
-  c.adaptationSamples = 128;
+  ExperimentConfig c = smallDemo(40);
   c.families = {Family::Modular, Family::GtModular};
   c.variants = {Variant{"Modular + entropy", Family::Modular, RoutingOptions{}}};
   c.variants[0].routing.sampleEntropy = 0.01;

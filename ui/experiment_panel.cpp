@@ -166,16 +166,7 @@ ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
     setConfig(findPreset(preset_->currentText().toStdString()).config);
   });
   auto changed = [this] {
-    if (loading_) return;
-    if (preset_->currentIndex() > 0) {  // edited: no longer the preset
-      loading_ = true;
-      preset_->setCurrentIndex(0);
-      base_.name = "custom";
-      base_.description.clear();
-      presetDescription_->setText(tr("Custom experiment."));
-      loading_ = false;
-    }
-    revalidate();
+    if (!loading_) edited();
   };
   for (QComboBox* c : {setting_, task_, device_}) connect(c, &QComboBox::currentIndexChanged, this, changed);
   for (QSpinBox* s : {rules_, size_, searchVersion_, length_, batch_, steps_, evalEvery_, evalBatches_, dataSeed_, modelSeed_, threads_})
@@ -316,7 +307,7 @@ void ExperimentPanel::rebuildVariants() {
     variantBox_->layout()->addWidget(box);
     variantBoxes_.push_back(box);
     connect(box, &QCheckBox::toggled, this, [this] {
-      if (!loading_) revalidate();
+      if (!loading_) edited();
     });
   }
   if (auto* form = qobject_cast<QFormLayout*>(variantBox_->parentWidget()->layout()))
@@ -390,6 +381,10 @@ void ExperimentPanel::addVariant() {
   if (dialog.exec() != QDialog::Accepted) return;
   base_ = candidate;
   rebuildVariants();
+  edited();
+}
+
+void ExperimentPanel::edited() {
   if (preset_->currentIndex() > 0) {  // no longer the preset
     loading_ = true;
     preset_->setCurrentIndex(0);

@@ -42,6 +42,7 @@ private:
   void applyColours();
   QWidget* content_ = nullptr;
   void revalidate();
+  void edited();  // a field changed: no longer the preset shown, validated again
   void updateEnabled();
 
   ExperimentConfig base_;  // fields the panel does not show are kept from here

@@ -88,7 +88,7 @@ torch::Device resolveDevice(const std::string& requested) {
 }
 
 struct FamilyRun {
-  Variant variant;     // its routing: the one in effect (live changes applied)
+  Variant variant;     // as configured; the routing in effect is in Impl::variants
   bool plain = false;  // one of the experiment's families (the experiment's routing applies), not a named variant
   std::unique_ptr<Trainer> trainer;
   FamilyState state = FamilyState::Training;
@@ -242,9 +242,8 @@ void Session::Impl::applyRouting() {
   std::lock_guard lock(controlMutex);
   for (std::size_t i = 0; i < families.size(); ++i) {
     FamilyRun& f = families[i];
-    f.variant.routing = variants[i].routing;
     if (isRouted(f.variant.family))
-      f.trainer->model().setRouting(f.variant.routing, static_cast<std::uint64_t>(config.modelSeed));
+      f.trainer->model().setRouting(variants[i].routing, static_cast<std::uint64_t>(config.modelSeed));
   }
 }
 
@@ -535,10 +534,12 @@ void Session::Impl::publish(bool force) {
   pendingTrain.clear();
   pendingEvaluations.clear();
   pendingWarnings.clear();
-  for (const FamilyRun& f : families)
-    s.families.push_back({f.variant.name, f.state, f.message, f.trainer->learningRate(), f.variant.routing});
   {
     std::lock_guard lock(controlMutex);
+    for (std::size_t i = 0; i < families.size(); ++i) {
+      const FamilyRun& f = families[i];
+      s.families.push_back({f.variant.name, f.state, f.message, f.trainer->learningRate(), variants[i].routing});
+    }
     s.routing = routing;
   }
   s.routingChanges = std::move(pendingRoutingChanges);
