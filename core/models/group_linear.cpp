@@ -159,6 +159,80 @@ public:
   }
 };
 
+// GT-Modular's two routed layers, relu(x W1[m] + b1[m]) W2[m] + b2[m] with m each row's
+// module: the rows are sorted by module once, and each module's products and weight
+// gradients are written into their own rows and slices (no per-module select backward,
+// which would allocate and add a whole weight-sized gradient for every module).
+class RoutedTwoLayer : public torch::autograd::Function<RoutedTwoLayer> {
+public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& modules,
+                               const torch::Tensor& w1, const torch::Tensor& b1, const torch::Tensor& w2,
+                               const torch::Tensor& b2) {
+    const auto R = w1.size(0), rows = x.size(0);
+    const torch::Tensor order = modules.argsort();
+    const torch::Tensor counts = modules.bincount({}, R).cpu();
+    const torch::Tensor xs = x.index_select(0, order);
+    torch::Tensor u = torch::empty({rows, w1.size(2)}, x.options());
+    torch::Tensor ys = torch::empty({rows, w2.size(2)}, x.options());
+    forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
+      torch::Tensor um = u.narrow(0, offset, n), ym = ys.narrow(0, offset, n);
+      affineInto(um, xs.narrow(0, offset, n), w1[m], b1, m);
+      um.relu_();
+      affineInto(ym, um, w2[m], b2, m);
+    });
+    ctx->save_for_backward({xs, u, order, counts, w1, b1, w2, b2});
+    return torch::empty_like(ys).index_copy_(0, order, ys);
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &xs = saved[0], &u = saved[1], &order = saved[2], &counts = saved[3];
+    const torch::Tensor &w1 = saved[4], &b1 = saved[5], &w2 = saved[6], &b2 = saved[7];
+    const torch::Tensor gys = grads[0].index_select(0, order);
+    torch::Tensor dW1 = torch::zeros_like(w1), dW2 = torch::zeros_like(w2);
+    torch::Tensor db1 = torch::zeros_like(b1), db2 = torch::zeros_like(b2);
+    torch::Tensor gxs = torch::empty_like(xs);
+    forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
+      const torch::Tensor gym = gys.narrow(0, offset, n), um = u.narrow(0, offset, n);
+      torch::Tensor dW1m = dW1[m], dW2m = dW2[m], gxm = gxs.narrow(0, offset, n);
+      torch::mm_out(dW2m, um.t(), gym);
+      if (hasBias(b2)) sumRowsInto(db2, m, gym);
+      const torch::Tensor gu = at::threshold_backward(torch::mm(gym, w2[m].t()), um, 0);
+      torch::mm_out(dW1m, xs.narrow(0, offset, n).t(), gu);
+      if (hasBias(b1)) sumRowsInto(db1, m, gu);
+      torch::mm_out(gxm, gu, w1[m].t());
+    });
+    const torch::Tensor gx = torch::empty_like(gxs).index_copy_(0, order, gxs);
+    return {gx, torch::Tensor(), dW1, hasBias(b1) ? db1 : torch::Tensor(), dW2, hasBias(b2) ? db2 : torch::Tensor()};
+  }
+
+private:
+  // fn(m, first row, rows) for every module with rows, in module order.
+  template <typename Fn>
+  static void forEachModule(const torch::Tensor& counts, Fn&& fn) {
+    const auto* n = counts.data_ptr<std::int64_t>();
+    std::int64_t offset = 0;
+    for (std::int64_t m = 0; m < counts.numel(); ++m) {
+      if (n[m] == 0) continue;
+      fn(m, offset, n[m]);
+      offset += n[m];
+    }
+  }
+
+  // db[0][m] = the column sums of g.
+  static void sumRowsInto(torch::Tensor& db, std::int64_t m, const torch::Tensor& g) {
+    torch::Tensor slot = db[0][m];
+    torch::sum_out(slot, g, 0);
+  }
+
+  // out = rows W (+ b[0][m]), written in place.
+  static void affineInto(torch::Tensor& out, const torch::Tensor& rows, const torch::Tensor& w,
+                         const torch::Tensor& b, std::int64_t m) {
+    if (hasBias(b)) torch::addmm_out(out, b[0][m], rows, w);
+    else torch::mm_out(out, rows, w);
+  }
+};
+
 }  // namespace
 
 GroupLinearImpl::GroupLinearImpl(std::int64_t modules, std::int64_t in, std::int64_t out, bool withBias)
@@ -223,9 +297,8 @@ torch::Tensor GroupLinearImpl::forwardRouted(const torch::Tensor& x, const torch
 
 torch::Tensor routedTwoLayer(GroupLinearImpl& first, GroupLinearImpl& second, const torch::Tensor& x,
                              const torch::Tensor& modules) {
-  return routeByModule(x, modules, first.modules(), [&](std::int64_t m, const torch::Tensor& rows) {
-    return second.forwardModule(m, torch::relu(first.forwardModule(m, rows)));
-  });
+  return RoutedTwoLayer::apply(x, modules, first.weight, biasArgument(first.bias, first.weight), second.weight,
+                               biasArgument(second.bias, second.weight));
 }
 
 }  // namespace modlab

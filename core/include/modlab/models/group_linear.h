@@ -36,7 +36,8 @@ private:
 TORCH_MODULE(GroupLinear);
 
 // second(ReLU(first(x))), each row through its own module only: the rows are sorted by
-// module once for both layers (bit-identical to two forwardRouted calls).
+// module once for both layers, and each module's weight gradient is written in place
+// (the same numbers as two forwardRouted calls).
 torch::Tensor routedTwoLayer(GroupLinearImpl& first, GroupLinearImpl& second, const torch::Tensor& x,
                              const torch::Tensor& modules);
 
