@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 
 #include "modlab/platform/blas_kernel.h"
+#include "modlab/platform/gemm_backend.h"
 
 using modlab::BlasKernelSource;
 using modlab::BlasStartupState;
@@ -93,7 +94,8 @@ bool writeFile(const QString& path, const QString& text) {
 const char* kFakeReference = R"(import json, os, sys
 with open('calls.jsonl', 'a') as f:
     f.write(json.dumps({'argv': sys.argv[1:], 'coretype': os.environ.get('OPENBLAS_CORETYPE'),
-                        'ref_threads': os.environ.get('REF_THREADS')}) + '\n')
+                        'ref_threads': os.environ.get('REF_THREADS'), 'preload': os.environ.get('LD_PRELOAD'),
+                        'gemm': os.environ.get('MODLAB_GEMM')}) + '\n')
 print(f"{sys.argv[1]} Classification {sys.argv[2]} R={sys.argv[3]} params=1234 steps/s=50.0")
 )";
 
@@ -125,6 +127,8 @@ private Q_SLOTS:
   void benchNamesTheKernelAndShowsNoSpeedupWithoutReference();
   void benchRunsTheReferenceOnTheSameKernel();
   void benchReportsAFailingReference();
+  void gemmChoiceRespectsTheUserAndTheCheck();
+  void infoNamesTheGemmLibrary();
 };
 
 void TstBlasKernel::aValueTheUserSetIsRespected() {
@@ -432,7 +436,14 @@ void TstBlasKernel::benchRunsTheReferenceOnTheSameKernel() {
     const QString source = report["blas"].toObject()["kernel_source"].toString();
     if (source == "automatic") QCOMPARE(call["coretype"].toString(), kernel);  // our choice travels to the reference
     else QVERIFY(call["coretype"].isNull());
+    // So do our sgemm_ and our choice of GEMM library.
+    QVERIFY2(call["preload"].toString().endsWith("/lib/modlab/libmodlab_sgemm.so"), qPrintable(call["preload"].toString()));
+    const bool oneDnn = report["gemm"].toObject()["backend"].toString() == "oneDNN";
+    QCOMPARE(call["gemm"].toString(), QString(oneDnn ? "onednn" : "openblas"));
   }
+  const QJsonObject gemm = report["gemm"].toObject();
+  const QString ours = gemm["library"].toString().isEmpty() ? gemm["backend"].toString() : gemm["library"].toString();
+  QCOMPARE(report["reference"].toObject()["gemm"].toString(), ours);  // as the reference's process reports it
 }
 
 void TstBlasKernel::benchReportsAFailingReference() {
@@ -446,6 +457,69 @@ void TstBlasKernel::benchReportsAFailingReference() {
   r = cli({"bench", "--reference", dir.filePath("missing")});
   QCOMPARE(r.code, 2);
   QVERIFY2(r.err.contains("--reference") && r.err.contains("bench_ref.py"), qPrintable(r.err));
+}
+
+void TstBlasKernel::gemmChoiceRespectsTheUserAndTheCheck() {
+  using modlab::GemmBackend;
+  modlab::GemmChoiceInput loaded;
+  loaded.oneDnn = "oneDNN 2.6.3 (avx512_core)";
+  loaded.oneDnnChecked = true;
+  auto choose = [](modlab::GemmChoiceInput in, std::optional<std::string> request) {
+    in.request = std::move(request);
+    return modlab::chooseGemmBackend(in);
+  };
+  const auto automatic = choose(loaded, std::nullopt);
+  QVERIFY(automatic.backend == GemmBackend::OneDnn);
+  QCOMPARE(automatic.library, loaded.oneDnn);
+  QVERIFY(automatic.how.find("automatically") != std::string::npos);
+  QVERIFY(automatic.warning.empty());
+  QVERIFY(choose(loaded, "auto").backend == GemmBackend::OneDnn);
+
+  const auto user = choose(loaded, "openblas");  // the user's word, even where oneDNN would be faster
+  QVERIFY(user.backend == GemmBackend::OpenBlas);
+  QVERIFY(user.how.find("MODLAB_GEMM=openblas") != std::string::npos);
+  QVERIFY(user.warning.empty());
+  QVERIFY(choose(loaded, "onednn").backend == GemmBackend::OneDnn);
+
+  modlab::GemmChoiceInput wrong = loaded;  // oneDNN multiplies wrongly: never used, and said
+  wrong.oneDnnChecked = false;
+  wrong.checkDetail = "64x256x256: relative error 0.5";
+  for (const auto& request : {std::optional<std::string>(), std::optional<std::string>("onednn")}) {
+    const auto fallback = choose(wrong, request);
+    QVERIFY(fallback.backend == GemmBackend::OpenBlas);
+    QVERIFY2(fallback.warning.find("64x256x256: relative error 0.5") != std::string::npos, fallback.warning.c_str());
+  }
+
+  const modlab::GemmChoiceInput absent;  // no oneDNN: OpenBLAS, with a warning only when it was asked for
+  QVERIFY(choose(absent, std::nullopt).backend == GemmBackend::OpenBlas);
+  QVERIFY(choose(absent, std::nullopt).warning.empty());
+  QVERIFY(choose(absent, "onednn").warning.find("MODLAB_GEMM=onednn") != std::string::npos);
+
+  const auto unknown = choose(loaded, "fastest");  // named with its value and what is allowed
+  QVERIFY(unknown.backend == GemmBackend::OneDnn);
+  QVERIFY2(unknown.warning.find("MODLAB_GEMM=\"fastest\"") != std::string::npos &&
+               unknown.warning.find("auto, onednn, openblas") != std::string::npos,
+           unknown.warning.c_str());
+  QVERIFY(unknown.summary().find("warning: ") != std::string::npos);
+}
+
+void TstBlasKernel::infoNamesTheGemmLibrary() {
+  const Result automatic = cli({"info", "--json"});
+  QCOMPARE(automatic.code, 0);
+  const QJsonObject info = jsonOf(automatic);
+  const QString backend = info["gemm"].toString();
+  QVERIFY2(backend == "oneDNN" || backend == "OpenBLAS", qPrintable(automatic.out));
+  QVERIFY2(info["gemm_warning"].toString().isEmpty(), qPrintable(info["gemm_warning"].toString()));
+  if (backend == "oneDNN") QVERIFY(info["gemm_library"].toString().startsWith("oneDNN "));
+
+  const QJsonObject user = jsonOf(cli({"info", "--json"}, {{"MODLAB_GEMM", "openblas"}}));
+  QCOMPARE(user["gemm"].toString(), QString("OpenBLAS"));
+  QVERIFY(user["gemm_how"].toString().contains("MODLAB_GEMM=openblas"));
+
+  const Result bad = cli({"info"}, {{"MODLAB_GEMM", "fastest"}});
+  QCOMPARE(bad.code, 0);
+  QVERIFY2(bad.out.contains(QRegularExpression("GEMM +.*MODLAB_GEMM=\"fastest\" is not one of auto, onednn, openblas")),
+           qPrintable(bad.out));
 }
 
 QTEST_GUILESS_MAIN(TstBlasKernel)

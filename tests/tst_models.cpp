@@ -6,6 +6,7 @@
 #include "models/lstm_sequence.h"
 #include "models/model_parts.h"
 #include "modlab/models/rule_model.h"
+#include "modlab/platform/gemm_backend.h"
 #include "modlab/tasks/rule_task.h"
 #include "modlab/training/trainer.h"
 #include "support/golden.h"
@@ -50,6 +51,7 @@ private Q_SLOTS:
   void parameterCountsMatchReference_data();
   void parameterCountsMatchReference();
   void capacityMatchingExamples();
+  void floatProductsMatchDoublePrecision();
   void activationsAreDistributions_data();
   void activationsAreDistributions();
   void groupLinearFormsAgree();
@@ -422,4 +424,33 @@ void TstModels::badInputIsNamed() {
 }
 
 QTEST_GUILESS_MAIN(TstModels)
+// Every float product LibTorch computes goes through our sgemm_ (oneDNN or OpenBLAS, gemm_backend.h):
+// the forms torch hands it (transposed operands, a strided result, beta = 1, batches) equal the
+// same products in double precision.
+void TstModels::floatProductsMatchDoublePrecision() {
+  QVERIFY(std::string(modlab_gemm_library()).size() > 0);
+  torch::manual_seed(4);
+  auto close = [](const torch::Tensor& f, const torch::Tensor& d) {
+    return ((f.to(torch::kDouble) - d).norm() / d.norm()).item<double>() < 1e-5;
+  };
+  for (const auto& [m, k, n] : std::vector<std::tuple<int, int, int>>{{17, 33, 65}, {2560, 48, 65}, {7, 300, 513}}) {
+    const torch::Tensor a = torch::randn({m, k}), b = torch::randn({k, n});
+    const torch::Tensor ad = a.to(torch::kDouble), bd = b.to(torch::kDouble);
+    QVERIFY(close(torch::mm(a, b), torch::mm(ad, bd)));
+    QVERIFY(close(torch::mm(a.t().contiguous().t(), b), torch::mm(ad, bd)));  // A stored transposed
+    QVERIFY(close(torch::mm(a, b.t().contiguous().t()), torch::mm(ad, bd)));  // B stored transposed
+    torch::Tensor wide = torch::full({m, n + 5}, std::nan(""));
+    torch::Tensor slice = wide.narrow(1, 2, n);  // a result with a leading dimension wider than n
+    torch::mm_out(slice, a, b);
+    QVERIFY(close(slice, torch::mm(ad, bd)));
+    const torch::Tensor c = torch::randn({m, n});
+    QVERIFY(close(torch::addmm(c, a, b, 0.5, 2.0), 0.5 * c.to(torch::kDouble) + 2.0 * torch::mm(ad, bd)));
+  }
+  const torch::Tensor x = torch::randn({5, 40, 24}), w = torch::randn({5, 24, 33});
+  QVERIFY(close(torch::bmm(x, w), torch::bmm(x.to(torch::kDouble), w.to(torch::kDouble))));
+  QVERIFY(close(torch::bmm(x.transpose(0, 1).contiguous().transpose(0, 1), w),
+                torch::bmm(x.to(torch::kDouble), w.to(torch::kDouble))));
+  QCOMPARE(torch::mm(torch::zeros({3, 0}), torch::zeros({0, 4})).abs().sum().item<double>(), 0.0);  // k = 0
+}
+
 #include "tst_models.moc"

@@ -77,6 +77,7 @@ QString duration(double seconds) {
 QStringList platformLines(const PlatformInfo& p) {
   return {QObject::tr("LibTorch %1").arg(QString::fromStdString(p.libtorchVersion)),
           QObject::tr("BLAS: %1").arg(QString::fromStdString(describeBlas(p))),
+          QObject::tr("GEMM: %1").arg(QString::fromStdString(describeGemm(p))),
           QObject::tr("CPU: %1, %2 hardware threads").arg(QString::fromStdString(p.cpu)).arg(p.hardwareThreads),
           QObject::tr("CUDA: %1").arg(p.cudaAvailable ? QObject::tr("available") : QObject::tr("not available"))};
 }

@@ -19,7 +19,7 @@ using nlohmann::json;
 constexpr std::int64_t kMinReferenceSteps = 10;
 
 struct ReferenceSide {
-  std::string directory, kernel;
+  std::string directory, kernel, gemm;
 };
 
 double gflops(const BenchmarkRow& b) { return b.gflopPerStep * b.stepsPerSecond; }
@@ -50,6 +50,8 @@ json reportJson(const BenchmarkReport& r, const PlatformInfo& p, const std::opti
            {"blas", {{"library", p.blasLibrary}, {"config", p.blasConfig}, {"kernel", p.blasKernel.kernel},
                      {"kernel_source", toString(p.blasKernel.source)}, {"kernel_how", p.blasKernel.how},
                      {"kernel_warning", p.blasKernel.warning}}},
+           {"gemm", {{"backend", toString(p.gemm.backend)}, {"library", p.gemm.library}, {"how", p.gemm.how},
+                     {"warning", p.gemm.warning}}},
            {"libtorch_version", p.libtorchVersion},
            {"device", r.device},
            {"sgemm_gflops_single_core", r.sgemmGflops},
@@ -58,24 +60,29 @@ json reportJson(const BenchmarkReport& r, const PlatformInfo& p, const std::opti
            {"concurrency", concurrency}};
   if (reference)
     out["reference"] = {{"directory", reference->directory}, {"python", ReferenceBench::kPython},
-                        {"kernel", reference->kernel}, {"threads", 1}};
+                        {"kernel", reference->kernel}, {"gemm", reference->gemm}, {"threads", 1}};
   return out;
 }
 
 void printHeader(const BenchmarkReport& r, const PlatformInfo& p, const std::optional<ReferenceSide>& reference) {
   std::printf("Machine:   %s, %d hardware threads\n", p.cpu.c_str(), p.hardwareThreads);
   std::printf("BLAS:      %s\n", describeBlas(p).c_str());
+  std::printf("GEMM:      %s\n", describeGemm(p).c_str());
   std::printf("LibTorch:  %s, one compute thread per measurement; single-core SGEMM (1024^3): %.1f GFLOP/s\n",
               p.libtorchVersion.c_str(), r.sgemmGflops);
   std::printf("Configs:   batch 256, R = 8; MLP E 64/D 256; MHA sv1 d 64/att 256, N 10; RNN E 64/H 256, d 32, N 10\n");
   if (reference) {
-    std::printf("Reference: the authors' implementation, %s/bench_ref.py (%s, one thread), %s kernel; "
+    std::printf("Reference: the authors' implementation, %s/bench_ref.py (%s, one thread), %s kernel, products by %s; "
                 "as many timed steps as modlab's (at least %lld), measured right after modlab's row\n",
-                reference->directory.c_str(), ReferenceBench::kPython, reference->kernel.c_str(),
+                reference->directory.c_str(), ReferenceBench::kPython, reference->kernel.c_str(), reference->gemm.c_str(),
                 static_cast<long long>(kMinReferenceSteps));
     if (reference->kernel != p.blasKernel.kernel)
       std::printf("WARNING:   the reference runs on the %s kernel and modlab on %s: the ratios compare different kernels\n",
                   reference->kernel.c_str(), p.blasKernel.kernel.c_str());
+    if (reference->gemm != modlab_gemm_library())
+      std::printf("WARNING:   the reference's products are computed by %s and modlab's by %s: the ratios compare "
+                  "different GEMM libraries\n",
+                  reference->gemm.c_str(), modlab_gemm_library());
   }
   std::printf("\n");
 }
@@ -119,7 +126,7 @@ int bench(bool asJson, double seconds, const std::vector<std::string>& settings,
   std::optional<ReferenceSide> reference;
   if (!referenceDir.empty()) {
     referenceBench.emplace(referenceDir);
-    reference = ReferenceSide{referenceDir, referenceBench->kernel()};
+    reference = ReferenceSide{referenceDir, referenceBench->kernel(), referenceBench->gemm()};
     options.measureReference = [&referenceBench](const BenchmarkRow& row, int rules) {
       const std::int64_t steps = std::max(row.steps, kMinReferenceSteps);
       std::fprintf(stderr, "  %s %s: modlab %.1f steps/s; the reference runs %lld steps...\n", toString(row.setting).c_str(),

@@ -20,6 +20,10 @@ nlohmann::json infoJson(const PlatformInfo& p) {
           {"blas_kernel_source", toString(p.blasKernel.source)},
           {"blas_kernel_how", p.blasKernel.how},
           {"blas_kernel_warning", p.blasKernel.warning},
+          {"gemm", toString(p.gemm.backend)},
+          {"gemm_library", p.gemm.library},
+          {"gemm_how", p.gemm.how},
+          {"gemm_warning", p.gemm.warning},
           {"cpu", p.cpu},
           {"threads", {{"libtorch_intra_op", p.torchThreads}, {"openblas", p.blasThreads}, {"hardware", p.hardwareThreads}}},
           {"device", p.device},
@@ -33,6 +37,7 @@ void printInfo(const PlatformInfo& p) {
   line("BLAS library", p.blasLibrary.empty() ? "not OpenBLAS" : p.blasConfig + " (" + p.blasLibrary + ")");
   line("BLAS kernel", p.blasKernel.summary());
   if (!p.blasKernel.warning.empty()) line("BLAS warning", p.blasKernel.warning);
+  line("GEMM", p.gemm.summary());
   line("CPU", p.cpu);
   line("threads", "LibTorch intra-op " + std::to_string(p.torchThreads) + ", OpenBLAS " + std::to_string(p.blasThreads) +
                       ", hardware " + std::to_string(p.hardwareThreads));

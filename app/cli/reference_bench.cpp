@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "modlab/experiment/experiment_config.h"
+#include "modlab/platform/gemm_backend.h"
 
 namespace modlab::cli {
 
@@ -37,10 +38,6 @@ CommandResult runCommand(const std::string& command) {
   return result;
 }
 
-// One thread on both sides: torch (REF_THREADS) and OpenBLAS's own pool, as modlab's bench.
-std::string pythonIn(const std::string& directory) {
-  return "cd " + shellQuote(directory) + " && REF_THREADS=1 OPENBLAS_NUM_THREADS=1 " + ReferenceBench::kPython;
-}
 
 std::string lastLines(const std::string& text, std::size_t count) {
   std::vector<std::string> lines;
@@ -83,8 +80,18 @@ ReferenceMeasurement parseReferenceOutput(const std::string& output) {
   return m;
 }
 
+// One thread on both sides: torch (REF_THREADS) and OpenBLAS's own pool, as modlab's bench; and
+// modlab's sgemm_ with modlab's choice of library, when it is installed next to this program.
+std::string ReferenceBench::python() const {
+  std::string variables = "REF_THREADS=1 OPENBLAS_NUM_THREADS=1";
+  if (const std::string preload = sgemmPreloadLibrary(); !preload.empty())
+    variables += " LD_PRELOAD=" + shellQuote(preload) + " MODLAB_GEMM=" +
+                 (gemmStatus().backend == GemmBackend::OneDnn ? "onednn" : "openblas");
+  return "cd " + shellQuote(directory_) + " && " + variables + " " + kPython;
+}
+
 ReferenceMeasurement ReferenceBench::run(Setting setting, Family family, int rules, std::int64_t steps) const {
-  const std::string command = pythonIn(directory_) + " bench_ref.py " + referenceName(setting) + " " +
+  const std::string command = python() + " bench_ref.py " + referenceName(setting) + " " +
                               referenceName(family) + " " + std::to_string(rules) + " " + std::to_string(steps);
   const CommandResult result = runCommand(command);
   if (result.status != 0)
@@ -99,8 +106,23 @@ std::string ReferenceBench::kernel() const {
   const std::string probe =
       "import torch, ctypes; blas = ctypes.CDLL('libopenblas.so.0'); "
       "blas.openblas_get_corename.restype = ctypes.c_char_p; print(blas.openblas_get_corename().decode())";
-  const CommandResult result = runCommand(pythonIn(directory_) + " -c " + shellQuote(probe));
+  const CommandResult result = runCommand(python() + " -c " + shellQuote(probe));
   const std::string last = lastLines(result.output, 1);  // warnings may come first
+  if (result.status != 0 || last.empty()) return "unknown (" + last + ")";
+  return last;
+}
+
+std::string ReferenceBench::gemm() const {
+  const std::string probe =
+      "import torch, ctypes\n"
+      "try:\n"
+      "    f = ctypes.CDLL(None).modlab_gemm_library\n"
+      "    f.restype = ctypes.c_char_p\n"
+      "    print(f().decode())\n"
+      "except AttributeError:\n"
+      "    print('OpenBLAS')\n";
+  const CommandResult result = runCommand(python() + " -c " + shellQuote(probe));
+  const std::string last = lastLines(result.output, 1);
   if (result.status != 0 || last.empty()) return "unknown (" + last + ")";
   return last;
 }

@@ -10,7 +10,9 @@ namespace modlab::cli {
 
 // A folder laid out by reference-setup: <Setting>/<Task>/{data,model}.py and bench_ref.py, run
 // with Debian's Python (python3-torch: the same LibTorch and OpenBLAS as modlab). The reference
-// inherits this process's environment, OPENBLAS_CORETYPE included, so it runs on the same kernel.
+// inherits this process's environment, OPENBLAS_CORETYPE included, so it runs on the same kernel,
+// and gets the same sgemm_ as modlab through LD_PRELOAD (libmodlab_sgemm.so, gemm_backend.h)
+// with MODLAB_GEMM set to the library this process chose, so its products use the same library.
 class ReferenceBench {
 public:
   static constexpr const char* kPython = "/usr/bin/python3";
@@ -24,10 +26,15 @@ public:
 
   // The OpenBLAS kernel the reference's Python reports, or "unknown (why)".
   std::string kernel() const;
+  // What computes the reference's products ("oneDNN 2.6.3 (avx512_core_amx)", "OpenBLAS"),
+  // as the preloaded library reports it in the reference's process.
+  std::string gemm() const;
 
   const std::string& directory() const { return directory_; }
 
 private:
+  std::string python() const;  // "cd DIR && VARIABLES /usr/bin/python3"
+
   std::string directory_;
 };
 

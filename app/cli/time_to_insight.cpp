@@ -81,6 +81,7 @@ int timeToInsight(bool asJson) {
   }
   std::printf("Machine:   %s, %d hardware threads\n", platform.cpu.c_str(), platform.hardwareThreads);
   std::printf("BLAS:      %s\n", describeBlas(platform).c_str());
+  std::printf("GEMM:      %s\n", describeGemm(platform).c_str());
   std::printf("Run:       %s: MHA classification, R = %d, size %d, %d tokens, %zu families, lr %g, batch %d,\n"
               "           %d steps, %d evaluations (every %d steps), the run folder written, %d family threads\n\n",
               config.name.c_str(), config.rules, config.size, config.length, config.families.size(), config.learningRate,

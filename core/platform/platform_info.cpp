@@ -35,6 +35,7 @@ PlatformInfo platformInfo() {
   info.blasLibrary = blasLibraryPath();
   info.blasConfig = blasLibraryConfig();
   info.blasKernel = blasKernelStatus();
+  info.gemm = gemmStatus();
   info.cpu = cpuModelName();
   info.torchThreads = at::get_num_threads();
   info.blasThreads = blasThreads();
@@ -48,6 +49,13 @@ std::string describeBlas(const PlatformInfo& info) {
   if (info.blasConfig.empty()) return "not OpenBLAS (" + info.blasKernel.how + ")";
   std::string text = blasName(info.blasConfig) + ", " + info.blasKernel.kernel + " kernel (" + info.blasKernel.how + ")";
   if (!info.blasKernel.warning.empty()) text += "; warning: " + info.blasKernel.warning;
+  return text;
+}
+
+std::string describeGemm(const PlatformInfo& info) {
+  const GemmStatus& g = info.gemm;
+  std::string text = (g.library.empty() ? toString(g.backend) : g.library) + " computes LibTorch's float products (" + g.how + ")";
+  if (!g.warning.empty()) text += "; warning: " + g.warning;
   return text;
 }
 

@@ -5,6 +5,8 @@
 
 #include <ATen/Parallel.h>
 
+#include "modlab/platform/gemm_backend.h"
+
 namespace modlab {
 
 namespace {
@@ -24,6 +26,7 @@ void keepTensorMemoryInTheHeap() {
 
 void useSingleComputeThread() {
   keepTensorMemoryInTheHeap();
+  (void)gemmStatus();  // chooses (and checks) the GEMM library before the first product
   at::set_num_threads(1);
   // OpenBLAS (pthread build) keeps its own pool; a vendor LibTorch may use MKL instead.
   using SetThreads = void (*)(int);

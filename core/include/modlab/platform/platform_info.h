@@ -4,6 +4,7 @@
 #include <string>
 
 #include "modlab/platform/blas_kernel.h"
+#include "modlab/platform/gemm_backend.h"
 
 namespace modlab {
 
@@ -14,6 +15,7 @@ struct PlatformInfo {
   std::string blasLibrary;      // the loaded OpenBLAS; empty when another BLAS is in use
   std::string blasConfig;       // openblas_get_config()
   BlasKernelStatus blasKernel;
+  GemmStatus gemm;              // what computes LibTorch's float products
   std::string cpu;              // model name, family and model
   int torchThreads = 0;         // LibTorch intra-op threads of this process
   int blasThreads = 0;          // OpenBLAS's own pool (0 without OpenBLAS)
@@ -26,5 +28,7 @@ PlatformInfo platformInfo();
 
 // The BLAS line of the app's About box and status bar: "OpenBLAS 0.3.21, SkylakeX kernel (chosen automatically: ...)".
 std::string describeBlas(const PlatformInfo& info);
+// The GEMM line: "oneDNN 2.6.3 (avx512_core_amx) computes LibTorch's float products (chosen automatically: ...)".
+std::string describeGemm(const PlatformInfo& info);
 
 }  // namespace modlab
