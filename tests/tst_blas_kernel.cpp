@@ -437,7 +437,7 @@ void TstBlasKernel::benchRunsTheReferenceOnTheSameKernel() {
     if (source == "automatic") QCOMPARE(call["coretype"].toString(), kernel);  // our choice travels to the reference
     else QVERIFY(call["coretype"].isNull());
     // So do our sgemm_ and our choice of GEMM library.
-    QVERIFY2(call["preload"].toString().endsWith("/lib/modlab/libmodlab_sgemm.so"), qPrintable(call["preload"].toString()));
+    QVERIFY2(call["preload"].toString().endsWith("/lib/modlab/preload/libmodlab_sgemm.so"), qPrintable(call["preload"].toString()));
     const bool oneDnn = report["gemm"].toObject()["backend"].toString() == "oneDNN";
     QCOMPARE(call["gemm"].toString(), QString(oneDnn ? "onednn" : "openblas"));
   }

@@ -180,9 +180,10 @@ std::string sgemmPreloadLibrary() {
   std::error_code error;
   const auto program = std::filesystem::read_symlink("/proc/self/exe", error);
   if (error) return {};
-  // Installed: <prefix>/bin and <prefix>/lib/modlab; built: <build>/app/<program>/ and <build>/lib/modlab.
+  // Installed: <prefix>/bin and <prefix>/lib/modlab/preload (not a directory ldconfig reads: the
+  // library is for LD_PRELOAD only); built: <build>/app/<program>/ and <build>/lib/modlab/preload.
   for (const char* up : {"..", "../.."}) {
-    const auto candidate = program.parent_path() / up / "lib" / "modlab" / kPreloadName;
+    const auto candidate = program.parent_path() / up / "lib" / "modlab" / "preload" / kPreloadName;
     if (std::filesystem::exists(candidate, error)) return std::filesystem::weakly_canonical(candidate, error).string();
   }
   return {};

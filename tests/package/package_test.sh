@@ -27,7 +27,8 @@ for f in ./usr/bin/modlab ./usr/bin/modlab-cli ./usr/share/applications/org.modu
          ./usr/share/icons/hicolor/scalable/apps/org.modularitylab.ModularityLab.svg \
          ./usr/share/icons/hicolor/48x48/apps/org.modularitylab.ModularityLab.png \
          ./usr/share/man/man1/modlab.1.gz ./usr/share/man/man1/modlab-cli.1.gz \
-         ./usr/share/bash-completion/completions/modlab-cli ./usr/share/doc/modularity-lab/copyright; do
+         ./usr/share/bash-completion/completions/modlab-cli ./usr/share/doc/modularity-lab/copyright \
+         ./usr/lib/modlab/preload/libmodlab_sgemm.so; do
   grep -qx "$f" "$work/contents.txt" || { echo "FAIL: $f is not in the package"; exit 1; }
 done
 dpkg-deb --field "$deb" Depends | grep -q libopenblas0-pthread || { echo "FAIL: Depends lacks libopenblas0-pthread"; exit 1; }
@@ -42,6 +43,7 @@ cd "$work"
 version=$(/usr/bin/modlab-cli --version)
 echo "installed: $version"
 /usr/bin/modlab-cli presets | grep -q "(default demo)"
+/usr/bin/modlab-cli info | grep -E '^GEMM +'  # the library that computes the products, and how it was chosen
 /usr/bin/modlab-cli train --preset demo-mlp-few-rules --set steps=50 --set eval_every=25 --quiet --out "$work/run" | tail -2
 grep -q '"status": "finished"' "$work/run/run.json"
 QT_QPA_PLATFORM=offscreen /usr/bin/modlab --version | grep -q "${version#modlab-cli }"
