@@ -5,6 +5,7 @@
 #include <QDoubleSpinBox>
 
 #include <QImage>
+#include <QLabel>
 #include <QTemporaryDir>
 #include <QtCharts/QBarSeries>
 #include <QtCharts/QBarSet>
@@ -18,6 +19,7 @@
 #include "ui/chart_legend.h"
 #include <QtCharts/QAbstractBarSeries>
 
+#include "modlab/platform/platform_info.h"
 #include "modlab/sweep/sweep.h"
 #include "support/golden.h"
 #include "ui/chart_export.h"
@@ -74,6 +76,7 @@ private Q_SLOTS:
   void heatmapHungarianOrderIsADiagonal();
   void sweepFolderShowsThePapersFigures();
   void spacePausesWhateverHasFocus();
+  void deviceTooltipNamesTheBlasKernelAndGemmLibrary();
 
 private:
   QTemporaryDir runs_;
@@ -110,6 +113,19 @@ void TstMainWindow::spacePausesWhateverHasFocus() {
   QVERIFY(!lr->hasFocus());
   w.setPresentation(false);
   w.controller().stop();
+}
+
+// The status bar's device tooltip (and the About box, from the same lines) says what computes.
+void TstMainWindow::deviceTooltipNamesTheBlasKernelAndGemmLibrary() {
+  MainWindow w;
+  const auto* device = w.findChild<QLabel*>("DeviceLabel");
+  QVERIFY(device);
+  const QString tip = device->toolTip();
+  const PlatformInfo p = platformInfo();
+  QVERIFY2(tip.contains("BLAS: " + QString::fromStdString(describeBlas(p))), qPrintable(tip));
+  QVERIFY2(tip.contains("GEMM: " + QString::fromStdString(describeGemm(p))), qPrintable(tip));
+  QVERIFY2(tip.contains(QString::fromStdString(p.gemm.library.empty() ? toString(p.gemm.backend) : p.gemm.library)),
+           qPrintable(tip));
 }
 
 void TstMainWindow::liveRunFeedsEveryView() {

@@ -182,6 +182,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   etaLabel_ = new QLabel;
   etaLabel_->setObjectName("EtaLabel");
   deviceLabel_ = new QLabel;
+  deviceLabel_->setObjectName("DeviceLabel");
   deviceLabel_->setToolTip(platformLines(platformInfo()).join('\n'));
   sourceLabel_ = new QLabel;
   familiesLabel_ = new QLabel;
