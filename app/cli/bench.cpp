@@ -68,8 +68,8 @@ void printHeader(const BenchmarkReport& r, const PlatformInfo& p, const std::opt
   std::printf("Machine:   %s, %d hardware threads\n", p.cpu.c_str(), p.hardwareThreads);
   std::printf("BLAS:      %s\n", describeBlas(p).c_str());
   std::printf("GEMM:      %s\n", describeGemm(p).c_str());
-  std::printf("LibTorch:  %s, one compute thread per measurement; single-core SGEMM (1024^3): %.1f GFLOP/s\n",
-              p.libtorchVersion.c_str(), r.sgemmGflops);
+  std::printf("LibTorch:  %s, one compute thread per measurement; single-core SGEMM (1024^3, %s): %.1f GFLOP/s\n",
+              p.libtorchVersion.c_str(), toString(p.gemm.backend).c_str(), r.sgemmGflops);
   std::printf("Configs:   batch 256, R = 8; MLP E 64/D 256; MHA sv1 d 64/att 256, N 10; RNN E 64/H 256, d 32, N 10\n");
   if (reference) {
     std::printf("Reference: the authors' implementation, %s/bench_ref.py (%s, one thread), %s kernel, products by %s; "
