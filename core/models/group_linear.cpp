@@ -148,12 +148,14 @@ public:
     torch::Tensor dp = hasBias(bias) ? torch::mm(gy, bias[0].narrow(1, 0, columns).t()) : torch::zeros_like(p);
     weightRowsBack(x.data_ptr<float>(), p.data_ptr<float>(), G.data_ptr<float>(), T * R, in, dx.data_ptr<float>(),
                    dp.data_ptr<float>());
-    torch::Tensor dWeight = torch::zeros_like(weight);
-    dWeight.narrow(2, 0, columns).copy_(torch::mm(weighted.t(), gy).view({R, in, columns}));
+    // The gradients of the columns used; the others (Modular's score column) are zero.
+    const bool allColumns = columns == weight.size(2);
+    torch::Tensor dWeight = allColumns ? torch::mm(weighted.t(), gy).view(weight.sizes()) : torch::zeros_like(weight);
+    if (!allColumns) dWeight.narrow(2, 0, columns).copy_(torch::mm(weighted.t(), gy).view({R, in, columns}));
     torch::Tensor dBias;
     if (hasBias(bias)) {
-      dBias = torch::zeros_like(bias);
-      dBias[0].narrow(1, 0, columns).copy_(torch::mm(p.t(), gy));
+      dBias = allColumns ? torch::mm(p.t(), gy).view(bias.sizes()) : torch::zeros_like(bias);
+      if (!allColumns) dBias[0].narrow(1, 0, columns).copy_(torch::mm(p.t(), gy));
     }
     return {dx, dp, dWeight, dBias, torch::Tensor()};
   }
