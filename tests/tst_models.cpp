@@ -170,6 +170,16 @@ void TstModels::groupLinearFormsAgree() {
   for (std::size_t i = 0; i < a.size(); ++i) QVERIFY(torch::allclose(a[i], b[i], 1e-6, 1e-7));
   QCOMPARE(a[1][2].abs().sum().item<double>(), 0.0);
   QCOMPARE(a[4][0][2].abs().sum().item<double>(), 0.0);
+  // Float on the CPU goes straight to BLAS; other types (and devices) take the torch formulation.
+  layer->to(torch::kDouble);
+  next->to(torch::kDouble);
+  const torch::Tensor inD = routedIn.to(torch::kDouble).requires_grad_(true);
+  const torch::Tensor pairD = routedTwoLayer(*layer, *next, inD, someModules);
+  QVERIFY(torch::allclose(pairD, next->forwardRouted(torch::relu(layer->forwardRouted(inD, someModules)), someModules)));
+  QVERIFY(torch::allclose(pairD.to(torch::kFloat), pair, 1e-5, 1e-6));
+  const std::vector<torch::Tensor> wrtD = {inD, layer->weight, layer->bias, next->weight, next->bias};
+  const auto c = torch::autograd::grad({pairD}, wrtD, {upstream.to(torch::kDouble)});
+  for (std::size_t i = 0; i < c.size(); ++i) QVERIFY(torch::allclose(c[i].to(torch::kFloat), a[i], 1e-4, 1e-5));
 }
 
 // GT-Modular computes only the routed LSTM cell: identical to weighting all cells by the one-hot.

@@ -161,6 +161,48 @@ public:
   }
 };
 
+// The Fortran BLAS product LibTorch calls (on the CPU: Modularity Lab's own, gemm_backend.h).
+extern "C" void sgemm_(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
+                       const int*, const float*, const int*, const float*, float*, const int*);
+
+// Row-major C (M x N, leading dimension N) = op(A) op(B), A and B row-major with leading
+// dimensions lda and ldb: column-major C^T = op(B)^T op(A)^T. One BLAS call, without the
+// views and checks of a torch call: GT-Modular makes a dozen products per module per step.
+void product(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
+             std::int64_t lda, const float* B, std::int64_t ldb, float* C) {
+  const int m = static_cast<int>(N), n = static_cast<int>(M), k = static_cast<int>(K);
+  const int la = static_cast<int>(lda), lb = static_cast<int>(ldb), lc = static_cast<int>(N);
+  const float one = 1.0f, zero = 0.0f;
+  const char ta = transB ? 'T' : 'N', tb = transA ? 'T' : 'N';
+  sgemm_(&ta, &tb, &m, &n, &k, &one, B, &lb, A, &la, &zero, C, &lc);
+}
+
+// rows (n x width) += b, then ReLU when asked.
+MODLAB_SIMD_CLONES void addBias(float* rows, const float* b, std::int64_t n, std::int64_t width, bool relu) {
+  for (std::int64_t r = 0; r < n; ++r) {
+    float* row = rows + r * width;
+    for (std::int64_t j = 0; j < width; ++j) row[j] = relu ? std::max(row[j] + b[j], 0.0f) : row[j] + b[j];
+  }
+}
+
+// g (n x width) = 0 where the ReLU's output u is not positive; sums[j] = the column sums of g
+// (when sums is not null).
+MODLAB_SIMD_CLONES void reluBackward(float* g, const float* u, std::int64_t n, std::int64_t width, float* sums) {
+  if (sums) std::fill(sums, sums + width, 0.0f);
+  for (std::int64_t r = 0; r < n; ++r)
+    for (std::int64_t j = 0; j < width; ++j) {
+      const float v = u[r * width + j] > 0.0f ? g[r * width + j] : 0.0f;
+      g[r * width + j] = v;
+      if (sums) sums[j] += v;
+    }
+}
+
+MODLAB_SIMD_CLONES void columnSums(const float* g, std::int64_t n, std::int64_t width, float* sums) {
+  std::fill(sums, sums + width, 0.0f);
+  for (std::int64_t r = 0; r < n; ++r)
+    for (std::int64_t j = 0; j < width; ++j) sums[j] += g[r * width + j];
+}
+
 // GT-Modular's two routed layers, relu(x W1[m] + b1[m]) W2[m] + b2[m] with m each row's
 // module: the rows are sorted by module once, and each module's products and weight
 // gradients are written into their own rows and slices (no per-module select backward,
@@ -176,12 +218,25 @@ public:
     const torch::Tensor xs = x.index_select(0, order);
     torch::Tensor u = torch::empty({rows, w1.size(2)}, x.options());
     torch::Tensor ys = torch::empty({rows, w2.size(2)}, x.options());
-    forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
-      torch::Tensor um = u.narrow(0, offset, n), ym = ys.narrow(0, offset, n);
-      affineInto(um, xs.narrow(0, offset, n), w1[m], b1, m);
-      um.relu_();
-      affineInto(ym, um, w2[m], b2, m);
-    });
+    if (rawBuffers(x, w1, b1, w2, b2)) {
+      const Shapes d(w1, w2);
+      forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
+        float* um = u.data_ptr<float>() + offset * d.hidden;
+        float* ym = ys.data_ptr<float>() + offset * d.out;
+        product(false, false, n, d.hidden, d.in, xs.data_ptr<float>() + offset * d.in, d.in, d.w1(w1, m), d.hidden, um);
+        if (hasBias(b1)) addBias(um, d.b1(b1, m), n, d.hidden, true);
+        else reluBackward(um, um, n, d.hidden, nullptr);  // the ReLU in place: u where u > 0
+        product(false, false, n, d.out, d.hidden, um, d.hidden, d.w2(w2, m), d.out, ym);
+        if (hasBias(b2)) addBias(ym, d.b2(b2, m), n, d.out, false);
+      });
+    } else {
+      forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
+        torch::Tensor um = u.narrow(0, offset, n), ym = ys.narrow(0, offset, n);
+        affineInto(um, xs.narrow(0, offset, n), w1[m], b1, m);
+        um.relu_();
+        affineInto(ym, um, w2[m], b2, m);
+      });
+    }
     ctx->save_for_backward({xs, u, order, counts, w1, b1, w2, b2});
     return torch::empty_like(ys).index_copy_(0, order, ys);
   }
@@ -194,6 +249,26 @@ public:
     torch::Tensor dW1 = torch::zeros_like(w1), dW2 = torch::zeros_like(w2);
     torch::Tensor db1 = torch::zeros_like(b1), db2 = torch::zeros_like(b2);
     torch::Tensor gxs = torch::empty_like(xs);
+    if (rawBuffers(xs, w1, b1, w2, b2)) {
+      const Shapes d(w1, w2);
+      const float* gy = gys.data_ptr<float>();
+      torch::Tensor gu = torch::empty_like(u);
+      forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
+        const float* um = u.data_ptr<float>() + offset * d.hidden;
+        const float* gym = gy + offset * d.out;
+        float* gum = gu.data_ptr<float>() + offset * d.hidden;
+        product(true, false, d.hidden, d.out, n, um, d.hidden, gym, d.out, d.w2(dW2, m));
+        if (hasBias(b2)) columnSums(gym, n, d.out, d.b2(db2, m));
+        product(false, true, n, d.hidden, d.out, gym, d.out, d.w2(w2, m), d.out, gum);
+        reluBackward(gum, um, n, d.hidden, hasBias(b1) ? d.b1(db1, m) : nullptr);
+        product(true, false, d.in, d.hidden, n, xs.data_ptr<float>() + offset * d.in, d.in, gum, d.hidden,
+                d.w1(dW1, m));
+        product(false, true, n, d.in, d.hidden, gum, d.hidden, d.w1(w1, m), d.hidden,
+                gxs.data_ptr<float>() + offset * d.in);
+      });
+      const torch::Tensor gx = torch::empty_like(gxs).index_copy_(0, order, gxs);
+      return {gx, torch::Tensor(), dW1, hasBias(b1) ? db1 : torch::Tensor(), dW2, hasBias(b2) ? db2 : torch::Tensor()};
+    }
     forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
       const torch::Tensor gym = gys.narrow(0, offset, n), um = u.narrow(0, offset, n);
       torch::Tensor dW1m = dW1[m], dW2m = dW2[m], gxm = gxs.narrow(0, offset, n);
@@ -209,6 +284,28 @@ public:
   }
 
 private:
+  // The layers' sizes and module m's weights and biases in float buffers (contiguous, CPU).
+  struct Shapes {
+    Shapes(const torch::Tensor& w1, const torch::Tensor& w2) : in(w1.size(1)), hidden(w1.size(2)), out(w2.size(2)) {}
+    const float* w1(const torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * in * hidden; }
+    float* w1(torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * in * hidden; }
+    const float* w2(const torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * hidden * out; }
+    float* w2(torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * hidden * out; }
+    const float* b1(const torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * hidden; }
+    float* b1(torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * hidden; }
+    const float* b2(const torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * out; }
+    float* b2(torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * out; }
+    std::int64_t in, hidden, out;
+  };
+
+  // Float tensors on the CPU in row-major order: the products go straight to BLAS.
+  static bool rawBuffers(const torch::Tensor& x, const torch::Tensor& w1, const torch::Tensor& b1,
+                         const torch::Tensor& w2, const torch::Tensor& b2) {
+    for (const torch::Tensor* t : {&w1, &b1, &w2, &b2})
+      if (!t->is_contiguous() || !ownLoops(x, *t)) return false;
+    return x.is_contiguous();
+  }
+
   // fn(m, first row, rows) for every module with rows, in module order.
   template <typename Fn>
   static void forEachModule(const torch::Tensor& counts, Fn&& fn) {
