@@ -128,6 +128,7 @@ private Q_SLOTS:
   void benchRunsTheReferenceOnTheSameKernel();
   void benchReportsAFailingReference();
   void gemmChoiceRespectsTheUserAndTheCheck();
+  void benchRoundsAlternateAndReportMedians();
   void infoNamesTheGemmLibrary();
 };
 
@@ -457,6 +458,43 @@ void TstBlasKernel::benchReportsAFailingReference() {
   r = cli({"bench", "--reference", dir.filePath("missing")});
   QCOMPARE(r.code, 2);
   QVERIFY2(r.err.contains("--reference") && r.err.contains("bench_ref.py"), qPrintable(r.err));
+}
+
+void TstBlasKernel::benchRoundsAlternateAndReportMedians() {
+  if (!QFile::exists("/usr/bin/python3")) QSKIP("no /usr/bin/python3");
+  QTemporaryDir dir;
+  QVERIFY(writeFile(dir.filePath("bench_ref.py"), kFakeReference));
+  const Result r =
+      cli({"bench", "--setting", "mlp", "--seconds", "0.02", "--json", "--reference", dir.path(), "--rounds", "3"});
+  QVERIFY2(r.code == 0, qPrintable(r.err));
+  const QJsonArray rows = jsonOf(r)["families"].toArray();
+  QCOMPARE(rows.size(), 4);
+  for (const QJsonValue& v : rows) {
+    const QJsonObject row = v.toObject();
+    const QJsonArray rounds = row["rounds"].toArray();
+    QCOMPARE(rounds.size(), 3);
+    QList<double> rates;
+    for (const QJsonValue& x : rounds) rates.push_back(x.toDouble());
+    std::sort(rates.begin(), rates.end());
+    QCOMPARE(row["steps_per_second"].toDouble(), rates[1]);  // the median round
+    QCOMPARE(row["reference_rounds"].toArray().size(), 3);
+    QCOMPARE(row["reference_steps_per_second"].toDouble(), 50.0);
+  }
+  // modlab and the reference alternate: each family's three reference runs come in a row, in family order.
+  QFile calls(dir.filePath("calls.jsonl"));
+  QVERIFY(calls.open(QIODevice::ReadOnly));
+  const QList<QByteArray> lines = calls.readAll().trimmed().split('\n');
+  QCOMPARE(lines.size(), 12);
+  const QStringList families{"Monolithic", "Modular", "Modular-op", "GT_Modular"};
+  for (int i = 0; i < 12; ++i)
+    QCOMPARE(QJsonDocument::fromJson(lines[i]).object()["argv"].toArray()[1].toString(), families[i / 3]);
+
+  const Result text = cli({"bench", "--setting", "mlp", "--seconds", "0.02", "--rounds", "2"});
+  QVERIFY2(text.out.contains("Rounds:    each row measured 2 times; steps/s is each side's median round"),
+           qPrintable(text.out));
+  const Result bad = cli({"bench", "--rounds", "0"});
+  QVERIFY(bad.code != 0);
+  QVERIFY2(bad.err.contains("--rounds") && bad.err.contains("0") && bad.err.contains("not in range 1 to 9"), qPrintable(bad.err));
 }
 
 void TstBlasKernel::gemmChoiceRespectsTheUserAndTheCheck() {

@@ -28,10 +28,12 @@ double ratio(const BenchmarkRow& b) { return b.stepsPerSecond / b.reference->ste
 json rowJson(const BenchmarkRow& b, double sgemm) {
   json row{{"setting", toString(b.setting)},  {"family", toString(b.family)},   {"steps_per_second", b.stepsPerSecond},
            {"steps", b.steps},                {"gflop_per_step", b.gflopPerStep}, {"gflops", gflops(b)},
+           {"rounds", b.rounds},
            {"percent_of_sgemm", 100.0 * gflops(b) / sgemm}, {"parameters", b.parameters}};
   if (b.reference) {
     row["reference_steps_per_second"] = b.reference->stepsPerSecond;
     row["reference_steps"] = b.reference->steps;
+    row["reference_rounds"] = b.reference->rounds;
     row["reference_parameters"] = b.reference->parameters;
     row["ratio_to_reference"] = ratio(b);
   }
@@ -64,7 +66,8 @@ json reportJson(const BenchmarkReport& r, const PlatformInfo& p, const std::opti
   return out;
 }
 
-void printHeader(const BenchmarkReport& r, const PlatformInfo& p, const std::optional<ReferenceSide>& reference) {
+void printHeader(const BenchmarkReport& r, const PlatformInfo& p, const std::optional<ReferenceSide>& reference,
+                 int rounds) {
   std::printf("Machine:   %s, %d hardware threads\n", p.cpu.c_str(), p.hardwareThreads);
   std::printf("BLAS:      %s\n", describeBlas(p).c_str());
   std::printf("GEMM:      %s\n", describeGemm(p).c_str());
@@ -84,6 +87,9 @@ void printHeader(const BenchmarkReport& r, const PlatformInfo& p, const std::opt
                   "different GEMM libraries\n",
                   reference->gemm.c_str(), modlab_gemm_library());
   }
+  if (rounds > 1)
+    std::printf("Rounds:    each row measured %d times%s; steps/s is each side's median round\n", rounds,
+                reference ? ", modlab and the reference alternating" : "");
   std::printf("\n");
 }
 
@@ -115,9 +121,11 @@ void printConcurrency(const BenchmarkReport& r) {
 
 }  // namespace
 
-int bench(bool asJson, double seconds, const std::vector<std::string>& settings, const std::string& referenceDir) {
+int bench(bool asJson, double seconds, const std::vector<std::string>& settings, const std::string& referenceDir,
+          int rounds) {
   BenchmarkOptions options;
   options.secondsPerCase = seconds;
+  options.rounds = rounds;
   if (!settings.empty()) {
     options.settings.clear();
     for (const std::string& s : settings) options.settings.push_back(parseSetting(s));
@@ -135,7 +143,7 @@ int bench(bool asJson, double seconds, const std::vector<std::string>& settings,
     };
   }
   if (!asJson)
-    std::fprintf(stderr, "benchmarking (about %.0f s%s)...\n", seconds * (4 + 3.0) * options.settings.size() + 1,
+    std::fprintf(stderr, "benchmarking (about %.0f s%s)...\n", seconds * (4.0 * rounds + 3.0) * options.settings.size() + 1,
                  reference ? ", plus the reference's runs" : "");
   const BenchmarkReport r = runBenchmark(options);
   const PlatformInfo platform = platformInfo();
@@ -143,7 +151,7 @@ int bench(bool asJson, double seconds, const std::vector<std::string>& settings,
     std::printf("%s\n", reportJson(r, platform, reference).dump(2).c_str());
     return 0;
   }
-  printHeader(r, platform, reference);
+  printHeader(r, platform, reference, rounds);
   printRows(r, reference.has_value());
   printConcurrency(r);
   std::printf("\nPeak resident memory: %.0f MiB\n", r.peakResidentMiB);

@@ -28,7 +28,8 @@ struct EvalArgs {
 int eval(const EvalArgs& args);
 // Steps/s of every setting x family; with referenceDir (laid out by reference-setup), the
 // authors' implementation in the same run on the same BLAS kernel (bench.cpp).
-int bench(bool json, double seconds, const std::vector<std::string>& settings, const std::string& referenceDir);
+int bench(bool json, double seconds, const std::vector<std::string>& settings, const std::string& referenceDir,
+          int rounds = 1);
 // Drives a session to its end with a live progress line (none when quiet); returns its final
 // state, keeps its last evaluation and counts the evaluations when asked.
 SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation, int* evaluations = nullptr);

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   double seconds = 2.0;
   std::vector<std::string> settings;
   std::string referenceDir;
+  int rounds = 1;
   auto* bench = app.add_subcommand("bench", "steps/s, GFLOP/s and % of SGEMM of every setting x family; "
                                             "with --reference, the authors' implementation in the same run");
   bench->add_flag("--json", json, "JSON instead of a table");
@@ -50,6 +51,10 @@ int main(int argc, char** argv) {
   bench->add_option("--setting", settings, "only these settings (mlp, mha, rnn)");
   auto* referenceOption = bench->add_option(
       "--reference", referenceDir, "a folder laid out by reference-setup: run the authors' bench_ref.py beside each row, same kernel");
+  bench->add_option("--rounds", rounds,
+                    "measure each row this many times, modlab and the reference alternating, and report each side's "
+                    "median (1 to 9)")
+      ->check(CLI::Range(1, 9));
   bool timeToInsight = false;
   bench->add_flag("--time-to-insight", timeToInsight,
                   "instead: one whole experiment timed start to finish (MHA R=4, four families, 6,000 steps, "
@@ -110,7 +115,7 @@ int main(int argc, char** argv) {
     if (*train) return modlab::cli::train(trainArgs);
     if (*eval) return modlab::cli::eval(evalArgs);
     if (*bench && timeToInsight) return modlab::cli::timeToInsight(json);
-    if (*bench) return modlab::cli::bench(json, seconds, settings, referenceDir);
+    if (*bench) return modlab::cli::bench(json, seconds, settings, referenceDir, rounds);
     if (*info) return modlab::cli::info(json);
     if (*presets) return modlab::cli::listPresets();
     if (*demo) return modlab::cli::demo(demoPreset, demoOverrides);

@@ -1,5 +1,6 @@
 #include "modlab/training/run_evaluation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -121,6 +122,21 @@ Throughput measureSteps(Trainer& trainer, const RuleTask& task, const Experiment
   return {static_cast<double>(steps) / elapsed, steps};
 }
 
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// The reference's rounds as one measurement: the median rate, every round's rate.
+ReferenceMeasurement medianRound(const std::vector<ReferenceMeasurement>& rounds) {
+  ReferenceMeasurement m = rounds.back();
+  m.rounds.clear();
+  for (const ReferenceMeasurement& r : rounds) m.rounds.push_back(r.stepsPerSecond);
+  m.stepsPerSecond = median(m.rounds);
+  return m;
+}
+
 // Family-steps/s of the four families trained by a Session as the app trains them (on
 // `threads` workers, one data stream), timed between two snapshots after its first evaluation.
 double familyStepsPerSecond(const ExperimentConfig& base, int threads, double seconds) {
@@ -184,11 +200,17 @@ BenchmarkReport runBenchmark(const BenchmarkOptions& options) {
       row.setting = s;
       row.family = f;
       row.parameters = trainer->model().parameterCount();
-      const Throughput throughput = measureSteps(*trainer, *task, c, options.secondsPerCase);
-      row.stepsPerSecond = throughput.stepsPerSecond;
-      row.steps = throughput.steps;
       row.gflopPerStep = gflopPerStep(trainer->model(), c);
-      if (options.measureReference) row.reference = options.measureReference(row, c.rules);
+      std::vector<ReferenceMeasurement> references;
+      for (int round = 0; round < std::max(1, options.rounds); ++round) {
+        const Throughput throughput = measureSteps(*trainer, *task, c, options.secondsPerCase);
+        row.rounds.push_back(throughput.stepsPerSecond);
+        row.stepsPerSecond = throughput.stepsPerSecond;
+        row.steps = std::max(row.steps, throughput.steps);
+        if (options.measureReference) references.push_back(options.measureReference(row, c.rules));
+      }
+      row.stepsPerSecond = median(row.rounds);
+      if (!references.empty()) row.reference = medianRound(references);
       report.rows.push_back(row);
       trainers.push_back(std::move(trainer));
     }

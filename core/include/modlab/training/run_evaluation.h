@@ -66,16 +66,18 @@ inline RunEvaluation evaluateRun(const std::string& dir, bool paperSamples, cons
 
 // The authors' implementation measured in the same run (modlab-cli bench --reference).
 struct ReferenceMeasurement {
-  double stepsPerSecond = 0.0;
+  double stepsPerSecond = 0.0;  // with several rounds: the median round's
   std::int64_t parameters = 0;
   std::int64_t steps = 0;  // timed steps
+  std::vector<double> rounds;  // steps/s of each round, in order
 };
 
 struct BenchmarkRow {
   Setting setting;
   Family family;
-  double stepsPerSecond = 0.0;
+  double stepsPerSecond = 0.0;  // with several rounds: the median round's
   std::int64_t steps = 0;  // timed steps
+  std::vector<double> rounds;  // steps/s of each round, in order
   double gflopPerStep = 0.0;
   std::int64_t parameters = 0;
   std::optional<ReferenceMeasurement> reference;  // only when measured
@@ -103,6 +105,10 @@ struct BenchmarkOptions {
   // When set, called right after modlab's measurement of each row (rules = the config's R), to
   // measure the authors' implementation in the same run.
   std::function<ReferenceMeasurement(const BenchmarkRow& row, int rules)> measureReference;
+  // Each row is measured this many times, modlab and the reference alternating, and each side
+  // reports its median round: a VM whose speed drifts by tens of percent from minute to minute
+  // then moves a ratio much less than one pair of measurements does.
+  int rounds = 1;
 };
 
 // Steps/s of every setting x family on the three fixed benchmark configs (batch 256, R = 8), one
