@@ -194,6 +194,17 @@ void TstModels::routedLstmEqualsOneHotMixing() {
   auto [hRouted, cRouted] = cell->routedStep(x, h, c, modules);
   QVERIFY(torch::allclose(hRouted, hMixed, 1e-5, 1e-6));
   QVERIFY(torch::allclose(cRouted, cMixed, 1e-5, 1e-6));
+  // The same weight gradients, with each module's weights taken once (moduleWeights) for two steps.
+  const GroupLstmCellImpl::ModuleWeights weights = cell->moduleWeights();
+  auto [h1, c1] = cell->routedStep(x, h, c, modules, weights);
+  auto [h2, c2] = cell->routedStep(x, h1, c1, modules, weights);
+  auto [pxA, phA] = cell->preActivations(x, h);
+  auto [h1m, c1m] = cell->mixedStep(pxA + phA, c, torch::one_hot(modules, 4).to(torch::kFloat));
+  auto [pxB, phB] = cell->preActivations(x, h1m);
+  auto [h2m, c2m] = cell->mixedStep(pxB + phB, c1m, torch::one_hot(modules, 4).to(torch::kFloat));
+  const auto routed = torch::autograd::grad({(h2 + c2).sum()}, {cell->weightX, cell->weightH});
+  const auto mixed = torch::autograd::grad({(h2m + c2m).sum()}, {cell->weightX, cell->weightH});
+  for (std::size_t i = 0; i < routed.size(); ++i) QVERIFY(torch::allclose(routed[i], mixed[i], 1e-4, 1e-5));
 }
 
 namespace {

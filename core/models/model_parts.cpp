@@ -49,15 +49,20 @@ std::pair<torch::Tensor, torch::Tensor> GroupLstmCellImpl::mixedStep(const torch
   return {(hm * w).sum(1), (cm * w).sum(1)};
 }
 
+GroupLstmCellImpl::ModuleWeights GroupLstmCellImpl::moduleWeights() {
+  return {weightX.view({in_, modules_, 4 * hidden_}).unbind(1), weightH.view({hidden_, modules_, 4 * hidden_}).unbind(1)};
+}
+
 std::pair<torch::Tensor, torch::Tensor> GroupLstmCellImpl::routedStep(const torch::Tensor& x,
                                                                       const torch::Tensor& h,
                                                                       const torch::Tensor& c,
-                                                                      const torch::Tensor& modules) {
+                                                                      const torch::Tensor& modules,
+                                                                      const ModuleWeights& weights) {
   const std::int64_t H = hidden_, E = in_;
   const torch::Tensor state = torch::cat({x, h, c}, 1);
   const torch::Tensor out = routeByModule(state, modules, modules_, [&](std::int64_t m, const torch::Tensor& rows) {
-    const torch::Tensor pre = torch::addmm(torch::mm(rows.narrow(1, 0, E), weightX.narrow(1, m * 4 * H, 4 * H)),
-                                           rows.narrow(1, E, H), weightH.narrow(1, m * 4 * H, 4 * H));
+    const torch::Tensor pre = torch::addmm(torch::mm(rows.narrow(1, 0, E), weights.x[static_cast<std::size_t>(m)]),
+                                           rows.narrow(1, E, H), weights.h[static_cast<std::size_t>(m)]);
     auto [hm, cm] = lstmGates(pre, rows.narrow(1, E + H, H), H);
     return torch::cat({hm, cm}, 1);
   });

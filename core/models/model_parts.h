@@ -42,9 +42,20 @@ public:
   // Every module's step from the pre-activations, mixed by p (B, R): returns (h_t, c_t).
   std::pair<torch::Tensor, torch::Tensor> mixedStep(const torch::Tensor& pre, const torch::Tensor& c,
                                                     const torch::Tensor& p);
+  // Each module's own columns of W_x and W_h, (in, 4h) and (h, 4h). Taken once per sequence:
+  // a slice taken at every step would give every step's backward a weight-sized gradient to add.
+  struct ModuleWeights {
+    std::vector<torch::Tensor> x, h;
+  };
+  ModuleWeights moduleWeights();
   // Only the module each sample is routed to (GT-Modular): returns (h_t, c_t).
   std::pair<torch::Tensor, torch::Tensor> routedStep(const torch::Tensor& x, const torch::Tensor& h,
-                                                     const torch::Tensor& c, const torch::Tensor& modules);
+                                                     const torch::Tensor& c, const torch::Tensor& modules,
+                                                     const ModuleWeights& weights);
+  std::pair<torch::Tensor, torch::Tensor> routedStep(const torch::Tensor& x, const torch::Tensor& h,
+                                                     const torch::Tensor& c, const torch::Tensor& modules) {
+    return routedStep(x, h, c, modules, moduleWeights());
+  }
   void reset(torch::Generator& gen);
   std::int64_t hidden() const { return hidden_; }
 
