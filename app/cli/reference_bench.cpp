@@ -38,7 +38,6 @@ CommandResult runCommand(const std::string& command) {
   return result;
 }
 
-
 std::string lastLines(const std::string& text, std::size_t count) {
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -102,29 +101,26 @@ ReferenceMeasurement ReferenceBench::run(Setting setting, Family family, int rul
   return m;
 }
 
-std::string ReferenceBench::kernel() const {
-  const std::string probe =
-      "import torch, ctypes; blas = ctypes.CDLL('libopenblas.so.0'); "
-      "blas.openblas_get_corename.restype = ctypes.c_char_p; print(blas.openblas_get_corename().decode())";
-  const CommandResult result = runCommand(python() + " -c " + shellQuote(probe));
+std::string ReferenceBench::ask(const std::string& code) const {
+  const CommandResult result = runCommand(python() + " -c " + shellQuote(code));
   const std::string last = lastLines(result.output, 1);  // warnings may come first
   if (result.status != 0 || last.empty()) return "unknown (" + last + ")";
   return last;
 }
 
+std::string ReferenceBench::kernel() const {
+  return ask("import torch, ctypes; blas = ctypes.CDLL('libopenblas.so.0'); "
+             "blas.openblas_get_corename.restype = ctypes.c_char_p; print(blas.openblas_get_corename().decode())");
+}
+
 std::string ReferenceBench::gemm() const {
-  const std::string probe =
-      "import torch, ctypes\n"
-      "try:\n"
-      "    f = ctypes.CDLL(None).modlab_gemm_library\n"
-      "    f.restype = ctypes.c_char_p\n"
-      "    print(f().decode())\n"
-      "except AttributeError:\n"
-      "    print('OpenBLAS')\n";
-  const CommandResult result = runCommand(python() + " -c " + shellQuote(probe));
-  const std::string last = lastLines(result.output, 1);
-  if (result.status != 0 || last.empty()) return "unknown (" + last + ")";
-  return last;
+  return ask("import torch, ctypes\n"
+             "try:\n"
+             "    f = ctypes.CDLL(None).modlab_gemm_library\n"
+             "    f.restype = ctypes.c_char_p\n"
+             "    print(f().decode())\n"
+             "except AttributeError:\n"
+             "    print('OpenBLAS')\n");
 }
 
 }  // namespace modlab::cli

@@ -34,6 +34,8 @@ public:
 
 private:
   std::string python() const;  // "cd DIR && VARIABLES /usr/bin/python3"
+  // The last line the reference's Python prints for `code`, or "unknown (why)".
+  std::string ask(const std::string& code) const;
 
   std::string directory_;
 };

@@ -177,11 +177,14 @@ void product(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int6
   sgemm_(&ta, &tb, &m, &n, &k, &one, B, &lb, A, &la, &zero, C, &lc);
 }
 
-// rows (n x width) += b, then ReLU when asked.
+// rows (n x width) += b (none when null), then ReLU when asked.
 MODLAB_SIMD_CLONES void addBias(float* rows, const float* b, std::int64_t n, std::int64_t width, bool relu) {
   for (std::int64_t r = 0; r < n; ++r) {
     float* row = rows + r * width;
-    for (std::int64_t j = 0; j < width; ++j) row[j] = relu ? std::max(row[j] + b[j], 0.0f) : row[j] + b[j];
+    for (std::int64_t j = 0; j < width; ++j) {
+      const float v = b ? row[j] + b[j] : row[j];
+      row[j] = relu ? std::max(v, 0.0f) : v;
+    }
   }
 }
 
@@ -224,8 +227,7 @@ public:
         float* um = u.data_ptr<float>() + offset * d.hidden;
         float* ym = ys.data_ptr<float>() + offset * d.out;
         product(false, false, n, d.hidden, d.in, xs.data_ptr<float>() + offset * d.in, d.in, d.w1(w1, m), d.hidden, um);
-        if (hasBias(b1)) addBias(um, d.b1(b1, m), n, d.hidden, true);
-        else reluBackward(um, um, n, d.hidden, nullptr);  // the ReLU in place: u where u > 0
+        addBias(um, hasBias(b1) ? d.b1(b1, m) : nullptr, n, d.hidden, true);
         product(false, false, n, d.out, d.hidden, um, d.hidden, d.w2(w2, m), d.out, ym);
         if (hasBias(b2)) addBias(ym, d.b2(b2, m), n, d.out, false);
       });
@@ -266,35 +268,31 @@ public:
         product(false, true, n, d.in, d.hidden, gum, d.hidden, d.w1(w1, m), d.hidden,
                 gxs.data_ptr<float>() + offset * d.in);
       });
-      const torch::Tensor gx = torch::empty_like(gxs).index_copy_(0, order, gxs);
-      return {gx, torch::Tensor(), dW1, hasBias(b1) ? db1 : torch::Tensor(), dW2, hasBias(b2) ? db2 : torch::Tensor()};
+    } else {
+      forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
+        const torch::Tensor gym = gys.narrow(0, offset, n), um = u.narrow(0, offset, n);
+        torch::Tensor dW1m = dW1[m], dW2m = dW2[m], gxm = gxs.narrow(0, offset, n);
+        torch::mm_out(dW2m, um.t(), gym);
+        if (hasBias(b2)) sumRowsInto(db2, m, gym);
+        const torch::Tensor gu = at::threshold_backward(torch::mm(gym, w2[m].t()), um, 0);
+        torch::mm_out(dW1m, xs.narrow(0, offset, n).t(), gu);
+        if (hasBias(b1)) sumRowsInto(db1, m, gu);
+        torch::mm_out(gxm, gu, w1[m].t());
+      });
     }
-    forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
-      const torch::Tensor gym = gys.narrow(0, offset, n), um = u.narrow(0, offset, n);
-      torch::Tensor dW1m = dW1[m], dW2m = dW2[m], gxm = gxs.narrow(0, offset, n);
-      torch::mm_out(dW2m, um.t(), gym);
-      if (hasBias(b2)) sumRowsInto(db2, m, gym);
-      const torch::Tensor gu = at::threshold_backward(torch::mm(gym, w2[m].t()), um, 0);
-      torch::mm_out(dW1m, xs.narrow(0, offset, n).t(), gu);
-      if (hasBias(b1)) sumRowsInto(db1, m, gu);
-      torch::mm_out(gxm, gu, w1[m].t());
-    });
     const torch::Tensor gx = torch::empty_like(gxs).index_copy_(0, order, gxs);
     return {gx, torch::Tensor(), dW1, hasBias(b1) ? db1 : torch::Tensor(), dW2, hasBias(b2) ? db2 : torch::Tensor()};
   }
 
 private:
-  // The layers' sizes and module m's weights and biases in float buffers (contiguous, CPU).
+  // The layers' sizes, and module m's block of a weight or bias (or of its gradient) of the
+  // first or second layer (contiguous float CPU tensors).
   struct Shapes {
     Shapes(const torch::Tensor& w1, const torch::Tensor& w2) : in(w1.size(1)), hidden(w1.size(2)), out(w2.size(2)) {}
-    const float* w1(const torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * in * hidden; }
-    float* w1(torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * in * hidden; }
-    const float* w2(const torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * hidden * out; }
-    float* w2(torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * hidden * out; }
-    const float* b1(const torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * hidden; }
-    float* b1(torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * hidden; }
-    const float* b2(const torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * out; }
-    float* b2(torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * out; }
+    float* w1(const torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * in * hidden; }
+    float* w2(const torch::Tensor& w, std::int64_t m) const { return w.data_ptr<float>() + m * hidden * out; }
+    float* b1(const torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * hidden; }
+    float* b2(const torch::Tensor& b, std::int64_t m) const { return b.data_ptr<float>() + m * out; }
     std::int64_t in, hidden, out;
   };
 

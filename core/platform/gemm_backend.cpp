@@ -135,8 +135,10 @@ bool useOneDnn() {
 
 std::string toString(GemmBackend backend) { return backend == GemmBackend::OneDnn ? "oneDNN" : "OpenBLAS"; }
 
+std::string GemmStatus::name() const { return library.empty() ? toString(backend) : library; }
+
 std::string GemmStatus::summary() const {
-  std::string text = (library.empty() ? toString(backend) : library) + " (" + how + ")";
+  std::string text = name() + " (" + how + ")";
   if (!warning.empty()) text += "; warning: " + warning;
   return text;
 }
@@ -194,8 +196,7 @@ std::string sgemmPreloadLibrary() {
 // What computes this process's products ("oneDNN 2.6.3 (avx512_core_amx)" or "OpenBLAS"), for a
 // probe from another language (the reference's Python, through ctypes).
 extern "C" __attribute__((visibility("default"))) const char* modlab_gemm_library() {
-  static const std::string name = modlab::gemmStatus().library.empty() ? modlab::toString(modlab::gemmStatus().backend)
-                                                                       : modlab::gemmStatus().library;
+  static const std::string name = modlab::gemmStatus().name();
   return name.c_str();
 }
 

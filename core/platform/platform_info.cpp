@@ -54,7 +54,7 @@ std::string describeBlas(const PlatformInfo& info) {
 
 std::string describeGemm(const PlatformInfo& info) {
   const GemmStatus& g = info.gemm;
-  std::string text = (g.library.empty() ? toString(g.backend) : g.library) + " computes LibTorch's float products (" + g.how + ")";
+  std::string text = g.name() + " computes LibTorch's float products (" + g.how + ")";
   if (!g.warning.empty()) text += "; warning: " + g.warning;
   return text;
 }

@@ -17,8 +17,9 @@ torch::Tensor RnnTask::drawData(std::int64_t batch, std::int64_t length, torch::
 }
 
 // Every rule's matrix side by side, (R, d, d) -> (d, R*d): one product gives each row every
-// rule's step, and the row keeps its own rule's block (ownBlock). About 20x faster than
-// gathering a (d, d) matrix per sample and multiplying sample by sample.
+// rule's step, and the row keeps its own rule's block (ownBlock). Sampling a bench batch
+// (256 x 10 steps, R = 8, d = 32) took 8.2 ms with a (d, d) matrix gathered and multiplied
+// per sample, 1.8 ms so.
 namespace {
 torch::Tensor sideBySide(const torch::Tensor& perRule) {
   const auto R = perRule.size(0), d = perRule.size(1);

@@ -205,7 +205,7 @@ BenchmarkReport runBenchmark(const BenchmarkOptions& options) {
       for (int round = 0; round < std::max(1, options.rounds); ++round) {
         const Throughput throughput = measureSteps(*trainer, *task, c, options.secondsPerCase);
         row.rounds.push_back(throughput.stepsPerSecond);
-        row.stepsPerSecond = throughput.stepsPerSecond;
+        row.stepsPerSecond = throughput.stepsPerSecond;  // this round's, for measureReference
         row.steps = std::max(row.steps, throughput.steps);
         if (options.measureReference) references.push_back(options.measureReference(row, c.rules));
       }

@@ -31,6 +31,7 @@ struct GemmStatus {
   std::string how;      // how it was chosen, one phrase
   std::string warning;  // empty unless something went wrong
 
+  std::string name() const;     // "oneDNN 2.6.3 (avx512_core_amx)" or "OpenBLAS"
   std::string summary() const;  // "oneDNN 2.6.3 (avx512_core_amx) (chosen automatically: ...)"
 };
 
