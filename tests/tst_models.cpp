@@ -58,6 +58,7 @@ private Q_SLOTS:
   void mixtureLoopsEqualTorchFormulation();
   void routedLstmEqualsOneHotMixing();
   void fusedLstmEqualsLstmCell();
+  void twoLayerEqualsTorchLayers();
   void rnnMonolithicEqualsStepByStep();
   void fusedGroupLstmEqualsOldFormulation();
   void attentionKernelEqualsReference();
@@ -253,6 +254,44 @@ void TstModels::fusedLstmEqualsLstmCell() {
   }
 }
 
+// TwoLayer's own products and loops (float CPU) against torch's Linear -> ReLU -> Linear: values
+// and every gradient, with and without bias, one input or one output column (phi_dig, psi),
+// widths below and above one vector, 3-D input as the RNN scorer gets, and data without grad.
+void TstModels::twoLayerEqualsTorchLayers() {
+  torch::manual_seed(4);
+  for (const auto& [rows, in, hidden, out, bias] :
+       {std::tuple{37, 5, 20, 7, true}, std::tuple{12, 1, 16, 16, true}, std::tuple{9, 33, 17, 1, true},
+        std::tuple{6, 8, 40, 8, false}, std::tuple{1, 3, 4, 2, true}}) {
+    TwoLayer layers(in, hidden, out, bias);
+    const torch::Tensor x = torch::randn({rows, 2, in}).requires_grad_(true);
+    const torch::Tensor y = layers->forward(x), expected = layers->forwardReference(x);
+    QCOMPARE(y.sizes(), expected.sizes());
+    QVERIFY2(maxAbsDifference(y, expected) < 1e-5, qPrintable(QString::number(maxAbsDifference(y, expected))));
+    const auto node = layers->forward(x.reshape({-1, in})).grad_fn()->name();  // the own path ran
+    QVERIFY2(node.find("TwoLayerFunction") != std::string::npos, node.c_str());
+    std::vector<torch::Tensor> inputs{x};
+    for (const auto& p : layers->parameters()) inputs.push_back(p);
+    QCOMPARE(inputs.size(), bias ? 5u : 3u);
+    const torch::Tensor upstream = torch::randn_like(y);
+    const auto got = gradients(y, upstream, inputs), want = gradients(expected, upstream, inputs);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      QVERIFY(want[i].abs().max().item<double>() > 0);
+      QVERIFY2(maxAbsDifference(got[i], want[i]) < 1e-5,
+               qPrintable(QString("input %1: %2").arg(i).arg(maxAbsDifference(got[i], want[i]))));
+    }
+    // The data itself needs no gradient: only the parameters get one.
+    const torch::Tensor data = x.detach();
+    const auto onlyWeights = torch::autograd::grad({layers->forward(data).sum()}, layers->parameters());
+    const auto weightsWant = torch::autograd::grad({layers->forwardReference(data).sum()}, layers->parameters());
+    for (std::size_t i = 0; i < onlyWeights.size(); ++i) QVERIFY(maxAbsDifference(onlyWeights[i], weightsWant[i]) < 1e-5);
+  }
+  // Other types keep torch's layers.
+  TwoLayer doubles(3, 4, 2);
+  doubles->to(torch::kDouble);
+  const torch::Tensor xd = torch::randn({5, 3}, torch::kDouble);
+  QVERIFY(torch::allclose(doubles->forward(xd), doubles->forwardReference(xd)));
+}
+
 // forwardMixed and forwardColumn run their own loops on float CPU tensors: values and the
 // gradients of x, p, W and b against the torch formulation in double, with and without bias,
 // at widths below, at and above one vector (16 floats), and on (B, R, din) as in the RNN scorer.
@@ -365,11 +404,11 @@ void TstModels::rnnMonolithicEqualsStepByStep() {
     req.length = 5;
     const torch::Tensor x = task->sample(req, gen).x;
     auto children = model->named_children();
-    auto& encoder = *children["encoder"]->as<torch::nn::SequentialImpl>();
+    auto& encoder = *children["encoder"]->as<TwoLayerImpl>();
     auto& cell = *children["cell"]->as<torch::nn::LSTMCellImpl>();
-    auto& decoder = *children["decoder"]->as<torch::nn::SequentialImpl>();
-    const torch::Tensor hs = lstmCellSteps(cell, encoder.forward(x).transpose(0, 1)).transpose(0, 1);
-    const torch::Tensor expected = decoder.forward(hs);
+    auto& decoder = *children["decoder"]->as<TwoLayerImpl>();
+    const torch::Tensor hs = lstmCellSteps(cell, encoder.forwardReference(x).transpose(0, 1)).transpose(0, 1);
+    const torch::Tensor expected = decoder.forwardReference(hs);
     const torch::Tensor y = model->forward(x).y;
     QCOMPARE(y.sizes(), expected.sizes());
     QVERIFY2(maxAbsDifference(y, expected) < 1e-5, qPrintable(QString::number(maxAbsDifference(y, expected))));

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "models/row_ops.h"
 #include "models/simd.h"
 
 namespace modlab {
@@ -160,51 +161,6 @@ public:
     return {dx, dp, dWeight, dBias, torch::Tensor()};
   }
 };
-
-// The Fortran BLAS product LibTorch calls (on the CPU: Modularity Lab's own, gemm_backend.h).
-extern "C" void sgemm_(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
-                       const int*, const float*, const int*, const float*, float*, const int*);
-
-// Row-major C (M x N, leading dimension N) = op(A) op(B), A and B row-major with leading
-// dimensions lda and ldb: column-major C^T = op(B)^T op(A)^T. One BLAS call, without the
-// views and checks of a torch call: GT-Modular makes a dozen products per module per step.
-void product(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
-             std::int64_t lda, const float* B, std::int64_t ldb, float* C) {
-  const int m = static_cast<int>(N), n = static_cast<int>(M), k = static_cast<int>(K);
-  const int la = static_cast<int>(lda), lb = static_cast<int>(ldb), lc = static_cast<int>(N);
-  const float one = 1.0f, zero = 0.0f;
-  const char ta = transB ? 'T' : 'N', tb = transA ? 'T' : 'N';
-  sgemm_(&ta, &tb, &m, &n, &k, &one, B, &lb, A, &la, &zero, C, &lc);
-}
-
-// rows (n x width) += b (none when null), then ReLU when asked.
-MODLAB_SIMD_CLONES void addBias(float* rows, const float* b, std::int64_t n, std::int64_t width, bool relu) {
-  for (std::int64_t r = 0; r < n; ++r) {
-    float* row = rows + r * width;
-    for (std::int64_t j = 0; j < width; ++j) {
-      const float v = b ? row[j] + b[j] : row[j];
-      row[j] = relu ? std::max(v, 0.0f) : v;
-    }
-  }
-}
-
-// g (n x width) = 0 where the ReLU's output u is not positive; sums[j] = the column sums of g
-// (when sums is not null).
-MODLAB_SIMD_CLONES void reluBackward(float* g, const float* u, std::int64_t n, std::int64_t width, float* sums) {
-  if (sums) std::fill(sums, sums + width, 0.0f);
-  for (std::int64_t r = 0; r < n; ++r)
-    for (std::int64_t j = 0; j < width; ++j) {
-      const float v = u[r * width + j] > 0.0f ? g[r * width + j] : 0.0f;
-      g[r * width + j] = v;
-      if (sums) sums[j] += v;
-    }
-}
-
-MODLAB_SIMD_CLONES void columnSums(const float* g, std::int64_t n, std::int64_t width, float* sums) {
-  std::fill(sums, sums + width, 0.0f);
-  for (std::int64_t r = 0; r < n; ++r)
-    for (std::int64_t j = 0; j < width; ++j) sums[j] += g[r * width + j];
-}
 
 // GT-Modular's two routed layers, relu(x W1[m] + b1[m]) W2[m] + b2[m] with m each row's
 // module: the rows are sorted by module once, and each module's products and weight

@@ -18,9 +18,9 @@ public:
         heads(2 * s.rules),
         hd(mhaHeadDim(s.rules, s.wide())) {
     const std::int64_t in = (s.searchVersion == 1 ? 5 : 7) * R;
-    encoder = register_module("encoder", twoLayer(in, d, d));
+    encoder = register_module("encoder", TwoLayer(in, d, d));
     qkv = register_module("qkv", torch::nn::Linear(d, 3 * heads * hd));  // Q, K, V fused
-    decoder = register_module("decoder", twoLayer(d, d, 1));
+    decoder = register_module("decoder", TwoLayer(d, d, 1));
   }
 
   ModelOutput forward(const torch::Tensor& x) override {
@@ -43,7 +43,7 @@ protected:
                              torch::Tensor& p) = 0;
 
   const std::int64_t R, d, att, heads, hd;
-  torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
+  TwoLayer encoder{nullptr}, decoder{nullptr};
   torch::nn::Linear qkv{nullptr};
 };
 
@@ -51,7 +51,7 @@ class MhaMonolithic final : public MhaModel {
 public:
   explicit MhaMonolithic(const ModelSpec& s) : MhaModel(s) {
     selfChannel = register_module("self", torch::nn::Linear(d, hd));
-    out = register_module("out", twoLayer((heads + 1) * hd, 2 * d, d));
+    out = register_module("out", TwoLayer((heads + 1) * hd, 2 * d, d));
   }
 
 protected:
@@ -60,7 +60,7 @@ protected:
     return out->forward(torch::cat({a.reshape({T, heads * hd}), onRows(selfChannel, e).reshape({T, hd})}, 1));
   }
   torch::nn::Linear selfChannel{nullptr};
-  torch::nn::Sequential out{nullptr};
+  TwoLayer out{nullptr};
 };
 
 // Module m owns heads 2m, 2m+1 and its own self chunk: input [2 heads, self] (3hd),
@@ -99,7 +99,7 @@ protected:
 class MhaModularOp final : public MhaModularBase {
 public:
   explicit MhaModularOp(const ModelSpec& s) : MhaModularBase(s, 0) {
-    scorer = register_module("scorer", twoLayer(R, hd, R));
+    scorer = register_module("scorer", TwoLayer(R, hd, R));
   }
 
 protected:
@@ -107,7 +107,7 @@ protected:
     p = route(scorer->forward(ruleOneHot(x)));
     return second->forwardMixed(torch::relu(first->forward(moduleInputs(e, a))), p, d);
   }
-  torch::nn::Sequential scorer{nullptr};
+  TwoLayer scorer{nullptr};
 };
 
 class MhaGtModular final : public MhaModularBase {

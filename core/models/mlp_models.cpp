@@ -9,9 +9,9 @@ class MlpModel : public RuleModelImpl {
 public:
   explicit MlpModel(const ModelSpec& s)
       : RuleModelImpl(s), E(s.size), D(s.wide()), R(s.rules) {
-    phiDig = register_module("phi_dig", twoLayer(1, E, E));
-    phiOp = register_module("phi_op", twoLayer(R, E, E));
-    psi = register_module("psi", twoLayer(D, E, 1));
+    phiDig = register_module("phi_dig", TwoLayer(1, E, E));
+    phiOp = register_module("phi_op", TwoLayer(R, E, E));
+    psi = register_module("psi", TwoLayer(D, E, 1));
   }
 
   ModelOutput forward(const torch::Tensor& x) override {
@@ -34,20 +34,20 @@ protected:
                              const torch::Tensor& x, torch::Tensor& p) = 0;
 
   const std::int64_t E, D, R;
-  torch::nn::Sequential phiDig{nullptr}, phiOp{nullptr}, psi{nullptr};
+  TwoLayer phiDig{nullptr}, phiOp{nullptr}, psi{nullptr};
 };
 
 class MlpMonolithic final : public MlpModel {
 public:
   explicit MlpMonolithic(const ModelSpec& s) : MlpModel(s) {
-    body = register_module("core", twoLayer(3 * E, D, D));
+    body = register_module("core", TwoLayer(3 * E, D, D));
   }
 
 protected:
   torch::Tensor core(const torch::Tensor& h, const torch::Tensor&, const torch::Tensor&, torch::Tensor&) override {
     return body->forward(h);
   }
-  torch::nn::Sequential body{nullptr};
+  TwoLayer body{nullptr};
 };
 
 // Modules GroupLinear(3E -> D/R) -> ReLU -> GroupLinear(D/R -> D [+1 score]).

@@ -4,12 +4,6 @@
 
 namespace modlab {
 
-torch::nn::Sequential twoLayer(std::int64_t in, std::int64_t hidden, std::int64_t out, bool bias) {
-  return torch::nn::Sequential(torch::nn::Linear(torch::nn::LinearOptions(in, hidden).bias(bias)),
-                               torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)),
-                               torch::nn::Linear(torch::nn::LinearOptions(hidden, out).bias(bias)));
-}
-
 GroupLstmCellImpl::GroupLstmCellImpl(std::int64_t modules, std::int64_t in, std::int64_t hidden)
     : modules_(modules), in_(in), hidden_(hidden) {
   weightX = register_parameter("weight_x", torch::empty({in, modules * 4 * hidden}));

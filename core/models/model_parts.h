@@ -8,8 +8,16 @@
 
 namespace modlab {
 
-// Linear(in, hidden) -> ReLU -> Linear(hidden, out): the encoders, decoders and scorers.
-torch::nn::Sequential twoLayer(std::int64_t in, std::int64_t hidden, std::int64_t out, bool bias = true);
+// Linear(in, hidden) -> ReLU -> Linear(hidden, out): the encoders, decoders and scorers. On
+// float CPU rows, one autograd function with its own products and loops (two_layer.cpp).
+class TwoLayerImpl : public torch::nn::Module {
+public:
+  TwoLayerImpl(std::int64_t in, std::int64_t hidden, std::int64_t out, bool bias = true);
+  torch::Tensor forward(const torch::Tensor& x);           // x (..., in) -> (..., out)
+  torch::Tensor forwardReference(const torch::Tensor& x);  // the same through torch's layers
+  torch::nn::Linear first{nullptr}, second{nullptr};
+};
+TORCH_MODULE(TwoLayer);
 
 // `layer` applied to the last dimension of x through 2-D products: torch runs a Linear on a
 // 3-D input as a matmul and a separate bias pass, on a 2-D one as a single addmm.

@@ -11,13 +11,13 @@ public:
   RnnModel(const ModelSpec& s, std::int64_t hiddenSize)
       : RuleModelImpl(s), R(s.rules), E(s.size), hidden(hiddenSize) {
     const std::int64_t out = s.kind == TaskKind::Regression ? s.dataDim : 1;
-    encoder = register_module("encoder", twoLayer(s.dataDim + R, E, E));
-    decoder = register_module("decoder", twoLayer(hidden, hidden, out));
+    encoder = register_module("encoder", TwoLayer(s.dataDim + R, E, E));
+    decoder = register_module("decoder", TwoLayer(hidden, hidden, out));
   }
 
 protected:
   const std::int64_t R, E, hidden;
-  torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
+  TwoLayer encoder{nullptr}, decoder{nullptr};
 };
 
 // The whole recurrence as one fused LSTM over time-major (N, B, .) tensors.
@@ -84,7 +84,7 @@ protected:
 class RnnModularOp final : public RnnModularBase {
 public:
   explicit RnnModularOp(const ModelSpec& s) : RnnModularBase(s) {
-    scorer = register_module("scorer", twoLayer(R, hidden, R, /*bias=*/false));
+    scorer = register_module("scorer", TwoLayer(R, hidden, R, /*bias=*/false));
   }
 
 protected:
@@ -92,7 +92,7 @@ protected:
     const torch::Tensor p = route(scorer->forward(onehot));
     return {groupLstmSequence(e, *cell, p), p};
   }
-  torch::nn::Sequential scorer{nullptr};
+  TwoLayer scorer{nullptr};
 };
 
 // GT-Modular: p = onehot(c_t); only the routed cell runs.
