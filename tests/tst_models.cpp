@@ -55,6 +55,7 @@ private Q_SLOTS:
   void activationsAreDistributions_data();
   void activationsAreDistributions();
   void groupLinearFormsAgree();
+  void modulesReluEqualsTorchFormulation();
   void mixtureLoopsEqualTorchFormulation();
   void routedLstmEqualsOneHotMixing();
   void fusedLstmEqualsLstmCell();
@@ -206,6 +207,42 @@ void TstModels::routedLstmEqualsOneHotMixing() {
   const auto routed = torch::autograd::grad({(h2 + c2).sum()}, {cell->weightX, cell->weightH});
   const auto mixed = torch::autograd::grad({(h2m + c2m).sum()}, {cell->weightX, cell->weightH});
   for (std::size_t i = 0; i < routed.size(); ++i) QVERIFY(torch::allclose(routed[i], mixed[i], 1e-4, 1e-5));
+}
+
+// forwardRelu and forwardSharedRelu (one product per module into its own columns) against
+// relu(forward) and relu(forwardShared): values and the gradients of x, W and b, with and
+// without bias, widths below and above one vector, leading dimensions as MHA's (B, N, R, din).
+void TstModels::modulesReluEqualsTorchFormulation() {
+  torch::manual_seed(9);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(6);
+  for (const auto& [R, in, out, bias] : {std::tuple{5, 6, 7, true}, std::tuple{3, 17, 33, false},
+                                         std::tuple{8, 24, 20, true}, std::tuple{1, 4, 3, true}}) {
+    GroupLinear layer(R, in, out, bias);
+    layer->reset(gen);
+    std::vector<torch::Tensor> params = layer->parameters();
+    for (const bool shared : {false, true}) {
+      const torch::Tensor x = (shared ? torch::randn({4, 9, in}) : torch::randn({4, 9, R, in})).requires_grad_(true);
+      const torch::Tensor got = shared ? layer->forwardSharedRelu(x) : layer->forwardRelu(x);
+      const torch::Tensor want = torch::relu(shared ? layer->forwardShared(x) : layer->forward(x));
+      QCOMPARE(got.sizes(), want.sizes());
+      const auto node = got.grad_fn()->next_edges()[0].function->name();  // under the view: the own path
+      QVERIFY2(node.find("ModulesRelu") != std::string::npos, node.c_str());
+      QVERIFY(torch::allclose(got, want, 1e-5, 1e-6));
+      QVERIFY((want > 0).any().item<bool>() && (want == 0).any().item<bool>());  // both sides of the ReLU
+      std::vector<torch::Tensor> wrt{x};
+      wrt.insert(wrt.end(), params.begin(), params.end());
+      const torch::Tensor upstream = torch::randn_like(got);
+      const auto a = torch::autograd::grad({got}, wrt, {upstream});
+      const auto b = torch::autograd::grad({want}, wrt, {upstream});
+      for (std::size_t i = 0; i < a.size(); ++i)
+        QVERIFY2(torch::allclose(a[i], b[i], 1e-5, 1e-5), qPrintable(QString("shared %1, input %2").arg(shared).arg(i)));
+      // Without the input's own gradient (the data): the parameters' gradients alone.
+      const torch::Tensor data = x.detach();
+      const auto c = torch::autograd::grad({(shared ? layer->forwardSharedRelu(data) : layer->forwardRelu(data)).sum()}, params);
+      const auto d = torch::autograd::grad({torch::relu(shared ? layer->forwardShared(data) : layer->forward(data)).sum()}, params);
+      for (std::size_t i = 0; i < c.size(); ++i) QVERIFY(torch::allclose(c[i], d[i], 1e-5, 1e-5));
+    }
+  }
 }
 
 namespace {

@@ -21,6 +21,12 @@ bool ownLoops(const torch::Tensor& x, const torch::Tensor& weight) {
   return x.device().is_cpu() && x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat;
 }
 
+// Contiguous float CPU tensors with rows: ModulesRelu's products go straight to BLAS.
+bool rawLayer(const torch::Tensor& rows, const torch::Tensor& weight, const torch::Tensor& bias) {
+  return ownLoops(rows, weight) && rows.size(0) > 0 && weight.is_contiguous() &&
+         (!bias.defined() || (bias.is_contiguous() && bias.scalar_type() == torch::kFloat));
+}
+
 // The functions' bias argument: an autograd input must be defined, so "no bias" is an empty tensor.
 torch::Tensor biasArgument(const torch::Tensor& bias, const torch::Tensor& weight) {
   return bias.defined() ? bias : torch::empty({0}, weight.options());
@@ -162,6 +168,60 @@ public:
   }
 };
 
+// relu(x_m W_m + b_m) for every module m: x (T, R, din), each module its own input, or (T, din)
+// shared by all -> (T, R, dout). Each module's product is written straight into its columns of
+// the output (BLAS leading dimensions), without the transposed copies and separate bias and
+// ReLU passes of a batched product, forward and backward.
+class ModulesRelu : public torch::autograd::Function<ModulesRelu> {
+public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
+                               const torch::Tensor& bias, bool shared) {
+    const Layout l(x, weight, shared);
+    torch::Tensor u = torch::empty({l.T, l.R, l.out}, x.options());
+    for (std::int64_t m = 0; m < l.R; ++m)
+      product(false, false, l.T, l.out, l.in, l.x(x, m), l.lda, l.w(weight, m), l.out, l.u(u, m), l.R * l.out);
+    addBias(u.data_ptr<float>(), hasBias(bias) ? bias.data_ptr<float>() : nullptr, l.T, l.R * l.out, true);
+    ctx->save_for_backward({x, weight, bias, u});
+    ctx->saved_data["shared"] = shared;
+    return u;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &weight = saved[1], &bias = saved[2], &u = saved[3];
+    const bool shared = ctx->saved_data["shared"].toBool();
+    const Layout l(x, weight, shared);
+    const torch::Tensor g = grads[0].contiguous();
+    torch::Tensor gu = torch::empty_like(u), dWeight = torch::empty_like(weight), dBias;
+    if (hasBias(bias)) dBias = torch::empty_like(bias);
+    reluBackward(g.data_ptr<float>(), u.data_ptr<float>(), l.T, l.R * l.out,
+                 dBias.defined() ? dBias.data_ptr<float>() : nullptr, gu.data_ptr<float>());
+    for (std::int64_t m = 0; m < l.R; ++m)
+      product(true, false, l.in, l.out, l.T, l.x(x, m), l.lda, l.u(gu, m), l.R * l.out, l.w(dWeight, m));
+    torch::Tensor dx;
+    if (ctx->needs_input_grad(0)) {  // a shared input sums every module's part
+      dx = torch::empty_like(x);
+      for (std::int64_t m = 0; m < l.R; ++m)
+        product(false, true, l.T, l.in, l.out, l.u(gu, m), l.R * l.out, l.w(weight, m), l.out, l.x(dx, m), l.lda,
+                shared && m > 0);
+    }
+    return {dx, dWeight, dBias, torch::Tensor()};
+  }
+
+private:
+  // The sizes, and module m's input columns, weight block and output columns (float pointers
+  // into contiguous CPU tensors).
+  struct Layout {
+    Layout(const torch::Tensor& x, const torch::Tensor& weight, bool shared)
+        : T(x.size(0)), R(weight.size(0)), in(weight.size(1)), out(weight.size(2)), lda(shared ? in : R * in),
+          step(shared ? 0 : in) {}
+    float* x(const torch::Tensor& t, std::int64_t m) const { return t.data_ptr<float>() + m * step; }
+    float* w(const torch::Tensor& t, std::int64_t m) const { return t.data_ptr<float>() + m * in * out; }
+    float* u(const torch::Tensor& t, std::int64_t m) const { return t.data_ptr<float>() + m * out; }
+    std::int64_t T, R, in, out, lda, step;
+  };
+};
+
 // GT-Modular's two routed layers, relu(x W1[m] + b1[m]) W2[m] + b2[m] with m each row's
 // module: the rows are sorted by module once, and each module's products and weight
 // gradients are written into their own rows and slices (no per-module select backward,
@@ -218,7 +278,7 @@ public:
         product(true, false, d.hidden, d.out, n, um, d.hidden, gym, d.out, d.w2(dW2, m));
         if (hasBias(b2)) columnSums(gym, n, d.out, d.b2(db2, m));
         product(false, true, n, d.hidden, d.out, gym, d.out, d.w2(w2, m), d.out, gum);
-        reluBackward(gum, um, n, d.hidden, hasBias(b1) ? d.b1(db1, m) : nullptr);
+        reluBackward(gum, um, n, d.hidden, hasBias(b1) ? d.b1(db1, m) : nullptr, gum);
         product(true, false, d.in, d.hidden, n, xs.data_ptr<float>() + offset * d.in, d.in, gum, d.hidden,
                 d.w1(dW1, m));
         product(false, true, n, d.in, d.hidden, gum, d.hidden, d.w1(w1, m), d.hidden,
@@ -321,6 +381,23 @@ torch::Tensor GroupLinearImpl::forwardShared(const torch::Tensor& x) {
   shape.push_back(modules_);
   shape.push_back(out_);
   return y.reshape(shape);
+}
+
+torch::Tensor GroupLinearImpl::forwardRelu(const torch::Tensor& x) {
+  const torch::Tensor rows = x.reshape({-1, modules_, in_}).contiguous();
+  if (!rawLayer(rows, weight, bias)) return torch::relu(forward(x));
+  std::vector<std::int64_t> shape = x.sizes().vec();
+  shape.back() = out_;
+  return ModulesRelu::apply(rows, weight, biasArgument(bias, weight), false).view(shape);
+}
+
+torch::Tensor GroupLinearImpl::forwardSharedRelu(const torch::Tensor& x) {
+  const torch::Tensor rows = x.reshape({-1, in_}).contiguous();
+  if (!rawLayer(rows, weight, bias)) return torch::relu(forwardShared(x));
+  std::vector<std::int64_t> shape(x.sizes().begin(), x.sizes().end() - 1);
+  shape.push_back(modules_);
+  shape.push_back(out_);
+  return ModulesRelu::apply(rows, weight, biasArgument(bias, weight), true).view(shape);
 }
 
 torch::Tensor GroupLinearImpl::forwardMixed(const torch::Tensor& x, const torch::Tensor& p,

@@ -89,7 +89,7 @@ public:
 
 protected:
   torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor&, torch::Tensor& p) override {
-    const torch::Tensor u = torch::relu(first->forward(moduleInputs(e, a)));
+    const torch::Tensor u = first->forwardRelu(moduleInputs(e, a));
     p = route(second->forwardColumn(u, d));
     return second->forwardMixed(u, p, d);
   }
@@ -105,7 +105,7 @@ public:
 protected:
   torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor& x, torch::Tensor& p) override {
     p = route(scorer->forward(ruleOneHot(x)));
-    return second->forwardMixed(torch::relu(first->forward(moduleInputs(e, a))), p, d);
+    return second->forwardMixed(first->forwardRelu(moduleInputs(e, a)), p, d);
   }
   TwoLayer scorer{nullptr};
 };

@@ -59,7 +59,7 @@ public:
   }
 
 protected:
-  torch::Tensor hidden(const torch::Tensor& h) { return torch::relu(first->forwardShared(h)); }
+  torch::Tensor hidden(const torch::Tensor& h) { return first->forwardSharedRelu(h); }
   GroupLinear first{nullptr}, second{nullptr};
 };
 

@@ -12,12 +12,12 @@ namespace modlab {
 
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
 void product(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
-             std::int64_t lda, const float* B, std::int64_t ldb, float* C) {
+             std::int64_t lda, const float* B, std::int64_t ldb, float* C, std::int64_t ldc, bool accumulate) {
   const int m = static_cast<int>(N), n = static_cast<int>(M), k = static_cast<int>(K);
-  const int la = static_cast<int>(lda), lb = static_cast<int>(ldb), lc = static_cast<int>(N);
-  const float one = 1.0f, zero = 0.0f;
+  const int la = static_cast<int>(lda), lb = static_cast<int>(ldb), lc = static_cast<int>(ldc > 0 ? ldc : N);
+  const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
   const char ta = transB ? 'T' : 'N', tb = transA ? 'T' : 'N';
-  sgemm_(&ta, &tb, &m, &n, &k, &one, B, &lb, A, &la, &zero, C, &lc);
+  sgemm_(&ta, &tb, &m, &n, &k, &one, B, &lb, A, &la, &beta, C, &lc);
 }
 
 MODLAB_SIMD_CLONES void addBias(float* rows, const float* b, std::int64_t n, std::int64_t width, bool relu) {
@@ -30,12 +30,13 @@ MODLAB_SIMD_CLONES void addBias(float* rows, const float* b, std::int64_t n, std
   }
 }
 
-MODLAB_SIMD_CLONES void reluBackward(float* g, const float* u, std::int64_t n, std::int64_t width, float* sums) {
+MODLAB_SIMD_CLONES void reluBackward(const float* g, const float* u, std::int64_t n, std::int64_t width, float* sums,
+                                     float* out) {
   if (sums) std::fill(sums, sums + width, 0.0f);
   for (std::int64_t r = 0; r < n; ++r)
     for (std::int64_t j = 0; j < width; ++j) {
       const float v = u[r * width + j] > 0.0f ? g[r * width + j] : 0.0f;
-      g[r * width + j] = v;
+      out[r * width + j] = v;
       if (sums) sums[j] += v;
     }
 }

@@ -6,17 +6,18 @@
 
 namespace modlab {
 
-// Row-major C (M x N, leading dimension N) = op(A) op(B), A and B row-major with leading
-// dimensions lda and ldb: one BLAS call (our sgemm_, gemm_backend.h).
+// Row-major C (M x N, leading dimension ldc, N when 0) = op(A) op(B), or += when accumulate;
+// A and B row-major with leading dimensions lda and ldb: one BLAS call (our sgemm_, gemm_backend.h).
 void product(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
-             std::int64_t lda, const float* B, std::int64_t ldb, float* C);
+             std::int64_t lda, const float* B, std::int64_t ldb, float* C, std::int64_t ldc = 0,
+             bool accumulate = false);
 
 // rows (n x width) += b (none when null), then ReLU when asked.
 void addBias(float* rows, const float* b, std::int64_t n, std::int64_t width, bool relu);
 
-// g (n x width) = 0 where the ReLU's output u is not positive; sums[j] = the column sums of g
-// (when sums is not null).
-void reluBackward(float* g, const float* u, std::int64_t n, std::int64_t width, float* sums);
+// out (n x width) = g, or 0 where the ReLU's output u is not positive (out may be g itself);
+// sums[j] = the column sums of out (when sums is not null).
+void reluBackward(const float* g, const float* u, std::int64_t n, std::int64_t width, float* sums, float* out);
 
 // sums[j] = the column sums of g (n x width).
 void columnSums(const float* g, std::int64_t n, std::int64_t width, float* sums);

@@ -40,7 +40,7 @@ public:
     if (b2.numel() > 0) columnSums(gy.data_ptr<float>(), rows, out, db2.data_ptr<float>());
     product(false, false, rows, hidden, out, gy.data_ptr<float>(), out, w2.data_ptr<float>(), hidden,
             gu.data_ptr<float>());
-    reluBackward(gu.data_ptr<float>(), u.data_ptr<float>(), rows, hidden, biasOrNull(db1));
+    reluBackward(gu.data_ptr<float>(), u.data_ptr<float>(), rows, hidden, biasOrNull(db1), gu.data_ptr<float>());
     product(true, false, hidden, in, rows, gu.data_ptr<float>(), hidden, x.data_ptr<float>(), in,
             dW1.data_ptr<float>());
     torch::Tensor gx;

@@ -16,6 +16,10 @@ public:
   torch::Tensor forward(const torch::Tensor& x);
   // x (..., din), the same input for every module -> (..., R, dout), as one GEMM.
   torch::Tensor forwardShared(const torch::Tensor& x);
+  // relu(forward(x)) and relu(forwardShared(x)); on float CPU tensors one product per module
+  // into its own columns, and one loop for the bias and ReLU.
+  torch::Tensor forwardRelu(const torch::Tensor& x);
+  torch::Tensor forwardSharedRelu(const torch::Tensor& x);
   // sum_m p_m * (x_m W_m + b_m)[:columns], as one GEMM. x (T, R, din), p (T, R) -> (T, columns).
   torch::Tensor forwardMixed(const torch::Tensor& x, const torch::Tensor& p, std::int64_t columns);
   // Column `column` of every module's output: x (T, R, din) -> (T, R).
