@@ -1,6 +1,8 @@
 // The four model families: parameter counts against the reference, activations, routing.
 #include <QtTest>
 
+#include <sstream>
+
 #include <torch/torch.h>
 
 #include "models/lstm_sequence.h"
@@ -322,6 +324,20 @@ void TstModels::twoLayerEqualsTorchLayers() {
     const auto weightsWant = torch::autograd::grad({layers->forwardReference(data).sum()}, layers->parameters());
     for (std::size_t i = 0; i < onlyWeights.size(); ++i) QVERIFY(maxAbsDifference(onlyWeights[i], weightsWant[i]) < 1e-5);
   }
+  // A checkpoint written when these layers were a torch::nn::Sequential(Linear, ReLU, Linear)
+  // loads unchanged: the same parameter names.
+  torch::nn::Sequential sequential(torch::nn::Linear(3, 4), torch::nn::ReLU(), torch::nn::Linear(4, 2));
+  torch::serialize::OutputArchive written;
+  sequential->save(written);
+  std::ostringstream bytes;
+  written.save_to(bytes);
+  std::istringstream stored(bytes.str());
+  torch::serialize::InputArchive read;
+  read.load_from(stored);
+  TwoLayer loaded(3, 4, 2);
+  loaded->load(read);
+  const torch::Tensor probe = torch::randn({5, 3});
+  QVERIFY(torch::equal(loaded->forwardReference(probe), sequential->forward(probe)));
   // Other types keep torch's layers.
   TwoLayer doubles(3, 4, 2);
   doubles->to(torch::kDouble);

@@ -61,7 +61,8 @@ torch::Tensor biasArgument(const torch::nn::Linear& layer) {
   return layer->bias.defined() ? layer->bias : torch::empty({0}, layer->weight.options());
 }
 
-bool ownLoops(const torch::Tensor& x, const torch::nn::Linear& first, const torch::nn::Linear& second) {
+// Float CPU tensors in row-major order, with rows: the products go straight to BLAS.
+bool rawLayers(const torch::Tensor& x, const torch::nn::Linear& first, const torch::nn::Linear& second) {
   auto fits = [&](const torch::Tensor& t) {
     return !t.defined() || (t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous());
   };
@@ -80,7 +81,7 @@ TwoLayerImpl::TwoLayerImpl(std::int64_t in, std::int64_t hidden, std::int64_t ou
 torch::Tensor TwoLayerImpl::forward(const torch::Tensor& x) {
   if (x.dim() == 0) return forwardReference(x);
   const torch::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous();
-  if (!ownLoops(rows, first, second)) return forwardReference(x);
+  if (!rawLayers(rows, first, second)) return forwardReference(x);
   const torch::Tensor y =
       TwoLayerFunction::apply(rows, first->weight, biasArgument(first), second->weight, biasArgument(second));
   if (x.dim() == 2) return y;
