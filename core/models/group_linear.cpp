@@ -169,57 +169,61 @@ public:
 };
 
 // relu(x_m W_m + b_m) for every module m: x (T, R, din), each module its own input, or (T, din)
-// shared by all -> (T, R, dout). Each module's product is written straight into its columns of
-// the output (BLAS leading dimensions), without the transposed copies and separate bias and
-// ReLU passes of a batched product, forward and backward.
+// shared by all -> (T, R, dout), with one loop for the bias and ReLU each way. Own inputs: each
+// module's product is written straight into its columns of the output (BLAS leading
+// dimensions), without the transposed copies of a batched product. A shared input: one product
+// with the modules' weights side by side, (din, R * dout).
 class ModulesRelu : public torch::autograd::Function<ModulesRelu> {
 public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
                                const torch::Tensor& bias, bool shared) {
-    const Layout l(x, weight, shared);
-    torch::Tensor u = torch::empty({l.T, l.R, l.out}, x.options());
-    for (std::int64_t m = 0; m < l.R; ++m)
-      product(false, false, l.T, l.out, l.in, l.x(x, m), l.lda, l.w(weight, m), l.out, l.u(u, m), l.R * l.out);
-    addBias(u.data_ptr<float>(), hasBias(bias) ? bias.data_ptr<float>() : nullptr, l.T, l.R * l.out, true);
-    ctx->save_for_backward({x, weight, bias, u});
+    const Sizes z(x, weight);
+    torch::Tensor u = torch::empty({z.T, z.R, z.out}, x.options());
+    const torch::Tensor w = shared ? weight.permute({1, 0, 2}).contiguous() : weight;  // (din, R, dout) when shared
+    if (shared) product(false, false, z.T, z.R * z.out, z.in, at(x), z.in, at(w), z.R * z.out, at(u));
+    else
+      for (std::int64_t m = 0; m < z.R; ++m)
+        product(false, false, z.T, z.out, z.in, at(x, m * z.in), z.R * z.in, at(weight, m * z.in * z.out), z.out,
+                at(u, m * z.out), z.R * z.out);
+    addBias(at(u), hasBias(bias) ? at(bias) : nullptr, z.T, z.R * z.out, true);
+    ctx->save_for_backward({x, w, bias, u});
     ctx->saved_data["shared"] = shared;
     return u;
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor &x = saved[0], &weight = saved[1], &bias = saved[2], &u = saved[3];
+    const torch::Tensor &x = saved[0], &w = saved[1], &bias = saved[2], &u = saved[3];
     const bool shared = ctx->saved_data["shared"].toBool();
-    const Layout l(x, weight, shared);
+    const Sizes z(x, shared ? w.permute({1, 0, 2}) : w);
     const torch::Tensor g = grads[0].contiguous();
-    torch::Tensor gu = torch::empty_like(u), dWeight = torch::empty_like(weight), dBias;
+    torch::Tensor gu = torch::empty_like(u), dw = torch::empty_like(w), dBias;
     if (hasBias(bias)) dBias = torch::empty_like(bias);
-    reluBackward(g.data_ptr<float>(), u.data_ptr<float>(), l.T, l.R * l.out,
-                 dBias.defined() ? dBias.data_ptr<float>() : nullptr, gu.data_ptr<float>());
-    for (std::int64_t m = 0; m < l.R; ++m)
-      product(true, false, l.in, l.out, l.T, l.x(x, m), l.lda, l.u(gu, m), l.R * l.out, l.w(dWeight, m));
-    torch::Tensor dx;
-    if (ctx->needs_input_grad(0)) {  // a shared input sums every module's part
-      dx = torch::empty_like(x);
-      for (std::int64_t m = 0; m < l.R; ++m)
-        product(false, true, l.T, l.in, l.out, l.u(gu, m), l.R * l.out, l.w(weight, m), l.out, l.x(dx, m), l.lda,
-                shared && m > 0);
+    reluBackward(at(g), at(u), z.T, z.R * z.out, dBias.defined() ? at(dBias) : nullptr, at(gu));
+    const bool inputGrad = ctx->needs_input_grad(0);  // not for the data itself
+    torch::Tensor dx = inputGrad ? torch::empty_like(x) : torch::Tensor();
+    if (shared) {
+      product(true, false, z.in, z.R * z.out, z.T, at(x), z.in, at(gu), z.R * z.out, at(dw));
+      if (inputGrad) product(false, true, z.T, z.in, z.R * z.out, at(gu), z.R * z.out, at(w), z.R * z.out, at(dx));
+      return {dx, dw.permute({1, 0, 2}).contiguous(), dBias, torch::Tensor()};
     }
-    return {dx, dWeight, dBias, torch::Tensor()};
+    for (std::int64_t m = 0; m < z.R; ++m) {
+      const std::int64_t xm = m * z.in, wm = m * z.in * z.out, um = m * z.out;
+      product(true, false, z.in, z.out, z.T, at(x, xm), z.R * z.in, at(gu, um), z.R * z.out, at(dw, wm));
+      if (inputGrad)
+        product(false, true, z.T, z.in, z.out, at(gu, um), z.R * z.out, at(w, wm), z.out, at(dx, xm), z.R * z.in);
+    }
+    return {dx, dw, dBias, torch::Tensor()};
   }
 
 private:
-  // The sizes, and module m's input columns, weight block and output columns (float pointers
-  // into contiguous CPU tensors).
-  struct Layout {
-    Layout(const torch::Tensor& x, const torch::Tensor& weight, bool shared)
-        : T(x.size(0)), R(weight.size(0)), in(weight.size(1)), out(weight.size(2)), lda(shared ? in : R * in),
-          step(shared ? 0 : in) {}
-    float* x(const torch::Tensor& t, std::int64_t m) const { return t.data_ptr<float>() + m * step; }
-    float* w(const torch::Tensor& t, std::int64_t m) const { return t.data_ptr<float>() + m * in * out; }
-    float* u(const torch::Tensor& t, std::int64_t m) const { return t.data_ptr<float>() + m * out; }
-    std::int64_t T, R, in, out, lda, step;
+  struct Sizes {  // from x (T, ...) and the weight (R, din, dout)
+    Sizes(const torch::Tensor& x, const torch::Tensor& weight)
+        : T(x.size(0)), R(weight.size(0)), in(weight.size(1)), out(weight.size(2)) {}
+    std::int64_t T, R, in, out;
   };
+  // A float pointer into a contiguous CPU tensor, `offset` floats in.
+  static float* at(const torch::Tensor& t, std::int64_t offset = 0) { return t.data_ptr<float>() + offset; }
 };
 
 // GT-Modular's two routed layers, relu(x W1[m] + b1[m]) W2[m] + b2[m] with m each row's
