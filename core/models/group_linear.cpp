@@ -21,16 +21,11 @@ bool ownLoops(const torch::Tensor& x, const torch::Tensor& weight) {
   return x.device().is_cpu() && x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat;
 }
 
-// Contiguous float CPU tensors with rows: ModulesRelu's products go straight to BLAS.
+// Raw float buffers with rows: ModulesRelu's products go straight to BLAS.
 bool rawLayer(const torch::Tensor& rows, const torch::Tensor& weight, const torch::Tensor& bias) {
-  return ownLoops(rows, weight) && rows.size(0) > 0 && weight.is_contiguous() &&
-         (!bias.defined() || (bias.is_contiguous() && bias.scalar_type() == torch::kFloat));
+  return rows.size(0) > 0 && rawFloat(rows) && rawFloat(weight) && rawFloat(bias);
 }
 
-// The functions' bias argument: an autograd input must be defined, so "no bias" is an empty tensor.
-torch::Tensor biasArgument(const torch::Tensor& bias, const torch::Tensor& weight) {
-  return bias.defined() ? bias : torch::empty({0}, weight.options());
-}
 bool hasBias(const torch::Tensor& bias) { return bias.numel() > 0; }
 
 MODLAB_INLINE float dot(const float* a, const float* b, std::int64_t n) {
@@ -319,9 +314,7 @@ private:
   // Float tensors on the CPU in row-major order: the products go straight to BLAS.
   static bool rawBuffers(const torch::Tensor& x, const torch::Tensor& w1, const torch::Tensor& b1,
                          const torch::Tensor& w2, const torch::Tensor& b2) {
-    for (const torch::Tensor* t : {&w1, &b1, &w2, &b2})
-      if (!t->is_contiguous() || !ownLoops(x, *t)) return false;
-    return x.is_contiguous();
+    return rawFloat(x) && rawFloat(w1) && rawFloat(b1) && rawFloat(w2) && rawFloat(b2);
   }
 
   // fn(m, first row, rows) for every module with rows, in module order.

@@ -25,7 +25,7 @@ public:
 
   ModelOutput forward(const torch::Tensor& x) override {
     const auto B = x.size(0), N = x.size(1);
-    const torch::Tensor e = onRows(encoder, x);
+    const torch::Tensor e = encoder->forward(x);
     const torch::Tensor a = selfExcludedAttention(onRows(qkv, e), heads, hd);  // (B, N, H*hd)
     ModelOutput out;
     discardRouterProbs();

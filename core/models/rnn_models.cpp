@@ -28,9 +28,9 @@ public:
   }
 
   ModelOutput forward(const torch::Tensor& x) override {
-    const torch::Tensor e = onRows(encoder, x.transpose(0, 1));
+    const torch::Tensor e = encoder->forward(x.transpose(0, 1));
     ModelOutput out;
-    out.y = onRows(decoder, lstmSequence(e, *cell)).transpose(0, 1).contiguous();
+    out.y = decoder->forward(lstmSequence(e, *cell)).transpose(0, 1).contiguous();
     return out;
   }
 
@@ -47,9 +47,9 @@ public:
   ModelOutput forward(const torch::Tensor& x) override {
     const torch::Tensor xt = x.transpose(0, 1).contiguous();
     discardRouterProbs();
-    auto [hs, p] = recur(onRows(encoder, xt), ruleOneHot(xt));
+    auto [hs, p] = recur(encoder->forward(xt), ruleOneHot(xt));
     ModelOutput out;
-    out.y = onRows(decoder, hs).transpose(0, 1).contiguous();
+    out.y = decoder->forward(hs).transpose(0, 1).contiguous();
     out.activations = p.transpose(0, 1).contiguous();
     out.routerProbs = takeRouterProbs();
     return out;

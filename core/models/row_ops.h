@@ -1,10 +1,22 @@
 // Products and per-row loops on row-major float CPU buffers, for the layers that run without
-// torch's per-call views and checks (private to core/models).
+// torch's per-call views and checks, and which tensors may use them (private to core/models).
 #pragma once
 
 #include <cstdint>
 
+#include <torch/types.h>
+
 namespace modlab {
+
+// A float CPU tensor in row-major order, or none: its buffer can go to the products and loops below.
+inline bool rawFloat(const torch::Tensor& t) {
+  return !t.defined() || (t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous());
+}
+
+// An autograd function's bias argument: an input must be defined, so "no bias" is an empty tensor.
+inline torch::Tensor biasArgument(const torch::Tensor& bias, const torch::Tensor& weight) {
+  return bias.defined() ? bias : torch::empty({0}, weight.options());
+}
 
 // Row-major C (M x N, leading dimension ldc, N when 0) = op(A) op(B), or += when accumulate;
 // A and B row-major with leading dimensions lda and ldb: one BLAS call (our sgemm_, gemm_backend.h).

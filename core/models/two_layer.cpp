@@ -57,17 +57,10 @@ private:
 };
 
 // An autograd input must be defined, so "no bias" is an empty tensor.
-torch::Tensor biasArgument(const torch::nn::Linear& layer) {
-  return layer->bias.defined() ? layer->bias : torch::empty({0}, layer->weight.options());
-}
-
-// Float CPU tensors in row-major order, with rows: the products go straight to BLAS.
+// Raw float buffers with rows: the products go straight to BLAS.
 bool rawLayers(const torch::Tensor& x, const torch::nn::Linear& first, const torch::nn::Linear& second) {
-  auto fits = [&](const torch::Tensor& t) {
-    return !t.defined() || (t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous());
-  };
-  return x.size(0) > 0 && x.size(1) > 0 && fits(x) && fits(first->weight) && fits(first->bias) &&
-         fits(second->weight) && fits(second->bias);
+  return x.size(0) > 0 && x.size(1) > 0 && rawFloat(x) && rawFloat(first->weight) && rawFloat(first->bias) &&
+         rawFloat(second->weight) && rawFloat(second->bias);
 }
 
 }  // namespace
@@ -83,7 +76,8 @@ torch::Tensor TwoLayerImpl::forward(const torch::Tensor& x) {
   const torch::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous();
   if (!rawLayers(rows, first, second)) return forwardReference(x);
   const torch::Tensor y =
-      TwoLayerFunction::apply(rows, first->weight, biasArgument(first), second->weight, biasArgument(second));
+      TwoLayerFunction::apply(rows, first->weight, biasArgument(first->bias, first->weight), second->weight,
+                              biasArgument(second->bias, second->weight));
   if (x.dim() == 2) return y;
   std::vector<std::int64_t> sizes = x.sizes().vec();
   sizes.back() = y.size(1);
