@@ -49,7 +49,9 @@ double RoutingOptions::gumbelTemperatureAt(std::int64_t step) const {
 }
 
 void validate(const RoutingOptions& o) {
-  requireRange("routing_temperature", o.temperature, 0.0, 100.0, true, "a number above 0 and at most 100");
+  // Below 0.01 the router's logits / T overflow float32 (e^88) for ordinary scores: a
+  // temperature that small is no routing at all, only NaN.
+  requireRange("routing_temperature", o.temperature, 0.01, 100.0, false, "a number from 0.01 to 100");
   requireRange("gumbel_temperature", o.gumbelTemperature, 0.0, 100.0, true, "a number above 0 and at most 100");
   requireRange("gumbel_min_temperature", o.gumbelMinTemperature, 0.0, o.gumbelTemperature, true,
                "a number above 0 and at most gumbel_temperature (" + shown(o.gumbelTemperature) + ")");

@@ -402,6 +402,14 @@ void TstBlasKernel::benchNamesTheKernelAndShowsNoSpeedupWithoutReference() {
   QVERIFY2(r.out.contains("% SGEMM") && r.out.contains("GFLOP/s"), qPrintable(r.out));
 }
 
+namespace {
+bool pythonImportsTorch() {
+  QProcess python;
+  python.start("/usr/bin/python3", {"-c", "import torch"});
+  return python.waitForFinished(120000) && python.exitStatus() == QProcess::NormalExit && python.exitCode() == 0;
+}
+}  // namespace
+
 void TstBlasKernel::benchRunsTheReferenceOnTheSameKernel() {
   if (!QFile::exists("/usr/bin/python3")) QSKIP("no /usr/bin/python3");
   QTemporaryDir dir;
@@ -444,7 +452,15 @@ void TstBlasKernel::benchRunsTheReferenceOnTheSameKernel() {
   }
   const QJsonObject gemm = report["gemm"].toObject();
   const QString ours = gemm["library"].toString().isEmpty() ? gemm["backend"].toString() : gemm["library"].toString();
-  QCOMPARE(report["reference"].toObject()["gemm"].toString(), ours);  // as the reference's process reports it
+  const QString theirs = report["reference"].toObject()["gemm"].toString();
+  if (!pythonImportsTorch()) {
+    // The reference's process is probed with its own torch (Debian's python3-torch, which
+    // reference-setup installs and packaging/quickstart does not): without it the bench
+    // says it could not tell, never a library it did not see.
+    QVERIFY2(theirs.startsWith("unknown (") && theirs.contains("torch"), qPrintable(theirs));
+    QSKIP("the rest is checked; comparing the reference's GEMM library with ours needs python3-torch (not installed)");
+  }
+  QCOMPARE(theirs, ours);  // as the reference's process reports it
 }
 
 void TstBlasKernel::benchReportsAFailingReference() {

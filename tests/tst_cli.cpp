@@ -49,7 +49,59 @@ private Q_SLOTS:
   void interruptDuringEvaluationIsPrompt();
   void evalWithoutRunJsonKnowsItsStep();
   void evalSizeAndMatricesFromTheCommandLine();
+  void aSignalDuringSetUpStopsCleanly();
+  void configBytesThatAreNotUtf8AreNamed();
+  void resumingAFinishedRunNamesItsStep();
 };
+
+void TstCli::aSignalDuringSetUpStopsCleanly() {
+  // Issue 22 #2: SIGTERM that came before the handler was installed killed the run (rc 143).
+  // Here it comes as soon as the run folder appears, while it is being set up.
+  QTemporaryDir tmp;
+  const QString out = tmp.filePath("run");
+  QProcess p;
+  p.start(MODLAB_CLI, QStringList{"train"} + kTiny + QStringList{"--set", "steps=2000", "--out", out});
+  QVERIFY(p.waitForStarted());
+  QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(out), 60000);
+  ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
+  QVERIFY(p.waitForFinished(120000));
+  QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+  QCOMPARE(p.exitCode(), 130);
+  const QString info = readAll(out + "/run.json");
+  QVERIFY2(!info.contains("\"running\""), qPrintable(info));
+  // What it left is resumable, or reused by a fresh train into the same folder.
+  const Result again = QFileInfo::exists(out + "/config.json")
+                           ? cli({"train", "--out", out, "--resume", "--quiet"}, 300000)
+                           : cli(QStringList{"train"} + kTiny + QStringList{"--set", "steps=100", "--out", out});
+  QVERIFY2(again.code == 0 || again.code == 2, qPrintable(again.err));
+}
+
+void TstCli::configBytesThatAreNotUtf8AreNamed() {
+  // Issue 22 #2: --set $'description=\xff' failed with a raw JSON type_error after the run
+  // folder was half made. The raw byte goes through bash: QProcess passes UTF-8 only.
+  QTemporaryDir tmp;
+  const QString out = tmp.filePath("run");
+  QProcess p;
+  p.start("bash", {"-c", "exec \"$0\" train --preset demo-mlp-few-rules --quiet --out \"$1\" --set $'description=caf\\xff'",
+                   MODLAB_CLI, out});
+  QVERIFY(p.waitForFinished(60000));
+  const QString err = QString::fromUtf8(p.readAllStandardError());
+  QCOMPARE(p.exitCode(), 2);
+  QVERIFY2(err.contains("invalid description") && err.contains("UTF-8"), qPrintable(err));
+  QVERIFY2(!err.contains("type_error"), qPrintable(err));
+  QVERIFY(!QFileInfo::exists(out));
+}
+
+void TstCli::resumingAFinishedRunNamesItsStep() {
+  // Issue 22 #4: resuming a finished run printed "finished at step 0" and an empty table.
+  QTemporaryDir tmp;
+  const QString out = tmp.filePath("run");
+  QCOMPARE(cli(QStringList{"train"} + kTiny + QStringList{"--set", "steps=100", "--out", out}).code, 0);
+  const Result r = cli({"train", "--out", out, "--resume", "--quiet"});
+  QCOMPARE(r.code, 0);
+  QVERIFY2(r.out.contains("finished at step 100"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("Monolithic"), qPrintable(r.out));
+}
 
 void TstCli::presetsAreListed() {
   const Result r = cli({"presets"});
@@ -205,7 +257,7 @@ void TstCli::aSecondWriterIsRefused() {
   QTemporaryDir tmp;
   const QString out = tmp.filePath("run");
   QProcess first;
-  first.start(MODLAB_CLI, QStringList{"train"} + kTiny + QStringList{"--set", "steps=100000", "--out", out});
+  first.start(MODLAB_CLI, QStringList{"train"} + kTiny + QStringList{"--set", "steps=2000", "--out", out});
   QVERIFY(first.waitForStarted());
   QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(out + "/run.json"), 60000);
   Result r = cli(QStringList{"train"} + kTiny + QStringList{"--out", out, "--force"});

@@ -2,6 +2,10 @@
 // receives data; exports are valid images; a run folder replays as recorded.
 #include <QtTest>
 
+#include <csignal>
+
+#include <QProcess>
+
 #include <QDoubleSpinBox>
 
 #include <QImage>
@@ -20,6 +24,7 @@
 #include <QtCharts/QAbstractBarSeries>
 
 #include "modlab/platform/platform_info.h"
+#include "modlab/experiment/run_store.h"
 #include "modlab/sweep/sweep.h"
 #include "support/golden.h"
 #include "ui/chart_export.h"
@@ -65,6 +70,13 @@ double inkFraction(const QImage& image) {
 }
 }  // namespace
 
+namespace {
+QString readAllText(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+}
+}  // namespace
+
 class TstMainWindow : public QObject {
   Q_OBJECT
 private Q_SLOTS:
@@ -77,6 +89,8 @@ private Q_SLOTS:
   void sweepFolderShowsThePapersFigures();
   void spacePausesWhateverHasFocus();
   void deviceTooltipNamesTheBlasKernelAndGemmLibrary();
+  void hostileRunFoldersAreMessagesNotAborts();
+  void sigtermStopsTheRunItTrains();
 
 private:
   QTemporaryDir runs_;
@@ -232,6 +246,56 @@ void TstMainWindow::runFolderReplaysAsRecorded() {
   QVERIFY(!replay.controller().openRun(runs_.filePath("does-not-exist"), &error));
   QVERIFY2(error.contains("does-not-exist"), qPrintable(error));
   QVERIFY(replay.controller().data().isReplay());  // the open run is kept
+}
+
+void TstMainWindow::hostileRunFoldersAreMessagesNotAborts() {
+  // Issue 22 #9: --open of a run whose run.json holds an unknown routing change (or
+  // balance_loss 1000) aborted the app with an uncaught InvalidArgument.
+  TrainingController live;
+  QVERIFY(live.start(quickConfig()));
+  QTRY_VERIFY_WITH_TIMEOUT(live.state() == SessionState::Finished, 60000);
+  const std::string dir = live.runDirectory().toStdString();
+  live.stop();
+  const RunInfo recorded = RunStore::open(dir).readInfo();
+  for (const auto& [key, value] : {std::pair<std::string, double>{"no_such_key", 1.0}, {"balance_loss", 1000.0}}) {
+    RunStore store = RunStore::open(dir);
+    RunInfo info = recorded;
+    info.routingChanges = {{10, key, value, ""}};
+    store.writeInfo(info);
+    MainWindow w;
+    QString error;
+    QVERIFY(!w.controller().openRun(QString::fromStdString(dir), &error));
+    QVERIFY2(error.contains("routing change") && error.contains(QString::fromStdString(key)), qPrintable(error));
+  }
+  // The file system's root is no runs folder (MODLAB_RUNS_DIR=/ made the app write /demo-...).
+  const QByteArray before = qgetenv("MODLAB_RUNS_DIR");
+  qputenv("MODLAB_RUNS_DIR", "/");
+  TrainingController rooted;
+  QString error;
+  QVERIFY(!rooted.start(quickConfig(), &error));
+  QVERIFY2(error.contains("MODLAB_RUNS_DIR"), qPrintable(error));
+  qputenv("MODLAB_RUNS_DIR", before);
+}
+
+void TstMainWindow::sigtermStopsTheRunItTrains() {
+  // Issue 22 #11: the app killed with SIGTERM left run.json "running".
+  QTemporaryDir runs;
+  QProcess app;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("MODLAB_RUNS_DIR", runs.path());
+  env.insert("QT_QPA_PLATFORM", "offscreen");
+  app.setProcessEnvironment(env);
+  app.start(MODLAB_APP, {"--preset", "demo-mlp-few-rules"});
+  QVERIFY(app.waitForStarted());
+  QString info;
+  QTRY_VERIFY_WITH_TIMEOUT(!QDir(runs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty(), 60000);
+  const QString run = runs.filePath(QDir(runs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).first());
+  QTRY_VERIFY_WITH_TIMEOUT(readAllText(run + "/run.json").contains("\"running\""), 60000);
+  ::kill(static_cast<pid_t>(app.processId()), SIGTERM);
+  QVERIFY(app.waitForFinished(60000));
+  QCOMPARE(app.exitStatus(), QProcess::NormalExit);
+  info = readAllText(run + "/run.json");
+  QVERIFY2(info.contains("\"stopped\""), qPrintable(info));
 }
 
 void TstMainWindow::invalidExperimentDoesNotStart() {

@@ -55,6 +55,8 @@ void trainUntil(const std::string& dir, std::int64_t step, bool resume = false) 
   s.wait();
 }
 
+std::string str(SessionState s) { return toString(s); }
+
 Snapshot resume(const std::string& dir) {
   SessionOptions o{dir, true};
   Session s(tinyConfig(), o);
@@ -98,6 +100,18 @@ private Q_SLOTS:
   void stopRightAfterStepZeroDuplicatesNothing();
   void tornTailIsDroppedOnce();
   void stepsOutOfRangeAreReadErrors();
+  void interruptedCreateIsReused();
+  void configErrorsComeBeforeTheFolder();
+  void missingRowsAreAbsentNeverZero();
+  void resumeEvaluatesALostFinalEvaluationAgain();
+  void resumeNeverRecreatesAMissingLog();
+  void configAndRunJsonAreChecksummed();
+  void aBestModelWithoutItsRecordIsRefused();
+  void evalTakesEveryModelFromOneGeneration();
+  void linksInARunFolderAreRefused();
+  void forceDeletesOnlyWhatIsOurs();
+  void aDivergedFamilyIsLeftOutAndTheRunFinishes();
+  void unusableRoutingChangesAreReadErrors();
 };
 
 void TstRunStore::aRunFolderHasOneWriter() {
@@ -307,6 +321,8 @@ void TstRunStore::stepsOutOfRangeAreReadErrors() {
   const auto withStep = [&](const std::string& key, const std::string& value) {
     nlohmann::json j = nlohmann::json::parse(good);
     j[key] = nlohmann::json::parse(value);
+    j.erase("crc32");  // a run.json with a correct checksum: what is checked here is the value
+    j["crc32"] = crc32Hex(j.dump());
     return j.dump();
   };
   for (const auto& [key, value] : {std::pair{"checkpoint_step", "2111111111111111111111111111111111111111111110"},
@@ -322,6 +338,347 @@ void TstRunStore::stepsOutOfRangeAreReadErrors() {
   }
   writeFileAtomic(runJson, good);
   QCOMPARE(RunStore::load(dir).info.checkpointStep, checkpoint);
+}
+
+namespace {
+std::string finishedRun(const QTemporaryDir& tmp, const std::string& name = "run") {
+  const std::string dir = tmp.path().toStdString() + "/" + name;
+  Session s(tinyConfig(), SessionOptions{dir});
+  finish(s);
+  return dir;
+}
+
+std::vector<std::string> linesOf(const fs::path& file) {
+  std::vector<std::string> lines;
+  const std::string text = readFile(file, kMaxLogBytes);
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t end = text.find('\n', pos);
+    lines.push_back(text.substr(pos, end - pos));
+    pos = end == std::string::npos ? text.size() : end + 1;
+  }
+  return lines;
+}
+
+void writeLines(const fs::path& file, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& l : lines) text += l + "\n";
+  writeFileAtomic(file, text);
+}
+
+// The file without the lines that start with `prefix`.
+void dropLines(const fs::path& file, const std::string& prefix) {
+  std::vector<std::string> kept;
+  for (const std::string& l : linesOf(file))
+    if (l.rfind(prefix, 0) != 0) kept.push_back(l);
+  writeLines(file, kept);
+}
+
+template <typename F>
+QString errorOf(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return QString::fromStdString(e.what());
+  }
+  return QString();
+}
+}  // namespace
+
+void TstRunStore::interruptedCreateIsReused() {
+  // Issue 22 #2: a kill (or a full disk) between mkdir checkpoints and config.json left a
+  // folder that neither --resume, nor a fresh train, nor --force could use.
+  QTemporaryDir tmp;
+  const std::string reference = whole(tmp);
+  const fs::path dir = tmp.path().toStdString() + "/run";
+  fs::create_directories(dir / "checkpoints");
+  writeFileAtomic(dir / ".lock", "process 1 on elsewhere\n");
+  writeFileAtomic(dir / "config.json.tmp", "{\"half");
+  {
+    Session s(tinyConfig(), SessionOptions{dir.string()});
+    QCOMPARE(str(finish(s).state), std::string("finished"));
+  }
+  QCOMPARE(readFile(dir / "metrics.csv", kMaxLogBytes), reference);
+  QVERIFY(!fs::exists(dir / "config.json.tmp"));
+  // config.json is written first: from then on the folder is a run (resumed from scratch).
+  const fs::path second = tmp.path().toStdString() + "/second";
+  RunStore::create(second, tinyConfig(), false);
+  QVERIFY(fs::exists(second / "config.json") && fs::exists(second / "checkpoints"));
+  QCOMPARE(str(resume(second.string()).state), std::string("finished"));
+  QCOMPARE(readFile(second / "metrics.csv", kMaxLogBytes), reference);
+}
+
+void TstRunStore::configErrorsComeBeforeTheFolder() {
+  // Issue 22 #2: description=\xff failed with a raw JSON type_error after the folder was made.
+  QTemporaryDir tmp;
+  const fs::path dir = tmp.path().toStdString() + "/run";
+  ExperimentConfig c = tinyConfig();
+  c.description = "bad \xff byte";
+  try {
+    Session s(c, SessionOptions{dir.string()});
+    QFAIL("a description that is not UTF-8 was accepted");
+  } catch (const ConfigError& e) {
+    QCOMPARE(QString::fromStdString(e.field()), QString("description"));
+    QVERIFY2(QString(e.what()).contains("UTF-8"), e.what());
+  }
+  QVERIFY(!fs::exists(dir));
+  ExperimentConfig fine = tinyConfig();
+  fine.description = "Gr\xc3\xbc\xc3\x9f" "e, \xe2\x86\x92 \xf0\x9f\x99\x82";  // UTF-8 of several lengths
+  validate(fine);
+  for (const char* bad : {"\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\x80" "b"}) {
+    ExperimentConfig c2 = tinyConfig();
+    c2.description = bad;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, validate(c2));
+  }
+}
+
+void TstRunStore::missingRowsAreAbsentNeverZero() {
+  // Issue 22 #3: lines missing from metrics.csv were read as zeros.
+  QTemporaryDir tmp;
+  const std::string dir = finishedRun(tmp);
+  const fs::path csv = fs::path(dir) / "metrics.csv";
+  const std::string original = readFile(csv, kMaxLogBytes);
+  QVERIFY(RunStore::loadFinished(dir).warnings.empty());
+  // The last line gone (sed '$d'): the final evaluation of that model is incomplete.
+  std::vector<std::string> lines = linesOf(csv);
+  const std::string last = lines.back();
+  lines.pop_back();
+  writeLines(csv, lines);
+  RunRecord r = RunStore::load(dir);
+  QCOMPARE(r.warnings.size(), std::size_t(1));
+  QVERIFY2(QString::fromStdString(r.warnings[0]).contains("lacks metrics,inverse_mi"), r.warnings[0].c_str());
+  for (const FamilyEvaluation& f : r.evaluations.back().families) QVERIFY(f.variant != "GT-Modular");
+  QVERIFY(errorOf([&] { RunStore::loadFinished(dir); }).contains("lacks"));
+  // One row of the final evaluation gone: flagged, never 0.
+  writeFileAtomic(csv, original);
+  dropLines(csv, "60,GT-Modular,id,error");
+  QVERIFY(errorOf([&] { RunStore::loadFinished(dir); }).contains("id,error"));
+  writeFileAtomic(csv, original);
+  dropLines(csv, "60,Modular,metrics,alignment");
+  QVERIFY(errorOf([&] { RunStore::loadFinished(dir); }).contains("metrics,alignment"));
+  // The same gap in an earlier evaluation is damage: the record is not read at all.
+  writeFileAtomic(csv, original);
+  dropLines(csv, "20,GT-Modular,id,error");
+  QVERIFY(errorOf([&] { RunStore::load(dir); }).contains("the run's record cannot be trusted"));
+  // A repeated line, and training lines out of order, are damage too.
+  writeFileAtomic(csv, original);
+  lines = linesOf(csv);
+  const auto evalRow = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("20,Modular,id,loss", 0) == 0; });
+  lines.insert(evalRow, *evalRow);
+  writeLines(csv, lines);
+  QVERIFY(errorOf([&] { RunStore::load(dir); }).contains("repeats"));
+  writeFileAtomic(csv, original);
+  lines = linesOf(csv);
+  const auto trainRow = [&](const char* prefix) {
+    return std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+  };
+  std::iter_swap(trainRow("2,Monolithic,train,loss"), trainRow("5,Monolithic,train,loss"));
+  writeLines(csv, lines);
+  QVERIFY(errorOf([&] { RunStore::load(dir); }).contains("out of order"));
+  // A missing activation record of the final evaluation.
+  writeFileAtomic(csv, original);
+  const fs::path acts = fs::path(dir) / "activations.jsonl";
+  std::vector<std::string> records = linesOf(acts);
+  records.pop_back();
+  writeLines(acts, records);
+  QVERIFY(errorOf([&] { RunStore::loadFinished(dir); }).contains("activation record"));
+  Q_UNUSED(last);
+}
+
+void TstRunStore::resumeEvaluatesALostFinalEvaluationAgain() {
+  // Issue 22 #4: --resume dropped a torn last line silently, said "finished at step 0" and
+  // the run then passed the report without its final evaluation.
+  QTemporaryDir tmp;
+  const std::string dir = finishedRun(tmp);
+  const fs::path csv = fs::path(dir) / "metrics.csv";
+  const std::string original = readFile(csv, kMaxLogBytes);
+  std::string torn = original.substr(0, original.size() - 7);  // the last line torn
+  writeFileAtomic(csv, torn);
+  const Snapshot last = resume(dir);
+  QCOMPARE(str(last.state), std::string("finished"));
+  QCOMPARE(last.step, std::int64_t(60));
+  bool said = false;
+  for (const std::string& w : last.warnings) said = said || w.find("evaluated again") != std::string::npos;
+  QVERIFY2(said, "the resume did not say that it dropped data");
+  QCOMPARE(readFile(csv, kMaxLogBytes), original);  // evaluated again, to the same numbers
+  QVERIFY(RunStore::loadFinished(dir).warnings.empty());
+  // The same for a damaged last activation record.
+  const fs::path acts = fs::path(dir) / "activations.jsonl";
+  std::string a = readFile(acts, kMaxLogBytes);
+  a[a.size() - 10] ^= 0x01;
+  writeFileAtomic(acts, a);
+  QVERIFY(!errorOf([&] { RunStore::loadFinished(dir); }).isEmpty());
+  QCOMPARE(str(resume(dir).state), std::string("finished"));
+  QVERIFY(RunStore::loadFinished(dir).warnings.empty());
+  QCOMPARE(readFile(csv, kMaxLogBytes), original);
+}
+
+void TstRunStore::resumeNeverRecreatesAMissingLog() {
+  QTemporaryDir tmp;
+  const std::string dir = tmp.path().toStdString() + "/run";
+  trainUntil(dir, 45);
+  fs::remove(fs::path(dir) / "activations.jsonl");
+  const Snapshot last = resume(dir);
+  QCOMPARE(str(last.state), std::string("failed"));
+  QVERIFY2(QString::fromStdString(last.error).contains("activations.jsonl is missing"), last.error.c_str());
+  QVERIFY(!fs::exists(fs::path(dir) / "activations.jsonl"));
+}
+
+void TstRunStore::configAndRunJsonAreChecksummed() {
+  // Issue 22 #5: data_seed 0 -> 1 in config.json made eval print other numbers, unwarned.
+  QTemporaryDir tmp;
+  const std::string dir = finishedRun(tmp);
+  const fs::path config = fs::path(dir) / "config.json", info = fs::path(dir) / "run.json";
+  const std::string configText = readFile(config), infoText = readFile(info);
+  std::string changed = configText;
+  const auto at = changed.find("\"data_seed\": 0");
+  QVERIFY(at != std::string::npos);
+  changed[at + 13] = '1';
+  writeFileAtomic(config, changed);
+  QVERIFY(errorOf([&] { evaluateRun(dir, false, "last"); }).contains("does not match its checksum"));
+  QVERIFY(errorOf([&] { RunStore::load(dir); }).contains("does not match its checksum"));
+  QVERIFY(!RunStore::holdsRun(dir));
+  writeFileAtomic(config, configText);
+  changed = infoText;
+  changed.replace(changed.find("\"finished\""), 10, "\"stopped\" ");
+  writeFileAtomic(info, changed);
+  QVERIFY(errorOf([&] { RunStore::load(dir); }).contains("run.json is damaged"));
+  // Removing a checksum is no way around it: a run has both or (before checksums) neither.
+  writeFileAtomic(info, infoText);
+  nlohmann::json j = nlohmann::json::parse(configText);
+  j.erase("crc32");
+  writeFileAtomic(config, j.dump(2));
+  QVERIFY(errorOf([&] { RunStore::load(dir); }).contains("carries no checksum although run.json does"));
+  nlohmann::json i = nlohmann::json::parse(infoText);
+  i.erase("crc32");
+  writeFileAtomic(info, i.dump(2));
+  QCOMPARE(RunStore::load(dir).info.status, std::string("finished"));  // a run of an earlier version
+  // A run's config.json, copied, is a config a user can train from.
+  QVERIFY(parseConfig(configText) == tinyConfig());
+}
+
+void TstRunStore::aBestModelWithoutItsRecordIsRefused() {
+  // Issue 22 #6: without -best.json a best model was loaded unchecked.
+  QTemporaryDir tmp;
+  const std::string dir = finishedRun(tmp);
+  fs::remove(fs::path(dir) / "checkpoints" / "Modular-best.json");
+  const QString error = errorOf([&] { evaluateRun(dir, false, "best"); });
+  QVERIFY2(error.contains("cannot be checked") && error.contains("Modular-best.json"), qPrintable(error));
+}
+
+void TstRunStore::evalTakesEveryModelFromOneGeneration() {
+  // Issue 22 #7: eval during training mixed checkpoint generations across families.
+  QTemporaryDir tmp;
+  const std::string dir = finishedRun(tmp);
+  fs::remove(generationsOf(dir).back() / "Modular.pt");  // the newest generation, incomplete
+  const RunEvaluation e = evaluateRun(dir, false, "last");
+  QCOMPARE(e.step, std::int64_t(40));
+  for (const EvaluatedCheckpoint& c : e.checkpoints) QCOMPARE(c.step, std::int64_t(40));
+  QCOMPARE(e.warnings.size(), std::size_t(1));
+  QVERIFY2(QString::fromStdString(e.warnings[0]).contains("step-60"), e.warnings[0].c_str());
+}
+
+void TstRunStore::linksInARunFolderAreRefused() {
+  // Issue 22 #8: planted links made the program write and delete outside its folder.
+  QTemporaryDir tmp;
+  const fs::path outside = tmp.path().toStdString() + "/outside";
+  fs::create_directories(outside / "step-7");
+  writeFileAtomic(outside / "victim.txt", "precious");
+  writeFileAtomic(outside / "step-7" / "manifest.json", "{}");
+  writeFileAtomic(outside / "latest", "mine\n");
+  const auto intact = [&] {
+    return readFile(outside / "victim.txt") == "precious" && fs::exists(outside / "step-7" / "manifest.json") &&
+           fs::exists(outside / "latest");
+  };
+  for (const char* part : {".lock", "run.json", "checkpoints", "metrics.csv"}) {
+    const std::string dir = finishedRun(tmp, std::string("run-") + (part[0] == '.' ? part + 1 : part));
+    const fs::path p = fs::path(dir) / part;
+    fs::remove_all(p);
+    fs::create_symlink(std::string(part) == "checkpoints" ? outside : outside / "victim.txt", p);
+    SessionOptions resumeIt{dir, true};
+    QVERIFY2(errorOf([&] { Session s(tinyConfig(), resumeIt); finish(s); }).contains("symbolic link"), part);
+    SessionOptions force{dir};
+    force.overwrite = true;
+    QVERIFY2(errorOf([&] { Session s(tinyConfig(), force); finish(s); }).contains("symbolic link"), part);
+    QVERIFY2(errorOf([&] { RunStore::load(dir); }).contains("symbolic link"), part);
+    QVERIFY2(intact(), part);
+  }
+  // run.json a link and a folder where its temporary file goes: no write through the link.
+  const std::string dir = finishedRun(tmp, "run-tmp");
+  fs::remove(fs::path(dir) / "run.json");
+  fs::create_symlink(outside / "victim.txt", fs::path(dir) / "run.json");
+  fs::create_directories(fs::path(dir) / "run.json.tmp");
+  QVERIFY_THROWS_EXCEPTION(std::exception, RunStore::open(dir).writeInfo(RunInfo{}));
+  QVERIFY(intact());
+  // No read or write of ours goes through a link.
+  QVERIFY(errorOf([&] { readFile(fs::path(dir) / "run.json"); }).contains("symbolic link"));
+  QVERIFY(errorOf([&] { appendFile(fs::path(dir) / "run.json", "x"); }).contains("symbolic link"));
+  QVERIFY(errorOf([&] { overwriteInPlace(fs::path(dir) / "run.json", "x"); }).contains("symbolic link"));
+  QVERIFY(intact());
+}
+
+void TstRunStore::forceDeletesOnlyWhatIsOurs() {
+  QTemporaryDir tmp;
+  const std::string dir = finishedRun(tmp);
+  const fs::path checkpoints = fs::path(dir) / "checkpoints";
+  writeFileAtomic(checkpoints / "thesis-best.docx", "years of work");
+  fs::create_directories(checkpoints / "step-7");
+  writeFileAtomic(checkpoints / "step-7" / "notes.txt", "mine");
+  SessionOptions force{dir};
+  force.overwrite = true;
+  // Refused before anything is deleted, naming what is not ours.
+  const QString error = errorOf([&] { Session s(tinyConfig(), force); });
+  QVERIFY2(error.contains("thesis-best.docx") || error.contains("step-7"), qPrintable(error));
+  QCOMPARE(readFile(checkpoints / "thesis-best.docx"), std::string("years of work"));
+  QCOMPARE(readFile(checkpoints / "step-7" / "notes.txt"), std::string("mine"));
+  QVERIFY(RunStore::loadFinished(dir).warnings.empty());  // the run is untouched too
+  fs::remove(checkpoints / "thesis-best.docx");
+  fs::remove_all(checkpoints / "step-7");
+  {
+    Session s(tinyConfig(), force);
+    QCOMPARE(str(finish(s).state), std::string("finished"));
+  }
+  QVERIFY(RunStore::loadFinished(dir).warnings.empty());
+}
+
+void TstRunStore::aDivergedFamilyIsLeftOutAndTheRunFinishes() {
+  // Issue 22 #10: one family's divergence made every later evaluation fail.
+  QTemporaryDir tmp;
+  const std::string dir = tmp.path().toStdString() + "/run";
+  SessionOptions options{dir};
+  options.injectNaN = [](const std::string& v, std::int64_t step) { return v == "Modular" && step == 25; };
+  {
+    Session s(tinyConfig(), options);
+    QCOMPARE(str(finish(s).state), std::string("finished"));
+  }
+  const RunRecord r = RunStore::loadFinished(dir);
+  QVERIFY(r.info.familyStates.at("Modular").rfind("diverged: loss became NaN at step 25", 0) == 0);
+  for (const EvaluationSnapshot& e : r.evaluations) {
+    const bool hasModular = std::any_of(e.families.begin(), e.families.end(), [](const FamilyEvaluation& f) { return f.variant == "Modular"; });
+    QCOMPARE(hasModular, e.step < 25);
+    QCOMPARE(e.families.size(), hasModular ? std::size_t(4) : std::size_t(3));
+  }
+  const RunEvaluation e = evaluateRun(dir, false, "last");
+  QCOMPARE(e.result.families.size(), std::size_t(3));
+  QVERIFY(!e.warnings.empty() && e.warnings[0].find("Modular is left out") != std::string::npos);
+  // Resuming a run with a diverged family works too.
+  QCOMPARE(str(resume(dir).state), std::string("finished"));
+  ExperimentConfig cold = tinyConfig();  // a temperature that only makes NaN is refused up front
+  QVERIFY(errorOf([&] { applyOverride(cold, "routing_temperature=1e-40"); }).contains("routing_temperature"));
+}
+
+void TstRunStore::unusableRoutingChangesAreReadErrors() {
+  // Issue 22 #9: a run.json with an unknown routing change aborted the app.
+  QTemporaryDir tmp;
+  const std::string dir = finishedRun(tmp);
+  const RunInfo recorded = RunStore::open(dir).readInfo();
+  for (const auto& [key, value] : {std::pair<std::string, double>{"no_such_key", 1.0}, {"balance_loss", 1000.0}}) {
+    RunStore store = RunStore::open(dir);
+    RunInfo info = recorded;
+    info.routingChanges = {{10, key, value, ""}};
+    store.writeInfo(info);
+    const QString error = errorOf([&] { RunStore::load(dir); });
+    QVERIFY2(error.contains("routing change at step 10") && error.contains(QString::fromStdString(key)), qPrintable(error));
+  }
 }
 
 QTEST_GUILESS_MAIN(TstRunStore)

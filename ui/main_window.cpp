@@ -477,7 +477,7 @@ bool MainWindow::openRun(const QString& directory) {
 
 bool MainWindow::openExperiment(const QString& path) {
   try {
-    panel_->setConfig(parseConfig(readFile(path.toStdString())));
+    panel_->setConfig(parseConfig(readUserFile(path.toStdString())));
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("Cannot open experiment"), tr("%1:\n%2").arg(path, QString::fromStdString(e.what())));
     return false;

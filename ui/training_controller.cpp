@@ -34,8 +34,19 @@ void TrainingController::stopSession() {
 bool TrainingController::start(const ExperimentConfig& config, QString* error) {
   stopSession();
   const QString stamp = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz");
-  const QString dir = runsRoot() + "/" + QString::fromStdString(config.name) + "-" + stamp;
-  QDir().mkpath(runsRoot());
+  const QString root = runsRoot();
+  // Runs go into a folder of their own, never straight into the file system's root.
+  if (QDir(root).canonicalPath() == "/" || QDir::cleanPath(root) == "/") {
+    if (error)
+      *error = tr("invalid runs folder %1 (MODLAB_RUNS_DIR): allowed is a folder of your own, not the file system's root")
+                   .arg(root);
+    return false;
+  }
+  const QString dir = root + "/" + QString::fromStdString(config.name) + "-" + stamp;
+  if (!QDir().mkpath(root)) {
+    if (error) *error = tr("cannot create the runs folder %1 (MODLAB_RUNS_DIR or the default): check that it can be written").arg(root);
+    return false;
+  }
   try {
     session_ = std::make_unique<Session>(config, SessionOptions{dir.toStdString()});
   } catch (const std::exception& e) {
@@ -64,6 +75,13 @@ bool TrainingController::openRun(const QString& directory, QString* error) {
   RunRecord record;
   try {
     record = RunStore::load(directory.toStdString());
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  RunData loaded;
+  try {
+    loaded.load(record);
   } catch (const std::exception& e) {
     if (error) *error = QString::fromStdString(e.what());
     return false;

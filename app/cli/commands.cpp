@@ -31,6 +31,16 @@ namespace {
 
 std::atomic<int> interrupts{0};
 void onInterrupt(int) { interrupts.fetch_add(1); }
+}  // namespace
+
+void catchInterrupts() {
+  struct sigaction action {};
+  action.sa_handler = onInterrupt;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGINT, SIGTERM}) sigaction(signal, &action, nullptr);
+}
+
+namespace {
 
 ExperimentConfig configFrom(const TrainArgs& a) {
   if (a.presetGiven && a.configGiven) throw ConfigError("--preset", "give either --preset or --config, not both");
@@ -38,7 +48,7 @@ ExperimentConfig configFrom(const TrainArgs& a) {
     if (a.configFile.empty()) throw ConfigError("--config", "invalid --config '': allowed is the path of an experiment file (JSON)");
     std::string text;
     try {
-      text = readFile(a.configFile);
+      text = readUserFile(a.configFile);
     } catch (const ReadError& e) {
       throw ConfigError("--config", e.what());
     }
@@ -64,7 +74,7 @@ std::string defaultRunFolder(const std::string& name) {
 
 }  // namespace
 
-SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation, int* evaluations) {
+SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation, int* evaluations, std::int64_t* step) {
   const bool tty = isatty(STDERR_FILENO);
   std::vector<TrainPoint> latest;  // each model's newest loss, in the session's order
   Snapshot last;
@@ -104,6 +114,7 @@ SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvalua
       if (!quiet && tty) std::fprintf(stderr, "\n");
       session.wait();
       if (last.state == SessionState::Failed) throw std::runtime_error(last.error);
+      if (step) *step = last.step;
       return last.state;
     }
   }
@@ -127,14 +138,20 @@ int train(const TrainArgs& a) {
                  config.name.c_str(), toString(config.setting).c_str(), toString(config.task).c_str(), config.rules,
                  config.size, humanCount(config.steps).c_str(), describeDevice(config.device).c_str());
   Session session(config, SessionOptions{out, a.resume, a.force});
-  std::signal(SIGINT, onInterrupt);
-  std::signal(SIGTERM, onInterrupt);
+  catchInterrupts();  // again: main caught them from the start, this keeps it so
   session.start();
   EvaluationSnapshot lastEvaluation;
-  const SessionState state = follow(session, a.quiet, lastEvaluation);
+  std::int64_t step = 0;
+  int evaluations = 0;
+  const SessionState state = follow(session, a.quiet, lastEvaluation, &evaluations, &step);
+  if (evaluations == 0 && state == SessionState::Finished) {
+    // Resumed at its last step: the final evaluation is the record's.
+    const RunRecord record = RunStore::load(out);
+    if (!record.evaluations.empty()) lastEvaluation = record.evaluations.back();
+  }
   std::printf("%s", evaluationTable(lastEvaluation, config.task, config.setting != Setting::Mlp).c_str());
   std::printf("run folder: %s (%s at step %s)\n", fs::absolute(out).c_str(), toString(state).c_str(),
-              humanCount(lastEvaluation.step).c_str());
+              humanCount(step).c_str());
   return state == SessionState::Finished ? 0 : 130;
 }
 
@@ -231,7 +248,7 @@ int demo(const std::string& preset, const std::vector<std::string>& overrides) {
   std::printf("Modularity Lab headless demo: %s\n%s\n\n", config.name.c_str(), config.description.c_str());
   std::fflush(stdout);
   Session session(config, SessionOptions{});
-  std::signal(SIGINT, onInterrupt);
+  catchInterrupts();
   session.start();
   EvaluationSnapshot lastEvaluation;
   const SessionState state = follow(session, false, lastEvaluation);
@@ -265,8 +282,7 @@ int sweepPlan(const std::string& grid, const std::string& out, bool force, const
 int sweepRun(const std::string& dir, int jobs) {
   const Sweep sweep = loadSweep(dir);
   std::atomic<bool> stop{false};
-  std::signal(SIGINT, onInterrupt);
-  std::signal(SIGTERM, onInterrupt);
+  catchInterrupts();
   const bool tty = isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   auto last = start - std::chrono::hours(1);

@@ -32,7 +32,11 @@ int bench(bool json, double seconds, const std::vector<std::string>& settings, c
           int rounds = 1);
 // Drives a session to its end with a live progress line (none when quiet); returns its final
 // state, keeps its last evaluation and counts the evaluations when asked.
-SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation, int* evaluations = nullptr);
+SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvaluation, int* evaluations = nullptr,
+                    std::int64_t* step = nullptr);
+// SIGINT and SIGTERM stop a training or sweep after its current step (a run that can be
+// resumed), from the moment this is called: main calls it first for those commands.
+void catchInterrupts();
 // One whole experiment timed from start to finish: MHA R = 4, four families, 6,000 steps (time_to_insight.cpp).
 int timeToInsight(bool json);
 // Versions, BLAS library and kernel, threads, device (info.cpp).

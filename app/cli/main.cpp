@@ -1,5 +1,6 @@
 // modlab-cli: train, evaluate and benchmark without a display.
 #include <cstdio>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +13,10 @@
 
 int main(int argc, char** argv) {
   modlab::selectBlasKernelAtStartup(argv, "modlab-cli");  // first: may restart with OPENBLAS_CORETYPE set
+  // A signal that comes while a run folder is being set up stops the run as one that comes later.
+  if (argc > 1 && (std::string_view(argv[1]) == "train" || std::string_view(argv[1]) == "sweep" ||
+                   std::string_view(argv[1]) == "demo"))
+    modlab::cli::catchInterrupts();
   CLI::App app{"Modularity Lab (headless): is a modular architecture enough? (Mittal, Bengio, Lajoie, NeurIPS 2022)",
                "modlab-cli"};
   app.require_subcommand(1);

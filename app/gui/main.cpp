@@ -1,6 +1,14 @@
 // modlab: the Modularity Lab desktop application.
+#include <csignal>
+#include <exception>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QMessageBox>
+#include <QSocketNotifier>
 #include <QTimer>
 
 #include "modlab/version.h"
@@ -12,9 +20,66 @@
 #include "ui/experiment_panel.h"
 #include "ui/main_window.h"
 
+namespace {
+
+// No exception reaches the top of the app: one that leaves an event handler is shown as a
+// dialog (the window and its run stay as they were), never an abort.
+class Application : public QApplication {
+public:
+  using QApplication::QApplication;
+  bool notify(QObject* receiver, QEvent* event) override {
+    try {
+      return QApplication::notify(receiver, event);
+    } catch (const std::exception& e) {
+      report(QString::fromStdString(e.what()));
+    } catch (...) {
+      report(QStringLiteral("an unknown error"));
+    }
+    return false;
+  }
+
+private:
+  void report(const QString& what) {
+    fprintf(stderr, "modlab: %s\n", qPrintable(what));
+    if (reporting_) return;  // no dialog over a dialog
+    reporting_ = true;
+    QMessageBox::critical(activeWindow(), QStringLiteral("Modularity Lab"), what);
+    reporting_ = false;
+  }
+  bool reporting_ = false;
+};
+
+// SIGTERM, SIGINT and SIGHUP end the app as closing its window does: the run being trained
+// stops after its step and its run.json says "stopped", not "running". The handler only
+// writes a byte; the event loop does the rest (a self-pipe, as Qt's documentation shows).
+int signalPipe[2] = {-1, -1};
+void onSignal(int) {
+  const char byte = 1;
+  [[maybe_unused]] const ssize_t n = ::write(signalPipe[0], &byte, 1);
+}
+
+void quitOnSignals(QApplication& app) {
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, signalPipe) != 0) return;
+  auto* notifier = new QSocketNotifier(signalPipe[1], QSocketNotifier::Read, &app);
+  QObject::connect(notifier, &QSocketNotifier::activated, &app, [] {
+    char byte;
+    [[maybe_unused]] const ssize_t n = ::read(signalPipe[1], &byte, 1);
+    for (QWidget* w : QApplication::topLevelWidgets()) w->close();
+    QApplication::quit();
+  });
+  struct sigaction action {};
+  action.sa_handler = onSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaction(signal, &action, nullptr);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   modlab::selectBlasKernelAtStartup(argv, "modlab");  // first: may restart with OPENBLAS_CORETYPE set
-  QApplication app(argc, argv);
+  Application app(argc, argv);
+  quitOnSignals(app);
   QApplication::setApplicationName("ModularityLab");
   QApplication::setOrganizationName("ModularityLab");
   QApplication::setApplicationDisplayName("Modularity Lab");

@@ -370,7 +370,35 @@ std::string closestMatch(const std::string& word, const std::vector<std::string>
   return best;
 }
 
+namespace {
+// Whether `text` is well-formed UTF-8 (JSON holds nothing else; a stray byte such as \xff
+// would only fail later, when the run folder is written).
+bool isUtf8(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+    if (extra < 0 || (extra == 1 && c < 0xC2) || i + static_cast<std::size_t>(extra) >= text.size() + (extra == 0 ? 1 : 0))
+      return false;
+    std::uint32_t code = extra == 0 ? c : c & (0x3F >> extra);
+    for (int k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if ((extra == 2 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) || (extra == 3 && (code < 0x10000 || code > 0x10FFFF)))
+      return false;
+    i += static_cast<std::size_t>(extra) + 1;
+  }
+  return true;
+}
+}  // namespace
+
 void validate(const ExperimentConfig& c) {
+  for (const auto& [field, text] : {std::pair<const char*, const std::string*>{"name", &c.name}, {"description", &c.description}})
+    if (!isUtf8(*text))
+      fail(field, "with bytes that are not UTF-8", "text in UTF-8 (" + std::string(field) + " is written into config.json)");
+  for (const Variant& v : c.variants)
+    if (!isUtf8(v.name)) fail("variants", "with a name whose bytes are not UTF-8", "names in UTF-8");
   if (!isSafeName(c.name)) fail("name", quoted(truncatedForMessage(c.name)), std::string(kSafeNameRule) + " (it names the run folder)");
   if (c.description.size() > 10000) fail("description", "of " + std::to_string(c.description.size()) + " characters", "at most 10000 characters");
   requireRange("rules", c.rules, 2, 128);
@@ -427,7 +455,8 @@ ExperimentConfig parseConfig(const std::string& text) {
   const json j = parseJsonInput(text, "json", "config");
   if (!j.is_object()) throw ConfigError("json", "a config must be a JSON object {...}, not " + std::string(j.type_name()));
   ExperimentConfig c;
-  for (const auto& [key, value] : j.items()) setField(c, key, value);
+  for (const auto& [key, value] : j.items())
+    if (key != "crc32") setField(c, key, value);  // a run's config.json, copied: its checksum is the run's
   validate(c);
   return c;
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,29 @@ std::string jsonRecord(json j) {
   const std::string payload = j.dump();
   j["crc32"] = crc32Hex(payload);
   return j.dump() + "\n";
+}
+
+// A whole JSON file of a run (config.json, run.json) carries "crc32": the CRC-32 of its compact
+// dump without that member, so one flipped bit anywhere is found.
+std::string checksummedJson(json j) {
+  j.erase("crc32");
+  j["crc32"] = crc32Hex(j.dump());
+  return j.dump(2) + "\n";
+}
+
+// The object of such a file, its checksum verified and removed. `hasChecksum` says whether it
+// had one (runs of versions before checksums covered these files have none).
+json verifiedJson(const fs::path& path, const std::string& text, bool* hasChecksum) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw ReadError(path.string() + " is damaged: it is not the JSON object Modularity Lab writes");
+  *hasChecksum = j.contains("crc32");
+  if (!*hasChecksum) return j;
+  if (!j["crc32"].is_string()) throw ReadError(path.string() + " is damaged: its \"crc32\" is not a checksum");
+  const std::string crc = j["crc32"].get<std::string>();
+  j.erase("crc32");
+  if (crc32Hex(j.dump()) != crc)
+    throw ReadError(path.string() + " is damaged: it does not match its checksum (it was changed after Modularity Lab wrote it)");
+  return j;
 }
 
 std::string splitName(const ConditionResult& c, bool perLength) {
@@ -147,6 +171,31 @@ Log readLog(const fs::path& path, bool csv) {
   return log;
 }
 
+// What one evaluation of a model writes to metrics.csv ("split,metric"), from the config:
+// ID, OoD and validation loss and error, each evaluation length's (MHA, RNN), and the five
+// metrics of a modular family, which also writes one activation record.
+std::set<std::string> expectedEvaluationRows(const ExperimentConfig& config, Family family) {
+  std::set<std::string> rows;
+  std::vector<std::string> splits{"id", "ood", "val"};
+  if (config.setting != Setting::Mlp)
+    for (int length : config.evalLengths)
+      for (const char* scale : {"id@", "ood@"}) splits.push_back(scale + std::to_string(length));
+  for (const std::string& split : splits)
+    for (const char* metric : {"loss", "error"}) rows.insert(split + "," + metric);
+  if (isModular(family))
+    for (const auto& [metric, field] : kMetricFields) rows.insert(std::string("metrics,") + metric);
+  return rows;
+}
+
+// What a model's evaluation lacks, named for a message ("" when complete).
+std::string missingParts(const ExperimentConfig& config, Family family, const std::set<std::string>& seen, bool activation) {
+  std::string missing;
+  for (const std::string& row : expectedEvaluationRows(config, family))
+    if (!seen.count(row)) missing += (missing.empty() ? "" : ", ") + row;
+  if (isModular(family) && !activation) missing += std::string(missing.empty() ? "" : ", ") + "its activation record";
+  return missing;
+}
+
 json infoToJson(const RunInfo& i) {
   json lr = json::array();
   for (const auto& [step, value] : i.learningRateChanges) lr.push_back({{"step", step}, {"learning_rate", value}});
@@ -191,31 +240,126 @@ RunInfo infoFromJson(const json& j) {
     for (const auto& c : j["learning_rate_changes"])
       i.learningRateChanges.emplace_back(stepField(c, "step", 0), c.at("learning_rate").get<double>());
   if (j.contains("routing_changes"))
-    for (const auto& c : j["routing_changes"])
-      i.routingChanges.push_back({stepField(c, "step", 0), c.at("key").get<std::string>(), c.at("value").get<double>(),
-                                  c.value("variant", "")});
+    for (const auto& c : j["routing_changes"]) {
+      RoutingChange change{stepField(c, "step", 0), c.at("key").get<std::string>(), c.at("value").get<double>(),
+                           c.value("variant", "")};
+      try {  // a change this version cannot make again is no record of how the run trained
+        RoutingOptions probe;
+        setRoutingCoefficient(probe, change.key, change.value);
+      } catch (const InvalidArgument& e) {
+        throw ReadError("its routing change at step " + std::to_string(change.step) + " is unusable: invalid " +
+                        e.parameter() + " " + e.value() + " (allowed is " + e.allowed() + ")");
+      }
+      i.routingChanges.push_back(change);
+    }
   return i;
+}
+
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// A file a checkpoint generation of ours holds: a family's or the session's archive, a
+// divergence note, the manifest, or one of their temporary files.
+bool isGenerationFile(const std::string& name) {
+  const std::string base = endsWith(name, ".tmp") ? name.substr(0, name.size() - 4) : name;
+  return base == "manifest.json" || endsWith(base, ".pt") || endsWith(base, ".diverged");
+}
+
+// Whether an entry of checkpoints/ is ours, by its name and by what it is: step-<n>/ folders
+// holding only generation files, the latest pointer, and <variant>-best.pt/.json. Never a link.
+bool isOurCheckpointEntry(const fs::directory_entry& entry) {
+  const std::string name = entry.path().filename().string();
+  if (entry.is_symlink()) return false;
+  if (name.rfind("step-", 0) == 0 && name.size() > 5 &&
+      name.find_first_not_of("0123456789", 5) == std::string::npos && entry.is_directory()) {
+    for (const auto& inside : fs::directory_iterator(entry.path()))
+      if (inside.is_symlink() || !inside.is_regular_file() || !isGenerationFile(inside.path().filename().string()))
+        return false;
+    return true;
+  }
+  if (!entry.is_regular_file()) return false;
+  if (name == "latest" || name == "latest.tmp") return entry.file_size() < 64;
+  for (const char* tail : {"-best.pt", "-best.json", "-best.pt.tmp", "-best.json.tmp"})
+    if (endsWith(name, tail)) return true;
+  return false;
+}
+
+// A config.json Modularity Lab wrote, even if damaged since: it carries our checksum member.
+bool writtenByUs(const fs::path& config) {
+  try {
+    const json j = json::parse(readFile(config), nullptr, false);
+    return j.is_object() && j.contains("crc32") && j["crc32"].is_string() && j.contains("setting");
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+const char* const kRunFiles[] = {"config.json", "metrics.csv", "activations.jsonl", "run.json"};
+
+// Refuses a run folder any of whose parts is a symbolic link (a writer would write, and
+// --force delete, wherever it leads).
+void refuseLinkedParts(const fs::path& dir) {
+  auto refuse = [&](const fs::path& part) {
+    if (isLink(part))
+      throw ConfigError("run", part.string() + " is a symbolic link: a run folder's parts are never links " +
+                                   "(Modularity Lab would write or delete where it leads); replace it with the file itself");
+  };
+  for (const char* name : kRunFiles) refuse(dir / name);
+  for (const char* name : {".lock", "checkpoints", "run.json.tmp", "config.json.tmp"}) refuse(dir / name);
+  const fs::path checkpoints = dir / "checkpoints";
+  std::error_code ec;
+  if (!fs::is_directory(checkpoints, ec)) return;
+  for (const auto& entry : fs::directory_iterator(checkpoints)) {
+    refuse(entry.path());
+    if (entry.is_directory())
+      for (const auto& inside : fs::directory_iterator(entry.path())) refuse(inside.path());
+  }
+}
+
+// The first entry of a run folder that is not ours (empty when all are).
+fs::path firstForeignEntry(const fs::path& dir) {
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    const bool file = entry.is_regular_file() && !entry.is_symlink();
+    if (file && (name == ".lock" || std::any_of(std::begin(kRunFiles), std::end(kRunFiles), [&](const char* n) {
+                   return name == n || name == std::string(n) + ".tmp";
+                 })))
+      continue;
+    if (name == "checkpoints" && entry.is_directory() && !entry.is_symlink()) {
+      for (const auto& inside : fs::directory_iterator(entry.path()))
+        if (!isOurCheckpointEntry(inside)) return inside.path();
+      continue;
+    }
+    return entry.path();
+  }
+  return {};
 }
 
 // Removes what a run folder of ours holds, and nothing else.
 void removeRunFiles(const fs::path& dir) {
-  for (const char* name : {"config.json", "metrics.csv", "activations.jsonl", "run.json"}) fs::remove(dir / name);
+  refuseLinkedParts(dir);
+  for (const char* name : kRunFiles) fs::remove(dir / name);
   const fs::path checkpoints = dir / "checkpoints";
   if (!fs::is_directory(checkpoints)) return;
-  for (const auto& entry : fs::directory_iterator(checkpoints)) {
-    const std::string name = entry.path().filename().string();
-    const bool ours = name == "latest" || name == "latest.tmp" || name.rfind("step-", 0) == 0 ||
-                      name.find("-best.") != std::string::npos;
-    if (ours) fs::remove_all(entry.path());
-  }
+  for (const auto& entry : fs::directory_iterator(checkpoints))
+    if (isOurCheckpointEntry(entry)) fs::remove_all(entry.path());
   std::error_code ec;
   fs::remove(checkpoints, ec);  // only when empty
 }
 
-bool holdsOnly(const fs::path& dir, std::initializer_list<const char*> names) {
+// Whether `dir` holds nothing but what an interrupted create leaves: the lock, temporary
+// files and an empty checkpoints/ (recognisably ours, and reusable).
+bool holdsOnlyLeftovers(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (std::none_of(names.begin(), names.end(), [&](const char* n) { return name == n; })) return false;
+    if (entry.is_symlink()) return false;
+    if (name == ".lock" && entry.is_regular_file()) continue;
+    if (endsWith(name, ".tmp") && entry.is_regular_file() &&
+        std::any_of(std::begin(kRunFiles), std::end(kRunFiles), [&](const char* n) { return name == std::string(n) + ".tmp"; }))
+      continue;
+    if (name == "checkpoints" && entry.is_directory() && fs::is_empty(entry.path())) continue;
+    return false;
   }
   return true;
 }
@@ -238,7 +382,7 @@ std::string utcNow() {
 
 bool RunStore::holdsRun(const fs::path& dir) {
   try {
-    parseConfig(readFile(dir / "config.json"));
+    RunStore(dir, nullptr).readConfig();
     return true;
   } catch (const std::exception&) {
     return false;
@@ -247,29 +391,39 @@ bool RunStore::holdsRun(const fs::path& dir) {
 
 RunStore RunStore::create(const fs::path& dir, const ExperimentConfig& config, bool overwrite,
                           std::shared_ptr<FolderLock> held) {
+  // Everything that can fail on the config fails before the folder is touched.
+  const std::string configText = checksummedJson(json::parse(toJson(config)));
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw ConfigError("out", "cannot create run folder " + dir.string() + ": " + ec.message());
+  refuseLinkedParts(dir);
   auto lock = lockRunFolder(dir, std::move(held));
   if (fs::exists(dir / "config.json") || fs::exists(dir / "run.json")) {
-    if (!holdsRun(dir))
+    if (!holdsRun(dir) && !writtenByUs(dir / "config.json"))
       throw ConfigError("out", "folder " + dir.string() +
                                    " holds a config.json that is not a Modularity Lab run: refusing to replace anything in it");
     if (!overwrite)
       throw ConfigError("out", "run folder " + dir.string() +
                                    " already holds a run: choose another folder, --resume it, or pass --force to replace it");
+    // Everything is checked before anything is deleted: a folder with anything else in it is
+    // left exactly as it was.
+    if (const fs::path foreign = firstForeignEntry(dir); !foreign.empty())
+      throw ConfigError("out", "run folder " + dir.string() + " also holds " + foreign.string() +
+                                   ", which is not Modularity Lab's: --force replaces only what a run of ours holds; " +
+                                   "move it away first or choose another folder");
     removeRunFiles(dir);
   }
-  // A kill in the middle of an earlier create may have left its temporary files.
-  if (!holdsOnly(dir, {".lock", "config.json.tmp", "metrics.csv.tmp", "activations.jsonl.tmp"}))
+  if (!holdsOnlyLeftovers(dir))
     throw ConfigError("out", "folder " + dir.string() +
                                  " is not empty and holds no Modularity Lab run: choose a new or empty folder");
-  fs::create_directories(dir / "checkpoints", ec);
-  if (ec) throw ConfigError("out", "cannot create run folder " + dir.string() + ": " + ec.message());
+  // config.json first: from its rename on, the folder is a run that --resume starts afresh
+  // (no checkpoint yet) and --force replaces; before it, only leftovers that create reuses.
   RunStore store(dir, std::move(lock));
-  writeFileAtomic(dir / "config.json", toJson(config));
+  writeFileAtomic(dir / "config.json", configText);
   writeFileAtomic(dir / "metrics.csv", kCsvHeader);
   writeFileAtomic(dir / "activations.jsonl", "");
+  fs::create_directories(dir / "checkpoints", ec);
+  if (ec) throw WriteError("cannot create " + (dir / "checkpoints").string() + ": " + ec.message());
   return store;
 }
 
@@ -294,6 +448,7 @@ std::vector<Variant> variantsAt(const ExperimentConfig& config, const std::vecto
 }
 
 RunStore RunStore::open(const fs::path& dir) {
+  refuseLinkedParts(dir);
   if (!fs::exists(dir / "config.json"))
     throw ConfigError("run", "no run in " + dir.string() + " (config.json is missing)");
   return RunStore(dir, nullptr);
@@ -336,22 +491,40 @@ void RunStore::appendEvaluation(const EvaluationSnapshot& e) {
 }
 
 void RunStore::writeInfo(const RunInfo& info) {
-  const std::string text = infoToJson(info).dump(2) + "\n";
+  const std::string text = checksummedJson(infoToJson(info));
   try {
     writeFileAtomic(dir_ / "run.json", text);
   } catch (const WriteError&) {
     // A full disk has no room for a temporary copy; the old file's own blocks may still
-    // hold the new state, which matters most when it says "failed".
+    // hold the new state, which matters most when it says "failed". Never through a link.
     overwriteInPlace(dir_ / "run.json", text);
   }
 }
 
+namespace {
+// Whether a whole JSON file of the run carries a checksum member (absent file: false).
+bool carriesChecksum(const fs::path& path) {
+  if (!fs::exists(fs::symlink_status(path))) return false;
+  const json j = json::parse(readFile(path), nullptr, false);
+  return j.is_object() && j.contains("crc32");
+}
+
+// Runs written before config.json and run.json carried checksums have neither; a run that
+// has one has both, so one removed (or a file swapped for an unchecked one) is found.
+void requireBothOrNeither(const fs::path& path, const fs::path& other) {
+  if (carriesChecksum(other))
+    throw ReadError(path.string() + " is damaged: it carries no checksum although " + other.filename().string() +
+                    " does (it was altered or replaced)");
+}
+}  // namespace
+
 RunInfo RunStore::readInfo() const {
   const fs::path path = dir_ / "run.json";
-  if (!fs::exists(path)) return RunInfo{};
+  if (!fs::exists(fs::symlink_status(path))) return RunInfo{};
+  bool checked = false;
+  const json j = verifiedJson(path, readFile(path), &checked);
+  if (!checked) requireBothOrNeither(path, dir_ / "config.json");
   try {
-    const json j = json::parse(readFile(path));
-    if (!j.is_object()) throw ReadError("not a JSON object");
     return infoFromJson(j);
   } catch (const ReadError& e) {
     throw ReadError(path.string() + " is damaged: " + e.what());
@@ -361,8 +534,12 @@ RunInfo RunStore::readInfo() const {
 }
 
 ExperimentConfig RunStore::readConfig() const {
+  const fs::path path = dir_ / "config.json";
   try {
-    return parseConfig(readFile(dir_ / "config.json"));
+    bool checked = false;
+    const json j = verifiedJson(path, readFile(path), &checked);
+    if (!checked) requireBothOrNeither(path, dir_ / "run.json");
+    return parseConfig(j.dump());
   } catch (const ConfigError& e) {
     throw ConfigError("run", "run folder " + dir_.string() + " has an unusable config.json: " + e.what());
   } catch (const ReadError& e) {
@@ -370,22 +547,56 @@ ExperimentConfig RunStore::readConfig() const {
   }
 }
 
-void RunStore::truncateAfter(std::int64_t step) {
+RunStore::Truncation RunStore::truncateAfter(std::int64_t step, const std::vector<std::string>& evaluated) {
+  Truncation out;
+  std::vector<std::string>& warnings = out.warnings;
   if (step < 0) {  // starting again: nothing recorded is kept, damaged or not
     writeFileAtomic(dir_ / "metrics.csv", kCsvHeader);
     writeFileAtomic(dir_ / "activations.jsonl", "");
-    return;
+    return out;
   }
+  for (const char* name : {"metrics.csv", "activations.jsonl"})
+    if (!fs::exists(fs::symlink_status(dir_ / name)))
+      throw ReadError((dir_ / name).string() + " is missing: the run's record is incomplete and cannot be continued " +
+                      "(start it again with --force)");
+  const ExperimentConfig config = readConfig();
   const Log metrics = readLog(dir_ / "metrics.csv", true);
+  const Log activations = readLog(dir_ / "activations.jsonl", false);
+  for (const Log* log : {&metrics, &activations})
+    if (!log->warning.empty()) warnings.push_back(log->warning);
+  // The checkpoint's own evaluation: kept when every model it names is there, complete;
+  // otherwise dropped whole, and the caller evaluates that step again.
+  std::map<std::string, std::set<std::string>> seen;
+  std::set<std::string> activationSeen;
+  for (const Record& r : metrics.records) {
+    const auto c = splitCsv(r.payload);
+    if (r.step == step && c[2] != "train") seen[c[1]].insert(c[2] + "," + c[3]);
+  }
+  for (const Record& r : activations.records)
+    if (r.step == step) activationSeen.insert(json::parse(r.payload).value("family", ""));
+  std::string missing;
+  for (const Variant& v : variantsOf(config)) {
+    if (std::find(evaluated.begin(), evaluated.end(), v.name) == evaluated.end()) continue;
+    const std::string lacks = missingParts(config, v.family, seen[v.name], activationSeen.count(v.name) > 0);
+    if (!lacks.empty()) missing += (missing.empty() ? "" : "; ") + v.name + ": " + lacks;
+  }
+  const bool keepEvaluation = missing.empty();
+  if (!keepEvaluation)
+    warnings.push_back("the evaluation at step " + std::to_string(step) + " was incomplete in the record (" + missing +
+                       "): it is evaluated again");
   std::string csv = kCsvHeader;
-  for (const Record& r : metrics.records)
-    if (r.step <= step) csv += csvRecord(r.payload);
-  writeFileAtomic(dir_ / "metrics.csv", csv);
+  for (const Record& r : metrics.records) {
+    const bool evaluationRow = splitCsv(r.payload)[2] != "train";
+    if (r.step < step || (r.step == step && (keepEvaluation || !evaluationRow))) csv += csvRecord(r.payload);
+  }
   std::string jsonl;
-  if (fs::exists(dir_ / "activations.jsonl"))
-    for (const Record& r : readLog(dir_ / "activations.jsonl", false).records)
-      if (r.step <= step) jsonl += jsonRecord(json::parse(r.payload));
+  for (const Record& r : activations.records)
+    if (r.step < step || (r.step == step && keepEvaluation)) jsonl += jsonRecord(json::parse(r.payload));
+  writeFileAtomic(dir_ / "metrics.csv", csv);
   writeFileAtomic(dir_ / "activations.jsonl", jsonl);
+  load(dir_);  // everything before the checkpoint must read back whole: throws ReadError otherwise
+  out.evaluationKept = keepEvaluation;
+  return out;
 }
 
 void RunStore::syncLogs() {
@@ -398,12 +609,17 @@ RunRecord RunStore::loadFinished(const fs::path& dir) {
   const std::string where = (dir / "metrics.csv").string();
   if (r.info.status != "finished") throw ReadError((dir / "run.json").string() + " does not say finished");
   if (!r.warnings.empty()) throw ReadError(r.warnings.front() + ", although the run had finished");
+  auto diverged = [&](const std::string& variant) {
+    const auto it = r.info.familyStates.find(variant);
+    return it != r.info.familyStates.end() && it->second.rfind("diverged", 0) == 0;
+  };
   if (r.evaluations.empty()) throw ReadError(where + " holds no evaluation although run.json says finished");
   const EvaluationSnapshot& last = r.evaluations.back();
   if (last.step != r.info.stepsDone)
     throw ReadError(where + " ends at step " + std::to_string(last.step) + " but run.json says finished at step " +
                     std::to_string(r.info.stepsDone));
   for (const Variant& v : variantsOf(r.config)) {
+    if (diverged(v.name)) continue;  // left out of evaluations from its divergence on
     const bool present = std::any_of(last.families.begin(), last.families.end(),
                                      [&](const FamilyEvaluation& e) { return e.variant == v.name; });
     if (!present) throw ReadError(where + " lacks the final evaluation of " + v.name);
@@ -436,6 +652,12 @@ RunRecord RunStore::load(const fs::path& dir) {
       if (v.name == name) return &v;
     return nullptr;
   };
+  // What each (step, model) evaluation recorded, to tell complete from absent parts.
+  std::map<std::pair<std::int64_t, std::string>, std::set<std::string>> seen;
+  std::set<std::pair<std::int64_t, std::string>> activationSeen;
+  std::int64_t lastStep = -1;
+  std::map<std::string, std::int64_t> lastTrainStep;
+  std::vector<int> partsOf;  // per training point: which parts of its loss were read (bits)
   const Log metrics = readLog(dir / "metrics.csv", true);
   if (!metrics.warning.empty()) record.warnings.push_back(metrics.warning);
   for (const Record& r : metrics.records) {
@@ -455,8 +677,14 @@ RunRecord RunStore::load(const fs::path& dir) {
     }
     const std::string& split = c[2];
     const std::string& metric = c[3];
+    lastStep = std::max(lastStep, r.step);
     if (split == "train") {
       if (metric == "loss") {
+        auto [last, first] = lastTrainStep.try_emplace(variant->name, r.step);
+        if (!first && r.step <= last->second)
+          throw damaged("the training loss of " + variant->name + " at step " + std::to_string(r.step) +
+                        " follows step " + std::to_string(last->second) + " (lines repeated or out of order)");
+        last->second = r.step;
         record.train.push_back({r.step, variant->name, value});
         continue;
       }
@@ -465,12 +693,19 @@ RunRecord RunStore::load(const fs::path& dir) {
         throw damaged("train " + truncatedForMessage(metric) + " without its loss row");
       TrainPoint& p = record.train.back();
       p.hasParts = true;
-      if (metric == "objective") p.objective = value;
-      else if (metric == "balance") p.balance = value;
-      else if (metric == "sample_entropy") p.sampleEntropy = value;
-      else if (metric == "batch_entropy") p.batchEntropy = value;
+      int bit = 0;
+      if (metric == "objective") p.objective = value, bit = 1;
+      else if (metric == "balance") p.balance = value, bit = 2;
+      else if (metric == "sample_entropy") p.sampleEntropy = value, bit = 4;
+      else if (metric == "batch_entropy") p.batchEntropy = value, bit = 8;
+      partsOf.resize(record.train.size(), 0);
+      if (partsOf.back() & bit) throw damaged("repeats train " + metric + " of " + variant->name);
+      partsOf.back() |= bit;
       continue;
     }
+    if (!seen[{r.step, variant->name}].insert(split + "," + metric).second)
+      throw damaged("repeats " + split + " " + truncatedForMessage(metric) + " of " + variant->name + " at step " +
+                    std::to_string(r.step));
     FamilyEvaluation& f = familyEval(r.step, *variant);
     if (split == "metrics") {
       f.hasMetrics = true;
@@ -504,6 +739,8 @@ RunRecord RunStore::load(const fs::path& dir) {
       const json j = json::parse(r.payload);
       const Variant* variant = variantNamed(j.at("family").get<std::string>());
       if (!variant) throw std::invalid_argument("unknown model");
+      if (!activationSeen.insert({r.step, variant->name}).second) throw std::invalid_argument("repeated");
+      lastStep = std::max(lastStep, r.step);
       FamilyEvaluation& f = familyEval(r.step, *variant);
       evals[r.step].wallSeconds = j.value("wall_seconds", 0.0);
       const auto rows = j.at("module_given_rule").get<std::vector<std::vector<double>>>();
@@ -514,10 +751,38 @@ RunRecord RunStore::load(const fs::path& dir) {
       for (const auto& row : rows) f.moduleGivenRule.insert(f.moduleGivenRule.end(), row.begin(), row.end());
     } catch (const std::exception&) {
       throw ReadError((dir / "activations.jsonl").string() + " line " + std::to_string(r.line) +
-                      ": not an activation record (family and a square module_given_rule)");
+                      ": not an activation record (family and a square module_given_rule, once per model and step)");
     }
   }
-  for (auto& [step, e] : evals) record.evaluations.push_back(std::move(e));
+  // A training loss split into its parts has all four, or none is shown.
+  partsOf.resize(record.train.size(), 0);
+  for (std::size_t i = 0; i < record.train.size(); ++i) {
+    TrainPoint& p = record.train[i];
+    if (!p.hasParts || partsOf[i] == 15) continue;
+    const std::string what = "the training loss of " + p.variant + " at step " + std::to_string(p.step) + " lacks parts";
+    if (p.step != lastStep) throw ReadError((dir / "metrics.csv").string() + ": " + what + ": the run's record cannot be trusted");
+    record.warnings.push_back(what + " (the process was stopped while writing it): they are left out");
+    p.hasParts = false;
+  }
+  // Every figure a reader scores is present: a model's evaluation lacking a part is damage,
+  // except at the very end of the record, where a stop mid-write leaves it (then it is left
+  // out, with a warning, and a finished run with it is not scored).
+  for (auto& [step, e] : evals) {
+    std::vector<FamilyEvaluation> complete;
+    for (FamilyEvaluation& f : e.families) {
+      const std::string missing =
+          missingParts(record.config, f.family, seen[{step, f.variant}], activationSeen.count({step, f.variant}) > 0);
+      if (missing.empty()) {
+        complete.push_back(std::move(f));
+        continue;
+      }
+      const std::string what = "the evaluation of " + f.variant + " at step " + std::to_string(step) + " lacks " + missing;
+      if (step != lastStep) throw ReadError((dir / "metrics.csv").string() + ": " + what + ": the run's record cannot be trusted");
+      record.warnings.push_back(what + " (the process was stopped while writing it): left out");
+    }
+    e.families = std::move(complete);
+    if (!e.families.empty()) record.evaluations.push_back(std::move(e));
+  }
   return record;
 }
 

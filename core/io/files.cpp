@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "modlab/experiment/experiment_config.h"
 
 namespace modlab {
 
@@ -19,8 +18,14 @@ namespace {
 
 std::string osError(int error) { return std::strerror(error); }
 
+// ELOOP from an O_NOFOLLOW open: the last part of the path is a symbolic link.
+std::string reasonOf(int error) {
+  return error == ELOOP ? "it is a symbolic link, and Modularity Lab never follows a link inside a run or sweep folder"
+                        : osError(error);
+}
+
 [[noreturn]] void writeFailed(const fs::path& path, const std::string& doing, int error) {
-  throw WriteError("cannot " + doing + " " + path.string() + ": " + osError(error));
+  throw WriteError("cannot " + doing + " " + path.string() + ": " + reasonOf(error));
 }
 
 // Writes all of `bytes` to fd; false (errno set) on any failure, a short write included.
@@ -78,8 +83,13 @@ std::string hostName() {
 
 int openLockFile(const fs::path& folder) {
   const fs::path path = folder / ".lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) writeFailed(path, "create the lock file", errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    writeFailed(path, "use the lock file", EINVAL);
+  }
   return fd;
 }
 
@@ -131,9 +141,10 @@ std::string crc32Hex(std::string_view bytes) {
   return buf;
 }
 
-std::string readFile(const fs::path& path, std::size_t maxBytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw ReadError("cannot read " + path.string() + ": " + osError(errno));
+namespace {
+std::string readWith(const fs::path& path, std::size_t maxBytes, int flags) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) throw ReadError("cannot read " + path.string() + ": " + reasonOf(errno));
   Fd file(fd);
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) throw ReadError("cannot read " + path.string() + ": it is a folder");
@@ -153,10 +164,27 @@ std::string readFile(const fs::path& path, std::size_t maxBytes) {
   }
   return out;
 }
+}  // namespace
+
+std::string readFile(const fs::path& path, std::size_t maxBytes) { return readWith(path, maxBytes, O_NOFOLLOW); }
+
+std::string readUserFile(const fs::path& path, std::size_t maxBytes) { return readWith(path, maxBytes, 0); }
+
+bool isLink(const fs::path& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+void refuseLink(const fs::path& path) {
+  if (isLink(path)) throw ReadError(path.string() + " is a symbolic link: " + reasonOf(ELOOP));
+}
 
 void writeFileAtomic(const fs::path& path, std::string_view content) {
   const fs::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A leftover temporary file (or a link planted in its place) goes; a folder in its place stays
+  // and makes the open fail. O_EXCL never writes through a link.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT && errno != EISDIR && errno != EPERM) writeFailed(tmp, "replace", errno);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) writeFailed(tmp, "create", errno);
   Fd file(fd);
   auto fail = [&](const char* doing) {
@@ -181,7 +209,7 @@ void writeFileAtomic(const fs::path& path, std::string_view content) {
 }
 
 void overwriteInPlace(const fs::path& path, std::string_view content) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) writeFailed(path, "open", errno);
   Fd file(fd);
   if (!writeAll(fd, content) || ::ftruncate(fd, static_cast<off_t>(content.size())) != 0 || ::fsync(fd) != 0)
@@ -191,7 +219,7 @@ void overwriteInPlace(const fs::path& path, std::string_view content) {
 
 void appendFile(const fs::path& path, std::string_view text) {
   if (text.empty()) return;
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) writeFailed(path, "append to", errno);
   Fd file(fd);
   struct stat st {};
@@ -208,7 +236,7 @@ void appendFile(const fs::path& path, std::string_view text) {
 }
 
 void syncFile(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) writeFailed(path, "sync", errno);
   Fd file(fd);
   if (::fsync(fd) != 0) writeFailed(path, "sync", errno);
@@ -238,7 +266,7 @@ std::unique_ptr<FolderLock> FolderLock::tryAcquireShared(const fs::path& folder,
 
 bool FolderLock::isHeld(const fs::path& folder, std::string* holder) {
   const fs::path path = folder / ".lock";
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return false;
   Fd file(fd);
   if (::flock(fd, LOCK_SH | LOCK_NB) == 0) return false;  // closing the fd releases it

@@ -8,7 +8,7 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
-#include "modlab/training/session.h"
+#include "modlab/platform/device.h"
 
 namespace modlab {
 

@@ -256,7 +256,7 @@ SweepGrid namedGrid(const std::string& nameOrFile) {
                                     "': allowed is paper, paper-lite, routing or a grid file (JSON)");
   std::string text;
   try {
-    text = readFile(nameOrFile);
+    text = readUserFile(nameOrFile);
   } catch (const ReadError& e) {
     throw ConfigError("--grid", e.what());
   }

@@ -70,6 +70,17 @@ std::string Sweep::configPath(const SweepRun& run) const {
   return (fs::path(directory) / "configs" / (indexText(run.index) + ".json")).string();
 }
 
+namespace {
+// A sweep folder whose parts are links would have its runner write, and a re-plan delete,
+// wherever they lead.
+void refuseLinkedSweepParts(const fs::path& dir) {
+  for (const char* part : {"sweep.json", ".lock", "configs", "runs", "logs", "runs.txt"})
+    if (isLink(dir / part))
+      throw ConfigError("out", (dir / part).string() + " is a symbolic link: a sweep folder's parts are never links " +
+                                   "(Modularity Lab would write or delete where it leads); replace it with the folder itself");
+}
+}  // namespace
+
 SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool force, const std::string& benchJson) {
   const fs::path dir(directory);
   if (fs::exists(dir / "sweep.json") && !force)
@@ -77,6 +88,7 @@ SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool fo
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw ConfigError("out", "cannot create sweep folder " + directory + ": " + ec.message());
+  refuseLinkedSweepParts(dir);
   std::string holder;
   const auto lock = FolderLock::tryAcquire(dir, &holder);  // no runner may work on a plan being replaced
   if (!lock) throw ConfigError("out", "sweep folder " + directory + " is in use by " + holder + ": stop its runners first");
@@ -124,7 +136,14 @@ SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool fo
 
   fs::create_directories(dir / "configs");
   fs::create_directories(dir / "runs");
-  for (const auto& entry : fs::directory_iterator(dir / "configs")) fs::remove(entry.path());
+  // The configs of the plan being replaced, and nothing else: files named as ours, not links.
+  for (const auto& entry : fs::directory_iterator(dir / "configs")) {
+    const std::string name = entry.path().filename().string();
+    const std::string stem = name.substr(0, name.find('.'));
+    const bool ours = !stem.empty() && stem.find_first_not_of("0123456789") == std::string::npos &&
+                      (name == stem + ".json" || name == stem + ".json.tmp");
+    if (ours && !entry.is_symlink() && entry.is_regular_file()) fs::remove(entry.path());
+  }
   Sweep sweep{plan.directory, grid, runs};
   for (const SweepRun& run : runs) writeFileAtomic(sweep.configPath(run), toJson(run.config));
   json info{{"format_version", kSweepFormatVersion},
@@ -142,6 +161,7 @@ Sweep loadSweep(const std::string& directory) {
   const fs::path dir(directory);
   if (!fs::exists(dir / "sweep.json"))
     throw ConfigError("sweep", "no sweep in " + directory + " (sweep.json is missing; create one with 'modlab-cli sweep plan')");
+  refuseLinkedSweepParts(dir);
   const fs::path file = dir / "sweep.json";
   json info;
   try {
@@ -223,6 +243,8 @@ SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(co
       try {
         // Claim the run through its folder's lock: another runner (here, on another
         // machine, or a Slurm task) that holds it keeps it, and this one moves on.
+        if (isLink(dir) || isLink(dir.parent_path()))
+          throw ConfigError("sweep", dir.string() + " is a symbolic link: a sweep's run folders are never links");
         std::error_code ec;
         fs::create_directories(dir, ec);
         std::shared_ptr<FolderLock> claim = FolderLock::tryAcquire(dir);

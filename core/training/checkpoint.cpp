@@ -177,43 +177,71 @@ void writeBestModel(const fs::path& dir, const std::string& variant, Trainer& tr
                       "\n");
 }
 
-LoadedModel loadModel(const fs::path& dir, const std::string& variant, const std::string& which, RuleModelImpl& model) {
+namespace {
+
+LoadedModel loadBest(const fs::path& dir, const std::string& variant, RuleModelImpl& model) {
   LoadedModel out;
+  const fs::path pt = dir / (variantFileStem(variant) + "-best.pt"), sidecar = dir / (variantFileStem(variant) + "-best.json");
+  if (!fs::exists(fs::symlink_status(pt))) throw ReadError("the best checkpoint " + pt.string() + " is missing");
+  // LibTorch does not check the archive's own CRCs: without its record, a best model cannot be
+  // told from a damaged one, so it is not loaded.
+  if (!fs::exists(fs::symlink_status(sidecar)))
+    throw ReadError("the best checkpoint " + pt.string() + " cannot be checked: its record " + sidecar.filename().string() +
+                    " (step, validation value and checksum) is missing; evaluate --checkpoint last instead");
+  const json info = json::parse(readFile(sidecar), nullptr, false);
+  if (!info.is_object() || !info.contains("crc32") || !info.contains("step") || !info["step"].is_number_integer())
+    throw ReadError(sidecar.string() + " is damaged");
+  const std::string bytes = readFile(pt, kMaxCheckpointBytes);
+  if (crc32Hex(bytes) != info.value("crc32", "") || bytes.size() != info.value("bytes", bytes.size()))
+    throw ReadError(pt.string() + " does not match its checksum (the file is damaged)");
+  out.step = info["step"].get<std::int64_t>();
+  out.validation = info.value("validation", 0.0);
+  out.hasValidation = info.contains("validation");
+  try {
+    auto archive = archiveOf(bytes);
+    model.load(archive);
+  } catch (const std::exception& e) {
+    throw ReadError(pt.string() + " cannot be loaded: " + reasonOf(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<LoadedModel> loadModels(const fs::path& dir, const std::vector<std::string>& variants, const std::string& which,
+                                    const std::vector<RuleModelImpl*>& models, bool writerRunning) {
+  std::vector<LoadedModel> out;
   if (which == "best") {
-    const fs::path pt = dir / (variantFileStem(variant) + "-best.pt"), sidecar = dir / (variantFileStem(variant) + "-best.json");
-    if (!fs::exists(pt)) throw ReadError("the best checkpoint " + pt.string() + " is missing");
-    const json info = fs::exists(sidecar) ? json::parse(readFile(sidecar), nullptr, false) : json();
-    const std::string bytes = readFile(pt, kMaxCheckpointBytes);
-    if (info.is_object()) {  // checkpoints of earlier versions carry no sidecar
-      if (crc32Hex(bytes) != info.value("crc32", ""))
-        throw ReadError(pt.string() + " does not match its checksum (the file is damaged)");
-      out.step = info.value("step", std::int64_t{-1});
-      out.validation = info.value("validation", 0.0);
-      out.hasValidation = info.contains("validation");
-    } else if (fs::exists(sidecar)) {
-      throw ReadError(sidecar.string() + " is damaged");
-    }
-    try {
-      auto archive = archiveOf(bytes);
-      model.load(archive);
-    } catch (const std::exception& e) {
-      throw ReadError(pt.string() + " cannot be loaded: " + reasonOf(e));
-    }
+    for (std::size_t i = 0; i < variants.size(); ++i) out.push_back(loadBest(dir, variants[i], *models[i]));
     return out;
   }
+  // Every model from one generation, so that the step named is every model's step.
   std::string reasons;
   for (const auto& [step, folder] : generations(dir)) {
     try {
       const json manifest = readManifest(folder);
-      auto archive = archiveOf(verifiedFile(folder, manifest, fileName(variant)));
-      model.load(archive);
-      if (!manifest.contains("step") || !manifest["step"].is_number_integer())
-        throw ReadError("its manifest has no whole-number step");
-      out.step = manifest["step"].get<std::int64_t>();
-      if (!reasons.empty()) out.warnings.push_back("used the older checkpoint " + folder.filename().string() + " because" + reasons);
+      std::vector<std::string> bytes;
+      for (const std::string& variant : variants) bytes.push_back(verifiedFile(folder, manifest, fileName(variant)));
+      out.assign(variants.size(), LoadedModel{});
+      for (std::size_t i = 0; i < variants.size(); ++i) {
+        auto archive = archiveOf(bytes[i]);
+        models[i]->load(archive);
+        torch::Tensor diverged;
+        if (archive.try_read("diverged", diverged) && diverged.item<std::int64_t>() != 0) {
+          out[i].diverged = true;
+          const std::string flag = variantFileStem(variants[i]) + ".diverged";
+          out[i].message = manifest["files"].contains(flag) ? verifiedFile(folder, manifest, flag) : "diverged";
+        }
+        out[i].step = manifest["step"].get<std::int64_t>();
+      }
+      if (!reasons.empty())
+        out.front().warnings.push_back("used the older checkpoint " + folder.filename().string() + " because" + reasons);
       return out;
     } catch (const std::exception& e) {
-      reasons += " " + folder.filename().string() + ": " + reasonOf(e) + ";";
+      std::string reason = reasonOf(e);
+      if (writerRunning && reason.rfind("incomplete", 0) == 0)
+        reason = "it is being written by the training that is still running";
+      reasons += " " + folder.filename().string() + ": " + reason + ";";
     }
   }
   if (reasons.empty()) throw ReadError("no checkpoint in " + dir.string());

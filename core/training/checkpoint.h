@@ -43,9 +43,15 @@ struct LoadedModel {
   std::int64_t step = -1;
   double validation = 0.0;   // "best" only
   bool hasValidation = false;
+  bool diverged = false;     // "last" only: the family had diverged by then
+  std::string message;       // its divergence
   std::vector<std::string> warnings;
 };
-// Loads the "last" or "best" weights of a variant into `model`, verified. Throws ReadError.
-LoadedModel loadModel(const std::filesystem::path& dir, const std::string& variant, const std::string& which, RuleModelImpl& model);
+// Loads the "last" or "best" weights of each variant into its model, verified: "last" takes
+// every model from the same generation (the newest that verifies whole), "best" needs each
+// best model's record (-best.json) to check it. `writerRunning` (the run is training now)
+// names a generation without its manifest as one being written. Throws ReadError.
+std::vector<LoadedModel> loadModels(const std::filesystem::path& dir, const std::vector<std::string>& variants,
+                                    const std::string& which, const std::vector<RuleModelImpl*>& models, bool writerRunning);
 
 }  // namespace modlab

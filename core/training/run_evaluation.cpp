@@ -47,23 +47,39 @@ RunEvaluation evaluateRun(const std::string& dir, const EvaluationSize& size, co
   std::vector<RuleModelImpl*> raw;
   const std::vector<RoutingChange> routingChanges = store.readInfo().routingChanges;
   const std::vector<Variant> variants = variantsOf(out.config);
+  std::vector<std::string> names;
+  for (const Variant& v : variants) {
+    names.push_back(v.name);
+    models.push_back(makeModel(modelSpecOf(out.config, v.family), 0));
+    raw.push_back(models.back().get());
+  }
+  const bool writerRunning = FolderLock::isHeld(dir);
+  const std::vector<LoadedModel> loaded = loadModels(store.checkpointDirectory(), names, checkpoint, raw, writerRunning);
+  std::vector<RuleModelImpl*> evaluated;
+  std::vector<std::string> evaluatedNames;
   for (std::size_t i = 0; i < variants.size(); ++i) {
     const Variant& v = variants[i];
-    RuleModel model = makeModel(modelSpecOf(out.config, v.family), 0);
-    LoadedModel loaded = loadModel(store.checkpointDirectory(), v.name, checkpoint, *model);
-    out.checkpoints.push_back({v.name, loaded.step, loaded.validation, loaded.hasValidation});
+    out.warnings.insert(out.warnings.end(), loaded[i].warnings.begin(), loaded[i].warnings.end());
+    if (checkpoint == "last") out.step = loaded[i].step;
+    if (loaded[i].diverged) {  // its weights are not numbers any more: nothing to evaluate
+      out.warnings.push_back(v.name + " is left out: it diverged (" + loaded[i].message + ")");
+      continue;
+    }
+    out.checkpoints.push_back({v.name, loaded[i].step, loaded[i].validation, loaded[i].hasValidation});
     // Routed as it was at that checkpoint: the config's routing with the live changes made by then.
     if (isRouted(v.family))
-      model->setRouting(variantsAt(out.config, routingChanges, loaded.step)[i].routing,
-                        static_cast<std::uint64_t>(out.config.modelSeed));
-    out.warnings.insert(out.warnings.end(), loaded.warnings.begin(), loaded.warnings.end());
-    if (checkpoint == "last") out.step = loaded.step;
-    model->to(device);
-    raw.push_back(model.get());
-    models.push_back(std::move(model));
+      models[i]->setRouting(variantsAt(out.config, routingChanges, loaded[i].step)[i].routing,
+                            static_cast<std::uint64_t>(out.config.modelSeed));
+    models[i]->to(device);
+    evaluated.push_back(raw[i]);
+    evaluatedNames.push_back(v.name);
   }
+  if (evaluated.empty()) throw ReadError("every model of " + dir + " diverged: there is nothing to evaluate");
+  if (writerRunning && checkpoint == "last")
+    out.warnings.push_back("the run is still training: this is its checkpoint at step " + std::to_string(out.step) +
+                           ", every model from that same step");
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  FamilyPool pool(device.is_cuda() ? 1 : std::min<int>(cores, static_cast<int>(models.size())));
+  FamilyPool pool(device.is_cuda() ? 1 : std::min<int>(cores, static_cast<int>(evaluated.size())));
   if (checkpoint == "best")  // the evaluation samples of the run's last checkpoint, for comparability
     out.step = std::max_element(out.checkpoints.begin(), out.checkpoints.end(), [](const auto& a, const auto& b) {
                  return a.step < b.step;
@@ -77,8 +93,8 @@ RunEvaluation evaluateRun(const std::string& dir, const EvaluationSize& size, co
   }
   out.data = {plan.batches, plan.batchSize, plan.estimates.matrixSamples, plan.estimates.batch,
               plan.estimates.adaptationPriors, plan.estimates.adaptationSamples, plan.seed, activationSeed(plan)};
-  out.result = evaluateFamilies(out.config, *task, raw, plan, pool, device);
-  for (std::size_t i = 0; i < variants.size(); ++i) out.result.families[i].variant = variants[i].name;
+  out.result = evaluateFamilies(out.config, *task, evaluated, plan, pool, device);
+  for (std::size_t i = 0; i < evaluated.size(); ++i) out.result.families[i].variant = evaluatedNames[i];
   out.result.step = out.step;
   return out;
 }

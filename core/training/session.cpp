@@ -48,23 +48,12 @@ std::string toString(FamilyState s) {
   return "?";
 }
 
-bool cudaAvailable() { return torch::cuda::is_available(); }
-
-namespace {
-// Where a session with this device setting trains ("cuda" when unavailable is an error later).
-bool onGpu(const std::string& requested) { return requested == "cuda" || (requested == "auto" && cudaAvailable()); }
-}  // namespace
-
-std::string describeDevice(const std::string& requested) {
-  if (onGpu(requested))
-    return cudaAvailable() ? "CUDA (" + std::to_string(torch::cuda::device_count()) + " device(s))" : "CUDA (unavailable)";
-  return "CPU";
-}
 
 std::string describeError(const std::exception& e) {
   if (dynamic_cast<const std::bad_alloc*>(&e) ||
       (dynamic_cast<const c10::Error*>(&e) &&
-       std::string(static_cast<const c10::Error&>(e).what_without_backtrace()).find("not enough memory") != std::string::npos))
+              (std::string(static_cast<const c10::Error&>(e).what_without_backtrace()).find("not enough memory") != std::string::npos ||
+        std::string(static_cast<const c10::Error&>(e).what_without_backtrace()).find("can't allocate memory") != std::string::npos)))
     return "out of memory: this experiment needs more memory than the machine has (lower batch_size, size, rules or "
            "matrix_samples)";
   if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) {
@@ -332,10 +321,14 @@ void Session::Impl::restoreCheckpoint() {
     std::lock_guard lock(controlMutex);
     for (const RoutingChange& c : info.routingChanges) changeRouting(c);
   }
-  store->truncateAfter(step);
+  std::vector<std::string> evaluated;
+  for (const FamilyRun& f : families)
+    if (f.state != FamilyState::Diverged) evaluated.push_back(f.variant.name);
+  const RunStore::Truncation kept = store->truncateAfter(step, evaluated);
+  pendingWarnings.insert(pendingWarnings.end(), kept.warnings.begin(), kept.warnings.end());
   info.stepsDone = step;
   info.checkpointStep = step;
-  restored = true;
+  restored = kept.evaluationKept;  // otherwise run() evaluates the checkpoint's step again
 }
 
 bool Session::Impl::waitForWork() {
@@ -492,20 +485,26 @@ void Session::Impl::trainUntil(std::int64_t target) {
 }
 
 EvaluationSnapshot Session::Impl::evaluate() {
+  // A diverged family is left out: its weights are not numbers any more.
+  std::vector<FamilyRun*> live;
   std::vector<RuleModelImpl*> models;
-  for (FamilyRun& f : families) models.push_back(&f.trainer->model());
+  for (FamilyRun& f : families)
+    if (f.state != FamilyState::Diverged) {
+      live.push_back(&f);
+      models.push_back(&f.trainer->model());
+    }
   EvaluationPlan plan = trainingPlan(config, step);
   plan.estimates.cancel = &cancelEvaluation;
   EvaluationSnapshot snapshot = evaluateFamilies(config, *task, models, plan, *pool, device);
-  for (std::size_t i = 0; i < families.size(); ++i) snapshot.families[i].variant = families[i].variant.name;
+  for (std::size_t i = 0; i < live.size(); ++i) snapshot.families[i].variant = live[i]->variant.name;
   snapshot.step = step;
   snapshot.wallSeconds = wallSeconds();
   // The best checkpoint: validation accuracy (classification) or loss (regression).
-  for (std::size_t i = 0; i < families.size(); ++i) {
-    FamilyRun& f = families[i];
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    FamilyRun& f = *live[i];
     const double v = config.task == TaskKind::Classification ? snapshot.families[i].validation.error
                                                               : snapshot.families[i].validation.loss;
-    if (store && f.state != FamilyState::Diverged && v < f.bestValidation) {
+    if (store && v < f.bestValidation) {
       f.bestValidation = v;
       writeBestModel(store->checkpointDirectory(), f.variant.name, *f.trainer, step, v);
     }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "modlab/errors.h"
 #include "modlab/routing.h"
 #include "modlab/types.h"
 
@@ -67,18 +68,6 @@ struct ExperimentConfig {
 
   double effectiveClipNorm() const { return clipNorm >= 0 ? clipNorm : (setting == Setting::Rnn ? 1.0 : 0.0); }
   bool operator==(const ExperimentConfig&) const = default;
-};
-
-// A config that cannot be used; the message names the field, the value and what is allowed
-// (or, for malformed JSON, the line and column).
-class ConfigError : public std::runtime_error {
-public:
-  ConfigError(std::string field, const std::string& message)
-      : std::runtime_error(message), field_(std::move(field)) {}
-  const std::string& field() const { return field_; }
-
-private:
-  std::string field_;
 };
 
 void validate(const ExperimentConfig& config);  // throws ConfigError

@@ -62,10 +62,13 @@ public:
   // An existing run folder to read: throws ConfigError when it holds no run.
   static RunStore open(const std::filesystem::path& dir);
   // Everything recorded, validated: throws ReadError naming the file and the reason when a
-  // file is missing or damaged (a torn last line is dropped, with a warning).
+  // file is missing, damaged or a link, when config.json or run.json does not match its
+  // checksum, or when an evaluation lacks a part before the end of the record (a torn last
+  // line, or an incomplete last evaluation, is left out with a warning: never read as 0).
   static RunRecord load(const std::filesystem::path& dir);
   // A finished run's record, complete: its final evaluation of every family at the step
-  // run.json names. Throws ReadError otherwise (such a run is never scored).
+  // run.json names (but those run.json records as diverged, which are left out of evaluations
+  // from then on). Throws ReadError otherwise (such a run is never scored).
   static RunRecord loadFinished(const std::filesystem::path& dir);
   // Whether `dir` holds a Modularity Lab run (a config.json that parses as an experiment).
   static bool holdsRun(const std::filesystem::path& dir);
@@ -79,8 +82,15 @@ public:
   RunInfo readInfo() const;  // throws ReadError when run.json is damaged; defaults when absent
   ExperimentConfig readConfig() const;
   // Drops every log row after `step` (resuming from the checkpoint at `step`; -1: all) and a
-  // torn last line; throws ReadError when a record before the tail is damaged.
-  void truncateAfter(std::int64_t step);
+  // torn last line, each drop named in a warning. The evaluation at `step` is kept when every
+  // model of `evaluated` is in it, complete; otherwise it is dropped whole (evaluationKept
+  // false: the caller evaluates that step again). Throws ReadError when a log is missing or a
+  // record before the tail is damaged.
+  struct Truncation {
+    bool evaluationKept = true;
+    std::vector<std::string> warnings;
+  };
+  Truncation truncateAfter(std::int64_t step, const std::vector<std::string>& evaluated = {});
   // Forces the logs onto the disk (before a checkpoint commits to them).
   void syncLogs();
 

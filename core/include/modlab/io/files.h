@@ -10,19 +10,9 @@
 #include <string>
 #include <string_view>
 
+#include "modlab/errors.h"
+
 namespace modlab {
-
-// A write that did not complete; the message names the file and the OS error.
-class WriteError : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
-
-// A file that is missing, too large or damaged; the message names the file and the reason.
-class ReadError : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
 
 inline constexpr std::size_t kMaxConfigBytes = std::size_t{4} << 20;  // configs, grids, run.json
 inline constexpr std::size_t kMaxLogBytes = std::size_t{1} << 30;     // metrics.csv, activations.jsonl
@@ -31,9 +21,16 @@ inline constexpr std::size_t kMaxLogBytes = std::size_t{1} << 30;     // metrics
 std::uint32_t crc32(std::string_view bytes, std::uint32_t crc = 0);
 std::string crc32Hex(std::string_view bytes);
 
-// The whole file; throws ReadError when it is missing, unreadable or larger than maxBytes.
+// The whole file; throws ReadError when it is missing, unreadable, larger than maxBytes or a
+// symbolic link (a file of a run or sweep folder is read where it is, never through a link).
 std::string readFile(const std::filesystem::path& path, std::size_t maxBytes = kMaxConfigBytes);
+// The same for a file the user named (a config, a grid): a link there is the user's own.
+std::string readUserFile(const std::filesystem::path& path, std::size_t maxBytes = kMaxConfigBytes);
+// Whether `path` itself is a symbolic link (not followed); refuseLink throws ReadError if so.
+bool isLink(const std::filesystem::path& path);
+void refuseLink(const std::filesystem::path& path);
 // Replaces `path` with `content` atomically and durably; throws WriteError (the old file stays).
+// No write here follows a link: a link at `path` is replaced, never written through.
 void writeFileAtomic(const std::filesystem::path& path, std::string_view content);
 // Overwrites `path` in place, without a temporary file: the last resort of a full disk,
 // where a small file's existing blocks are the only space left. Throws WriteError.

@@ -3,6 +3,8 @@
 // answered within one training step; results leave through a mailbox of snapshots.
 #pragma once
 
+#include "modlab/platform/device.h"
+
 #include <exception>
 #include <functional>
 #include <memory>
@@ -66,9 +68,6 @@ private:
 // up to one per family; one on a GPU, which serialises the families anyway.
 int familyWorkers(const ExperimentConfig& config);
 
-// Whether this LibTorch can use a CUDA device, and a description ("CPU", "CUDA: <name>").
-bool cudaAvailable();
-std::string describeDevice(const std::string& requested);
 // An error as a user should read it: LibTorch's message without its stack trace, and
 // running out of memory named as such.
 std::string describeError(const std::exception& e);
