@@ -405,6 +405,13 @@ void TstRunStore::interruptedCreateIsReused() {
   QVERIFY(fs::exists(second / "config.json") && fs::exists(second / "checkpoints"));
   QCOMPARE(str(resume(second.string()).state), std::string("finished"));
   QCOMPARE(readFile(second / "metrics.csv", kMaxLogBytes), reference);
+  // A kill right after config.json (found by kill_resume): no checkpoints/ yet.
+  const fs::path third = tmp.path().toStdString() + "/third";
+  RunStore::create(third, tinyConfig(), false);
+  fs::remove(third / "checkpoints");
+  fs::remove(third / "activations.jsonl");
+  QCOMPARE(str(resume(third.string()).state), std::string("finished"));
+  QCOMPARE(readFile(third / "metrics.csv", kMaxLogBytes), reference);
 }
 
 void TstRunStore::configErrorsComeBeforeTheFolder() {

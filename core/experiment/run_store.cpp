@@ -429,7 +429,12 @@ RunStore RunStore::create(const fs::path& dir, const ExperimentConfig& config, b
 
 RunStore RunStore::openForWriting(const fs::path& dir, std::shared_ptr<FolderLock> held) {
   open(dir);
-  return RunStore(dir, lockRunFolder(dir, std::move(held)));
+  RunStore store(dir, lockRunFolder(dir, std::move(held)));
+  // A create interrupted after config.json has no checkpoints/ yet.
+  std::error_code ec;
+  fs::create_directories(store.checkpointDirectory(), ec);
+  if (ec) throw WriteError("cannot create " + store.checkpointDirectory().string() + ": " + ec.message());
+  return store;
 }
 
 void applyRoutingChange(std::vector<Variant>& variants, const ExperimentConfig& config, const RoutingChange& c) {
