@@ -40,6 +40,7 @@ QString errorOf(const std::string& json) {
 class TstSweep : public QObject {
   Q_OBJECT
 private Q_SLOTS:
+  void linksInASweepFolderAreRefused();
   void paperGridIsTwentyThousandModels();
   void paperLiteKeepsTheStructure();
   void badGridsAreNamed();
@@ -52,6 +53,48 @@ private Q_SLOTS:
   void twoRunnersSplitTheWork();
   void routingAxisIsSweptAndReported();
 };
+
+void TstSweep::linksInASweepFolderAreRefused() {
+  // Issue 22 #8: a sweep's configs -> elsewhere had plan --force delete every file there, and a
+  // .lock link had its target overwritten.
+  QTemporaryDir tmp;
+  const fs::path dir = tmp.path().toStdString() + "/sweep", outside = tmp.path().toStdString() + "/outside";
+  fs::create_directories(outside);
+  writeFileAtomic(outside / "thesis.tex", "years of work");
+  writeFileAtomic(outside / "00000.json", "{\"mine\": true}");
+  planSweep(parseGrid(kTinyGrid), dir.string(), false);
+  for (const char* part : {"configs", ".lock"}) {
+    const fs::path p = dir / part;
+    const fs::path saved = tmp.path().toStdString() + "/saved";
+    fs::rename(p, saved);
+    fs::create_symlink(std::string(part) == "configs" ? outside : outside / "thesis.tex", p);
+    try {
+      planSweep(parseGrid(kTinyGrid), dir.string(), true);
+      QFAIL(part);
+    } catch (const std::exception& e) {
+      QVERIFY2(QString(e.what()).contains("symbolic link"), e.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(ConfigError, loadSweep(dir.string()));
+    QCOMPARE(readFile(outside / "thesis.tex"), std::string("years of work"));
+    QCOMPARE(readFile(outside / "00000.json"), std::string("{\"mine\": true}"));
+    fs::remove(p);
+    fs::rename(saved, p);
+  }
+  // A re-plan deletes only the configs it wrote: files named as ours, not links.
+  writeFileAtomic(dir / "configs" / "notes.txt", "mine");
+  fs::create_symlink(outside / "00000.json", dir / "configs" / "00099.json");
+  planSweep(parseGrid(kTinyGrid), dir.string(), true);
+  QCOMPARE(readFile(dir / "configs" / "notes.txt"), std::string("mine"));
+  QCOMPARE(readFile(outside / "00000.json"), std::string("{\"mine\": true}"));
+  // A run folder of the sweep that is a link is refused, not written into.
+  const Sweep sweep = loadSweep(dir.string());
+  const fs::path first = sweep.runDirectory(sweep.runs[0]);
+  fs::create_directories(first.parent_path());
+  fs::create_symlink(outside, first);
+  const SweepProgress p = runSweep(sweep, 1, {});
+  QCOMPARE(p.failed, 1);
+  QVERIFY(!fs::exists(outside / ".lock") && !fs::exists(outside / "config.json"));
+}
 
 void TstSweep::paperGridIsTwentyThousandModels() {
   const auto runs = expand(paperGrid());
