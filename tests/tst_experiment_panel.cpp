@@ -7,7 +7,7 @@
 #include <QSpinBox>
 
 #include "support/golden.h"
-#include "ui/experiment_panel.h"
+#include "ui/panels/experiment_panel.h"
 
 using namespace modlab;
 using namespace modlab::ui;

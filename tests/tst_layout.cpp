@@ -23,15 +23,15 @@
 #include <cmath>
 
 #include "support/tiny_config.h"
-#include "ui/appearance.h"
-#include "ui/chart_figure.h"
-#include "ui/chart_legend.h"
-#include "ui/experiment_panel.h"
-#include "ui/heatmap_widget.h"
-#include "ui/loss_chart.h"
-#include "ui/main_window.h"
-#include "ui/metrics_view.h"
-#include "ui/run_data.h"
+#include "ui/style/appearance.h"
+#include "ui/charts/chart_figure.h"
+#include "ui/charts/chart_legend.h"
+#include "ui/panels/experiment_panel.h"
+#include "ui/heatmaps/heatmap_widget.h"
+#include "ui/charts/loss_chart.h"
+#include "ui/windows/main_window.h"
+#include "ui/charts/metrics_view.h"
+#include "ui/data/run_data.h"
 
 using namespace modlab;
 using namespace modlab::ui;

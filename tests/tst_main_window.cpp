@@ -20,20 +20,20 @@
 #include <QTabWidget>
 #include <QDialog>
 #include <QCheckBox>
-#include "ui/chart_legend.h"
+#include "ui/charts/chart_legend.h"
 #include <QtCharts/QAbstractBarSeries>
 
 #include "modlab/platform/platform_info.h"
 #include "modlab/experiment/run_store.h"
 #include "modlab/sweep/sweep.h"
 #include "support/golden.h"
-#include "ui/chart_export.h"
-#include "ui/chart_figure.h"
-#include "ui/experiment_panel.h"
-#include "ui/heatmap_widget.h"
-#include "ui/loss_chart.h"
-#include "ui/main_window.h"
-#include "ui/metrics_view.h"
+#include "ui/export/chart_export.h"
+#include "ui/charts/chart_figure.h"
+#include "ui/panels/experiment_panel.h"
+#include "ui/heatmaps/heatmap_widget.h"
+#include "ui/charts/loss_chart.h"
+#include "ui/windows/main_window.h"
+#include "ui/charts/metrics_view.h"
 
 using namespace modlab;
 using namespace modlab::ui;

@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "support/golden.h"
-#include "ui/experiment_panel.h"
-#include "ui/main_window.h"
+#include "ui/panels/experiment_panel.h"
+#include "ui/windows/main_window.h"
 
 using namespace modlab;
 using namespace modlab::ui;

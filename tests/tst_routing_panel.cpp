@@ -11,13 +11,13 @@
 
 #include <QComboBox>
 
-#include "ui/chart_figure.h"
-#include "ui/chart_legend.h"
-#include "ui/heatmap_widget.h"
-#include "ui/metrics_view.h"
-#include "ui/loss_chart.h"
-#include "ui/main_window.h"
-#include "ui/routing_panel.h"
+#include "ui/charts/chart_figure.h"
+#include "ui/charts/chart_legend.h"
+#include "ui/heatmaps/heatmap_widget.h"
+#include "ui/charts/metrics_view.h"
+#include "ui/charts/loss_chart.h"
+#include "ui/windows/main_window.h"
+#include "ui/panels/routing_panel.h"
 
 using namespace modlab;
 using namespace modlab::ui;

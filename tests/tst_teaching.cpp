@@ -13,14 +13,14 @@
 #include <QTemporaryDir>
 
 #include "support/golden.h"
-#include "ui/appearance.h"
-#include "ui/chart_axes.h"
-#include "ui/chart_export.h"
-#include "ui/chart_figure.h"
-#include "ui/chart_legend.h"
-#include "ui/family_style.h"
-#include "ui/loss_chart.h"
-#include "ui/metrics_view.h"
+#include "ui/style/appearance.h"
+#include "ui/charts/chart_axes.h"
+#include "ui/export/chart_export.h"
+#include "ui/charts/chart_figure.h"
+#include "ui/charts/chart_legend.h"
+#include "ui/style/family_style.h"
+#include "ui/charts/loss_chart.h"
+#include "ui/charts/metrics_view.h"
 #include <QAction>
 #include <QDoubleSpinBox>
 #include <QMessageBox>
@@ -34,12 +34,12 @@
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QLogValueAxis>
 #include <QtCharts/QChart>
-#include "ui/compare_window.h"
-#include "ui/experiment_panel.h"
-#include "ui/heatmap_widget.h"
-#include "ui/main_window.h"
-#include "ui/run_comparison.h"
-#include "ui/timeline.h"
+#include "ui/windows/compare_window.h"
+#include "ui/panels/experiment_panel.h"
+#include "ui/heatmaps/heatmap_widget.h"
+#include "ui/windows/main_window.h"
+#include "ui/data/run_comparison.h"
+#include "ui/panels/timeline.h"
 
 using namespace modlab;
 using namespace modlab::ui;

@@ -5,7 +5,7 @@
 
 #include "figures.h"
 #include "modlab/sweep/report.h"
-#include "ui/sweep_figures.h"
+#include "ui/charts/sweep_figures.h"
 
 namespace modlab::cli {
 

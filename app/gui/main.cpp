@@ -14,11 +14,11 @@
 #include "modlab/version.h"
 #include "modlab/experiment/experiment_config.h"
 #include "modlab/platform/blas_kernel.h"
-#include "ui/appearance.h"
-#include "ui/chart_export.h"
-#include "ui/compare_window.h"
-#include "ui/experiment_panel.h"
-#include "ui/main_window.h"
+#include "ui/style/appearance.h"
+#include "ui/export/chart_export.h"
+#include "ui/windows/compare_window.h"
+#include "ui/panels/experiment_panel.h"
+#include "ui/windows/main_window.h"
 
 namespace {
 

@@ -1,0 +1,177 @@
+#include "ui/data/training_controller.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QStandardPaths>
+
+namespace modlab::ui {
+
+TrainingController::TrainingController(QObject* parent) : QObject(parent) {
+  timer_.setInterval(33);
+  connect(&timer_, &QTimer::timeout, this, &TrainingController::drain);
+}
+
+TrainingController::~TrainingController() {
+  blockSignals(true);  // the views may already be gone
+  stopSession();
+}
+
+QString TrainingController::runsRoot() {
+  const QString env = qEnvironmentVariable("MODLAB_RUNS_DIR");
+  if (!env.isEmpty()) return env;
+  return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/runs";
+}
+
+void TrainingController::stopSession() {
+  timer_.stop();
+  if (!session_) return;
+  session_->stop();
+  session_->wait();  // at most one training step
+  drainNow();
+  session_.reset();
+}
+
+bool TrainingController::start(const ExperimentConfig& config, QString* error) {
+  stopSession();
+  const QString stamp = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz");
+  const QString root = runsRoot();
+  // Runs go into a folder of their own, never straight into the file system's root.
+  if (QDir(root).canonicalPath() == "/" || QDir::cleanPath(root) == "/") {
+    if (error)
+      *error = tr("invalid runs folder %1 (MODLAB_RUNS_DIR): allowed is a folder of your own, not the file system's root")
+                   .arg(root);
+    return false;
+  }
+  const QString dir = root + "/" + QString::fromStdString(config.name) + "-" + stamp;
+  if (!QDir().mkpath(root)) {
+    if (error) *error = tr("cannot create the runs folder %1 (MODLAB_RUNS_DIR or the default): check that it can be written").arg(root);
+    return false;
+  }
+  try {
+    session_ = std::make_unique<Session>(config, SessionOptions{dir.toStdString()});
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  runDirectory_ = dir;
+  data_.reset(config);
+  data_.setSource(dir);
+  if (throttle_ > 0) session_->setThrottle(throttle_);
+  session_->start();
+  timer_.start();
+  Q_EMIT runReset();
+  return true;
+}
+
+void TrainingController::preview(const ExperimentConfig& config) {
+  if (!isPreview()) return;
+  runDirectory_.clear();
+  data_.reset(config);
+  data_.setSource(QString());
+  Q_EMIT runReset();
+}
+
+bool TrainingController::openRun(const QString& directory, QString* error) {
+  RunRecord record;
+  try {
+    record = RunStore::load(directory.toStdString());
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  RunData loaded;
+  try {
+    loaded.load(record);
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  stopSession();
+  runDirectory_ = directory;
+  data_.load(record);
+  data_.setSource(directory);
+  Q_EMIT runReset();
+  Q_EMIT dataUpdated();
+  Q_EMIT evaluationAdded();
+  return true;
+}
+
+void TrainingController::pause() {
+  if (session_) session_->pause();
+}
+
+void TrainingController::resume() {
+  if (session_) session_->resume();
+}
+
+void TrainingController::togglePause() {
+  if (!session_) return;
+  if (state() == SessionState::Paused) session_->resume();
+  else session_->pause();
+}
+
+void TrainingController::step() {
+  if (session_) session_->step();
+}
+
+void TrainingController::stop() {
+  if (session_) session_->stop();
+}
+
+bool TrainingController::reset(QString* error) { return start(data_.config(), error); }
+
+bool TrainingController::newSeed(QString* error) {
+  ExperimentConfig c = data_.config();
+  c.modelSeed += 1;
+  return start(c, error);
+}
+
+void TrainingController::setLearningRate(double lr) {
+  if (session_) session_->setLearningRate(lr);
+}
+
+bool TrainingController::setRoutingCoefficient(const QString& key, double value, const QString& variant, QString* error) {
+  if (!session_) {
+    if (error) *error = tr("no training is running");
+    return false;
+  }
+  try {
+    session_->setRoutingCoefficient(key.toStdString(), value, variant.toStdString());
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  return true;
+}
+
+void TrainingController::setThrottle(double stepsPerSecond) {
+  throttle_ = stepsPerSecond;
+  if (session_) session_->setThrottle(stepsPerSecond);
+}
+
+bool TrainingController::isRunning() const {
+  if (!session_) return false;
+  const SessionState s = state();
+  return s == SessionState::Idle || s == SessionState::Running || s == SessionState::Paused;
+}
+
+void TrainingController::drainNow() { drain(); }
+
+void TrainingController::drain() {
+  if (!session_) return;
+  std::vector<Snapshot> snapshots = session_->drain();
+  if (snapshots.empty()) return;
+  bool evaluated = false;
+  QString failure;
+  for (Snapshot& s : snapshots) {
+    if (s.state == SessionState::Failed) failure = QString::fromStdString(s.error);
+    evaluated = data_.append(std::move(s)) || evaluated;
+  }
+  Q_EMIT dataUpdated();
+  if (evaluated) Q_EMIT evaluationAdded();
+  if (!failure.isEmpty()) Q_EMIT failed(failure);
+  const SessionState st = state();
+  if (st == SessionState::Finished || st == SessionState::Stopped || st == SessionState::Failed) timer_.stop();
+}
+
+}  // namespace modlab::ui

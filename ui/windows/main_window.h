@@ -1,0 +1,139 @@
+// The main window: experiment panel and metrics as docks, the loss chart and activation
+// heatmaps in the centre, run controls in a toolbar and the Run menu, status bar.
+#pragma once
+
+#include <QMainWindow>
+#include <map>
+
+class QToolBar;
+
+#include "ui/data/training_controller.h"
+
+class QAction;
+class QActionGroup;
+class QComboBox;
+class QDockWidget;
+class QDoubleSpinBox;
+class QLabel;
+class QMenu;
+class QTextBrowser;
+
+namespace modlab {
+struct SweepReport;
+}
+
+namespace modlab::ui {
+
+class ExperimentPanel;
+class HeatmapPanel;
+class LossChart;
+class MetricsView;
+class Timeline;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  TrainingController& controller() { return controller_; }
+  ExperimentPanel* experimentPanel() const { return panel_; }
+  // A window that writes nothing to the settings when closed (headless exports, tests).
+  void setKeepsSettings(bool keep) { keepsSettings_ = keep; }
+  LossChart* lossChart() const { return loss_; }
+  HeatmapPanel* heatmaps() const { return heatmaps_; }
+  MetricsView* metrics() const { return metrics_; }
+
+  bool startTraining();  // the panel's experiment
+  bool openRun(const QString& directory);
+  bool openExperiment(const QString& path);
+  bool saveExperiment(const QString& path);
+  bool exportDashboard(const QString& path, double scale = 1.0);
+  // One PNG per evaluation of the heatmaps (frame-0001.png ...); returns the frames written.
+  int exportHeatmapFrames(const QString& directory);
+  bool exportHeatmapAnimation(const QString& webpPath, int millisecondsPerFrame = 400, double scale = 2.0);  // animated WebP
+  Timeline* timeline() const { return timeline_; }
+  QWidget* heatmapArea() const { return heatmapArea_; }
+  QLabel* stepLabel() const { return stepLabel_; }
+  QLabel* messageLabel() const { return messageLabel_; }
+  QLabel* rateLabel() const { return rateLabel_; }
+  QLabel* etaLabel() const { return etaLabel_; }
+  QLabel* familiesLabel() const { return familiesLabel_; }
+  QDockWidget* metricsDock() const { return metricsDock_; }
+  QDockWidget* experimentDock() const { return experimentDock_; }
+  // Asks before a running session is discarded (demos, presets); true: go ahead.
+  bool confirmDiscard(const QString& what);
+  void nextTheme();  // switches between light and dark, whatever the system's choice
+
+  // Teaching: presentation mode (full screen, scaled, essentials only), themes, guided demos.
+  void setPresentation(bool on);
+  bool isPresenting() const { return presenting_; }
+  void setScale(double scale);  // 1.0 to 2.5
+  void setTheme(int theme);     // ThemeChoice
+  bool startDemo(const QString& preset);
+  QString guideText() const;
+  void showCompareRuns();
+  // The paper's figures of a sweep folder (aggregated on a worker thread, then shown).
+  bool openSweep(const QString& directory);
+
+protected:
+  void closeEvent(QCloseEvent* e) override;
+  void resizeEvent(QResizeEvent* e) override;
+  // Space pauses whatever has focus: number fields, which never take a space, do not keep it.
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+  void buildActions();
+  void buildMenus();
+  void onRunReset();
+  void onDataUpdated();
+  void onEvaluation();
+  void updateActions();
+  void updateStatus();
+  void fitStatusBar();  // lower-priority labels give way; the step counter always stays
+  void addRecent(const QString& key, const QString& path);
+  void rebuildRecentMenu();
+  void showShortcuts();
+  void showAbout();
+  void restoreSettings();
+  void fitToScreen();  // never larger than the screen's available area, never off it
+  bool keepsSettings_ = true;
+  void restyle();
+  void showSweepReport(const SweepReport& report, const QString& directory);
+  void showEvaluationAt(int index);
+
+  TrainingController controller_;
+  ExperimentPanel* panel_;
+  LossChart* loss_;
+  HeatmapPanel* heatmaps_;
+  MetricsView* metrics_;
+  Timeline* timeline_;
+  QWidget* heatmapArea_;
+  QDockWidget *experimentDock_, *metricsDock_, *guideDock_;
+  QTextBrowser* guide_;
+  QDoubleSpinBox* learningRate_;
+  QComboBox* speed_;
+  QAction *presentation_, *largerText_, *smallerText_, *compare_, *exportFrames_, *playTimeline_;
+  QActionGroup* themeGroup_ = nullptr;
+  QToolBar* runBar_ = nullptr;
+  bool presenting_ = false;
+  double scaleBeforePresenting_ = 1.0;
+  QByteArray stateBeforePresenting_, geometryBeforePresenting_;
+  QRect rectBeforePresenting_;
+  QByteArray defaultState_;
+  QAction *start_, *pause_, *step_, *stop_, *reset_, *newSeed_;
+  QAction *openExperiment_, *saveExperiment_, *openRun_, *exportDashboard_, *quit_, *logY_, *follow_, *hungarian_;
+  QMenu* recentMenu_ = nullptr;
+  QLabel *stepLabel_, *rateLabel_, *etaLabel_, *deviceLabel_, *sourceLabel_, *familiesLabel_, *messageLabel_;
+  QString familiesFull_, familiesCompact_;
+  QString stepFull_, stepShort_, rateFull_, rateShort_;  // the short forms where the bar is narrow
+  std::map<QLabel*, std::pair<QString, int>> fittedStatus_;  // text and width asked for at the last fit
+  double metricsShare_ = 0.3;  // the metrics dock's share of the window width, kept when the window regrows
+  bool regrowing_ = false;
+  int statusSlack_ = 0;
+  void balanceCentre();
+  void widenExperimentPanel();
+  void fitDockTabs();  // the left docks' tabs beside them when their titles do not fit below  // the heatmaps as large as the width allows, the loss chart the rest
+};
+
+}  // namespace modlab::ui
