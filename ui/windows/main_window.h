@@ -4,6 +4,7 @@
 
 #include <QMainWindow>
 #include <map>
+#include <memory>
 
 class QToolBar;
 
@@ -24,7 +25,13 @@ struct SweepReport;
 
 namespace modlab::ui {
 
+class CentreArea;
+class PresentationMode;
+class ExperimentDock;
 class ExperimentPanel;
+class GuideDock;
+class MetricsDock;
+class RunStatusBar;
 class HeatmapPanel;
 class LossChart;
 class MetricsView;
@@ -54,20 +61,21 @@ public:
   bool exportHeatmapAnimation(const QString& webpPath, int millisecondsPerFrame = 400, double scale = 2.0);  // animated WebP
   Timeline* timeline() const { return timeline_; }
   QWidget* heatmapArea() const { return heatmapArea_; }
-  QLabel* stepLabel() const { return stepLabel_; }
-  QLabel* messageLabel() const { return messageLabel_; }
-  QLabel* rateLabel() const { return rateLabel_; }
-  QLabel* etaLabel() const { return etaLabel_; }
-  QLabel* familiesLabel() const { return familiesLabel_; }
-  QDockWidget* metricsDock() const { return metricsDock_; }
-  QDockWidget* experimentDock() const { return experimentDock_; }
+  RunStatusBar* runStatusBar() const { return status_; }
+  QLabel* stepLabel() const;
+  QLabel* messageLabel() const;
+  QLabel* rateLabel() const;
+  QLabel* etaLabel() const;
+  QLabel* familiesLabel() const;
+  QDockWidget* metricsDock() const;
+  QDockWidget* experimentDock() const;
   // Asks before a running session is discarded (demos, presets); true: go ahead.
   bool confirmDiscard(const QString& what);
   void nextTheme();  // switches between light and dark, whatever the system's choice
 
   // Teaching: presentation mode (full screen, scaled, essentials only), themes, guided demos.
   void setPresentation(bool on);
-  bool isPresenting() const { return presenting_; }
+  bool isPresenting() const;
   void setScale(double scale);  // 1.0 to 2.5
   void setTheme(int theme);     // ThemeChoice
   bool startDemo(const QString& preset);
@@ -83,23 +91,15 @@ protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
-  void buildActions();
-  void buildMenus();
+  friend class MainActions;
+  friend class PresentationMode;  // hides and brings back the window's parts  // builds the actions, menus, toolbar and recent menu into the window
   void onRunReset();
   void onDataUpdated();
   void onEvaluation();
   void updateActions();
-  void updateStatus();
-  void fitStatusBar();  // lower-priority labels give way; the step counter always stays
-  void addRecent(const QString& key, const QString& path);
-  void rebuildRecentMenu();
-  void showShortcuts();
-  void showAbout();
   void restoreSettings();
-  void fitToScreen();  // never larger than the screen's available area, never off it
   bool keepsSettings_ = true;
   void restyle();
-  void showSweepReport(const SweepReport& report, const QString& directory);
   void showEvaluationAt(int index);
 
   TrainingController controller_;
@@ -109,31 +109,24 @@ private:
   MetricsView* metrics_;
   Timeline* timeline_;
   QWidget* heatmapArea_;
-  QDockWidget *experimentDock_, *metricsDock_, *guideDock_;
+  ExperimentDock* experimentDock_;
+  MetricsDock* metricsDock_;
+  GuideDock* guideDock_;
   QTextBrowser* guide_;
   QDoubleSpinBox* learningRate_;
   QComboBox* speed_;
   QAction *presentation_, *largerText_, *smallerText_, *compare_, *exportFrames_, *playTimeline_;
   QActionGroup* themeGroup_ = nullptr;
   QToolBar* runBar_ = nullptr;
-  bool presenting_ = false;
-  double scaleBeforePresenting_ = 1.0;
-  QByteArray stateBeforePresenting_, geometryBeforePresenting_;
-  QRect rectBeforePresenting_;
+  std::unique_ptr<PresentationMode> presentationMode_;
   QByteArray defaultState_;
   QAction *start_, *pause_, *step_, *stop_, *reset_, *newSeed_;
   QAction *openExperiment_, *saveExperiment_, *openRun_, *exportDashboard_, *quit_, *logY_, *follow_, *hungarian_;
   QMenu* recentMenu_ = nullptr;
-  QLabel *stepLabel_, *rateLabel_, *etaLabel_, *deviceLabel_, *sourceLabel_, *familiesLabel_, *messageLabel_;
-  QString familiesFull_, familiesCompact_;
-  QString stepFull_, stepShort_, rateFull_, rateShort_;  // the short forms where the bar is narrow
-  std::map<QLabel*, std::pair<QString, int>> fittedStatus_;  // text and width asked for at the last fit
+  RunStatusBar* status_ = nullptr;
+  CentreArea* centre_ = nullptr;
   double metricsShare_ = 0.3;  // the metrics dock's share of the window width, kept when the window regrows
   bool regrowing_ = false;
-  int statusSlack_ = 0;
-  void balanceCentre();
-  void widenExperimentPanel();
-  void fitDockTabs();  // the left docks' tabs beside them when their titles do not fit below  // the heatmaps as large as the width allows, the loss chart the rest
 };
 
 }  // namespace modlab::ui
