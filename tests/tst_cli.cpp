@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -52,7 +53,32 @@ private Q_SLOTS:
   void aSignalDuringSetUpStopsCleanly();
   void configBytesThatAreNotUtf8AreNamed();
   void resumingAFinishedRunNamesItsStep();
+  void evalDuringTrainingTakesOneGeneration();
 };
+
+void TstCli::evalDuringTrainingTakesOneGeneration() {
+  // Issue 22 #7: eval while the run trained mixed checkpoint generations across families
+  // (steps 445 and 450) and said the writer had stopped.
+  QTemporaryDir tmp;
+  const QString out = tmp.filePath("run");
+  QProcess training;
+  training.start(MODLAB_CLI, QStringList{"train"} + kTiny +
+                                 QStringList{"--set", "steps=1000000", "--set", "eval_every=10", "--out", out});
+  QVERIFY(training.waitForStarted());
+  QTRY_VERIFY_WITH_TIMEOUT(QDir(out + "/checkpoints").entryList({"step-*"}, QDir::Dirs).size() >= 2, 120000);
+  for (int i = 0; i < 3; ++i) {
+    const Result r = cli({"eval", out, "--json", "--batches", "1", "--matrix-samples", "64"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject report = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    const qint64 step = report["step"].toInteger();
+    for (const QJsonValue& f : report["families"].toArray())
+      QCOMPARE(f.toObject()["checkpoint_step"].toInteger(), step);
+    QVERIFY2(r.err.contains("still training") && !r.err.contains("process stopped"), qPrintable(r.err));
+  }
+  ::kill(static_cast<pid_t>(training.processId()), SIGTERM);
+  QVERIFY(training.waitForFinished(120000));
+  QCOMPARE(training.exitCode(), 130);
+}
 
 void TstCli::aSignalDuringSetUpStopsCleanly() {
   // Issue 22 #2: SIGTERM that came before the handler was installed killed the run (rc 143).

@@ -114,6 +114,14 @@ void TstTrainer::errorsReachTheUserWithoutStackTraces() {
     QVERIFY2(message.find('\n') == std::string::npos || message.size() < 400, message.c_str());
   }
   QVERIFY(QString::fromStdString(modlab::describeError(std::bad_alloc())).startsWith("out of memory"));
+  // Issue 22 #11: LibTorch's own words on the CPU ("can't allocate memory") are named as such.
+  try {
+    const torch::Tensor huge = torch::empty({std::int64_t{1} << 50}, torch::kFloat);  // 4 PiB
+    QSKIP("this machine allocated 4 PiB: cannot provoke running out of memory here");
+  } catch (const std::exception& e) {
+    const std::string message = modlab::describeError(e);
+    QVERIFY2(message.rfind("out of memory", 0) == 0, message.c_str());
+  }
 }
 
 void TstTrainer::modelDimensionSetsTheWideLayers() {

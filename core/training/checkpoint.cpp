@@ -119,6 +119,9 @@ void writeCheckpoint(const fs::path& dir, std::int64_t step, const at::Generator
                      const std::vector<CheckpointFamily>& families) {
   const std::string name = "step-" + std::to_string(step);
   Generation g{dir / name};
+  // Checked again at every generation: a folder swapped for a link while the run trains is
+  // never written through (and remove_all below removes a link, never what it leads to).
+  if (isLink(dir)) throw WriteError("cannot write a checkpoint into " + dir.string() + ": it is a symbolic link");
   fs::remove_all(g.folder);  // a generation of the same step from before a fallback
   fs::create_directories(g.folder);
   for (const CheckpointFamily& f : families) {
