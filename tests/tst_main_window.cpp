@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include <QProcess>
+#include <QStatusBar>
 
 #include <QDoubleSpinBox>
 
@@ -91,6 +92,7 @@ private Q_SLOTS:
   void deviceTooltipNamesTheBlasKernelAndGemmLibrary();
   void hostileRunFoldersAreMessagesNotAborts();
   void sigtermStopsTheRunItTrains();
+  void aRunWrittenElsewhereIsFollowedLive();
 
 private:
   QTemporaryDir runs_;
@@ -296,6 +298,41 @@ void TstMainWindow::sigtermStopsTheRunItTrains() {
   QCOMPARE(app.exitStatus(), QProcess::NormalExit);
   info = readAllText(run + "/run.json");
   QVERIFY2(info.contains("\"stopped\""), qPrintable(info));
+}
+
+void TstMainWindow::aRunWrittenElsewhereIsFollowedLive() {
+  // Issue 25 #13: opening a run that was still training showed a frozen snapshot "stopped".
+  QTemporaryDir tmp;
+  const QString out = tmp.filePath("run");
+  QProcess cli;
+  cli.start(MODLAB_CLI, {"train", "--preset", "demo-mlp-few-rules", "--set", "size=8", "--set", "batch_size=64",
+                         "--set", "steps=1000000", "--set", "eval_every=50", "--set", "eval_batches=1",
+                         "--set", "matrix_samples=256", "--set", "threads=1", "--quiet", "--out", out});
+  QVERIFY(cli.waitForStarted());
+  QTRY_VERIFY_WITH_TIMEOUT(readAllText(out + "/run.json").contains("\"running\""), 60000);
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(w.openRun(out));
+  QVERIFY(w.controller().isFollowing());
+  QVERIFY(w.controller().state() == SessionState::Running);
+  const auto points = [&] { return w.controller().data().trainLoss("Monolithic").size(); };
+  const int first = points();
+  const std::size_t evaluations = w.controller().data().evaluations().size();
+  QTRY_VERIFY_WITH_TIMEOUT(points() > first + 20, 30000);  // new points arrive while it trains
+  QTRY_VERIFY_WITH_TIMEOUT(w.controller().data().evaluations().size() > evaluations, 30000);
+  QVERIFY2(w.findChildren<QLabel*>().size() > 0, "");
+  bool named = false;
+  for (QLabel* l : w.statusBar()->findChildren<QLabel*>()) named = named || l->text().startsWith("following: ");
+  QVERIFY(named);
+  ::kill(static_cast<pid_t>(cli.processId()), SIGTERM);
+  QVERIFY(cli.waitForFinished(60000));
+  QTRY_VERIFY_WITH_TIMEOUT(!w.controller().isFollowing(), 10000);  // the writer is gone: its real state
+  QVERIFY(w.controller().state() == SessionState::Stopped);
+  const RunRecord whole = RunStore::load(out.toStdString());
+  QCOMPARE(static_cast<std::size_t>(points()), static_cast<std::size_t>(std::count_if(
+      whole.train.begin(), whole.train.end(), [](const TrainPoint& p) { return p.variant == "Monolithic"; })));
+  QCOMPARE(w.controller().data().evaluations().size(), whole.evaluations.size());
 }
 
 void TstMainWindow::invalidExperimentDoesNotStart() {

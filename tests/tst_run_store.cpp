@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "modlab/experiment/run_follower.h"
 #include "modlab/experiment/run_store.h"
 #include "modlab/training/run_evaluation.h"
 #include "modlab/training/session.h"
@@ -112,6 +113,7 @@ private Q_SLOTS:
   void forceDeletesOnlyWhatIsOurs();
   void aDivergedFamilyIsLeftOutAndTheRunFinishes();
   void unusableRoutingChangesAreReadErrors();
+  void aFollowerSeesTheRunAsItIsWritten();
 };
 
 void TstRunStore::aRunFolderHasOneWriter() {
@@ -686,6 +688,71 @@ void TstRunStore::unusableRoutingChangesAreReadErrors() {
     const QString error = errorOf([&] { RunStore::load(dir); });
     QVERIFY2(error.contains("routing change at step 10") && error.contains(QString::fromStdString(key)), qPrintable(error));
   }
+}
+
+void TstRunStore::aFollowerSeesTheRunAsItIsWritten() {
+  // Issue 25 #13: a run written by another process is followed, incrementally, by the reader
+  // that loads it: what the follower hands over, poll by poll, is the finished record.
+  QTemporaryDir tmp;
+  const std::string dir = tmp.path().toStdString() + "/run";
+  auto s = std::make_unique<Session>(tinyConfig(), SessionOptions{dir});
+  s->setThrottle(600);
+  s->start();
+  std::unique_ptr<RunFollower> follower;
+  std::vector<TrainPoint> train;
+  std::vector<EvaluationSnapshot> evaluations;
+  int polls = 0, pollsWithNews = 0;
+  bool sawWriting = false;
+  for (;;) {
+    if (s) s->drain();
+    if (s && s->state() == SessionState::Finished) {
+      s->wait();
+      s.reset();  // its lock goes with it: the writer is gone
+    }
+    if (!follower && fs::exists(fs::path(dir) / "config.json")) follower = std::make_unique<RunFollower>(dir);
+    if (follower) {
+      RunFollower::Update u = follower->poll();
+      ++polls;
+      QVERIFY(!u.restarted);
+      sawWriting = sawWriting || u.writing;
+      if (!u.train.empty() || !u.evaluations.empty()) ++pollsWithNews;
+      for (const EvaluationSnapshot& e : u.evaluations)  // never handed over twice, never out of order
+        QVERIFY(evaluations.empty() || e.step > evaluations.back().step);
+      train.insert(train.end(), u.train.begin(), u.train.end());
+      evaluations.insert(evaluations.end(), u.evaluations.begin(), u.evaluations.end());
+      if (!u.writing && !s) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  QVERIFY(sawWriting);
+  QVERIFY2(pollsWithNews > 3, qPrintable(QString("%1 of %2 polls brought news").arg(pollsWithNews).arg(polls)));
+  const RunRecord whole = RunStore::loadFinished(dir);
+  QCOMPARE(train.size(), whole.train.size());
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    QCOMPARE(train[i].step, whole.train[i].step);
+    QCOMPARE(train[i].variant, whole.train[i].variant);
+    QCOMPARE(train[i].loss, whole.train[i].loss);
+    QCOMPARE(train[i].hasParts, whole.train[i].hasParts);
+  }
+  QCOMPARE(evaluations.size(), whole.evaluations.size());
+  for (std::size_t i = 0; i < evaluations.size(); ++i) {
+    QCOMPARE(evaluations[i].step, whole.evaluations[i].step);
+    QCOMPARE(evaluations[i].families.size(), whole.evaluations[i].families.size());
+    for (std::size_t k = 0; k < evaluations[i].families.size(); ++k) {
+      QCOMPARE(evaluations[i].families[k].id.loss, whole.evaluations[i].families[k].id.loss);
+      QCOMPARE(evaluations[i].families[k].moduleGivenRule, whole.evaluations[i].families[k].moduleGivenRule);
+    }
+  }
+  // Nothing new: nothing handed over again.
+  const RunFollower::Update after = follower->poll();
+  QVERIFY(after.train.empty() && after.evaluations.empty() && !after.writing);
+  QCOMPARE(after.info.status, std::string("finished"));
+  // A resume cuts the logs back and writes them anew: the follower starts again from them.
+  appendFile(fs::path(dir) / "metrics.csv", "61,Modular,train,loss,0.5");  // torn, then cut by the resume
+  resume(dir);
+  const RunFollower::Update again = follower->poll();
+  QVERIFY(again.restarted);
+  QCOMPARE(again.train.size(), whole.train.size());
 }
 
 QTEST_GUILESS_MAIN(TstRunStore)

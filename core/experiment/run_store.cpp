@@ -10,7 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "modlab/experiment/run_follower.h"
 
 namespace modlab {
 
@@ -310,10 +317,12 @@ void refuseLinkedParts(const fs::path& dir) {
   const fs::path checkpoints = dir / "checkpoints";
   std::error_code ec;
   if (!fs::is_directory(checkpoints, ec)) return;
-  for (const auto& entry : fs::directory_iterator(checkpoints)) {
-    refuse(entry.path());
-    if (entry.is_directory())
-      for (const auto& inside : fs::directory_iterator(entry.path())) refuse(inside.path());
+  // A writer may add and remove generations meanwhile: what vanishes is skipped.
+  for (fs::directory_iterator it(checkpoints, ec), end; !ec && it != end; it.increment(ec)) {
+    refuse(it->path());
+    std::error_code inner;
+    if (!it->is_symlink(inner) && it->is_directory(inner))
+      for (fs::directory_iterator in(it->path(), inner), stop; !inner && in != stop; in.increment(inner)) refuse(in->path());
   }
 }
 
@@ -632,43 +641,19 @@ RunRecord RunStore::loadFinished(const fs::path& dir) {
   return r;
 }
 
-RunRecord RunStore::load(const fs::path& dir) {
-  const RunStore store = open(dir);
-  RunRecord record;
-  record.config = store.readConfig();
-  record.info = store.readInfo();
-  for (const char* name : {"metrics.csv", "activations.jsonl"})
-    if (!fs::exists(dir / name)) throw ReadError((dir / name).string() + " is missing: the run's record is incomplete");
-  std::map<std::int64_t, EvaluationSnapshot> evals;
-  const std::vector<Variant> variants = variantsOf(record.config);
-  auto familyEval = [&](std::int64_t step, const Variant& variant) -> FamilyEvaluation& {
-    EvaluationSnapshot& e = evals[step];
-    e.step = step;
-    for (FamilyEvaluation& f : e.families)
-      if (f.variant == variant.name) return f;
-    e.families.push_back(FamilyEvaluation{});
-    e.families.back().variant = variant.name;
-    e.families.back().family = variant.family;
-    return e.families.back();
-  };
-  // A model's name in the logs: one of the config's (older runs name the families).
-  auto variantNamed = [&](const std::string& name) -> const Variant* {
-    for (const Variant& v : variants)
-      if (v.name == name) return &v;
-    return nullptr;
-  };
-  // What each (step, model) evaluation recorded, to tell complete from absent parts.
-  std::map<std::pair<std::int64_t, std::string>, std::set<std::string>> seen;
-  std::set<std::pair<std::int64_t, std::string>> activationSeen;
-  std::int64_t lastStep = -1;
-  std::map<std::string, std::int64_t> lastTrainStep;
-  std::vector<int> partsOf;  // per training point: which parts of its loss were read (bits)
-  const Log metrics = readLog(dir / "metrics.csv", true);
-  if (!metrics.warning.empty()) record.warnings.push_back(metrics.warning);
-  for (const Record& r : metrics.records) {
+namespace {
+
+// The records of a run's logs read into training points and evaluations, incrementally: fed
+// record by record (a whole file at load, what was appended at a follower's poll), it hands
+// over what is complete. The one reader of run folders: RunStore::load and RunFollower.
+class RecordParser {
+public:
+  RecordParser(fs::path dir, ExperimentConfig config) : dir_(std::move(dir)), config_(std::move(config)), variants_(variantsOf(config_)) {}
+
+  void metricsRecord(const Record& r) {
     const auto c = splitCsv(r.payload);
     const auto damaged = [&](const std::string& why) {
-      return ReadError((dir / "metrics.csv").string() + " line " + std::to_string(r.line) + ": " + why);
+      return ReadError((dir_ / "metrics.csv").string() + " line " + std::to_string(r.line) + ": " + why);
     };
     const Variant* variant = variantNamed(c[1]);
     if (!variant) throw damaged("unknown model '" + truncatedForMessage(c[1]) + "' (config.json trains no model of that name)");
@@ -682,33 +667,33 @@ RunRecord RunStore::load(const fs::path& dir) {
     }
     const std::string& split = c[2];
     const std::string& metric = c[3];
-    lastStep = std::max(lastStep, r.step);
+    lastStep_ = std::max(lastStep_, r.step);
     if (split == "train") {
       if (metric == "loss") {
-        auto [last, first] = lastTrainStep.try_emplace(variant->name, r.step);
+        auto [last, first] = lastTrainStep_.try_emplace(variant->name, r.step);
         if (!first && r.step <= last->second)
           throw damaged("the training loss of " + variant->name + " at step " + std::to_string(r.step) +
                         " follows step " + std::to_string(last->second) + " (lines repeated or out of order)");
         last->second = r.step;
-        record.train.push_back({r.step, variant->name, value});
-        continue;
+        train_.push_back({r.step, variant->name, value});
+        parts_.push_back(0);
+        return;
       }
       // A part of the loss: it follows its step's "loss" row.
-      if (record.train.empty() || record.train.back().step != r.step || record.train.back().variant != variant->name)
+      if (train_.empty() || train_.back().step != r.step || train_.back().variant != variant->name)
         throw damaged("train " + truncatedForMessage(metric) + " without its loss row");
-      TrainPoint& p = record.train.back();
+      TrainPoint& p = train_.back();
       p.hasParts = true;
       int bit = 0;
       if (metric == "objective") p.objective = value, bit = 1;
       else if (metric == "balance") p.balance = value, bit = 2;
       else if (metric == "sample_entropy") p.sampleEntropy = value, bit = 4;
       else if (metric == "batch_entropy") p.batchEntropy = value, bit = 8;
-      partsOf.resize(record.train.size(), 0);
-      if (partsOf.back() & bit) throw damaged("repeats train " + metric + " of " + variant->name);
-      partsOf.back() |= bit;
-      continue;
+      if (parts_.back() & bit) throw damaged("repeats train " + metric + " of " + variant->name);
+      parts_.back() |= bit;
+      return;
     }
-    if (!seen[{r.step, variant->name}].insert(split + "," + metric).second)
+    if (!seen_[{r.step, variant->name}].insert(split + "," + metric).second)
       throw damaged("repeats " + split + " " + truncatedForMessage(metric) + " of " + variant->name + " at step " +
                     std::to_string(r.step));
     FamilyEvaluation& f = familyEval(r.step, *variant);
@@ -716,7 +701,7 @@ RunRecord RunStore::load(const fs::path& dir) {
       f.hasMetrics = true;
       for (const auto& [name, field] : kMetricFields)
         if (metric == name) f.metrics.*field = value;
-      continue;
+      return;
     }
     ConditionResult* target = nullptr;
     if (split == "id") target = &f.id;
@@ -733,21 +718,20 @@ RunRecord RunStore::load(const fs::path& dir) {
         target = &f.conditions.back();
       }
     }
-    if (!target) continue;
+    if (!target) return;
     if (metric == "loss") target->loss = value;
     else if (metric == "error") target->error = value;
   }
-  const Log activations = readLog(dir / "activations.jsonl", false);
-  if (!activations.warning.empty()) record.warnings.push_back(activations.warning);
-  for (const Record& r : activations.records) {
+
+  void activationRecord(const Record& r) {
     try {
       const json j = json::parse(r.payload);
       const Variant* variant = variantNamed(j.at("family").get<std::string>());
       if (!variant) throw std::invalid_argument("unknown model");
-      if (!activationSeen.insert({r.step, variant->name}).second) throw std::invalid_argument("repeated");
-      lastStep = std::max(lastStep, r.step);
+      if (!activationSeen_.insert({r.step, variant->name}).second) throw std::invalid_argument("repeated");
+      lastStep_ = std::max(lastStep_, r.step);
       FamilyEvaluation& f = familyEval(r.step, *variant);
-      evals[r.step].wallSeconds = j.value("wall_seconds", 0.0);
+      evals_[r.step].wallSeconds = j.value("wall_seconds", 0.0);
       const auto rows = j.at("module_given_rule").get<std::vector<std::vector<double>>>();
       for (const auto& row : rows)
         if (row.size() != rows.size()) throw std::invalid_argument("not square");
@@ -755,40 +739,229 @@ RunRecord RunStore::load(const fs::path& dir) {
       f.moduleGivenRule.clear();
       for (const auto& row : rows) f.moduleGivenRule.insert(f.moduleGivenRule.end(), row.begin(), row.end());
     } catch (const std::exception&) {
-      throw ReadError((dir / "activations.jsonl").string() + " line " + std::to_string(r.line) +
+      throw ReadError((dir_ / "activations.jsonl").string() + " line " + std::to_string(r.line) +
                       ": not an activation record (family and a square module_given_rule, once per model and step)");
     }
   }
-  // A training loss split into its parts has all four, or none is shown.
-  partsOf.resize(record.train.size(), 0);
-  for (std::size_t i = 0; i < record.train.size(); ++i) {
-    TrainPoint& p = record.train[i];
-    if (!p.hasParts || partsOf[i] == 15) continue;
-    const std::string what = "the training loss of " + p.variant + " at step " + std::to_string(p.step) + " lacks parts";
-    if (p.step != lastStep) throw ReadError((dir / "metrics.csv").string() + ": " + what + ": the run's record cannot be trusted");
-    record.warnings.push_back(what + " (the process was stopped while writing it): they are left out");
-    p.hasParts = false;
-  }
-  // Every figure a reader scores is present: a model's evaluation lacking a part is damage,
-  // except at the very end of the record, where a stop mid-write leaves it (then it is left
-  // out, with a warning, and a finished run with it is not scored).
-  for (auto& [step, e] : evals) {
-    std::vector<FamilyEvaluation> complete;
-    for (FamilyEvaluation& f : e.families) {
-      const std::string missing =
-          missingParts(record.config, f.family, seen[{step, f.variant}], activationSeen.count({step, f.variant}) > 0);
-      if (missing.empty()) {
-        complete.push_back(std::move(f));
-        continue;
+
+  // Hands over what is complete and keeps the rest. `final`: nothing more will be written (a
+  // whole file read at load, or a writer that is gone); then what is left incomplete at the very
+  // end of the record is left out with a warning, and a gap before it is damage (ReadError).
+  // While the run is written, the last training point (its parts may follow) and the
+  // evaluations of the last step are kept back until more follows.
+  void take(std::vector<TrainPoint>& train, std::vector<EvaluationSnapshot>& evaluations,
+            std::vector<std::string>& warnings, bool final) {
+    // A training loss split into its parts has all four, or none is shown.
+    const std::size_t ready = final || train_.empty() ? train_.size() : train_.size() - 1;
+    for (std::size_t i = 0; i < ready; ++i) {
+      TrainPoint& p = train_[i];
+      if (p.hasParts && parts_[i] != 15) {
+        const std::string what = "the training loss of " + p.variant + " at step " + std::to_string(p.step) + " lacks parts";
+        if (p.step != lastStep_) throw ReadError((dir_ / "metrics.csv").string() + ": " + what + ": the run's record cannot be trusted");
+        warnings.push_back(what + " (the process was stopped while writing it): they are left out");
+        p.hasParts = false;
       }
-      const std::string what = "the evaluation of " + f.variant + " at step " + std::to_string(step) + " lacks " + missing;
-      if (step != lastStep) throw ReadError((dir / "metrics.csv").string() + ": " + what + ": the run's record cannot be trusted");
-      record.warnings.push_back(what + " (the process was stopped while writing it): left out");
+      train.push_back(std::move(p));
     }
-    e.families = std::move(complete);
-    if (!e.families.empty()) record.evaluations.push_back(std::move(e));
+    train_.erase(train_.begin(), train_.begin() + static_cast<std::ptrdiff_t>(ready));
+    parts_.erase(parts_.begin(), parts_.begin() + static_cast<std::ptrdiff_t>(ready));
+    // Every figure a reader scores is present: a model's evaluation lacking a part is damage,
+    // except at the very end of the record, where a stop mid-write leaves it (then it is left
+    // out, with a warning, and a finished run with it is not scored).
+    for (auto it = evals_.begin(); it != evals_.end();) {
+      const std::int64_t step = it->first;
+      if (!final && step >= lastStep_) break;  // its rows may still be coming
+      EvaluationSnapshot& e = it->second;
+      std::vector<FamilyEvaluation> complete;
+      for (FamilyEvaluation& f : e.families) {
+        const std::string missing =
+            missingParts(config_, f.family, seen_[{step, f.variant}], activationSeen_.count({step, f.variant}) > 0);
+        if (missing.empty()) {
+          complete.push_back(std::move(f));
+          continue;
+        }
+        const std::string what = "the evaluation of " + f.variant + " at step " + std::to_string(step) + " lacks " + missing;
+        if (step != lastStep_)
+          throw ReadError((dir_ / "metrics.csv").string() + ": " + what + ": the run's record cannot be trusted");
+        warnings.push_back(what + " (the process was stopped while writing it): left out");
+      }
+      e.families = std::move(complete);
+      if (!e.families.empty()) evaluations.push_back(std::move(e));
+      it = evals_.erase(it);
+    }
   }
+
+private:
+  FamilyEvaluation& familyEval(std::int64_t step, const Variant& variant) {
+    EvaluationSnapshot& e = evals_[step];
+    e.step = step;
+    for (FamilyEvaluation& f : e.families)
+      if (f.variant == variant.name) return f;
+    e.families.push_back(FamilyEvaluation{});
+    e.families.back().variant = variant.name;
+    e.families.back().family = variant.family;
+    return e.families.back();
+  }
+  // A model's name in the logs: one of the config's (older runs name the families).
+  const Variant* variantNamed(const std::string& name) const {
+    for (const Variant& v : variants_)
+      if (v.name == name) return &v;
+    return nullptr;
+  }
+
+  fs::path dir_;
+  ExperimentConfig config_;
+  std::vector<Variant> variants_;
+  std::vector<TrainPoint> train_;  // not yet handed over
+  std::vector<int> parts_;         // per training point: which parts of its loss were read (bits)
+  std::map<std::int64_t, EvaluationSnapshot> evals_;
+  // What each (step, model) evaluation recorded, to tell complete from absent parts.
+  std::map<std::pair<std::int64_t, std::string>, std::set<std::string>> seen_;
+  std::set<std::pair<std::int64_t, std::string>> activationSeen_;
+  std::int64_t lastStep_ = -1;
+  std::map<std::string, std::int64_t> lastTrainStep_;
+};
+
+}  // namespace
+
+RunRecord RunStore::load(const fs::path& dir) {
+  const RunStore store = open(dir);
+  RunRecord record;
+  record.config = store.readConfig();
+  record.info = store.readInfo();
+  for (const char* name : {"metrics.csv", "activations.jsonl"})
+    if (!fs::exists(dir / name)) throw ReadError((dir / name).string() + " is missing: the run's record is incomplete");
+  RecordParser parser(dir, record.config);
+  const Log metrics = readLog(dir / "metrics.csv", true);
+  if (!metrics.warning.empty()) record.warnings.push_back(metrics.warning);
+  for (const Record& r : metrics.records) parser.metricsRecord(r);
+  const Log activations = readLog(dir / "activations.jsonl", false);
+  if (!activations.warning.empty()) record.warnings.push_back(activations.warning);
+  for (const Record& r : activations.records) parser.activationRecord(r);
+  parser.take(record.train, record.evaluations, record.warnings, true);
   return record;
+}
+
+// One log being followed: where the next read starts, the lines read so far, and the file
+// it was read from (a replaced file is read again from its start).
+struct FollowedLog {
+  fs::path path;
+  bool csv = false;
+  std::uint64_t offset = 0;
+  std::size_t lines = 0;
+  bool legacy = false;
+  ino_t inode = 0;
+};
+
+struct RunFollower::Impl {
+  fs::path dir;
+  ExperimentConfig config;
+  std::unique_ptr<RecordParser> parser;
+  FollowedLog metrics, activations;
+
+  void restart() {
+    parser = std::make_unique<RecordParser>(dir, config);
+    metrics = FollowedLog{dir / "metrics.csv", true};
+    activations = FollowedLog{dir / "activations.jsonl", false};
+  }
+
+  // Whether the log was replaced since it was last read (a resume writes it anew).
+  static bool replaced(const FollowedLog& log) {
+    struct stat st {};
+    if (::lstat(log.path.c_str(), &st) != 0) return log.offset > 0;
+    return (log.inode != 0 && st.st_ino != log.inode) || static_cast<std::uint64_t>(st.st_size) < log.offset;
+  }
+
+  // Reads the complete lines appended since the last read and feeds them to the parser. A
+  // line that fails its check is left for the next read when it is the last one (it may be
+  // being written); one with lines after it is damage.
+  void readNew(FollowedLog& log, bool writing, std::vector<std::string>& warnings) {
+    const int fd = ::open(log.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT && writing) return;  // not created yet
+      throw ReadError("cannot read " + log.path.string() + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    ::fstat(fd, &st);
+    log.inode = st.st_ino;
+    std::string text;
+    const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+    if (size > kMaxLogBytes) {
+      ::close(fd);
+      throw ReadError("cannot read " + log.path.string() + ": larger than the most allowed for a log");
+    }
+    text.resize(size > log.offset ? size - log.offset : 0);
+    std::size_t got = 0;
+    while (got < text.size()) {
+      const ssize_t n = ::pread(fd, text.data() + got, text.size() - got, static_cast<off_t>(log.offset + got));
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    text.resize(got);
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const std::size_t end = text.find('\n', pos);
+      if (end == std::string::npos) break;  // not complete yet
+      const std::string line = text.substr(pos, end - pos);
+      const std::size_t number = log.lines + 1;
+      Record r;
+      r.line = number;
+      bool ok;
+      if (log.csv && number == 1) {
+        log.legacy = line == kLegacyCsvHeader;
+        ok = log.legacy || line + "\n" == kCsvHeader;
+        if (!ok) throw ReadError(log.path.string() + " line 1 is not a Modularity Lab metrics header");
+      } else {
+        ok = log.csv ? checkCsvRecord(line, log.legacy, r) : checkJsonRecord(line, r);
+      }
+      if (!ok) {
+        if (text.find('\n', end + 1) != std::string::npos)
+          throw ReadError(log.path.string() + " line " + std::to_string(number) +
+                          " is damaged (its checksum or format does not match): the run's record cannot be trusted");
+        if (!writing)
+          warnings.push_back(log.path.filename().string() + ": left out a damaged last line " + std::to_string(number));
+        break;
+      }
+      if (!(log.csv && number == 1)) {
+        if (log.csv) parser->metricsRecord(r);
+        else parser->activationRecord(r);
+      }
+      log.lines = number;
+      log.offset += end + 1 - pos;
+      pos = end + 1;
+    }
+  }
+};
+
+RunFollower::RunFollower(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
+  impl_->dir = dir;
+  impl_->config = RunStore::open(dir).readConfig();
+  impl_->restart();
+}
+
+RunFollower::~RunFollower() = default;
+
+const ExperimentConfig& RunFollower::config() const { return impl_->config; }
+
+RunFollower::Update RunFollower::poll() {
+  Update u;
+  Impl& f = *impl_;
+  u.writing = FolderLock::isHeld(f.dir);
+  refuseLinkedParts(f.dir);
+  if (Impl::replaced(f.metrics) || Impl::replaced(f.activations)) {
+    f.restart();
+    u.restarted = true;
+  }
+  f.readNew(f.metrics, u.writing, u.warnings);
+  f.readNew(f.activations, u.writing, u.warnings);
+  try {
+    u.info = RunStore::open(f.dir).readInfo();
+  } catch (const ReadError& e) {
+    u.warnings.push_back(e.what());
+  }
+  f.parser->take(u.train, u.evaluations, u.warnings, !u.writing);
+  return u;
 }
 
 }  // namespace modlab

@@ -62,10 +62,15 @@ json readManifest(const fs::path& folder) {
 // step-<n> folders, newest first.
 std::vector<std::pair<std::int64_t, fs::path>> generations(const fs::path& dir) {
   std::vector<std::pair<std::int64_t, fs::path>> out;
-  if (!fs::is_directory(dir)) return out;
-  for (const auto& entry : fs::directory_iterator(dir)) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  // A writer may add and remove generations meanwhile (eval of a run that trains): what
+  // vanishes is skipped, never an error.
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || name.rfind("step-", 0) != 0) continue;
+    std::error_code kind;
+    if (!entry.is_directory(kind) || name.rfind("step-", 0) != 0) continue;
     try {
       std::size_t used = 0;
       const std::int64_t step = std::stoll(name.substr(5), &used);

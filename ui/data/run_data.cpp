@@ -25,6 +25,7 @@ void RunData::reset(const ExperimentConfig& config) {
     status_.families.push_back(s);
   }
   replay_ = false;
+  following_ = false;
 }
 
 void RunData::load(const RunRecord& record) {

@@ -41,6 +41,9 @@ public:
   const Snapshot& status() const { return status_; }
   std::int64_t step() const { return status_.step; }
   bool isReplay() const { return replay_; }
+  // A run folder another process is writing, followed live (a replay that still grows).
+  bool isFollowing() const { return following_; }
+  void setFollowing(bool on) { following_ = on; }
   QString source() const { return source_; }
   void setSource(const QString& s) { source_ = s; }
 
@@ -55,6 +58,7 @@ private:
   std::vector<EvaluationSnapshot> evaluations_;
   Snapshot status_;
   bool replay_ = false;
+  bool following_ = false;
   QString source_;
 };
 

@@ -9,6 +9,8 @@ namespace modlab::ui {
 TrainingController::TrainingController(QObject* parent) : QObject(parent) {
   timer_.setInterval(33);
   connect(&timer_, &QTimer::timeout, this, &TrainingController::drain);
+  followTimer_.setInterval(250);  // a followed run's new points within a second
+  connect(&followTimer_, &QTimer::timeout, this, &TrainingController::follow);
 }
 
 TrainingController::~TrainingController() {
@@ -23,6 +25,7 @@ QString TrainingController::runsRoot() {
 }
 
 void TrainingController::stopSession() {
+  stopFollowing();
   timer_.stop();
   if (!session_) return;
   session_->stop();
@@ -72,9 +75,23 @@ void TrainingController::preview(const ExperimentConfig& config) {
 }
 
 bool TrainingController::openRun(const QString& directory, QString* error) {
+  // A run another process is writing now (the CLI, a Slurm task) is followed live; any other
+  // is read whole. Both through core's one reader.
   RunRecord record;
+  std::unique_ptr<RunFollower> follower;
   try {
-    record = RunStore::load(directory.toStdString());
+    if (FolderLock::isHeld(directory.toStdString())) {
+      follower = std::make_unique<RunFollower>(directory.toStdString());
+      RunFollower::Update first = follower->poll();
+      record.config = follower->config();
+      record.info = first.info;
+      record.train = std::move(first.train);
+      record.evaluations = std::move(first.evaluations);
+      record.warnings = std::move(first.warnings);
+      if (!first.writing) follower.reset();  // it stopped meanwhile: what was read is all there is
+    } else {
+      record = RunStore::load(directory.toStdString());
+    }
   } catch (const std::exception& e) {
     if (error) *error = QString::fromStdString(e.what());
     return false;
@@ -90,10 +107,93 @@ bool TrainingController::openRun(const QString& directory, QString* error) {
   runDirectory_ = directory;
   data_.load(record);
   data_.setSource(directory);
+  data_.setFollowing(static_cast<bool>(follower));
+  if (follower) {
+    follower_ = std::move(follower);
+    followed_ = {std::chrono::steady_clock::now(), data_.step()};
+    RunFollower::Update now;
+    now.info = record.info;
+    now.writing = true;
+    data_.append(followedStatus(now));
+    followTimer_.start();
+  }
   Q_EMIT runReset();
   Q_EMIT dataUpdated();
   Q_EMIT evaluationAdded();
   return true;
+}
+
+void TrainingController::stopFollowing() {
+  followTimer_.stop();
+  follower_.reset();
+  data_.setFollowing(false);
+}
+
+Snapshot TrainingController::followedStatus(const RunFollower::Update& u) {
+  const ExperimentConfig& config = data_.config();
+  Snapshot s;
+  s.totalSteps = config.steps;
+  s.step = std::max(u.info.stepsDone, data_.step());
+  for (const TrainPoint& p : u.train) s.step = std::max(s.step, p.step);
+  s.wallSeconds = u.info.wallSeconds;
+  s.device = u.info.device;
+  s.state = u.writing ? (u.info.status == "paused" ? SessionState::Paused : SessionState::Running)
+            : u.info.status == "finished" ? SessionState::Finished
+            : u.info.status == "failed"   ? SessionState::Failed
+                                          : SessionState::Stopped;
+  if (s.state == SessionState::Failed) s.error = u.info.error;
+  // The rate from the steps another process recorded between two polls.
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - followed_.first).count();
+  if (s.step > followed_.second && seconds > 0.2) {
+    s.stepsPerSecond = static_cast<double>(s.step - followed_.second) / seconds;
+    followed_ = {now, s.step};
+  } else {
+    s.stepsPerSecond = data_.status().stepsPerSecond;
+  }
+  double learningRate = config.learningRate;
+  for (const auto& [step, lr] : u.info.learningRateChanges) learningRate = lr;
+  for (const Variant& v : data_.variants()) {
+    FamilyStatus f{v.name, s.state == SessionState::Running ? FamilyState::Training : FamilyState::Stopped, {}, learningRate, v.routing};
+    const auto it = u.info.familyStates.find(v.name);
+    if (it != u.info.familyStates.end()) {
+      if (it->second.rfind("diverged", 0) == 0) {
+        f.state = FamilyState::Diverged;
+        const auto colon = it->second.find(": ");
+        f.message = colon == std::string::npos ? "" : it->second.substr(colon + 2);
+      } else if (it->second == "finished") {
+        f.state = FamilyState::Finished;
+      }
+    }
+    s.families.push_back(f);
+  }
+  s.routing = data_.routing();
+  return s;
+}
+
+void TrainingController::follow() {
+  if (!follower_) return;
+  RunFollower::Update u;
+  try {
+    u = follower_->poll();
+  } catch (const std::exception& e) {
+    stopFollowing();
+    Q_EMIT failed(tr("Stopped following %1: %2").arg(runDirectory_, QString::fromStdString(e.what())));
+    return;
+  }
+  if (u.restarted) {  // the other process cut its logs back (a resume): read the run again
+    const QString directory = runDirectory_;
+    openRun(directory);
+    return;
+  }
+  Snapshot s = followedStatus(u);
+  s.train = std::move(u.train);
+  s.evaluations = std::move(u.evaluations);
+  s.warnings = std::move(u.warnings);
+  const bool evaluated = data_.append(std::move(s));
+  if (!u.writing) stopFollowing();
+  Q_EMIT dataUpdated();
+  if (evaluated) Q_EMIT evaluationAdded();
 }
 
 void TrainingController::pause() {

@@ -6,8 +6,10 @@
 #include <QObject>
 #include <QString>
 #include <QTimer>
+#include <chrono>
 #include <memory>
 
+#include "modlab/experiment/run_follower.h"
 #include "modlab/training/session.h"
 #include "ui/data/run_data.h"
 
@@ -47,6 +49,8 @@ public:
   bool isRunning() const;  // live and not finished/stopped/failed
   SessionState state() const { return data_.status().state; }
   QString runDirectory() const { return runDirectory_; }
+  // Whether the open run folder is being written by another process and followed live.
+  bool isFollowing() const { return static_cast<bool>(follower_); }
   static QString runsRoot();  // where the app keeps its runs (overridable: MODLAB_RUNS_DIR)
 
   void drainNow();  // process everything published so far (tests, exports)
@@ -60,12 +64,18 @@ Q_SIGNALS:
 private:
   void drain();
   void stopSession();
+  void follow();  // a poll of the followed run
+  void stopFollowing();
+  Snapshot followedStatus(const RunFollower::Update& update);
 
   std::unique_ptr<Session> session_;
   RunData data_;
   QTimer timer_;
   QString runDirectory_;
   double throttle_ = 0.0;
+  std::unique_ptr<RunFollower> follower_;  // a run folder another process writes
+  QTimer followTimer_;
+  std::pair<std::chrono::steady_clock::time_point, std::int64_t> followed_;  // for its rate
 };
 
 }  // namespace modlab::ui

@@ -58,6 +58,7 @@ RunStatusBar::RunStatusBar(QStatusBar* bar) : QObject(bar), bar_(bar) {
 
 void RunStatusBar::showSource(const RunData& d) {
   source_->setText(d.source().isEmpty() ? tr("not started")
+                   : d.isFollowing()    ? tr("following: %1").arg(QFileInfo(d.source()).fileName())
                    : d.isReplay()       ? tr("replay: %1").arg(QFileInfo(d.source()).fileName())
                                         : tr("recording to %1").arg(QFileInfo(d.source()).fileName()));
   source_->setToolTip(d.source());
