@@ -947,19 +947,18 @@ const ExperimentConfig& RunFollower::config() const { return impl_->config; }
 RunFollower::Update RunFollower::poll() {
   Update u;
   Impl& f = *impl_;
-  u.writing = FolderLock::isHeld(f.dir);
   refuseLinkedParts(f.dir);
+  u.info = RunStore::open(f.dir).readInfo();  // throws ReadError when run.json is damaged, as load does
+  // Written still: a live process holds the lock and the run has not ended (an app keeps the
+  // lock of a session that finished or stopped until it starts another).
+  const std::string& status = u.info.status;
+  u.writing = FolderLock::isHeld(f.dir) && (status == "created" || status == "running" || status == "paused");
   if (Impl::replaced(f.metrics) || Impl::replaced(f.activations)) {
     f.restart();
     u.restarted = true;
   }
   f.readNew(f.metrics, u.writing, u.warnings);
   f.readNew(f.activations, u.writing, u.warnings);
-  try {
-    u.info = RunStore::open(f.dir).readInfo();
-  } catch (const ReadError& e) {
-    u.warnings.push_back(e.what());
-  }
   f.parser->take(u.train, u.evaluations, u.warnings, !u.writing);
   return u;
 }

@@ -26,12 +26,12 @@ public:
     std::vector<TrainPoint> train;               // new since the last poll, in order
     std::vector<EvaluationSnapshot> evaluations;  // newly complete
     RunInfo info;                                 // run.json as it is now
-    bool writing = false;   // a live process holds the run's lock (more may follow)
+    bool writing = false;   // a live process holds the run's lock and run.json has not ended (more may follow)
     bool restarted = false; // the logs were replaced (a resume cut them back): this update is the whole record again
     std::vector<std::string> warnings;
   };
   // What was appended since the last poll (the whole record at the first). Throws ReadError
-  // when a record before the end is damaged.
+  // when run.json or a record before the end is damaged.
   Update poll();
   const ExperimentConfig& config() const;
 
