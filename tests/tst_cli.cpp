@@ -54,7 +54,31 @@ private Q_SLOTS:
   void configBytesThatAreNotUtf8AreNamed();
   void resumingAFinishedRunNamesItsStep();
   void evalDuringTrainingTakesOneGeneration();
+  void theRunsFolderIsTheAppsOne();
 };
+
+void TstCli::theRunsFolderIsTheAppsOne() {
+  // Issue 25 #14: the CLI wrote ./runs/ and ignored MODLAB_RUNS_DIR, so the app never saw its runs.
+  QTemporaryDir tmp;
+  for (const bool byVariable : {false, true}) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("MODLAB_RUNS_DIR");
+    env.remove("XDG_DATA_HOME");
+    if (byVariable) env.insert("MODLAB_RUNS_DIR", tmp.filePath("runs"));
+    else env.insert("HOME", tmp.filePath("home"));
+    p.setProcessEnvironment(env);
+    p.setWorkingDirectory(tmp.path());
+    p.start(MODLAB_CLI, QStringList{"train"} + kTiny + QStringList{"--set", "steps=20"});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 0);
+    const QString where = byVariable ? tmp.filePath("runs") : tmp.filePath("home/.local/share/ModularityLab/runs");
+    const QStringList runs = QDir(where).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    QCOMPARE(runs.size(), 1);
+    QVERIFY2(QString::fromUtf8(p.readAllStandardOutput()).contains(where + "/" + runs.first()), qPrintable(where));
+    if (!byVariable) QVERIFY(!QDir(tmp.filePath("runs")).exists());  // nothing in the working folder
+  }
+}
 
 void TstCli::evalDuringTrainingTakesOneGeneration() {
   // Issue 22 #7: eval while the run trained mixed checkpoint generations across families

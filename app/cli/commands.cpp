@@ -69,7 +69,7 @@ std::string defaultRunFolder(const std::string& name) {
   localtime_r(&t, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  return "runs/" + name + "-" + stamp;
+  return (defaultRunsFolder() / (name + "-" + stamp)).string();
 }
 
 }  // namespace

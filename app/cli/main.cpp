@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   auto* presetOption = train->add_option("--preset", trainArgs.preset, "a built-in preset (see 'presets')");
   auto* configOption = train->add_option("--config", trainArgs.configFile, "an experiment config (JSON)");
   train->add_option("--set", trainArgs.overrides, "override a config key: key=value (repeatable)");
-  train->add_option("--out", trainArgs.out, "the run folder (default runs/<name>-<time>)");
+  train->add_option("--out", trainArgs.out, "the run folder (default <runs folder>/<name>-<time>; the runs folder is $MODLAB_RUNS_DIR, else ~/.local/share/ModularityLab/runs, shared with the app)");
   train->add_flag("--resume", trainArgs.resume, "continue the run in --out from its last checkpoint");
   train->add_flag("--force", trainArgs.force, "replace an existing run folder");
   train->add_flag("--quiet", trainArgs.quiet, "no progress line");

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <limits>
 #include <set>
@@ -387,6 +388,17 @@ std::string utcNow() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+fs::path defaultRunsFolder() {
+  const auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::string(v) : std::string();
+  };
+  if (const std::string runs = env("MODLAB_RUNS_DIR"); !runs.empty()) return runs;
+  if (const std::string data = env("XDG_DATA_HOME"); !data.empty()) return fs::path(data) / "ModularityLab" / "runs";
+  const std::string home = env("HOME");
+  return fs::path(home.empty() ? "." : home) / ".local" / "share" / "ModularityLab" / "runs";
 }
 
 bool RunStore::holdsRun(const fs::path& dir) {

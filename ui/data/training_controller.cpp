@@ -18,11 +18,7 @@ TrainingController::~TrainingController() {
   stopSession();
 }
 
-QString TrainingController::runsRoot() {
-  const QString env = qEnvironmentVariable("MODLAB_RUNS_DIR");
-  if (!env.isEmpty()) return env;
-  return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/runs";
-}
+QString TrainingController::runsRoot() { return QString::fromStdString(defaultRunsFolder().string()); }
 
 void TrainingController::stopSession() {
   stopFollowing();

@@ -102,4 +102,8 @@ private:
 
 std::string utcNow();
 
+// The runs folder the app and the CLI share: $MODLAB_RUNS_DIR when set, else
+// $XDG_DATA_HOME/ModularityLab/runs, else ~/.local/share/ModularityLab/runs.
+std::filesystem::path defaultRunsFolder();
+
 }  // namespace modlab
