@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <limits>
+#include <functional>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -38,31 +40,37 @@ std::string number(double v) {
 
 std::string csvRecord(const std::string& payload) { return payload + "," + crc32Hex(payload) + "\n"; }
 
-std::string jsonRecord(json j) {
-  const std::string payload = j.dump();
-  j["crc32"] = crc32Hex(payload);
-  return j.dump() + "\n";
+// A JSON object with "crc32": the CRC-32 of its compact dump without that member. Records of
+// activations.jsonl and the whole of config.json and run.json carry it.
+json withChecksum(json j) {
+  j.erase("crc32");
+  j["crc32"] = crc32Hex(j.dump());
+  return j;
 }
+
+// Whether the object's "crc32" matches what it holds (the member is removed); nullopt when it
+// carries none.
+std::optional<bool> checksumMatches(json& j) {
+  if (!j.contains("crc32")) return std::nullopt;
+  const json crc = j["crc32"];
+  j.erase("crc32");
+  return crc.is_string() && crc32Hex(j.dump()) == crc.get<std::string>();
+}
+
+std::string jsonRecord(json j) { return withChecksum(std::move(j)).dump() + "\n"; }
 
 // A whole JSON file of a run (config.json, run.json) carries "crc32": the CRC-32 of its compact
 // dump without that member, so one flipped bit anywhere is found.
-std::string checksummedJson(json j) {
-  j.erase("crc32");
-  j["crc32"] = crc32Hex(j.dump());
-  return j.dump(2) + "\n";
-}
+std::string checksummedJson(json j) { return withChecksum(std::move(j)).dump(2) + "\n"; }
 
 // The object of such a file, its checksum verified and removed. `hasChecksum` says whether it
 // had one (runs of versions before checksums covered these files have none).
 json verifiedJson(const fs::path& path, const std::string& text, bool* hasChecksum) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw ReadError(path.string() + " is damaged: it is not the JSON object Modularity Lab writes");
-  *hasChecksum = j.contains("crc32");
-  if (!*hasChecksum) return j;
-  if (!j["crc32"].is_string()) throw ReadError(path.string() + " is damaged: its \"crc32\" is not a checksum");
-  const std::string crc = j["crc32"].get<std::string>();
-  j.erase("crc32");
-  if (crc32Hex(j.dump()) != crc)
+  const std::optional<bool> matches = checksumMatches(j);
+  *hasChecksum = matches.has_value();
+  if (matches == false)
     throw ReadError(path.string() + " is damaged: it does not match its checksum (it was changed after Modularity Lab wrote it)");
   return j;
 }
@@ -109,8 +117,14 @@ struct Record {
 // dropped, with a warning. A damaged line before it means the file was altered: ReadError.
 struct Log {
   std::vector<Record> records;
-  std::string header;  // metrics.csv only
   std::string warning;
+};
+
+// Where reading a log stands: the lines taken, and whether metrics.csv has the header of the
+// versions before checksums.
+struct LogCursor {
+  std::size_t lines = 0;
+  bool legacy = false;
 };
 
 bool parseStep(const std::string& text, std::int64_t& step) {
@@ -134,48 +148,55 @@ bool checkCsvRecord(const std::string& line, bool legacy, Record& r) {
 bool checkJsonRecord(const std::string& line, Record& r) {
   json j = json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) return false;
-  if (j.contains("crc32")) {
-    if (!j["crc32"].is_string()) return false;
-    const std::string crc = j["crc32"].get<std::string>();
-    j.erase("crc32");
-    if (crc32Hex(j.dump()) != crc) return false;
-  }
+  if (checksumMatches(j) == false) return false;
   r.payload = j.dump();
   r.step = j["step"].get<std::int64_t>();
   return true;
 }
 
-Log readLog(const fs::path& path, bool csv) {
-  const std::string text = readFile(path, kMaxLogBytes);
-  Log log;
-  std::size_t pos = 0, lineNumber = 0;
-  bool legacy = false;
+// Takes the lines of `text` (a log from the line after at.lines): the header, and every line
+// that checks, each record handed to `use`. Returns the bytes taken. A line that does not check
+// with anything after it is damage (ReadError); a last line that does not check, or is not
+// complete, is left: a torn tail, or a line still being written.
+std::size_t takeLines(const fs::path& path, bool csv, const std::string& text, LogCursor& at,
+                      const std::function<void(Record&&)>& use) {
+  std::size_t pos = 0;
   while (pos < text.size()) {
     const std::size_t end = text.find('\n', pos);
     const bool complete = end != std::string::npos;
     const std::string line = text.substr(pos, complete ? end - pos : std::string::npos);
-    pos = complete ? end + 1 : text.size();
-    ++lineNumber;
-    if (csv && lineNumber == 1) {
-      log.header = line;
-      legacy = line == kLegacyCsvHeader;
-      if (!legacy && line + "\n" != kCsvHeader)
+    const std::size_t next = complete ? end + 1 : text.size();
+    const std::size_t number = at.lines + 1;
+    if (csv && number == 1) {
+      at.legacy = line == kLegacyCsvHeader;
+      if (!at.legacy && line + "\n" != kCsvHeader)
         throw ReadError(path.string() + " line 1 is not a Modularity Lab metrics header");
-      continue;
+    } else {
+      Record r;
+      r.line = number;
+      if (!complete || !(csv ? checkCsvRecord(line, at.legacy, r) : checkJsonRecord(line, r))) {
+        if (next < text.size())
+          throw ReadError(path.string() + " line " + std::to_string(number) +
+                          " is damaged (its checksum or format does not match): the run's record cannot be trusted");
+        return pos;
+      }
+      use(std::move(r));
     }
-    Record r;
-    r.line = lineNumber;
-    if (complete && (csv ? checkCsvRecord(line, legacy, r) : checkJsonRecord(line, r))) {
-      log.records.push_back(std::move(r));
-      continue;
-    }
-    if (pos < text.size())
-      throw ReadError(path.string() + " line " + std::to_string(lineNumber) +
-                      " is damaged (its checksum or format does not match): the run's record cannot be trusted");
-    log.warning = path.filename().string() + ": dropped a torn last line " + std::to_string(lineNumber) +
-                  " (the process was stopped while writing it)";
+    at.lines = number;
+    pos = next;
   }
-  if (csv && log.header.empty()) throw ReadError(path.string() + " is empty (no header)");
+  return pos;
+}
+
+// A whole log. A torn last line is dropped with a warning.
+Log readLog(const fs::path& path, bool csv) {
+  const std::string text = readFile(path, kMaxLogBytes);
+  Log log;
+  LogCursor at;
+  if (takeLines(path, csv, text, at, [&](Record&& r) { log.records.push_back(std::move(r)); }) < text.size())
+    log.warning = path.filename().string() + ": dropped a torn last line " + std::to_string(at.lines + 1) +
+                  " (the process was stopped while writing it)";
+  if (csv && at.lines == 0) throw ReadError(path.string() + " is empty (no header)");
   return log;
 }
 
@@ -860,8 +881,7 @@ struct FollowedLog {
   fs::path path;
   bool csv = false;
   std::uint64_t offset = 0;
-  std::size_t lines = 0;
-  bool legacy = false;
+  LogCursor at;
   ino_t inode = 0;
 };
 
@@ -884,9 +904,8 @@ struct RunFollower::Impl {
     return (log.inode != 0 && st.st_ino != log.inode) || static_cast<std::uint64_t>(st.st_size) < log.offset;
   }
 
-  // Reads the complete lines appended since the last read and feeds them to the parser. A
-  // line that fails its check is left for the next read when it is the last one (it may be
-  // being written); one with lines after it is damage.
+  // Reads what was appended since the last read and feeds its records to the parser; a last
+  // line that does not check yet is read again at the next poll (it may be being written).
   void readNew(FollowedLog& log, bool writing, std::vector<std::string>& warnings) {
     const int fd = ::open(log.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -896,13 +915,12 @@ struct RunFollower::Impl {
     struct stat st {};
     ::fstat(fd, &st);
     log.inode = st.st_ino;
-    std::string text;
     const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
     if (size > kMaxLogBytes) {
       ::close(fd);
       throw ReadError("cannot read " + log.path.string() + ": larger than the most allowed for a log");
     }
-    text.resize(size > log.offset ? size - log.offset : 0);
+    std::string text(size > log.offset ? size - log.offset : 0, '\0');
     std::size_t got = 0;
     while (got < text.size()) {
       const ssize_t n = ::pread(fd, text.data() + got, text.size() - got, static_cast<off_t>(log.offset + got));
@@ -911,38 +929,13 @@ struct RunFollower::Impl {
     }
     ::close(fd);
     text.resize(got);
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      const std::size_t end = text.find('\n', pos);
-      if (end == std::string::npos) break;  // not complete yet
-      const std::string line = text.substr(pos, end - pos);
-      const std::size_t number = log.lines + 1;
-      Record r;
-      r.line = number;
-      bool ok;
-      if (log.csv && number == 1) {
-        log.legacy = line == kLegacyCsvHeader;
-        ok = log.legacy || line + "\n" == kCsvHeader;
-        if (!ok) throw ReadError(log.path.string() + " line 1 is not a Modularity Lab metrics header");
-      } else {
-        ok = log.csv ? checkCsvRecord(line, log.legacy, r) : checkJsonRecord(line, r);
-      }
-      if (!ok) {
-        if (text.find('\n', end + 1) != std::string::npos)
-          throw ReadError(log.path.string() + " line " + std::to_string(number) +
-                          " is damaged (its checksum or format does not match): the run's record cannot be trusted");
-        if (!writing)
-          warnings.push_back(log.path.filename().string() + ": left out a damaged last line " + std::to_string(number));
-        break;
-      }
-      if (!(log.csv && number == 1)) {
-        if (log.csv) parser->metricsRecord(r);
-        else parser->activationRecord(r);
-      }
-      log.lines = number;
-      log.offset += end + 1 - pos;
-      pos = end + 1;
-    }
+    const std::size_t taken = takeLines(log.path, log.csv, text, log.at, [&](Record&& r) {
+      if (log.csv) parser->metricsRecord(r);
+      else parser->activationRecord(r);
+    });
+    log.offset += taken;
+    if (taken < text.size() && !writing)
+      warnings.push_back(log.path.filename().string() + ": left out a torn last line " + std::to_string(log.at.lines + 1));
   }
 };
 
@@ -959,8 +952,7 @@ const ExperimentConfig& RunFollower::config() const { return impl_->config; }
 RunFollower::Update RunFollower::poll() {
   Update u;
   Impl& f = *impl_;
-  refuseLinkedParts(f.dir);
-  u.info = RunStore::open(f.dir).readInfo();  // throws ReadError when run.json is damaged, as load does
+  u.info = RunStore::open(f.dir).readInfo();  // open() refuses a folder whose parts are links  // throws ReadError when run.json is damaged, as load does
   // Written still: a live process holds the lock and the run has not ended (an app keeps the
   // lock of a session that finished or stopped until it starts another).
   const std::string& status = u.info.status;

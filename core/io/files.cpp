@@ -175,10 +175,6 @@ bool isLink(const fs::path& path) {
   return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-void refuseLink(const fs::path& path) {
-  if (isLink(path)) throw ReadError(path.string() + " is a symbolic link: " + reasonOf(ELOOP));
-}
-
 void writeFileAtomic(const fs::path& path, std::string_view content) {
   const fs::path tmp = path.string() + ".tmp";
   // A leftover temporary file (or a link planted in its place) goes; a folder in its place stays

@@ -50,14 +50,15 @@ std::string toString(FamilyState s) {
 
 
 std::string describeError(const std::exception& e) {
-  if (dynamic_cast<const std::bad_alloc*>(&e) ||
-      (dynamic_cast<const c10::Error*>(&e) &&
-              (std::string(static_cast<const c10::Error&>(e).what_without_backtrace()).find("not enough memory") != std::string::npos ||
-        std::string(static_cast<const c10::Error&>(e).what_without_backtrace()).find("can't allocate memory") != std::string::npos)))
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  const std::string torchMessage = c10 ? c10->what_without_backtrace() : "";
+  // LibTorch's words for it: "not enough memory" (CUDA), "can't allocate memory" (the CPU allocator).
+  if (dynamic_cast<const std::bad_alloc*>(&e) || torchMessage.find("not enough memory") != std::string::npos ||
+      torchMessage.find("can't allocate memory") != std::string::npos)
     return "out of memory: this experiment needs more memory than the machine has (lower batch_size, size, rules or "
            "matrix_samples)";
-  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) {
-    std::string message = c10->what_without_backtrace();
+  if (c10) {
+    std::string message = torchMessage;
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     return message;
   }

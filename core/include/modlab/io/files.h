@@ -26,9 +26,8 @@ std::string crc32Hex(std::string_view bytes);
 std::string readFile(const std::filesystem::path& path, std::size_t maxBytes = kMaxConfigBytes);
 // The same for a file the user named (a config, a grid): a link there is the user's own.
 std::string readUserFile(const std::filesystem::path& path, std::size_t maxBytes = kMaxConfigBytes);
-// Whether `path` itself is a symbolic link (not followed); refuseLink throws ReadError if so.
+// Whether `path` itself is a symbolic link (not followed).
 bool isLink(const std::filesystem::path& path);
-void refuseLink(const std::filesystem::path& path);
 // Replaces `path` with `content` atomically and durably; throws WriteError (the old file stays).
 // No write here follows a link: a link at `path` is replaced, never written through.
 void writeFileAtomic(const std::filesystem::path& path, std::string_view content);
