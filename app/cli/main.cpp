@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "figures.h"
+#include "serve.h"
 #include "modlab/version.h"
 #include "modlab/experiment/experiment_config.h"
 #include "modlab/training/session.h"
@@ -65,6 +66,12 @@ int main(int argc, char** argv) {
                   "instead: one whole experiment timed start to finish (MHA R=4, four families, 6,000 steps, "
                   "13 evaluations, the run folder written)")
       ->excludes(referenceOption);
+  int serveViewers = 0;
+  bench->add_option("--serve-viewers", serveViewers,
+                    "instead: training steps/s alone and with this many live browser views (loopback) following it, "
+                    "alternated over 3 rounds of --seconds each")
+      ->check(CLI::Range(1, 500))
+      ->excludes(referenceOption);
 
   auto* info = app.add_subcommand("info", "version, LibTorch, BLAS library and kernel, threads, device");
   info->add_flag("--json", json, "JSON instead of text");
@@ -104,6 +111,13 @@ int main(int argc, char** argv) {
   auto* status = sweep->add_subcommand("status", "count the runs of a sweep by state");
   status->add_option("sweep", sweepDir, "the sweep folder")->required();
 
+  modlab::cli::ServeArgs serveArgs;
+  auto* serveCmd = app.add_subcommand("serve", "watch runs and sweeps from a browser: a read-only, live web view");
+  serveCmd->add_option("dir", serveArgs.dir, "a runs folder, one run folder or a sweep folder (default: the runs folder the app uses)");
+  serveCmd->add_option("--port", serveArgs.port, "the TCP port (default 8750; 0: any free port)");
+  auto* bindOption = serveCmd->add_option("--bind", serveArgs.bind,
+                                          "the address to listen on (default 127.0.0.1; any other needs the access token the address carries)");
+
   std::string reportOut = "report";
   auto* reportCmd = app.add_subcommand("report", "aggregate a sweep: CSV, ranking and the paper's figures");
   reportCmd->add_option("sweep", sweepDir, "the sweep folder")->required();
@@ -119,6 +133,9 @@ int main(int argc, char** argv) {
   try {
     if (*train) return modlab::cli::train(trainArgs);
     if (*eval) return modlab::cli::eval(evalArgs);
+    serveArgs.bindGiven = bindOption->count() > 0;
+    if (*serveCmd) return modlab::cli::serve(serveArgs, argc, argv);
+    if (*bench && serveViewers > 0) return modlab::cli::benchServe(serveViewers, seconds, json, argc, argv);
     if (*bench && timeToInsight) return modlab::cli::timeToInsight(json);
     if (*bench) return modlab::cli::bench(json, seconds, settings, referenceDir, rounds);
     if (*info) return modlab::cli::info(json);

@@ -19,6 +19,7 @@
 #include "ui/windows/compare_window.h"
 #include "ui/panels/experiment_panel.h"
 #include "ui/windows/main_window.h"
+#include "web/server/session_share.h"
 
 namespace {
 
@@ -100,11 +101,14 @@ int main(int argc, char** argv) {
   QCommandLineOption scale("scale", "Fonts and lines at this scale in the window (1.0 to 2.5).", "scale");
   QCommandLineOption guided("guided-demo", "Start a guided demo (a preset with its explanation panel).", "name");
   QCommandLineOption compare("compare", "Compare run folders (repeat the option for each run).", "run");
-  parser.addOptions({demo, preset, open, experiment, dashboard, after, theme, presentation, scale, guided, compare});
+  QCommandLineOption share("share", "Share the live view with browsers at start (File > Share live view); prints the address.");
+  parser.addOptions({demo, preset, open, experiment, dashboard, after, theme, presentation, scale, guided, compare, share});
   parser.process(app);
 
   modlab::ui::setAppearance(modlab::ui::Appearance{});  // Fusion, following the system's light or dark
   modlab::ui::MainWindow window;
+  modlab::web::SessionShare liveShare(&window.controller());
+  window.setLiveShare(&liveShare);
   window.show();
   if (parser.isSet(theme)) {
     const QString t = parser.value(theme).toLower();
@@ -140,6 +144,14 @@ int main(int argc, char** argv) {
       if (!comparison->addRun(run, &error)) fprintf(stderr, "modlab: %s\n", qPrintable(error));
     }
     comparison->show();
+  }
+  if (parser.isSet(share)) {
+    QString error;
+    if (!window.shareLiveView(&error)) {
+      fprintf(stderr, "modlab: %s\n", qPrintable(error));
+      return 1;
+    }
+    for (const QUrl& url : liveShare.addresses()) fprintf(stderr, "modlab: sharing the live view at %s\n", qPrintable(url.toString()));
   }
   if (parser.isSet(dashboard)) {
     window.setKeepsSettings(false);  // a headless export must not change the next launch

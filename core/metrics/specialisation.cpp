@@ -21,6 +21,15 @@ ActivationMatrix::ActivationMatrix(int rules, int modules, std::vector<double> j
   for (double& v : P_) v /= sum;
 }
 
+ActivationMatrix ActivationMatrix::fromModuleGivenRule(int rules, const std::vector<double>& rowMajor) {
+  std::vector<std::vector<double>> rows(static_cast<std::size_t>(std::max(rules, 0)));
+  for (int r = 0; r < rules; ++r) {
+    const auto begin = rowMajor.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(static_cast<std::size_t>(r) * rules, rowMajor.size()));
+    rows[static_cast<std::size_t>(r)].assign(begin, begin + static_cast<std::ptrdiff_t>(std::min<std::size_t>(rules, rowMajor.end() - begin)));
+  }
+  return fromModuleGivenRule(rows);
+}
+
 ActivationMatrix ActivationMatrix::fromModuleGivenRule(const std::vector<std::vector<double>>& rows) {
   const int R = static_cast<int>(rows.size());
   const int M = R ? static_cast<int>(rows[0].size()) : 0;

@@ -15,7 +15,7 @@ if ! cmake --build "$build" >"$build/build.log" 2>&1; then
   echo "FAILED: the harnesses do not build:"; grep -E "error|undefined" "$build/build.log" | head -20; exit 1
 fi
 status=0
-for harness in fuzz_config fuzz_grid fuzz_run_folder fuzz_run_mutations; do
+for harness in fuzz_config fuzz_grid fuzz_run_folder fuzz_run_mutations fuzz_http_request; do
   work="$build/work-$harness"
   rm -rf "$work" && mkdir -p "$work/corpus"
   cp "$here/corpus/${harness#fuzz_}"/* "$work/corpus/"

@@ -1,5 +1,7 @@
 #include "ui/charts/loss_chart.h"
 
+#include "modlab/experiment/run_csv.h"
+
 #include <QApplication>
 #include <QBoxLayout>
 #include <QCheckBox>
@@ -450,23 +452,14 @@ QString LossChart::describe(QXYSeries* s, const QPointF& p) const {
 }
 
 QString LossChart::toCsv() const {
-  QString out = "step,model,series,value\n";
-  if (!data_) return out;
-  for (const Variant& v : data_->variants()) {
-    const std::string& family = v.name;
-    const QString name = QString::fromStdString(family);
-    for (const QPointF& p : data_->trainLoss(family))
-      out += QString("%1,%2,train_loss,%3\n").arg(p.x(), 0, 'f', 0).arg(name).arg(p.y(), 0, 'g', 9);
-    for (const EvaluationSnapshot& e : data_->evaluations())
-      for (const FamilyEvaluation& f : e.families) {
-        if (f.variant != family) continue;
-        for (const auto& [label, c] : {std::pair{"id", &f.id}, std::pair{"ood", &f.ood}}) {
-          out += QString("%1,%2,%3_loss,%4\n").arg(e.step).arg(name, label).arg(c->loss, 0, 'g', 9);
-          out += QString("%1,%2,%3_error,%4\n").arg(e.step).arg(name, label).arg(c->error, 0, 'g', 9);
-        }
-      }
-  }
-  return out;
+  std::vector<ModelCurve> models;
+  if (data_)
+    for (const Variant& v : data_->variants()) {
+      ModelCurve m{v.name, {}};
+      for (const QPointF& p : data_->trainLoss(v.name)) m.trainLoss.emplace_back(p.x(), p.y());
+      models.push_back(std::move(m));
+    }
+  return QString::fromStdString(lossCsv(models, data_ ? data_->evaluations() : std::vector<EvaluationSnapshot>{}));
 }
 
 }  // namespace modlab::ui

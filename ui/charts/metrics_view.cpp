@@ -1,5 +1,7 @@
 #include "ui/charts/metrics_view.h"
 
+#include "modlab/experiment/run_csv.h"
+
 #include <QApplication>
 #include <QComboBox>
 #include <QEvent>
@@ -42,15 +44,7 @@ const std::array<QString, 5>& MetricsView::shortMetricNames() {
   return names;
 }
 
-double MetricsView::metricValue(const SpecialisationMetrics& m, int index) {
-  switch (index) {
-    case 0: return m.collapseAvg;
-    case 1: return m.collapseWorst;
-    case 2: return m.alignment;
-    case 3: return m.adaptation;
-    default: return m.inverseMutualInformation;
-  }
-}
+double MetricsView::metricValue(const SpecialisationMetrics& m, int index) { return modlab::metricValue(m, index); }
 
 namespace {
 QChart* makeChart() {
@@ -360,15 +354,7 @@ void MetricsView::setCursorStep(double step) {
 }
 
 QString MetricsView::toCsv() const {
-  QString out = "step,model,metric,value\n";
-  if (!data_) return out;
-  for (const EvaluationSnapshot& e : data_->evaluations())
-    for (const FamilyEvaluation& f : e.families) {
-      if (!f.hasMetrics) continue;
-      for (int i = 0; i < 5; ++i)
-        out += QString("%1,%2,%3,%4\n").arg(e.step).arg(QString::fromStdString(f.variant), metricNames()[i]).arg(metricValue(f.metrics, i), 0, 'g', 9);
-    }
-  return out;
+  return QString::fromStdString(metricsCsv(data_ ? data_->evaluations() : std::vector<EvaluationSnapshot>{}));
 }
 
 }  // namespace modlab::ui

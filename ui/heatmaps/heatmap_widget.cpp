@@ -1,5 +1,7 @@
 #include "ui/heatmaps/heatmap_widget.h"
 
+#include "modlab/experiment/run_csv.h"
+
 #include <QCheckBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -34,11 +36,7 @@ void HeatmapWidget::setMatrix(int rules, std::vector<double> moduleGivenRule, st
   std::iota(order_.begin(), order_.end(), 0);
   alignment_ = 0.0;
   if (rules > 0 && values_.size() == static_cast<std::size_t>(rules) * rules) {
-    const ActivationMatrix P = ActivationMatrix::fromModuleGivenRule([&] {
-      std::vector<std::vector<double>> rows(rules);
-      for (int r = 0; r < rules; ++r) rows[r].assign(values_.begin() + r * rules, values_.begin() + (r + 1) * rules);
-      return rows;
-    }());
+    const ActivationMatrix P = ActivationMatrix::fromModuleGivenRule(rules, values_);
     alignment_ = alignment(P);
     if (hungarian_) order_ = alignmentPermutation(P);  // column r shows the module matched to rule r
   }
@@ -233,16 +231,7 @@ void HeatmapWidget::mouseMoveEvent(QMouseEvent* e) {
 }
 
 QString HeatmapWidget::toCsv() const {
-  QString out = "model,step,rule,module,p_module_given_rule\n";
-  for (int r = 0; r < rules_; ++r)
-    for (int m = 0; m < rules_; ++m)
-      out += QString("%1,%2,%3,%4,%5\n")
-                 .arg(title_)
-                 .arg(step_)
-                 .arg(r + 1)
-                 .arg(m + 1)
-                 .arg(values_[static_cast<std::size_t>(r) * rules_ + m], 0, 'g', 9);
-  return out;
+  return QString::fromStdString(heatmapCsv(variant_, step_, rules_, values_));
 }
 
 namespace {

@@ -14,8 +14,10 @@ QColor familyColor(Family family) {
   return Qt::gray;
 }
 
-QColor familyTextColor(Family family) {
-  if (!appearance().dark()) return familyColor(family).darker(family == Family::Monolithic ? 140 : 120);
+QColor familyTextColor(Family family) { return familyTextColor(family, appearance().dark()); }
+
+QColor familyTextColor(Family family, bool dark) {
+  if (!dark) return familyColor(family).darker(family == Family::Monolithic ? 140 : 120);
   switch (family) {
     case Family::Modular: return QColor(0x56, 0xB4, 0xE9);    // Okabe-Ito sky blue: the blue, readable on dark
     case Family::ModularOp: return QColor(0x3C, 0xCB, 0xA0);
@@ -50,15 +52,23 @@ Family familyNamed(const std::string& name) {
 }  // namespace
 
 QColor variantColor(const ExperimentConfig& config, const std::string& variant) {
+  return variantColor(config, variant, appearance().dark());
+}
+
+QColor variantColor(const ExperimentConfig& config, const std::string& variant, bool dark) {
   const int i = variantIndex(config, variant);
   if (i < 0) return familyColor(familyNamed(variant));
-  return (appearance().dark() ? kVariantDarkColors : kVariantColors)[i % std::size(kVariantColors)];
+  return (dark ? kVariantDarkColors : kVariantColors)[i % std::size(kVariantColors)];
 }
 
 QColor variantTextColor(const ExperimentConfig& config, const std::string& variant) {
+  return variantTextColor(config, variant, appearance().dark());
+}
+
+QColor variantTextColor(const ExperimentConfig& config, const std::string& variant, bool dark) {
   const int i = variantIndex(config, variant);
-  if (i < 0) return familyTextColor(familyNamed(variant));
-  if (appearance().dark()) return kVariantDarkColors[i % std::size(kVariantDarkColors)];
+  if (i < 0) return familyTextColor(familyNamed(variant), dark);
+  if (dark) return kVariantDarkColors[i % std::size(kVariantDarkColors)];
   return kVariantColors[i % std::size(kVariantColors)].darker(115);
 }
 

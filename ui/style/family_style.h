@@ -18,6 +18,10 @@ QColor familyTextColor(Family family);
 // A model of an experiment (Variant::name): a family's colour, or the next variant colour.
 QColor variantColor(const ExperimentConfig& config, const std::string& variant);
 QColor variantTextColor(const ExperimentConfig& config, const std::string& variant);
+// The same on the light (dark = false) or the dark theme, whichever the app shows (the browser view).
+QColor familyTextColor(Family family, bool dark);
+QColor variantColor(const ExperimentConfig& config, const std::string& variant, bool dark);
+QColor variantTextColor(const ExperimentConfig& config, const std::string& variant, bool dark);
 QColor randomRoutingColor();  // reference line: uniform-random activation
 QColor totalCollapseColor();  // reference line: one module takes everything
 

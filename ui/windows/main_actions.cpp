@@ -138,6 +138,12 @@ void MainActions::buildMenus(MainWindow* w) {
     if (!dir.isEmpty()) w->openSweep(dir);
   });
   file->addSeparator();
+  w->shareAction_ = file->addAction(MainWindow::tr("S&hare live view..."), w, [w] {
+    QString error;
+    if (!w->shareLiveView(&error)) QMessageBox::warning(w, MainWindow::tr("Share live view"), error);
+  });
+  w->shareAction_->setToolTip(MainWindow::tr("Let browsers on this network watch this run, read-only (address and QR code)"));
+  w->shareAction_->setEnabled(false);
   QMenu* exportMenu = file->addMenu(MainWindow::tr("&Export"));
   addExportActions(exportMenu->addMenu(MainWindow::tr("Loss chart")), w->loss_->figure(), "loss-chart", [w] { return w->loss_->toCsv(); });
   addExportActions(exportMenu->addMenu(MainWindow::tr("Heatmaps")), w->heatmaps_->figure(), "heatmaps", [w] { return w->heatmaps_->toCsv(); });

@@ -9,6 +9,7 @@
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QKeyEvent>
+#include <QLabel>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStatusBar>
@@ -32,7 +33,9 @@
 #include "ui/windows/main_actions.h"
 #include "ui/windows/presentation_mode.h"
 #include "ui/windows/run_status_bar.h"
+#include "ui/windows/share_dialog.h"
 #include "ui/windows/sweep_report_window.h"
+#include "ui/data/live_share.h"
 
 namespace modlab::ui {
 
@@ -298,6 +301,40 @@ bool MainWindow::startDemo(const QString& preset) {
 }
 
 bool MainWindow::openSweep(const QString& directory) { return openSweepReport(this, directory); }
+
+void MainWindow::setLiveShare(LiveShare* share) {
+  share_ = share;
+  shareAction_->setEnabled(share != nullptr);
+  if (!share) return;
+  shareLabel_ = new QLabel(this);
+  shareLabel_->setToolTip(tr("Browsers watching this run (File > Share live view)"));
+  statusBar()->addPermanentWidget(shareLabel_);
+  shareLabel_->hide();
+  const auto show = [this] {
+    shareLabel_->setVisible(share_->isSharing());
+    const int n = share_->viewers();
+    shareLabel_->setText(n == 1 ? tr("Sharing: 1 viewer") : tr("Sharing: %1 viewers").arg(n));
+  };
+  connect(share, &LiveShare::viewersChanged, this, show);
+  connect(share, &LiveShare::sharingChanged, this, show);
+}
+
+bool MainWindow::shareLiveView(QString* error) {
+  if (!share_) {
+    if (error) *error = tr("This build has no web server");
+    return false;
+  }
+  QString why;
+  if (!share_->isSharing() && !share_->start(&why)) {
+    if (error) *error = tr("Cannot share the live view: %1").arg(why);
+    return false;
+  }
+  if (!shareDialog_) shareDialog_ = new ShareDialog(share_, this);
+  shareDialog_->refresh();
+  shareDialog_->show();
+  shareDialog_->raise();
+  return true;
+}
 
 QString MainWindow::guideText() const { return guide_->toPlainText(); }
 

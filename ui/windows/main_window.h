@@ -31,6 +31,8 @@ class ExperimentPanel;
 class GuideDock;
 class MetricsDock;
 class RunStatusBar;
+class LiveShare;
+class ShareDialog;
 class HeatmapPanel;
 class LossChart;
 class MetricsView;
@@ -82,6 +84,11 @@ public:
   void showCompareRuns();
   // The paper's figures of a sweep folder (aggregated on a worker thread, then shown).
   bool openSweep(const QString& directory);
+  // File > Share live view: browsers watch this window's run (app/gui wires the server in).
+  void setLiveShare(LiveShare* share);
+  bool shareLiveView(QString* error = nullptr);  // starts sharing and shows the address and QR code
+  ShareDialog* shareDialog() const { return shareDialog_; }
+  QLabel* shareLabel() const { return shareLabel_; }
 
 protected:
   void closeEvent(QCloseEvent* e) override;
@@ -124,6 +131,10 @@ private:
   QMenu* recentMenu_ = nullptr;
   RunStatusBar* status_ = nullptr;
   CentreArea* centre_ = nullptr;
+  LiveShare* share_ = nullptr;
+  QAction* shareAction_ = nullptr;
+  ShareDialog* shareDialog_ = nullptr;
+  QLabel* shareLabel_ = nullptr;  // "Sharing: N viewers" in the status bar
   double metricsShare_ = 0.3;  // the metrics dock's share of the window width, kept when the window regrows
   bool regrowing_ = false;
 };

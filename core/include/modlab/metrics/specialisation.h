@@ -14,6 +14,8 @@ public:
   ActivationMatrix(int rules, int modules, std::vector<double> joint);  // renormalised to sum 1
   // From rows p(module | rule), i.e. A = R * P.
   static ActivationMatrix fromModuleGivenRule(const std::vector<std::vector<double>>& rows);
+  // The same from R x R rows stored row-major (FamilyEvaluation::moduleGivenRule).
+  static ActivationMatrix fromModuleGivenRule(int rules, const std::vector<double>& rowMajor);
 
   int rules() const { return rules_; }
   int modules() const { return modules_; }
