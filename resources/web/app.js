@@ -238,7 +238,10 @@ async function runPage(id) {
   const markers = () => {
     const muted = cssVar("--muted");
     const lines = (run.routingChanges || []).map((c) => ({ x: c.step, label: `${c.key} = ${formatNumber(c.value)}`, color: cssVar("--accent"), dash: "6 3", className: "routing-change" }));
-    return lines.concat(run.evaluations.map((e) => ({ x: e.step, color: muted, tick: true, className: "evaluation-marker" })));
+    // At most about 80 evaluation ticks: beyond that they would fill the axis.
+    const stride = Math.max(1, Math.ceil(run.evaluations.length / 80));
+    return lines.concat(run.evaluations.filter((e, i) => i % stride === 0 || i === run.evaluations.length - 1)
+      .map((e) => ({ x: e.step, color: muted, tick: true, className: "evaluation-marker" })));
   };
 
   const drawCharts = () => {
@@ -258,8 +261,9 @@ async function runPage(id) {
       train.push({ name: m.name, label: smoothing ? `${m.name} (raw)` : m.name, color: modelColor(m), points: m.train, width: 1.1, opacity: smoothing ? 0.25 : 1, noHover: smoothing });
       if (smoothing) train.push({ name: `${m.name} smoothed`, label: m.name, color: modelColor(m), points: m.smoothed, width: 2 });
     }
-    lineChart(lossBox, { title: "Training loss", xLabel: "step", yLabel: "loss", logY: state.logY, series: train, xMin: 0, xMax, vlines: markers(),
-                         cursorX: cursor, onClickX: jump, testId: "loss-chart" });
+    const lossSvg = lineChart(lossBox, { title: "Training loss", xLabel: "step", yLabel: "loss", logY: state.logY, series: train, xMin: 0, xMax, vlines: markers(),
+                                         cursorX: cursor, onClickX: jump, testId: "loss-chart" });
+    lossSvg.setAttribute("data-received", String(models().reduce((n, m) => n + m.points, 0)));  // every point so far, drawn or thinned
     const evalSeries = [];
     for (const m of models()) {
       if (state.hidden.has(m.name)) continue;
@@ -299,10 +303,11 @@ async function runPage(id) {
     const e = run.evaluations[index];
     const withMetrics = e.families.filter((f) => f.hasMetrics);
     const names = run.metricNames;
-    barChart(barsBox, { title: `Metrics at step ${formatStep(e.step)}`, groups: names, shortGroups: ["C-Avg", "C-Worst", "Align", "Adapt", "Inv-MI"], yMax: 1, testId: "metric-bars",
+    const bars = barChart(barsBox, { title: `Metrics at step ${formatStep(e.step)}`, groups: names, shortGroups: ["C-Avg", "C-Worst", "Align", "Adapt", "Inv-MI"], yMax: 1, testId: "metric-bars",
       series: withMetrics.map((f) => { const m = models().find((x) => x.name === f.model); return { name: f.model, color: m ? modelColor(m) : "#888", values: f.metrics }; }),
       references: [{ name: "random routing", color: cssVar("--muted"), dash: "6 3", values: run.references.random },
                    { name: "total collapse", color: "#D55E00", dash: "2 2", values: run.references.collapse }] });
+    bars.setAttribute("data-step", String(e.step));
   };
 
   const drawHistory = () => {

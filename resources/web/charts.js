@@ -358,12 +358,10 @@ function svgText(svgs) {
   const list = Array.isArray(svgs) ? svgs : [svgs];
   if (list.length === 1) {
     const copy = list[0].cloneNode(true);
-    copy.setAttribute("xmlns", SVGNS);
     return { text: new XMLSerializer().serializeToString(copy), width: +copy.getAttribute("width"), height: +copy.getAttribute("height") };
   }
   let x = 0, h = 0;
   const outer = document.createElementNS(SVGNS, "svg");
-  outer.setAttribute("xmlns", SVGNS);
   for (const s of list) {
     const copy = s.cloneNode(true);
     copy.setAttribute("x", x);
@@ -394,5 +392,6 @@ function downloadPng(svgs, name) {
     URL.revokeObjectURL(url);
     canvas.toBlob((blob) => downloadBlob(blob, name + ".png"), "image/png");
   };
+  img.onerror = () => { URL.revokeObjectURL(url); console.error(`the ${name} chart could not be drawn into a PNG`); };
   img.src = url;
 }
