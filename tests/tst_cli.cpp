@@ -307,7 +307,7 @@ void TstCli::aSecondWriterIsRefused() {
   QTemporaryDir tmp;
   const QString out = tmp.filePath("run");
   QProcess first;
-  first.start(MODLAB_CLI, QStringList{"train"} + kTiny + QStringList{"--set", "steps=2000", "--out", out});
+  first.start(MODLAB_CLI, QStringList{"train"} + kTiny + QStringList{"--set", "steps=1000000", "--out", out});
   QVERIFY(first.waitForStarted());
   QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(out + "/run.json"), 60000);
   Result r = cli(QStringList{"train"} + kTiny + QStringList{"--out", out, "--force"});

@@ -82,20 +82,25 @@ int serve(const ServeArgs& args, int argc, char** argv) {
 
 namespace {
 
-// A browser's traffic for one run page: the page's JSON, then its live stream, read to the end.
+// A browser's traffic for one run page: the page's JSON (downsampled), then its live stream
+// from the points the page has, read to the end.
 class LoopbackViewer : public QObject {
 public:
-  LoopbackViewer(quint16 port, const std::string& id, QObject* parent) : QObject(parent) {
-    socket_ = new QTcpSocket(this);
-    connect(socket_, &QTcpSocket::readyRead, this, [this] { received_ += socket_->readAll().size(); });
-    socket_->connectToHost(QHostAddress::LocalHost, port);
-    const std::string request = "GET /api/run/" + id + "/events?train=0&evaluations=0 HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    connect(socket_, &QTcpSocket::connected, this, [this, request] { socket_->write(request.c_str()); });
+  LoopbackViewer(quint16 port, const std::string& id, const web::RunView& view, QObject* parent) : QObject(parent) {
+    const std::string page = "GET /api/run/" + id + "?width=1200&smoothing=0.6 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    const std::string events = "GET /api/run/" + id + "/events?train=" + std::to_string(view.trainCount()) +
+                               "&evaluations=" + std::to_string(view.evaluationCount()) + "&generation=" +
+                               std::to_string(view.generation()) + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    for (const std::string& request : {page, events}) {
+      auto* socket = new QTcpSocket(this);
+      connect(socket, &QTcpSocket::readyRead, this, [this, socket] { received_ += socket->readAll().size(); });
+      connect(socket, &QTcpSocket::connected, this, [socket, request] { socket->write(request.c_str()); });
+      socket->connectToHost(QHostAddress::LocalHost, port);
+    }
   }
   qint64 received() const { return received_; }
 
 private:
-  QTcpSocket* socket_;
   qint64 received_ = 0;
 };
 
@@ -127,7 +132,7 @@ int benchServe(int viewers, double seconds, bool json, int argc, char** argv) {
   const std::string id = "live-run";
   const auto step = [&] {
     web::RunView* view = catalog.run(id);
-    return view ? view->status().step : 0;
+    return view ? view->lastStep() : 0;  // the training log, appended every half second
   };
   const auto wait = [&](double s) {
     QElapsedTimer t;
@@ -141,7 +146,7 @@ int benchServe(int viewers, double seconds, bool json, int argc, char** argv) {
     for (bool withViewers : {false, true}) {
       std::vector<LoopbackViewer*> clients;
       if (withViewers)
-        for (int i = 0; i < viewers; ++i) clients.push_back(new LoopbackViewer(server.port(), id, &app));
+        for (int i = 0; i < viewers; ++i) clients.push_back(new LoopbackViewer(server.port(), id, *catalog.run(id), &app));
       wait(1.0);
       const std::int64_t first = step();
       QElapsedTimer t;

@@ -197,9 +197,14 @@ struct Session::Impl {
   void saveCheckpoint();
   void restoreCheckpoint();
   void publish(bool force);
+  // The run folder's training log, appended at least every half second while training (a
+  // browser view or the app following the folder shows each point within a second) and at
+  // every evaluation.
+  Clock::time_point flushed = Clock::now();
   void flushTrain() {
-    if (store) store->appendTrain(unsavedTrain);
+    if (store && !unsavedTrain.empty()) store->appendTrain(unsavedTrain);
     unsavedTrain.clear();
+    flushed = Clock::now();
   }
   void record(const std::string& status);
   void fail(const std::exception& e);  // on the training thread: state Failed, recorded when allowed
@@ -477,6 +482,7 @@ void Session::Impl::trainUntil(std::int64_t target) {
         collectPoints();
         stream.dropBefore(step + 1);
         publish(false);
+        if (Clock::now() - flushed > std::chrono::milliseconds(500)) flushTrain();
       }
     }
   };

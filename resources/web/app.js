@@ -115,7 +115,7 @@ async function runsPage() {
       el("td", {}, r.setting), el("td", {}, r.task), el("td", { class: "num" }, r.rules), el("td", {}, r.models.join(", ")),
       el("td", {}, stateBadge(r.status.state), r.status.error ? el("div", { class: "small" }, r.status.error) : null),
       el("td", { class: "num" }, `${formatStep(r.status.step)} / ${formatStep(r.status.totalSteps)}`),
-      el("td", { class: "final" }, Object.entries(r.final).map(([m, f]) => el("div", {},
+      el("td", { class: "final" }, r.models.filter((m) => r.final[m]).map((m) => [m, r.final[m]]).map(([m, f]) => el("div", {},
         el("b", {}, m), `: ID ${formatNumber(f.id)}, OoD ${formatNumber(f.ood)}`,
         f.metrics ? `, Align ${formatNumber(f.metrics[2])}, C-Avg ${formatNumber(f.metrics[0])}` : "")))));
     tableBox.textContent = "";
@@ -430,12 +430,14 @@ async function sweepPage(id) {
       el("tbody", {}, rows.map((r) => el("tr", {}, cols.map(([k]) => {
         if (k === "run") return el("td", {}, r.runId ? el("a", { href: `/run/${runPath(r.runId)}` }, r.run) : r.run);
         const v = val(r, k);
-        return el("td", { class: typeof v === "number" ? "num" : "" }, typeof v === "number" ? (v < 0 && k.startsWith("m") ? "–" : k === "parameters" ? formatStep(v) : formatNumber(v)) : v);
+        const integer = ["rules", "size", "modelSeed", "parameters"].includes(k);
+        return el("td", { class: typeof v === "number" ? "num" : "" }, typeof v === "number" ? (v < 0 && k.startsWith("m") ? "–" : integer ? formatStep(v) : formatNumber(v)) : v);
       }))))));
   };
   const drawFigures = () => {
     const fams = Object.keys(familyColor);
-    barChart(rankBox, { title: `Fig. 3: best family (wins over ${data.ranking.comparisons} comparisons)`, groups: fams, yMax: Math.max(1, ...Object.values(data.ranking.wins)),
+    barChart(rankBox, { title: `Fig. 3: best family (wins over ${data.ranking.comparisons} comparisons)`, groups: fams, counts: true,
+      yMax: Math.max(1, ...Object.values(data.ranking.wins)),
       series: [{ name: "wins", color: cssVar("--accent"), values: fams.map((f) => data.ranking.wins[f] || 0) }], testId: "ranking" });
     lineChart(curveBox, { title: "Fig. 7: mean ID performance over training", xLabel: "fraction of training", yLabel: "error % / L1", testId: "training-curves",
       series: Object.entries(data.trainingCurves).map(([f, pts]) => ({ name: f, color: familyColor[f] || "#888", points: pts, dots: true })) });
@@ -468,7 +470,7 @@ async function comparePage() {
   const quantity = el("select", { "aria-label": "Quantity" }, quantities.map(([k, n]) => el("option", { value: k }, n)));
   const model = el("select", { "aria-label": "Model" }, first.models.map((m) => el("option", { value: m.name }, m.name)));
   const smoothing = el("input", { type: "range", min: 0, max: 0.99, step: 0.01, value: 0.6, "aria-label": "Smoothing" });
-  const box = el("div", { class: "chart-box" }), notes = el("div", { class: "small" });
+  const box = el("div", { class: "chart-box" }), notes = el("div", { class: "small" }), key = el("div", { class: "legend" });
   const palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
   let groups = [];
   const csv = () => {
@@ -478,8 +480,15 @@ async function comparePage() {
   };
   const draw = () => {
     lineChart(box, { title: `${quantity.selectedOptions[0].text} of ${model.value}`, xLabel: "step", yLabel: quantity.selectedOptions[0].text, logY: quantity.value.endsWith("loss"),
-      series: groups.map((g, i) => ({ name: `${g.label} (${g.seeds} run${g.seeds === 1 ? "" : "s"})`, color: palette[i % palette.length], points: g.mean, width: 2 })),
+      series: groups.map((g, i) => ({ name: g.label || "all runs", color: palette[i % palette.length], points: g.mean, width: 2 })),
       bands: groups.map((g, i) => ({ color: palette[i % palette.length], lower: g.lower, upper: g.upper })), testId: "compare-chart" });
+    key.textContent = "";
+    groups.forEach((g, i) => {
+      const item = el("span", { class: "legend-item" }, el("span", { class: "swatch" }),
+        `${g.label || "all runs"}: mean of ${g.seeds} run${g.seeds === 1 ? "" : "s"}${g.seeds > 1 ? " ± 1 sd" : ""}`);
+      item.querySelector(".swatch").style.background = palette[i % palette.length];
+      key.appendChild(item);
+    });
   };
   const load = async () => {
     const r = await getJson(`/api/compare?${ids.map((id) => `run=${encodeURIComponent(id)}`).join("&")}&model=${encodeURIComponent(model.value)}&quantity=${quantity.value}&smoothing=${smoothing.value}`);
@@ -492,7 +501,7 @@ async function comparePage() {
     el("button", { type: "button", onclick: () => downloadSvg([...box.querySelectorAll("svg")], "comparison") }, "SVG"),
     el("button", { type: "button", onclick: () => downloadPng([...box.querySelectorAll("svg")], "comparison") }, "PNG"),
     el("button", { type: "button", onclick: () => downloadBlob(new Blob([csv()], { type: "text/csv" }), "comparison.csv") }, "CSV")),
-    box, notes, el("ul", { class: "small" }, ids.map((id) => el("li", {}, el("a", { href: `/run/${runPath(id)}` }, id))))));
+    key, box, notes, el("ul", { class: "small" }, ids.map((id) => el("li", {}, el("a", { href: `/run/${runPath(id)}` }, id))))));
   for (const c of [quantity, model, smoothing]) c.addEventListener("change", () => load().catch((e) => showError(e.message)));
   rerender = draw;
   await load();

@@ -139,9 +139,10 @@ function lineChart(container, spec) {
     svgEl("line", { x1: pad.left, x2: pad.left + W, y1: sy(v), y2: sy(v), stroke: grid, "stroke-width": 1 }, axes);
     svgEl("text", { x: pad.left - f * 0.3, y: sy(v) + f * 0.3, fill: muted, "text-anchor": "end" }, axes).textContent = formatTick(v);
   }
+  const xFormat = x1 - x0 < 20 ? formatTick : formatStep;  // fractions of training, or steps
   for (const v of niceTicks(x0, x1, Math.max(2, Math.floor(W / (f * 6))))) {
     svgEl("line", { x1: sx(v), x2: sx(v), y1: pad.top, y2: pad.top + H, stroke: grid, "stroke-width": 1 }, axes);
-    svgEl("text", { x: sx(v), y: pad.top + H + f * 1.1, fill: muted, "text-anchor": "middle" }, axes).textContent = formatStep(v);
+    svgEl("text", { x: sx(v), y: pad.top + H + f * 1.1, fill: muted, "text-anchor": "middle" }, axes).textContent = xFormat(v);
   }
   svgEl("rect", { x: pad.left, y: pad.top, width: W, height: H, fill: "none", stroke: muted, "stroke-width": 1 }, axes);
   svgEl("text", { x: pad.left + W / 2, y: height - f * 0.5, fill: muted, "text-anchor": "middle" }, axes).textContent = spec.xLabel || "";
@@ -247,7 +248,7 @@ function lineChart(container, spec) {
 
 // Grouped bars: groups (x) of bars (one per series), with reference lines per group.
 // spec: {title, groups: [names], series: [{name, color, values}], references: [{name, color,
-// dash, values}], yMax, testId}.
+// dash, values}], yMax, counts (integer ticks), testId}.
 function barChart(container, spec) {
   container.textContent = "";
   const width = Math.max(260, container.clientWidth || 600);
@@ -263,9 +264,9 @@ function barChart(container, spec) {
   const W = width - pad.left - pad.right, H = height - pad.top - pad.bottom;
   const yMax = spec.yMax || 1;
   const sy = (v) => pad.top + H - (Math.max(0, Math.min(v, yMax)) / yMax) * H;
-  for (const v of niceTicks(0, yMax, 4)) {
+  for (const v of niceTicks(0, yMax, 4).filter((t) => !spec.counts || Number.isInteger(t))) {
     svgEl("line", { x1: pad.left, x2: pad.left + W, y1: sy(v), y2: sy(v), stroke: grid }, svg);
-    svgEl("text", { x: pad.left - 4, y: sy(v) + f * 0.3, fill: muted, "text-anchor": "end" }, svg).textContent = formatNumber(v);
+    svgEl("text", { x: pad.left - 4, y: sy(v) + f * 0.3, fill: muted, "text-anchor": "end" }, svg).textContent = formatTick(v);
   }
   const groupW = W / spec.groups.length;
   const n = Math.max(1, spec.series.length);

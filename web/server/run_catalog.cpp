@@ -168,14 +168,16 @@ void RunCatalog::poll(FolderRun& run) {
     const auto& known = run.view.routingChanges();
     for (std::size_t i = known.size(); i < u.info.routingChanges.size(); ++i) run.view.addRoutingChange(u.info.routingChanges[i]);
     RunStatus s = run.view.status();
-    const bool changed = u.info.stepsDone != s.step || stateOf(u.info, u.writing) != s.state;
+    // run.json is written at evaluations; the training log every half second.
+    const std::int64_t step = std::max(u.info.stepsDone, run.view.lastStep());
+    const bool changed = step != s.step || stateOf(u.info, u.writing) != s.state;
     if (!changed && u.train.empty() && u.evaluations.empty() && u.warnings.empty()) return;
     const double seconds = std::chrono::duration<double>(now - run.rate.first).count();
-    if (u.writing && run.rate.second > 0 && seconds > 0.5) s.stepsPerSecond = (u.info.stepsDone - run.rate.second) / seconds;
+    if (u.writing && run.rate.second > 0 && seconds > 2.0) s.stepsPerSecond = (step - run.rate.second) / seconds;
     if (!u.writing) s.stepsPerSecond = 0.0;
-    if (seconds > 0.5 || run.rate.second == 0) run.rate = {now, u.info.stepsDone};
+    if (seconds > 2.0 || run.rate.second == 0) run.rate = {now, step};
     s.state = stateOf(u.info, u.writing);
-    s.step = u.info.stepsDone;
+    s.step = step;
     s.wallSeconds = u.info.wallSeconds;
     s.error = u.info.error;
     s.device = u.info.device;

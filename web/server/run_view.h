@@ -40,6 +40,7 @@ public:
   const RunStatus& status() const { return status_; }
   const std::vector<Variant>& variants() const { return variants_; }
   std::size_t trainCount() const { return points_.size(); }
+  std::int64_t lastStep() const { return points_.empty() ? 0 : points_.back().step; }  // of the training log
   std::size_t evaluationCount() const { return evaluations_.size(); }
   const std::vector<EvaluationSnapshot>& evaluations() const { return evaluations_; }
   const std::vector<RoutingChange>& routingChanges() const { return routingChanges_; }
