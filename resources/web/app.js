@@ -112,9 +112,10 @@ async function runsPage() {
     const body = rows.map((r) => el("tr", { "data-run": r.id },
       el("td", {}, el("input", { type: "checkbox", "aria-label": `select ${r.id}`, checked: selected.has(r.id), onchange: (e) => { e.target.checked ? selected.add(r.id) : selected.delete(r.id); updateCompare(); } })),
       el("td", {}, el("a", { href: `/run/${runPath(r.id)}` }, r.id)),
-      el("td", {}, r.setting), el("td", {}, r.task), el("td", { class: "num" }, r.rules), el("td", {}, r.models.join(", ")),
+      el("td", { "data-label": "Setting" }, r.setting), el("td", { "data-label": "Task" }, r.task), el("td", { class: "num", "data-label": "R" }, r.rules),
+      el("td", { "data-label": "Models" }, r.models.join(", ")),
       el("td", {}, stateBadge(r.status.state), r.status.error ? el("div", { class: "small" }, r.status.error) : null),
-      el("td", { class: "num" }, `${formatStep(r.status.step)} / ${formatStep(r.status.totalSteps)}`),
+      el("td", { class: "num", "data-label": "Steps" }, `${formatStep(r.status.step)} / ${formatStep(r.status.totalSteps)}`),
       el("td", { class: "final" }, r.models.filter((m) => r.final[m]).map((m) => [m, r.final[m]]).map(([m, f]) => el("div", {},
         el("b", {}, m), `: ID ${formatNumber(f.id)}, OoD ${formatNumber(f.ood)}`,
         f.metrics ? `, Align ${formatNumber(f.metrics[2])}, C-Avg ${formatNumber(f.metrics[0])}` : "")))));
@@ -428,10 +429,10 @@ async function sweepPage(id) {
       el("thead", {}, el("tr", {}, cols.map(([k, label]) => el("th", { class: "sortable", tabindex: 0, "aria-sort": k === sortKey ? (ascending ? "ascending" : "descending") : "none",
         onclick: () => { ascending = sortKey === k ? !ascending : true; sortKey = k; drawTable(); } }, label)))),
       el("tbody", {}, rows.map((r) => el("tr", {}, cols.map(([k]) => {
-        if (k === "run") return el("td", {}, r.runId ? el("a", { href: `/run/${runPath(r.runId)}` }, r.run) : r.run);
+        if (k === "run") return el("td", { "data-label": "Run" }, r.runId ? el("a", { href: `/run/${runPath(r.runId)}` }, r.run) : r.run);
         const v = val(r, k);
         const integer = ["rules", "size", "modelSeed", "parameters"].includes(k);
-        return el("td", { class: typeof v === "number" ? "num" : "" }, typeof v === "number" ? (v < 0 && k.startsWith("m") ? "–" : integer ? formatStep(v) : formatNumber(v)) : v);
+        return el("td", { class: typeof v === "number" ? "num" : "", "data-label": cols.find((c) => c[0] === k)[1] }, typeof v === "number" ? (v < 0 && k.startsWith("m") ? "–" : integer ? formatStep(v) : formatNumber(v)) : v);
       }))))));
   };
   const drawFigures = () => {
@@ -445,8 +446,16 @@ async function sweepPage(id) {
   main.textContent = "";
   main.appendChild(el("div", { class: "run-head" }, el("h1", {}, `Sweep ${data.name}`),
     el("div", { class: "facts" }, `${data.runs} runs · ${data.rows.length} results · ${data.missing.length} without a result yet · ${data.failed.length} failed`)));
+  const key = el("div", { class: "legend" }, Object.entries(familyColor).filter(([f]) => data.trainingCurves[f]).map(([f, c]) => {
+    const item = el("span", { class: "legend-item" }, el("span", { class: "swatch" }), f);
+    item.querySelector(".swatch").style.background = c;
+    return item;
+  }));
+  const r = data.ranking;
   main.appendChild(card("Figures", el("span", { class: "tools" }, downloads("sweep-figures", () => [...rankBox.querySelectorAll("svg"), ...curveBox.querySelectorAll("svg")], null)),
-    el("div", { class: "pair" }, rankBox, curveBox)));
+    key, el("div", { class: "pair" }, rankBox, curveBox),
+    el("p", { class: "small", "data-testid": "modular-vs-monolithic" },
+      `Fig. 3, right: Modular better than Monolithic in ${r.modularWins} of ${r.comparisons} comparisons, Monolithic better in ${r.monolithicWins}.`)));
   main.appendChild(card("Results", el("span", { class: "tools" },
     el("input", { type: "search", placeholder: "Filter", "aria-label": "Filter results", oninput: (e) => { filter = e.target.value.toLowerCase(); drawTable(); } }),
     el("a", { class: "button", href: `/api/sweep/${runPath(id)}/report.csv`, download: "report.csv" }, "CSV")), tableBox));

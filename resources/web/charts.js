@@ -88,6 +88,11 @@ function thinPoints(points, columns) {
   return out;
 }
 
+// A title's font size: 0.9 of the text's, smaller when that would not fit `room` pixels.
+function titleSize(title, room, f) {
+  return Math.max(f * 0.6, Math.min(f * 0.9, room / (title.length * 0.6)));
+}
+
 // A line chart. spec: {title, xLabel, yLabel, logY, series: [{name, color, points, width,
 // dash, opacity, dots, hidden, label}], bands: [{color, lower, upper}], vlines: [{x, label,
 // color, dash, tick}], hlines: [{y, color, dash}], xMax, cursorX, onClickX, testId}. Returns the <svg>.
@@ -102,7 +107,7 @@ function lineChart(container, spec) {
                              "font-family": "DejaVu Sans, sans-serif", "font-size": f * 0.8, class: "chart" }, container);
   if (spec.testId) svg.setAttribute("data-testid", spec.testId);
   svgEl("rect", { x: 0, y: 0, width, height, fill: bg }, svg);
-  svgEl("text", { x: pad.left, y: f * 1.2, fill: text, "font-size": f * 0.9, "font-weight": "bold" }, svg).textContent = spec.title;
+  svgEl("text", { x: pad.left, y: f * 1.2, fill: text, "font-size": titleSize(spec.title, width - pad.left - 4, f), "font-weight": "bold" }, svg).textContent = spec.title;
 
   const visible = spec.series.filter((s) => !s.hidden);
   const all = [];
@@ -260,7 +265,7 @@ function barChart(container, spec) {
                              "font-family": "DejaVu Sans, sans-serif", "font-size": f * 0.8, class: "chart" }, container);
   if (spec.testId) svg.setAttribute("data-testid", spec.testId);
   svgEl("rect", { x: 0, y: 0, width, height, fill: bg }, svg);
-  svgEl("text", { x: pad.left, y: f * 1.2, fill: text, "font-size": f * 0.9, "font-weight": "bold" }, svg).textContent = spec.title;
+  svgEl("text", { x: pad.left, y: f * 1.2, fill: text, "font-size": titleSize(spec.title, width - pad.left - 4, f), "font-weight": "bold" }, svg).textContent = spec.title;
   const W = width - pad.left - pad.right, H = height - pad.top - pad.bottom;
   const yMax = spec.yMax || 1;
   const sy = (v) => pad.top + H - (Math.max(0, Math.min(v, yMax)) / yMax) * H;

@@ -11,7 +11,7 @@ work=$(mktemp -d /tmp/modlab-fresh.XXXXXX)
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 # A PATH with the shell's basic tools and nothing optional (no clang++, python3, Slurm,
-# dpkg-deb, lintian, mount).
+# dpkg-deb, lintian, mount, chromium).
 mkdir -p "$work/bin"
 for tool in bash sh env cat grep sed awk mktemp rm mkdir ls id dirname basename realpath head tail tr cut \
             sort wc date sleep printf stat cmp seq chmod cp mv touch uname nproc; do
@@ -32,6 +32,7 @@ expect_skip() {  # expect_skip NAME COMMAND...
   fi
 }
 expect_skip "fuzz_readers without clang++" env PATH="$work/bin" "$here/fuzz/run_fuzzers.sh" "$work/fuzz" 1
+expect_skip "browser_view without chromium" env PATH="$work/bin" "$here/web/browser_view_test.sh" "$cli" "$work/shots"
 if [ "$(id -u)" -eq 0 ]; then
   # As an ordinary user, the parts that need root skip instead of failing.
   # The scripts are copied where that user can read them (a checkout may be in root's home).
