@@ -384,12 +384,21 @@ void TstWebServer::aLongRunsPageIsDownsampled() {
     info.stepsDone = c.steps;
     store.writeInfo(info);
   }
+  {
+    // Listed beyond the catalog's budget of points: its steps counted, its 400,000 points not
+    // held (a sweep of thousands of runs), and all of them read when it is opened.
+    web::RunCatalog lean(tmp.path().toStdString(), 0);
+    QCOMPARE(lean.run("long", false)->trainCount(), std::size_t(0));
+    QCOMPARE(lean.run("long", false)->lastStep(), std::int64_t(100000));
+    QCOMPARE(lean.run("long", false)->status().step, std::int64_t(100000));
+    QCOMPARE(lean.run("long")->trainCount(), std::size_t(400000));
+  }
   web::RunCatalog catalog(tmp.path().toStdString());
   web::ServeOptions o;
   o.port = 0;
   web::WebServer server(&catalog, o);
   QVERIFY(server.listen());
-  QCOMPARE(get(server.port(), "/api/runs").status, 200);  // the first read of the logs
+  QCOMPARE(get(server.port(), "/api/runs").status, 200);  // the first read of the logs (within the budget: kept)
   QElapsedTimer t;
   t.start();
   const Reply r = get(server.port(), "/api/run/long?width=1000&smoothing=0.6");

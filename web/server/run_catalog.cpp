@@ -22,6 +22,7 @@ struct RunCatalog::FolderRun {
   std::chrono::steady_clock::time_point polled{};
   std::pair<std::chrono::steady_clock::time_point, std::int64_t> rate{};  // for steps/s
   std::string damage;
+  bool curves = true;  // keeps the training points (opened), or only counts them (listed)
 };
 
 namespace {
@@ -90,7 +91,7 @@ std::string stateOf(const RunInfo& info, bool writing) {
   return info.stepsDone > 0 ? "stopped" : "created";  // interrupted: nobody writes it any more
 }
 
-RunCatalog::RunCatalog(const fs::path& root) {
+RunCatalog::RunCatalog(const fs::path& root, std::size_t pointBudget) : pointBudget_(pointBudget) {
   std::error_code ec;
   root_ = fs::weakly_canonical(fs::absolute(root), ec);
   if (ec || !fs::is_directory(root_, ec))
@@ -159,10 +160,10 @@ void RunCatalog::poll(FolderRun& run) {
   try {
     if (!run.follower) {
       run.follower = std::make_unique<RunFollower>(run.dir);
-      run.view.reset(run.follower->config(), run.name);
+      run.view.reset(run.follower->config(), run.name, run.curves);
     }
     RunFollower::Update u = run.follower->poll();
-    if (u.restarted) run.view.reset(run.follower->config(), run.name);
+    if (u.restarted) run.view.reset(run.follower->config(), run.name, run.curves);
     for (const TrainPoint& p : u.train) run.view.addTrain(p);
     for (const EvaluationSnapshot& e : u.evaluations) run.view.addEvaluation(e);
     const auto& known = run.view.routingChanges();
@@ -195,18 +196,25 @@ void RunCatalog::poll(FolderRun& run) {
   }
 }
 
-RunView* RunCatalog::run(const std::string& id) {
+RunView* RunCatalog::run(const std::string& id, bool curves) {
   auto it = runDirs_.find(id);
   if (it == runDirs_.end()) {
     rescan(false);
     it = runDirs_.find(id);
     if (it == runDirs_.end()) return nullptr;
   }
+  if (!curves) {
+    std::size_t kept = 0;
+    for (const auto& [other, r] : runs_) kept += r->view.trainCount();
+    curves = kept < pointBudget_;
+  }
   auto& slot = runs_[id];
-  if (!slot || slot->dir != it->second) {
+  // Opened for its curves after it was only listed: read again from the start, keeping them.
+  if (!slot || slot->dir != it->second || (curves && !slot->curves)) {
     slot = std::make_unique<FolderRun>();
     slot->dir = it->second;
     slot->name = id;
+    slot->curves = curves;
   }
   poll(*slot);
   return &slot->view;

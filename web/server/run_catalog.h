@@ -17,15 +17,17 @@ namespace modlab::web {
 
 class RunCatalog : public ViewSource {
 public:
-  // Throws ConfigError when `root` is not a folder.
-  explicit RunCatalog(const std::filesystem::path& root);
+  // Throws ConfigError when `root` is not a folder. Runs only listed keep their training points
+  // while all the runs kept hold fewer than `pointBudget` (about 40 bytes each); beyond, a listed
+  // run keeps its evaluations and counts its points, and is read again in full when opened.
+  explicit RunCatalog(const std::filesystem::path& root, std::size_t pointBudget = 10'000'000);
   ~RunCatalog() override;
 
   std::string kind() const override { return kind_; }
   std::string title() const override { return title_; }
   std::vector<std::string> runIds() override;
   std::vector<std::string> sweepIds() override;
-  RunView* run(const std::string& id) override;
+  RunView* run(const std::string& id, bool curves = true) override;
   std::optional<nlohmann::json> sweep(const std::string& id) override;
   std::optional<std::string> sweepCsv(const std::string& id) override;
   std::optional<nlohmann::json> compare(const std::vector<std::string>& ids, const std::string& model,
@@ -43,6 +45,7 @@ private:
   std::vector<std::string> runOrder_, sweepOrder_;
   std::map<std::string, std::unique_ptr<FolderRun>> runs_;
   std::chrono::steady_clock::time_point scanned_{};
+  std::size_t pointBudget_;
 };
 
 // A run's state word for the browser view from what its folder says: running or paused while

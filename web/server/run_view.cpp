@@ -53,8 +53,10 @@ std::vector<std::pair<std::int64_t, double>> downsample(const std::vector<std::p
   return out;
 }
 
-void RunView::reset(const ExperimentConfig& config, std::string name) {
+void RunView::reset(const ExperimentConfig& config, std::string name, bool curves) {
   name_ = std::move(name);
+  curves_kept_ = curves;
+  lastStep_ = 0;
   config_ = config;
   variants_ = variantsOf(config);
   points_.clear();
@@ -76,6 +78,8 @@ int RunView::modelIndex(const std::string& variant) const {
 void RunView::addTrain(const TrainPoint& point) {
   const int m = modelIndex(point.variant);
   if (m < 0 || !std::isfinite(point.loss)) return;  // the charts draw finite losses only, as the app's
+  lastStep_ = std::max(lastStep_, point.step);
+  if (!curves_kept_) return;
   points_.push_back({point.step, point.loss, m});
   curves_[static_cast<std::size_t>(m)].emplace_back(point.step, point.loss);
   ++revision_;

@@ -29,7 +29,9 @@ struct RunStatus {
 
 class RunView {
 public:
-  void reset(const ExperimentConfig& config, std::string name);
+  // `curves` false: training points are counted, not kept (a run only listed, not opened).
+  void reset(const ExperimentConfig& config, std::string name, bool curves = true);
+  bool keepsCurves() const { return curves_kept_; }
   void addTrain(const TrainPoint& point);
   void addEvaluation(const EvaluationSnapshot& evaluation);
   void addRoutingChange(const RoutingChange& change);
@@ -40,7 +42,7 @@ public:
   const RunStatus& status() const { return status_; }
   const std::vector<Variant>& variants() const { return variants_; }
   std::size_t trainCount() const { return points_.size(); }
-  std::int64_t lastStep() const { return points_.empty() ? 0 : points_.back().step; }  // of the training log
+  std::int64_t lastStep() const { return lastStep_; }  // of the training log
   std::size_t evaluationCount() const { return evaluations_.size(); }
   const std::vector<EvaluationSnapshot>& evaluations() const { return evaluations_; }
   const std::vector<RoutingChange>& routingChanges() const { return routingChanges_; }
@@ -82,6 +84,8 @@ private:
   std::vector<RoutingChange> routingChanges_;
   RunStatus status_;
   std::uint64_t revision_ = 0, generation_ = 0;
+  bool curves_kept_ = true;
+  std::int64_t lastStep_ = 0;
 };
 
 // At most about 2 * `columns` points that keep the curve's shape: the minimum and the

@@ -68,7 +68,7 @@ QList<QUrl> SessionShare::addresses() const {
   return out;
 }
 
-RunView* SessionShare::run(const std::string& id) {
+RunView* SessionShare::run(const std::string& id, bool) {
   if (id != "live") return nullptr;
   sync();
   return &view_;

@@ -30,7 +30,7 @@ public:
   std::string title() const override;
   std::vector<std::string> runIds() override { return {"live"}; }
   std::vector<std::string> sweepIds() override { return {}; }
-  RunView* run(const std::string& id) override;
+  RunView* run(const std::string& id, bool curves = true) override;
   std::optional<nlohmann::json> sweep(const std::string&) override { return std::nullopt; }
   std::optional<std::string> sweepCsv(const std::string&) override { return std::nullopt; }
   std::optional<nlohmann::json> compare(const std::vector<std::string>&, const std::string&, const std::string&,

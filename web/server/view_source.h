@@ -20,7 +20,9 @@ public:
   virtual std::vector<std::string> runIds() = 0;    // every run, in order
   virtual std::vector<std::string> sweepIds() = 0;  // every sweep, in order
   // The run with that id brought up to date (read only what was appended); nullptr for an unknown id.
-  virtual RunView* run(const std::string& id) = 0;
+  // With `curves` false (the runs page) a run nobody has opened keeps no training points: a
+  // sweep of thousands of runs is listed without holding all their curves.
+  virtual RunView* run(const std::string& id, bool curves = true) = 0;
   // A sweep's report (its runs table, ranking and curves); nullopt for an unknown id.
   virtual std::optional<nlohmann::json> sweep(const std::string& id) = 0;
   virtual std::optional<std::string> sweepCsv(const std::string& id) = 0;

@@ -336,7 +336,7 @@ void WebServer::serveApi(Connection& c, const HttpRequest& request) {
   if (s[1] == "runs" && s.size() == 2) {
     json runs = json::array();
     for (const std::string& id : source_->runIds())
-      if (RunView* view = source_->run(id)) {
+      if (RunView* view = source_->run(id, false)) {
         json row = view->summary();
         row["id"] = id;
         runs.push_back(std::move(row));
