@@ -82,6 +82,7 @@ class TstMainWindow : public QObject {
   Q_OBJECT
 private Q_SLOTS:
   void initTestCase();
+  void commandLineChoicesAreOneOffsAndErrorsAreSaid();
   void liveRunFeedsEveryView();
   void exportsAreValidImages();
   void runFolderReplaysAsRecorded();
@@ -277,6 +278,34 @@ void TstMainWindow::hostileRunFoldersAreMessagesNotAborts() {
   QVERIFY(!rooted.start(quickConfig(), &error));
   QVERIFY2(error.contains("MODLAB_RUNS_DIR"), qPrintable(error));
   qputenv("MODLAB_RUNS_DIR", before);
+}
+
+void TstMainWindow::commandLineChoicesAreOneOffsAndErrorsAreSaid() {
+  // Issue 25 #11, #8, #18: a one-off --theme is not saved, an unknown demo lists the real ones,
+  // an export that cannot be written says why.
+  QTemporaryDir home;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("XDG_CONFIG_HOME", home.filePath("config"));
+  env.insert("MODLAB_RUNS_DIR", home.filePath("runs"));
+  env.insert("QT_QPA_PLATFORM", "offscreen");
+  const auto run = [&](const QStringList& args) {
+    QProcess app;
+    app.setProcessEnvironment(env);
+    app.start(MODLAB_APP, args);
+    app.waitForFinished(120000);
+    return std::pair{app.exitCode(), QString::fromUtf8(app.readAllStandardError())};
+  };
+  const auto [code, err] = run({"--theme", "dark", "--export-dashboard", home.filePath("shot.png"), "--after", "0.5"});
+  QCOMPARE(code, 0);
+  QVERIFY(QFile::exists(home.filePath("shot.png")));
+  const QString settings = readAllText(home.filePath("config/ModularityLab/ModularityLab.conf"));
+  QVERIFY2(!settings.contains("theme="), qPrintable(settings));
+  const auto [badDemo, demoErr] = run({"--guided-demo", "nope"});
+  QCOMPARE(badDemo, 2);
+  QVERIFY2(demoErr.contains("demo-mlp-routing") && demoErr.contains("demo-mlp-collapse"), qPrintable(demoErr));
+  const auto [unwritable, writeErr] = run({"--export-dashboard", "/nonexistent-folder/shot.png", "--after", "0.5"});
+  QCOMPARE(unwritable, 1);
+  QVERIFY2(writeErr.contains("cannot write /nonexistent-folder/shot.png: "), qPrintable(writeErr));
 }
 
 void TstMainWindow::sigtermStopsTheRunItTrains() {

@@ -38,6 +38,10 @@
 #include "ui/panels/experiment_panel.h"
 #include "ui/heatmaps/heatmap_widget.h"
 #include "ui/windows/main_window.h"
+#include "ui/windows/help_dialogs.h"
+#include <QComboBox>
+#include <QScrollBar>
+#include <QAbstractSpinBox>
 #include "ui/data/run_comparison.h"
 #include "ui/panels/timeline.h"
 
@@ -84,6 +88,7 @@ private Q_SLOTS:
   void valuesBeforeStartAreThePanels();
   void demoAsksBeforeDiscardingARun();
   void themeKeyAndExportsAsAUserExpects();
+  void controlsHaveNamesAndShortcutsAreListed();
   void shortcutsDialogAndRecentRuns();
   void fileDialogsRememberTheLastFolder();
   void learningRateChangeIsRecorded();
@@ -368,7 +373,59 @@ void TstTeaching::demoAsksBeforeDiscardingARun() {
   QVERIFY(asked);
   QCOMPARE(w.controller().runDirectory(), dir);  // still the same run
   QVERIFY(w.controller().isRunning());
+  // Issue 25 #2: F5 (a presenter's clicker), Reset and New seed ask too.
+  for (const QString& text : {QString("F5"), QString("Ctrl+Shift+R"), QString("Ctrl+Shift+N")}) {
+    QAction* action = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+      if (a->shortcut().toString() == text) action = a;
+    QVERIFY2(action, qPrintable(text));
+    asked = false;
+    QTimer::singleShot(200, &w, [&] {
+      if (auto* box = w.findChild<QMessageBox*>("ConfirmDiscard")) {
+        asked = true;
+        box->button(QMessageBox::Cancel)->click();
+      }
+    });
+    action->trigger();
+    QVERIFY2(asked, qPrintable(text));
+    QCOMPARE(w.controller().runDirectory(), dir);
+    QVERIFY(w.controller().isRunning());
+  }
   w.controller().stop();
+}
+
+void TstTeaching::controlsHaveNamesAndShortcutsAreListed() {
+  // Issue 25 #9: a screen reader names every control, chart and heatmap; #8: nine demos on Alt keys.
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QStringList unnamed;
+  for (QWidget* c : w.findChildren<QWidget*>()) {
+    const bool field = qobject_cast<QAbstractSpinBox*>(c) || qobject_cast<QComboBox*>(c) ||
+                       (qobject_cast<QAbstractSlider*>(c) && !qobject_cast<QScrollBar*>(c));
+    if (field && c->isVisibleTo(&w) && c->accessibleName().isEmpty())
+      unnamed << c->metaObject()->className() + QString(" in ") + c->parentWidget()->metaObject()->className() + " " +
+                     (qobject_cast<QComboBox*>(c) ? qobject_cast<QComboBox*>(c)->currentText() : QString());
+  }
+  QVERIFY2(unnamed.isEmpty(), qPrintable(unnamed.join(", ")));
+  QVERIFY(w.lossChart()->chartView()->accessibleName().contains("loss"));
+  for (HeatmapWidget* h : w.heatmaps()->findChildren<HeatmapWidget*>()) QVERIFY(h->accessibleName().startsWith("p(module | rule) heatmap of "));
+  QStringList demoKeys;
+  for (QAction* a : w.findChildren<QAction*>())
+    if (a->shortcut().toString().startsWith("Alt+")) demoKeys << a->shortcut().toString();
+  for (int i = 1; i <= 9; ++i) QVERIFY2(demoKeys.contains(QString("Alt+%1").arg(i)), qPrintable(demoKeys.join(",")));
+  bool listed = false;
+  QTimer::singleShot(300, &w, [&] {
+    for (QWidget* top : QApplication::topLevelWidgets())
+      if (auto* table = top->findChild<QTableWidget*>(); table && top->windowTitle() == "Keyboard shortcuts") {
+        QStringList keys;
+        for (int r = 0; r < table->rowCount(); ++r) keys << table->item(r, 1)->text();
+        listed = keys.contains("F1") && keys.contains("Ctrl+Alt+O") && keys.contains("Alt+9") && keys.contains("F5");
+        top->close();
+      }
+  });
+  showShortcutsDialog(&w);
+  QVERIFY(listed);
 }
 
 void TstTeaching::themeKeyAndExportsAsAUserExpects() {

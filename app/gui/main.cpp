@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <QApplication>
+#include <QFile>
 #include <QCommandLineParser>
 #include <QMessageBox>
 #include <QSocketNotifier>
@@ -114,7 +115,8 @@ int main(int argc, char** argv) {
     const QString t = parser.value(theme).toLower();
     window.setTheme(int(t == "dark" ? modlab::ui::ThemeChoice::Dark
                         : t == "light" ? modlab::ui::ThemeChoice::Light
-                                       : modlab::ui::ThemeChoice::System));
+                                       : modlab::ui::ThemeChoice::System),
+                    false);  // a one-off: the saved theme stays the user's own choice
   }
   if (parser.isSet(scale)) window.setScale(parser.value(scale).toDouble());
   if (parser.isSet(presentation)) {
@@ -122,7 +124,11 @@ int main(int argc, char** argv) {
     window.setScale(parser.value(presentation).toDouble());
   }
   if (parser.isSet(guided) && !window.startDemo(parser.value(guided))) {
-    fprintf(stderr, "modlab: unknown demo '%s'\n", qPrintable(parser.value(guided)));
+    QStringList demos;  // the guided demos: the presets with an explanation
+    for (const modlab::Preset& p : modlab::presets())
+      if (QFile::exists(QString(":/guides/%1.html").arg(QString::fromStdString(p.name)))) demos << QString::fromStdString(p.name);
+    fprintf(stderr, "modlab: unknown demo '%s'; the guided demos are: %s\n", qPrintable(parser.value(guided)),
+            qPrintable(demos.join(", ")));
     return 2;
   }
   if (parser.isSet(experiment)) window.openExperiment(parser.value(experiment));
@@ -156,8 +162,10 @@ int main(int argc, char** argv) {
   if (parser.isSet(dashboard)) {
     window.setKeepsSettings(false);  // a headless export must not change the next launch
     QTimer::singleShot(static_cast<int>(parser.value(after).toDouble() * 1000), &window, [&] {
-      const bool ok = comparison ? modlab::ui::exportPng(comparison, parser.value(dashboard), 1.0)
-                                 : window.exportDashboard(parser.value(dashboard), 1.0);
+      QString error;
+      const bool ok = comparison ? modlab::ui::exportPng(comparison, parser.value(dashboard), 1.0, &error)
+                                 : window.exportDashboard(parser.value(dashboard), 1.0, &error);
+      if (!ok) fprintf(stderr, "modlab: %s\n", qPrintable(error));
       window.close();
       QApplication::exit(ok ? 0 : 1);
     });

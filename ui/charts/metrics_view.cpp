@@ -87,6 +87,7 @@ MetricsView::MetricsView(QWidget* parent) : QWidget(parent), cursorStep_(std::nu
   metric_ = new QComboBox;
   for (const QString& n : metricNames()) metric_->addItem(n);
   metric_->setCurrentIndex(2);
+  metric_->setAccessibleName(tr("Metric shown in the history"));
   metric_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   caption_ = new QLabel;
   caption_->setWordWrap(true);

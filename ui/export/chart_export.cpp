@@ -9,6 +9,7 @@
 #include <QLayout>
 #include <QMenu>
 #include <QMessageBox>
+#include <QImageWriter>
 #include <QPainter>
 #include <QSaveFile>
 #include <QSvgGenerator>
@@ -27,8 +28,9 @@ bool exportPng(QWidget* widget, const QString& path, double scale, QString* erro
     painter.setRenderHint(QPainter::TextAntialiasing);
     widget->render(&painter, QPoint(), QRegion(), QWidget::DrawChildren);
   }
-  if (!image.save(path, "PNG")) {
-    if (error) *error = QObject::tr("cannot write %1").arg(path);
+  QImageWriter writer(path, "png");
+  if (!writer.write(image)) {
+    if (error) *error = QObject::tr("cannot write %1: %2").arg(path, writer.errorString());
     return false;
   }
   return true;

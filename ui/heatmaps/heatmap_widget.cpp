@@ -25,6 +25,7 @@ HeatmapWidget::HeatmapWidget(const RunData* data, std::string variant, QWidget* 
     : QWidget(parent), data_(data), variant_(std::move(variant)), title_(QString::fromStdString(variant_)) {
   setMouseTracking(true);
   setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+  setAccessibleName(tr("p(module | rule) heatmap of %1").arg(title_));
 }
 
 void HeatmapWidget::setMatrix(int rules, std::vector<double> moduleGivenRule, std::int64_t step) {

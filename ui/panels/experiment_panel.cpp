@@ -39,6 +39,7 @@ QSpinBox* spin(int lo, int hi, const QString& tip) {
 ExperimentPanel::ExperimentPanel(QWidget* parent) : QWidget(parent) {
   preset_ = new QComboBox;
   preset_->addItem(tr("(custom)"));
+  preset_->setAccessibleName(tr("Preset"));
   for (const Preset& p : presets()) preset_->addItem(QString::fromStdString(p.name));
   presetDescription_ = new QLabel;
   presetDescription_->setWordWrap(true);

@@ -48,7 +48,7 @@ Timeline::Timeline(QWidget* parent) : QWidget(parent) {
   play_->setCheckable(true);
   play_->setToolTip(tr("Animate the heatmaps and metrics through training (P)"));
   speed_ = new QComboBox;
-  for (int fps : {1, 2, 5, 10, 20}) speed_->addItem(tr("%1 steps/s").arg(fps), fps);
+  for (int fps : {1, 2, 5, 10, 20}) speed_->addItem(tr("%1 evaluations/s").arg(fps), fps);
   speed_->setCurrentIndex(2);
   speed_->setToolTip(tr("Evaluations shown per second while playing"));
   slider_ = new JumpSlider(Qt::Horizontal);

@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QDialog>
 #include <QHeaderView>
+#include <QMenu>
 #include <QMessageBox>
 #include <QScreen>
 #include <QStyle>
@@ -28,9 +29,13 @@ QStringList platformLines() {
 
 void showShortcutsDialog(QWidget* window) {
   auto* table = new QTableWidget;
+  // The window's actions and those that live only in its menus (Help, Open sweep folder...).
+  QList<QAction*> all = window->actions();
+  QList<QMenu*> menus = window->findChildren<QMenu*>();
+  for (QMenu* m : menus) all += m->actions();
   QList<QAction*> actions;
-  for (QAction* a : window->actions())
-    if (!a->shortcut().isEmpty()) actions << a;
+  for (QAction* a : all)
+    if (!a->shortcut().isEmpty() && !actions.contains(a)) actions << a;
   table->setColumnCount(2);
   table->setRowCount(actions.size());
   table->setHorizontalHeaderLabels({QObject::tr("Action"), QObject::tr("Shortcut")});

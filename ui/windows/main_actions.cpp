@@ -44,16 +44,21 @@ void MainActions::buildActions(MainWindow* w) {
     w->addAction(a);
     return a;
   };
-  w->start_ = make(MainWindow::tr("&Start"), QKeySequence(Qt::Key_F5), MainWindow::tr("Train the experiment's families side by side"), [w] { w->startTraining(); });
+  // Starting anew while a session runs replaces it: asked first (a presenter's clicker sends F5).
+  w->start_ = make(MainWindow::tr("&Start"), QKeySequence(Qt::Key_F5), MainWindow::tr("Train the experiment's families side by side"), [w] {
+    if (w->confirmDiscard(MainWindow::tr("Start the experiment anew"))) w->startTraining();
+  });
   w->pause_ = make(MainWindow::tr("&Pause"), QKeySequence(Qt::Key_Space), MainWindow::tr("Pause or resume training"), [w] { w->controller_.togglePause(); });
   w->step_ = make(MainWindow::tr("S&tep"), QKeySequence(Qt::Key_F10), MainWindow::tr("One training step (pauses first)"), [w] { w->controller_.step(); });
   w->stop_ = make(MainWindow::tr("St&op"), QKeySequence(Qt::SHIFT | Qt::Key_F5), MainWindow::tr("Stop training (the run stays on disk)"), [w] { w->controller_.stop(); });
   w->reset_ = make(MainWindow::tr("&Reset"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), MainWindow::tr("Start again with the same seeds: an identical rerun"), [w] {
     QString error;
+    if (!w->confirmDiscard(MainWindow::tr("Reset (an identical rerun)"))) return;
     if (!w->controller_.reset(&error)) QMessageBox::warning(w, MainWindow::tr("Cannot reset"), error);
   });
   w->newSeed_ = make(MainWindow::tr("&New seed"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N), MainWindow::tr("Start again with the next model seed"), [w] {
     QString error;
+    if (!w->confirmDiscard(MainWindow::tr("Start again with a new seed"))) return;
     if (!w->controller_.newSeed(&error)) QMessageBox::warning(w, MainWindow::tr("Cannot restart"), error);
     else w->panel_->setConfig(w->controller_.data().config());
   });
@@ -224,7 +229,7 @@ void MainActions::buildMenus(MainWindow* w) {
       if (w->confirmDiscard(MainWindow::tr("Start the demo %1").arg(preset))) w->startDemo(preset);
     });
     a->setToolTip(QString::fromStdString(findPreset(name).config.description));
-    if (number <= 8) a->setShortcut(QKeySequence(Qt::ALT | static_cast<Qt::Key>(Qt::Key_0 + number)));
+    if (number <= 9) a->setShortcut(QKeySequence(Qt::ALT | static_cast<Qt::Key>(Qt::Key_0 + number)));
     w->addAction(a);
     ++number;
   }

@@ -5,6 +5,7 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFile>
@@ -18,6 +19,7 @@
 #include <cmath>
 
 #include "modlab/experiment/run_store.h"
+#include "ui/charts/chart_figure.h"
 #include "ui/charts/loss_chart.h"
 #include "ui/charts/metrics_view.h"
 #include "ui/export/chart_export.h"
@@ -26,6 +28,7 @@
 #include "ui/panels/routing_panel.h"
 #include "ui/panels/timeline.h"
 #include "ui/style/appearance.h"
+#include "ui/windows/accessible_names.h"
 #include "ui/windows/centre_area.h"
 #include "ui/windows/compare_window.h"
 #include "ui/windows/dock_layout.h"
@@ -109,6 +112,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), presentationMode_
   connect(loss_, &LossChart::followingChanged, follow_, &QAction::setChecked);
   connect(loss_, &LossChart::logScaleChanged, logY_, &QAction::setChecked);
 
+  // What a screen reader says: the views by what they show, the fields by their labels.
+  loss_->chartView()->setAccessibleName(tr("Training loss chart"));
+  loss_->evalView()->setAccessibleName(tr("Evaluation loss and error chart"));
+  metrics_->barsView()->setAccessibleName(tr("Specialisation metrics at the evaluation shown, as bars"));
+  metrics_->historyView()->setAccessibleName(tr("Metric history chart"));
+  timeline_->setAccessibleName(tr("Evaluation timeline"));
+  learningRate_->setAccessibleName(tr("Learning rate"));
+  speed_->setAccessibleName(tr("Training speed"));
+  nameControlsForScreenReaders(this);
   defaultState_ = saveState();
   restoreSettings();
   QTimer::singleShot(0, this, [this] { widenDock(this, experimentDock_, [this] { return panel_->contentWidth(); }, regrowing_); });  // once shown
@@ -175,7 +187,7 @@ bool MainWindow::saveExperiment(const QString& path) {
   return true;
 }
 
-bool MainWindow::exportDashboard(const QString& path, double scale) { return exportPng(this, path, scale); }
+bool MainWindow::exportDashboard(const QString& path, double scale, QString* error) { return exportPng(this, path, scale, error); }
 
 void MainWindow::onRunReset() {
   if (auto* routing = findChild<RoutingPanel*>()) {
@@ -249,12 +261,12 @@ void MainWindow::restyle() {
   for (QWidget* w : heatmaps_->findChildren<QWidget*>()) w->update();
 }
 
-void MainWindow::setTheme(int theme) {
+void MainWindow::setTheme(int theme, bool remember) {
   Appearance a = appearance();
   a.theme = ThemeChoice(theme);
   setAppearance(a);
   for (QAction* action : themeGroup_->actions()) action->setChecked(action->data().toInt() == theme);
-  QSettings().setValue("theme", theme);
+  if (remember) QSettings().setValue("theme", theme);
   restyle();
 }
 

@@ -56,7 +56,7 @@ public:
   bool openRun(const QString& directory);
   bool openExperiment(const QString& path);
   bool saveExperiment(const QString& path);
-  bool exportDashboard(const QString& path, double scale = 1.0);
+  bool exportDashboard(const QString& path, double scale = 1.0, QString* error = nullptr);
   // One PNG per evaluation of the heatmaps (frame-0001.png ...); returns the frames written.
   int exportHeatmapFrames(const QString& directory);
   bool exportHeatmapAnimation(const QString& webpPath, int millisecondsPerFrame = 400, double scale = 2.0);  // animated WebP
@@ -78,7 +78,9 @@ public:
   void setPresentation(bool on);
   bool isPresenting() const;
   void setScale(double scale);  // 1.0 to 2.5
-  void setTheme(int theme);     // ThemeChoice
+  // ThemeChoice; `remember`: saved as the next launch's (a choice made in the app, never a
+  // one-off --theme on the command line).
+  void setTheme(int theme, bool remember = true);
   bool startDemo(const QString& preset);
   QString guideText() const;
   void showCompareRuns();
