@@ -174,11 +174,13 @@ function lineChart(container, spec) {
                     "stroke-dasharray": v.dash || "4 3", "stroke-width": 1.2, class: v.className || "marker" }, plot);
     if (v.label) svgEl("text", { x: sx(v.x) + 3, y: pad.top + f * 0.9, fill: v.color || muted, "font-size": f * 0.7 }, plot).textContent = v.label;
   }
-  for (const h of spec.hlines || []) {
-    if (!isFinite(h.y) || h.y < y0 || h.y > y1) continue;
-    svgEl("line", { x1: pad.left, x2: pad.left + W, y1: sy(h.y), y2: sy(h.y), stroke: h.color, "stroke-dasharray": h.dash, "stroke-width": 1.5,
-                    class: h.className || "reference", "data-value": String(h.y) }, plot);
-  }
+  const hl = spec.hlines || [];
+  const together = hl.length === 2 && Math.abs(hl[0].y - hl[1].y) < 0.02 * (y1 - y0);  // interleaved, both visible
+  hl.forEach((h, hi) => {
+    if (!isFinite(h.y) || h.y < y0 || h.y > y1) return;
+    svgEl("line", { x1: pad.left, x2: pad.left + W, y1: sy(h.y), y2: sy(h.y), stroke: h.color, "stroke-dasharray": together ? "5 5" : h.dash,
+                    "stroke-dashoffset": together && hi === 1 ? 5 : null, "stroke-width": 1.5, class: h.className || "reference", "data-value": String(h.y) }, plot);
+  });
   let plotted = 0;
   for (const s of visible) {
     const pts = s.points.filter((p) => p[1] !== null && isFinite(p[1]) && (!spec.logY || p[1] > 0));
@@ -290,12 +292,16 @@ function barChart(container, spec) {
                                   class: "bar", "data-model": s.name, "data-metric": g, "data-value": String(v) }, svg);
       svgEl("title", {}, bar).textContent = `${s.name}, ${g}: ${formatNumber(v)}`;
     });
-    for (const r of spec.references || []) {
+    // References that (nearly) coincide are drawn in interleaved dashes, so both stay visible.
+    const refs = spec.references || [];
+    const together = refs.length === 2 && Math.abs(refs[0].values[gi] - refs[1].values[gi]) < 0.02 * yMax;
+    refs.forEach((r, ri) => {
       const v = r.values[gi];
-      if (v === null || !isFinite(v)) continue;
+      if (v === null || !isFinite(v)) return;
       svgEl("line", { x1: gx - 2, x2: gx + groupW * 0.75 + 2, y1: sy(v), y2: sy(v), stroke: r.color, "stroke-width": 2,
-                      "stroke-dasharray": r.dash, class: "reference", "data-reference": r.name, "data-value": String(v) }, svg);
-    }
+                      "stroke-dasharray": together ? "5 5" : r.dash, "stroke-dashoffset": together && ri === 1 ? 5 : null,
+                      class: "reference", "data-reference": r.name, "data-value": String(v) }, svg);
+    });
   });
   svgEl("rect", { x: pad.left, y: pad.top, width: W, height: H, fill: "none", stroke: muted }, svg);
   return svg;

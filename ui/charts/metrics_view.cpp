@@ -62,6 +62,18 @@ QLineSeries* referenceLine(const QString& name, const QColor& color, Qt::PenStyl
   return line;
 }
 
+// Where random routing and total collapse give (nearly) the same value, e.g. Alignment for
+// many rules, one line would hide the other: both are drawn in interleaved dashes instead.
+bool referencesCoincide(double random, double collapse) { return std::abs(random - collapse) < 0.02; }
+
+void interleave(QLineSeries* line, bool second) {
+  QPen pen = line->pen();
+  pen.setStyle(Qt::CustomDashLine);
+  pen.setDashPattern({4.0, 4.0});
+  pen.setDashOffset(second ? 4.0 : 0.0);
+  line->setPen(pen);
+}
+
 const QString kRandom = QObject::tr("Random"), kCollapse = QObject::tr("Collapse");
 }  // namespace
 
@@ -286,6 +298,7 @@ void MetricsView::drawBars(const EvaluationSnapshot* evaluation) {
       if (hidden_.count(name)) continue;
       auto* line = referenceLine(name, color, style);
       const double v = metricValue(ref, i);
+      if (referencesCoincide(metricValue(random, i), metricValue(collapse, i))) interleave(line, name == kCollapse);
       line->append(v, at - 0.47);
       line->append(v, at + 0.47);
       bars_->addSeries(line);
@@ -336,6 +349,8 @@ void MetricsView::drawHistory() {
         std::tuple{totalCollapseMetrics(R), kCollapse, totalCollapseColor(), Qt::DotLine}}) {
     if (hidden_.count(name)) continue;
     auto* line = referenceLine(name, color, style);
+    if (referencesCoincide(metricValue(randomRoutingMetrics(R), index), metricValue(totalCollapseMetrics(R), index)))
+      interleave(line, name == kCollapse);
     line->append(0.0, metricValue(ref, index));
     line->append(xMax, metricValue(ref, index));
     history_->addSeries(line);
