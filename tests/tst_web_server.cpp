@@ -439,6 +439,13 @@ void TstWebServer::downloadsAreTheAppsCsv() {
   QVERIFY(lossCsv.header("Content-Disposition").contains("attachment"));
   QCOMPARE(QString::fromUtf8(lossCsv.body), loss.toCsv());
   QCOMPARE(QString::fromUtf8(get(server.port(), "/api/run/tiny/metrics.csv").body), metrics.toCsv());
+  // The bars' CSV holds the evaluation they show and the references drawn beside them.
+  const QString bars = QString::fromUtf8(get(server.port(), "/api/run/tiny/metrics.csv?evaluation=" +
+                                                            QByteArray::number(int(data.evaluations().size() - 1))).body);
+  QCOMPARE(bars, metrics.barsCsv());
+  QVERIFY(bars.contains(",random routing (analytic),Alignment,"));
+  QVERIFY(bars.contains(",total collapse (analytic),Collapse-Worst,1\n"));
+  QVERIFY(!bars.contains("\n0,"));  // not the first evaluation's
   QVERIFY(loss.toCsv().count('\n') > 200);
   const EvaluationSnapshot& last = data.evaluations().back();
   std::string heat = "model,step,rule,module,p_module_given_rule\n";

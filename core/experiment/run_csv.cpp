@@ -49,14 +49,20 @@ std::string lossCsv(const std::vector<ModelCurve>& models, const std::vector<Eva
   return out;
 }
 
-std::string metricsCsv(const std::vector<EvaluationSnapshot>& evaluations) {
+std::string metricsCsv(const std::vector<EvaluationSnapshot>& evaluations, int rules, std::int64_t onlyStep) {
   std::string out = "step,model,metric,value\n";
-  for (const EvaluationSnapshot& e : evaluations)
+  for (const EvaluationSnapshot& e : evaluations) {
+    if (onlyStep >= 0 && e.step != onlyStep) continue;
     for (const FamilyEvaluation& f : e.families) {
       if (!f.hasMetrics) continue;
       for (int i = 0; i < 5; ++i)
         out += std::to_string(e.step) + "," + f.variant + "," + metricNames()[i] + "," + g9(metricValue(f.metrics, i)) + "\n";
     }
+  }
+  if (rules < 2) return out;
+  for (const auto& [name, m] : {std::pair{"random routing (analytic)", randomRoutingMetrics(rules)},
+                                std::pair{"total collapse (analytic)", totalCollapseMetrics(rules)}})
+    for (int i = 0; i < 5; ++i) out += std::string(",") + name + "," + metricNames()[i] + "," + g9(metricValue(m, i)) + "\n";
   return out;
 }
 

@@ -197,10 +197,11 @@ async function runPage(id) {
   const heatCsv = el("a", { class: "button", href: `${base}/heatmaps.csv`, download: "heatmaps.csv", "data-csv": "heatmaps" }, "CSV");
   heatBox.parentElement.querySelector(".downloads").appendChild(heatCsv);
   main.appendChild(card("Specialisation metrics", el("span", { class: "tools" },
-    downloads("metrics", () => [...barsBox.querySelectorAll("svg")], `${base}/metrics.csv`)), barsBox,
+    downloads("metrics", () => [...barsBox.querySelectorAll("svg")], `${base}/metrics.csv?evaluation=0`)), barsBox,
     el("p", { class: "small muted" }, "Dashed: uniform-random routing; dotted: total collapse onto one module (analytic, for this R). Lower is better for every metric.")));
   main.appendChild(card("Metric history", el("span", { class: "tools" }, metricSelect,
     downloads("metrics-history", () => [...historyBox.querySelectorAll("svg")], `${base}/metrics.csv`)), historyBox));
+  historyBox.parentElement.querySelector("a[data-csv]").setAttribute("download", "metrics-history.csv");
 
   const models = () => run.models;
   const evaluationShown = () => (state.shown < 0 || state.shown >= run.evaluations.length ? run.evaluations.length - 1 : state.shown);
@@ -309,6 +310,7 @@ async function runPage(id) {
       references: [{ name: "random routing", color: cssVar("--muted"), dash: "6 3", values: run.references.random },
                    { name: "total collapse", color: "#D55E00", dash: "2 2", values: run.references.collapse }] });
     bars.setAttribute("data-step", String(e.step));
+    barsBox.parentElement.querySelector("a[data-csv=metrics]").href = `${base}/metrics.csv?evaluation=${index}`;  // what the bars show
   };
 
   const drawHistory = () => {
@@ -483,8 +485,10 @@ async function comparePage() {
   const palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
   let groups = [];
   const csv = () => {
-    let out = "model,quantity,group,seeds,step,mean,lower,upper\n";
-    for (const g of groups) g.mean.forEach((p, i) => { out += `${model.value},${quantity.value},"${g.label}",${g.seeds},${p[0]},${p[1]},${g.lower[i][1]},${g.upper[i][1]}\n`; });
+    // As the app's Compare CSV: the smoothing applied (the training loss only) in its own column.
+    const applied = quantity.value === "train_loss" ? smoothing.value : 0;
+    let out = "model,quantity,group,seeds,step,mean,lower_mean_minus_sd,upper_mean_plus_sd,smoothing\n";
+    for (const g of groups) g.mean.forEach((p, i) => { out += `${model.value},${quantity.value},"${g.label}",${g.seeds},${p[0]},${p[1]},${g.lower[i][1]},${g.upper[i][1]},${applied}\n`; });
     return out;
   };
   const draw = () => {

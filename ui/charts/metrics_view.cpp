@@ -370,7 +370,15 @@ void MetricsView::setCursorStep(double step) {
 }
 
 QString MetricsView::toCsv() const {
-  return QString::fromStdString(metricsCsv(data_ ? data_->evaluations() : std::vector<EvaluationSnapshot>{}));
+  if (!data_) return QString::fromStdString(metricsCsv({}, 0));
+  return QString::fromStdString(metricsCsv(data_->evaluations(), data_->config().rules));
+}
+
+QString MetricsView::barsCsv() const {
+  if (!data_ || data_->evaluations().empty()) return QString::fromStdString(metricsCsv({}, data_ ? data_->config().rules : 0));
+  const auto& all = data_->evaluations();
+  const std::size_t shown = shownIndex_ >= 0 && static_cast<std::size_t>(shownIndex_) < all.size() ? shownIndex_ : all.size() - 1;
+  return QString::fromStdString(metricsCsv(all, data_->config().rules, all[shown].step));
 }
 
 }  // namespace modlab::ui

@@ -35,7 +35,8 @@ public:
   ChartFigure* barsFigure() const { return barsFigure_; }
   ChartFigure* historyFigure() const { return historyFigure_; }
   QComboBox* historyMetric() const { return metric_; }
-  QString toCsv() const;
+  QString toCsv() const;      // the history: every evaluation, and the references drawn
+  QString barsCsv() const;    // the bars: the evaluation shown, and the references drawn
   void setCursorStep(double step);  // NaN hides the cursor on the history chart
   bool usesShortNames() const { return shortNames_; }
   // Too little height for both charts (small screens, large scales): one tab each.

@@ -209,17 +209,22 @@ QChartView* CompareWindow::chartView() const { return views_.empty() ? nullptr :
 QString CompareWindow::differsText() const { return differs_->text(); }
 
 QString CompareWindow::toCsv() const {
-  QString csv = "model,quantity,group,seeds,step,mean,lower,upper\n";
+  // What the chart draws: each group's mean and its band (mean -/+ one sd over the seeds), after
+  // the smoothing named in its column (the training loss only; 0: none).
+  const bool smoothed = quantity_->currentIndex() == static_cast<int>(CompareQuantity::TrainLoss);
+  const double smoothing = smoothed ? smoothing_->value() / 100.0 : 0.0;
+  QString csv = "model,quantity,group,seeds,step,mean,lower_mean_minus_sd,upper_mean_plus_sd,smoothing\n";
   for (const auto& [variant, groups] : panels_)
     for (const ComparedGroup& g : groups)
       for (int i = 0; i < g.mean.size(); ++i)
-        csv += QString("%1,%2,\"%3\",%4,%5,%6,%7,%8\n")
+        csv += QString("%1,%2,\"%3\",%4,%5,%6,%7,%8,%9\n")
                    .arg(QString::fromStdString(variant), quantity_->currentText(), g.label)
                    .arg(g.seeds)
                    .arg(g.mean[i].x())
                    .arg(g.mean[i].y(), 0, 'g', 9)
                    .arg(g.lower[i].y(), 0, 'g', 9)
-                   .arg(g.upper[i].y(), 0, 'g', 9);
+                   .arg(g.upper[i].y(), 0, 'g', 9)
+                   .arg(smoothing);
   return csv;
 }
 

@@ -22,11 +22,13 @@ MetricsDock::MetricsDock(QWidget* parent) : QDockWidget(tr("Metrics"), parent), 
   setObjectName("MetricsDock");
   setWidget(new VerticalScrollArea(view_));
   // Exports take the figure (panels, title, key), never the controls around it.
-  const auto csv = [this] { return view_->toCsv(); };
-  installExportMenu(view_->barsView(), view_->barsFigure(), "metrics", csv);
-  installExportMenu(view_->barsFigure(), "metrics", csv);
-  installExportMenu(view_->historyView(), view_->historyFigure(), "metrics-history", csv);
-  installExportMenu(view_->historyFigure(), "metrics-history", csv);
+  // Each CSV holds what its chart shows: the bars one evaluation, the history every one.
+  const auto bars = [this] { return view_->barsCsv(); };
+  const auto history = [this] { return view_->toCsv(); };
+  installExportMenu(view_->barsView(), view_->barsFigure(), "metrics", bars);
+  installExportMenu(view_->barsFigure(), "metrics", bars);
+  installExportMenu(view_->historyView(), view_->historyFigure(), "metrics-history", history);
+  installExportMenu(view_->historyFigure(), "metrics-history", history);
 }
 
 GuideDock::GuideDock(QWidget* parent) : QDockWidget(tr("Guide"), parent), browser_(new QTextBrowser) {

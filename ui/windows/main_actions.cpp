@@ -152,7 +152,7 @@ void MainActions::buildMenus(MainWindow* w) {
   QMenu* exportMenu = file->addMenu(MainWindow::tr("&Export"));
   addExportActions(exportMenu->addMenu(MainWindow::tr("Loss chart")), w->loss_->figure(), "loss-chart", [w] { return w->loss_->toCsv(); });
   addExportActions(exportMenu->addMenu(MainWindow::tr("Heatmaps")), w->heatmaps_->figure(), "heatmaps", [w] { return w->heatmaps_->toCsv(); });
-  addExportActions(exportMenu->addMenu(MainWindow::tr("Metrics")), w->metrics_->barsFigure(), "metrics", [w] { return w->metrics_->toCsv(); });
+  addExportActions(exportMenu->addMenu(MainWindow::tr("Metrics")), w->metrics_->barsFigure(), "metrics", [w] { return w->metrics_->barsCsv(); });
   addExportActions(exportMenu->addMenu(MainWindow::tr("Metric history")), w->metrics_->historyFigure(), "metrics-history",
                    [w] { return w->metrics_->toCsv(); });
   exportMenu->addAction(w->exportFrames_);

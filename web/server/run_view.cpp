@@ -232,7 +232,7 @@ std::string RunView::lossCsv() const {
   return modlab::lossCsv(models, evaluations_);
 }
 
-std::string RunView::metricsCsv() const { return modlab::metricsCsv(evaluations_); }
+std::string RunView::metricsCsv(std::int64_t onlyStep) const { return modlab::metricsCsv(evaluations_, config_.rules, onlyStep); }
 
 std::string RunView::heatmapsCsv(std::size_t evaluation) const {
   std::string out = "model,step,rule,module,p_module_given_rule\n";

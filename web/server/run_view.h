@@ -62,7 +62,7 @@ public:
   nlohmann::json heatmaps(std::size_t evaluation) const;
 
   std::string lossCsv() const;
-  std::string metricsCsv() const;
+  std::string metricsCsv(std::int64_t onlyStep = -1) const;  // as MetricsView's: all, or one evaluation's
   std::string heatmapsCsv(std::size_t evaluation) const;
 
 private:

@@ -402,7 +402,13 @@ void WebServer::serveRun(Connection& c, const HttpRequest& request, const std::v
     answer(c, 200, "text/csv; charset=utf-8", body, {{"Content-Disposition", "attachment; filename=\"" + file + "\""}});
   };
   if (tail.size() == 1 && tail[0] == "loss.csv") return attachment("loss-chart.csv", view->lossCsv());
-  if (tail.size() == 1 && tail[0] == "metrics.csv") return attachment("metrics.csv", view->metricsCsv());
+  if (tail.size() == 1 && tail[0] == "metrics.csv") {
+    if (request.queryValue("evaluation").empty()) return attachment("metrics-history.csv", view->metricsCsv());
+    const double k = number(request.queryValue("evaluation"), -1);
+    if (k < 0 || k != std::floor(k) || k >= static_cast<double>(view->evaluationCount()))
+      return refuse(c, 404, "no such evaluation", what);
+    return attachment("metrics.csv", view->metricsCsv(view->evaluations()[static_cast<std::size_t>(k)].step));
+  }
   if (tail.size() == 1 && tail[0] == "heatmaps.csv") {
     const double k = number(request.queryValue("evaluation"), static_cast<double>(view->evaluationCount()) - 1);
     if (k < 0 || k != std::floor(k) || k >= static_cast<double>(view->evaluationCount()))

@@ -19,8 +19,10 @@ struct ModelCurve {
 
 // step,model,series,value: each model's training loss, then its ID/OoD loss and error at each evaluation.
 std::string lossCsv(const std::vector<ModelCurve>& models, const std::vector<EvaluationSnapshot>& evaluations);
-// step,model,metric,value: the five specialisation metrics of each evaluation.
-std::string metricsCsv(const std::vector<EvaluationSnapshot>& evaluations);
+// step,model,metric,value: the five specialisation metrics of each evaluation (or of the one at
+// `onlyStep`, as the bars show it), then the analytic references drawn beside them for R = `rules`:
+// rows with no step, model "random routing (analytic)" and "total collapse (analytic)".
+std::string metricsCsv(const std::vector<EvaluationSnapshot>& evaluations, int rules, std::int64_t onlyStep = -1);
 // model,step,rule,module,p_module_given_rule: one model's R x R p(module | rule), rules and modules 1-based.
 std::string heatmapCsv(const std::string& model, std::int64_t step, int rules, const std::vector<double>& moduleGivenRule,
                        bool withHeader = true);
