@@ -5,6 +5,8 @@
 #include <csignal>
 
 #include <QProcess>
+#include <QFontInfo>
+#include <QRegularExpression>
 #include <QStatusBar>
 
 #include <QDoubleSpinBox>
@@ -199,6 +201,20 @@ void TstMainWindow::exportsAreValidImages() {
   QVERIFY(text.size() > 5000);
   QVERIFY(text.contains("<svg") && text.contains("</svg>"));
   QVERIFY(text.contains("<path") || text.contains("<polyline"));
+  // Issue 25 #10: text the size it is on screen and in the PNG (not 9 units for 12 px), and one
+  // polyline per curve (not one per segment: 1,004 in this chart before).
+  const int pixels = QFontInfo(w.lossChart()->chartView()->font()).pixelSize();
+  const QRegularExpression size("font-size=\"([0-9.]+)\"");
+  double smallest = 1e9, largest = 0;
+  for (auto it = size.globalMatch(QString::fromUtf8(text)); it.hasNext();) {
+    const double s = it.next().captured(1).toDouble();
+    smallest = std::min(smallest, s);
+    largest = std::max(largest, s);
+  }
+  QVERIFY2(largest >= pixels && smallest >= pixels * 0.75,
+           qPrintable(QString("SVG fonts of %1 to %2 where the chart's text is %3 px").arg(smallest).arg(largest).arg(pixels)));
+  const int polylines = text.count("<polyline");
+  QVERIFY2(polylines < 120, qPrintable(QString("%1 polylines").arg(polylines)));
   const QString heatmapPng = out.filePath("heatmaps.png");
   QVERIFY(exportPng(w.heatmaps(), heatmapPng, 1.0));
   QVERIFY(inkFraction(QImage(heatmapPng)) > 0.05);

@@ -9,6 +9,8 @@
 #include <QLayout>
 #include <QMenu>
 #include <QMessageBox>
+#include <QBuffer>
+#include <QRegularExpression>
 #include <QImageWriter>
 #include <QPainter>
 #include <QSaveFile>
@@ -36,23 +38,63 @@ bool exportPng(QWidget* widget, const QString& path, double scale, QString* erro
   return true;
 }
 
+namespace {
+// QSvgGenerator writes a Qt Charts curve as one <polyline> per segment (thousands per chart):
+// consecutive segments that continue each other become one polyline, one per curve.
+QByteArray joinPolylines(const QByteArray& svg) {
+  static const QRegularExpression segment(R"re(^<polyline fill="none" vector-effect="([^"]*)" points="([^"]*)" />$)re");
+  QByteArray out;
+  out.reserve(svg.size());
+  QString effect;
+  QStringList points;  // the polyline being joined
+  const auto flush = [&] {
+    if (points.isEmpty()) return;
+    out += QString(R"re(<polyline fill="none" vector-effect="%1" points="%2 " />)re").arg(effect, points.join(' ')).toUtf8() + '\n';
+    points.clear();
+  };
+  for (const QByteArray& line : svg.split('\n')) {
+    const QRegularExpressionMatch m = segment.match(QString::fromUtf8(line));
+    if (!m.hasMatch()) {
+      flush();
+      out += line + '\n';
+      continue;
+    }
+    const QStringList next = m.captured(2).split(' ', Qt::SkipEmptyParts);
+    if (!points.isEmpty() && m.captured(1) == effect && !next.isEmpty() && next.front() == points.back()) {
+      points += next.mid(1);
+    } else {
+      flush();
+      effect = m.captured(1);
+      points = next;
+    }
+  }
+  flush();
+  out.chop(1);  // the split's last, empty line
+  return out;
+}
+}  // namespace
+
 bool exportSvg(QWidget* widget, const QString& path, const QString& title, QString* error) {
+  QBuffer buffer;
   QSvgGenerator svg;
-  svg.setFileName(path);
+  svg.setOutputDevice(&buffer);
   svg.setSize(widget->size());
   svg.setViewBox(QRect(QPoint(), widget->size()));
+  // The widget's own dots per inch: text comes out the size it is on screen and in the PNG.
+  svg.setResolution(widget->logicalDpiX());
   svg.setTitle(title);
   svg.setDescription(QObject::tr("Exported from Modularity Lab"));
   {
     QPainter painter;
     if (!painter.begin(&svg)) {
-      if (error) *error = QObject::tr("cannot write %1").arg(path);
+      if (error) *error = QObject::tr("cannot draw %1 as SVG").arg(title);
       return false;
     }
     widget->render(&painter, QPoint(), QRegion(), QWidget::DrawChildren);
   }
-  if (!QFile::exists(path) || QFile(path).size() == 0) {
-    if (error) *error = QObject::tr("cannot write %1").arg(path);
+  QSaveFile file(path);  // atomic: temp file + rename
+  if (!file.open(QIODevice::WriteOnly) || file.write(joinPolylines(buffer.data())) < 0 || !file.commit()) {
+    if (error) *error = QObject::tr("cannot write %1: %2").arg(path, file.errorString());
     return false;
   }
   return true;
