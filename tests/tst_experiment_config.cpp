@@ -99,6 +99,9 @@ void TstExperimentConfig::malformedJsonHasLineAndColumn() {
   QCOMPARE(QString::fromStdString(field), QString("json"));
   QVERIFY2(QString::fromStdString(message).contains("line 3"), message.c_str());
   QVERIFY2(QString::fromStdString(message).contains("column"), message.c_str());
+  // Issue 25 #18: the position is said once, then the reason.
+  QCOMPARE(QString::fromStdString(message).count("line 3"), 1);
+  QVERIFY2(QString::fromStdString(message).contains("syntax error"), message.c_str());
   QCOMPARE(QString::fromStdString(errorOf("[1, 2]").first), QString("json"));
 }
 

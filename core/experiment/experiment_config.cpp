@@ -479,8 +479,13 @@ json parseJsonInput(const std::string& text, const std::string& field, const std
     return j;
   } catch (const json::parse_error& e) {
     const auto [line, column] = lineColumn(text, e.byte > 0 ? e.byte - 1 : 0);
+    // nlohmann's text names the position again ("parse error at line 2, column 12: syntax error
+    // ..."): only the reason after it is kept, the position is said once.
     std::string reason = e.what();
-    if (auto pos = reason.find("parse error"); pos != std::string::npos) reason = reason.substr(pos);
+    if (auto pos = reason.find("parse error"); pos != std::string::npos) {
+      reason = reason.substr(pos);
+      if (auto colon = reason.find(": "); colon != std::string::npos) reason = reason.substr(colon + 2);
+    }
     throw ConfigError(field, "malformed JSON in " + what + " at line " + std::to_string(line) + ", column " +
                                  std::to_string(column) + ": " + truncatedForMessage(reason, 200));
   } catch (const json::exception&) {
