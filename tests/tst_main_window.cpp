@@ -224,10 +224,15 @@ void TstMainWindow::exportsAreValidImages() {
   QVERIFY(figure->height() < w.heatmaps()->height() + 40 && figure->width() <= w.heatmaps()->width() + 40);
   const QString heatmapSvg = out.filePath("heatmaps.svg");
   QVERIFY(exportSvg(figure, heatmapSvg, "heatmaps"));
+  // Issue 25 #18: the figure on the page's colour (not the window's grey), titled with what it shows.
+  const QString figurePng = out.filePath("heatmap-figure.png");
+  QVERIFY(exportPng(figure, figurePng, 1.0));
+  QCOMPARE(QImage(figurePng).pixelColor(2, 2), figure->palette().base().color());
   QFile svgFile(heatmapSvg);
   QVERIFY(svgFile.open(QIODevice::ReadOnly));
   const QByteArray heatmapText = svgFile.readAll();
   QVERIFY2(!heatmapText.contains("<image"), "cells are vector rectangles, not a bitmap");
+  QVERIFY(heatmapText.contains("p(module | rule) at step"));
   QVERIFY(heatmapText.count("<path") + heatmapText.count("<rect") >= 3 * 4 * 4);
   QCOMPARE(w.heatmaps()->renderFigure(2.0).width(), figure->width() * 2);  // WebP frames at the chosen scale
   // The loss figure carries its key (an export shows what solid, dashed and dotted mean).

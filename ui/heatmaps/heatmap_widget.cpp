@@ -174,7 +174,9 @@ void HeatmapWidget::paintInto(QPainter& p, const QRect& area, bool standalone) c
   const int h = smallMetrics.height();
   const int labelWidth = smallMetrics.horizontalAdvance("000");
   for (int i = 0; i < rules_; ++i) {
-    if (i % every != 0) continue;
+    // Every `every`-th, and always the last (R): the one before it gives way when too close.
+    const bool last = i == rules_ - 1;
+    if (!last && (i % every != 0 || rules_ - 1 - i < every)) continue;
     const int centre = static_cast<int>(g.left() + (i + 0.5) * cell);
     p.drawText(QRect(centre - labelWidth, g.bottom() + 2, 2 * labelWidth, h), Qt::AlignHCenter | Qt::AlignTop,
                QString::number(order_[i] + 1));
@@ -248,7 +250,14 @@ public:
     if (maps.empty()) return {320, 200};
     const int side = std::max(maps.front()->gridSide(), maps.front()->fontMetrics().height() * 10);
     const QSize one = cellFor(side);
-    return {one.width() * static_cast<int>(maps.size()), one.height()};
+    return {one.width() * static_cast<int>(maps.size()), one.height() + titleHeight()};
+  }
+  // A figure says what it shows: "p(module | rule) at step N", over the heatmaps.
+  int titleHeight() const { return QFontMetrics(titleFont()).height() + 6; }
+  QFont titleFont() const {
+    QFont f = font();
+    f.setBold(true);
+    return f;
   }
   QSize cellFor(int side) const {
     const HeatmapWidget* h = panel_->heatmaps().front();
@@ -264,11 +273,19 @@ public:
 protected:
   void paintEvent(QPaintEvent*) override {
     QPainter p(this);
-    p.fillRect(rect(), palette().window());
+    p.fillRect(rect(), palette().base());  // the page's colour (white on the light theme), not the window's grey
     const auto& maps = panel_->heatmaps();
     if (maps.empty()) return;
-    const int w = width() / static_cast<int>(maps.size());
-    for (std::size_t i = 0; i < maps.size(); ++i) maps[i]->paintInto(p, QRect(static_cast<int>(i) * w, 0, w, height()), true);
+    std::int64_t step = -1;
+    for (const HeatmapWidget* h : maps)
+      if (h->rules() > 0) step = h->step();
+    p.setFont(titleFont());
+    p.setPen(palette().color(QPalette::Text));
+    const QString order = maps.front()->hungarianOrder() ? tr(", modules in Hungarian order") : QString();
+    p.drawText(QRect(0, 3, width(), titleHeight()), Qt::AlignHCenter | Qt::AlignTop,
+               step >= 0 ? tr("p(module | rule) at step %1%2").arg(step).arg(order) : tr("p(module | rule)"));
+    const int top = titleHeight(), w = width() / static_cast<int>(maps.size());
+    for (std::size_t i = 0; i < maps.size(); ++i) maps[i]->paintInto(p, QRect(static_cast<int>(i) * w, top, w, height() - top), true);
   }
 
 private:
