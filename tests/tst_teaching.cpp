@@ -27,6 +27,7 @@
 #include <QPushButton>
 #include <QSlider>
 #include <QTableWidget>
+#include <QListWidget>
 #include <QMenu>
 #include <QDialog>
 #include <QToolButton>
@@ -226,6 +227,32 @@ void TstTeaching::comparisonNamesWhatDiffers() {
   QString error;
   QVERIFY(!compare.addRun(runs_.filePath("nothing-here"), &error));
   QVERIFY(!error.isEmpty());
+  // Issue 25 #15: classification and regression on one axis are said to be on different scales.
+  ExperimentConfig classification = quickConfig(4, 0);  // the others are regression (the default demo's task)
+  classification.task = TaskKind::Classification;
+  QVERIFY(compare.addRun(trainRun(w, classification)));
+  compare.setQuantity(CompareQuantity::IdLoss);
+  QVERIFY2(compare.differsText().contains("Classification and regression share this axis"), qPrintable(compare.differsText()));
+  // A run of the runs folder that cannot be read is named with its reason, never dropped silently;
+  // the filter box narrows the list.
+  const QString damaged = runs_.filePath("damaged-run");
+  QVERIFY(QDir().mkpath(damaged));
+  for (const QString f : {"config.json", "metrics.csv", "activations.jsonl"}) QVERIFY(QFile::copy(a0 + "/" + f, damaged + "/" + f));
+  QFile info(damaged + "/run.json");
+  QVERIFY(info.open(QIODevice::WriteOnly) && info.write("{\"status\": \"finished\", \"steps_done\": 1") > 0);
+  info.close();
+  CompareWindow scanned;
+  scanned.scanRunsRoot();
+  QVERIFY2(scanned.skippedText().contains("damaged-run: "), qPrintable(scanned.skippedText()));
+  QVERIFY(scanned.findChild<QLabel*>("SkippedRuns")->isVisibleTo(&scanned));
+  auto* list = scanned.findChild<QListWidget*>();
+  scanned.setFilter(QFileInfo(b0).fileName());
+  int shown = 0;
+  for (int i = 0; i < list->count(); ++i) shown += list->item(i)->isHidden() ? 0 : 1;
+  QCOMPARE(shown, 1);
+  scanned.setFilter("");
+  QVERIFY(list->count() >= 5);
+  QDir(damaged).removeRecursively();
 }
 
 void TstTeaching::lossChartKeyHoverAndCursor() {

@@ -8,6 +8,8 @@
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QLabel>
+#include <QLineEdit>
+#include <QScreen>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
@@ -54,7 +56,9 @@ std::vector<Variant> modelsOf(const std::vector<RunRecord>& runs) {
 
 CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   setWindowTitle(tr("Compare runs"));
-  resize(1200, 760);
+  // 1200 x 760 where the screen has room; within it otherwise ("Add run folder..." stays on a 720-px screen).
+  const QRect screen = parent && parent->screen() ? parent->screen()->availableGeometry() : QRect(0, 0, 1280, 720);
+  resize(std::min(1200, screen.width() * 9 / 10), std::min(760, screen.height() * 9 / 10));
   list_ = new QListWidget;
   list_->setToolTip(tr("Tick the runs to compare; runs that differ only by seeds are averaged"));
   auto* add = new QPushButton(tr("Add run folder..."));
@@ -77,6 +81,15 @@ CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   smoothingLabel_ = new QLabel;
   differs_ = new QLabel;
   differs_->setWordWrap(true);
+  skipped_ = new QLabel;  // runs of the runs folder that could not be read: said, not dropped silently
+  skipped_->setWordWrap(true);
+  skipped_->setObjectName("SkippedRuns");
+  skipped_->hide();
+  filter_ = new QLineEdit;
+  filter_->setPlaceholderText(tr("Filter runs"));
+  filter_->setAccessibleName(tr("Filter runs"));
+  filter_->setClearButtonEnabled(true);
+  connect(filter_, &QLineEdit::textChanged, this, &CompareWindow::setFilter);
   figure_ = new ChartFigure;
   grid_ = new QGridLayout;
   grid_->setSpacing(2);
@@ -87,7 +100,9 @@ CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   auto* left = new QWidget;
   auto* ll = new QVBoxLayout(left);
   ll->addWidget(new QLabel(tr("Runs")));
+  ll->addWidget(filter_);
   ll->addWidget(list_, 1);
+  ll->addWidget(skipped_);
   ll->addWidget(add);
   auto* right = new QWidget;
   auto* rl = new QVBoxLayout(right);
@@ -162,9 +177,24 @@ bool CompareWindow::addRun(const QString& directory, QString* error) {
 
 void CompareWindow::scanRunsRoot() {
   const QDir root(TrainingController::runsRoot());
+  QStringList skipped;
   for (const QFileInfo& info : root.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Time)) {
     if (!QFileInfo::exists(info.filePath() + "/config.json")) continue;
-    if (addRun(info.filePath())) list_->item(list_->count() - 1)->setCheckState(Qt::Unchecked);
+    QString error;
+    if (addRun(info.filePath(), &error)) list_->item(list_->count() - 1)->setCheckState(Qt::Unchecked);
+    else skipped << tr("%1: %2").arg(info.fileName(), error.toHtmlEscaped());
+  }
+  skipped_->setText(skipped.isEmpty() ? QString() : tr("<b>Not listed</b> (cannot be read):<br>%1").arg(skipped.join("<br>")));
+  skipped_->setVisible(!skipped.isEmpty());
+}
+
+QString CompareWindow::skippedText() const { return skipped_->text(); }
+
+void CompareWindow::setFilter(const QString& text) {
+  for (int i = 0; i < list_->count(); ++i) {
+    QListWidgetItem* item = list_->item(i);
+    item->setHidden(!text.isEmpty() && !item->text().contains(text, Qt::CaseInsensitive) &&
+                    !item->data(Qt::UserRole).toString().contains(text, Qt::CaseInsensitive));
   }
 }
 
@@ -267,6 +297,10 @@ void CompareWindow::redraw() {
     if (!seeds.isEmpty())
       text += " " + tr("Averaged over: <b>%1</b> (runs that differ only by these are one line: their mean, with a band of one "
                        "standard deviation).").arg(seeds.join(", "));
+    const bool mixedTasks = std::any_of(chosen.begin(), chosen.end(), [&](const RunRecord& r) { return r.config.task != chosen.front().config.task; });
+    if (mixedTasks && !isMetric(quantity))
+      text += " " + tr("<b>Classification and regression share this axis</b>: their losses (BCE, L1) and errors (%, L1) are "
+                       "not on one scale.");
   }
   differs_->setText(text);
 

@@ -21,6 +21,7 @@ class QCheckBox;
 class QComboBox;
 class QGridLayout;
 class QLabel;
+class QLineEdit;
 class QListWidget;
 class QSlider;
 
@@ -48,6 +49,8 @@ public:
   QChartView* chartView() const;  // the first panel
   ChartFigure* figure() const { return figure_; }
   QString differsText() const;
+  QString skippedText() const;  // the runs that could not be read, each with its reason
+  void setFilter(const QString& text);  // shows only the runs whose line contains it
   QString toCsv() const;
   void redraw();
 
@@ -63,7 +66,8 @@ private:
   QComboBox *model_, *quantity_;
   QCheckBox* log_;
   QSlider* smoothing_;
-  QLabel *smoothingLabel_, *differs_;
+  QLabel *smoothingLabel_, *differs_, *skipped_;
+  QLineEdit* filter_;
   ChartFigure* figure_;
   QGridLayout* grid_;
 };
