@@ -90,6 +90,7 @@ private Q_SLOTS:
   void demoAsksBeforeDiscardingARun();
   void themeKeyAndExportsAsAUserExpects();
   void controlsHaveNamesAndShortcutsAreListed();
+  void eachDemoOpensOnTheViewThatShowsItsPoint();
   void shortcutsDialogAndRecentRuns();
   void fileDialogsRememberTheLastFolder();
   void learningRateChangeIsRecorded();
@@ -418,6 +419,21 @@ void TstTeaching::demoAsksBeforeDiscardingARun() {
     QCOMPARE(w.controller().runDirectory(), dir);
     QVERIFY(w.controller().isRunning());
   }
+  w.controller().stop();
+}
+
+void TstTeaching::eachDemoOpensOnTheViewThatShowsItsPoint() {
+  // Issue 25 #5: the MHA demo's 50% -> 30% error drop was only visible under Error.
+  MainWindow w;
+  w.setKeepsSettings(false);
+  QVERIFY(w.startDemo("demo-mha-search"));
+  QVERIFY(w.lossChart()->errorView());
+  QVERIFY(!w.lossChart()->logScale());
+  w.controller().stop();
+  QTRY_VERIFY(!w.controller().isRunning());
+  QVERIFY(w.startDemo("demo-mlp-collapse"));
+  QVERIFY(!w.lossChart()->errorView());
+  QVERIFY(w.lossChart()->logScale());
   w.controller().stop();
 }
 

@@ -48,6 +48,7 @@ public:
   void setSmoothing(double smoothing);  // 0 = off, up to 0.99
   double smoothing() const { return smoothing_; }
   void setErrorView(bool error);        // evaluation error instead of loss (no training panel)
+  bool errorView() const { return errorView_; }
   void setCursorStep(double step);      // NaN hides the step cursor
   bool isShown(const std::string& variant, Kind kind) const;
   QLineSeries* series(const std::string& variant, Kind kind) const;

@@ -12,6 +12,7 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QMessageBox>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTextBrowser>
@@ -305,9 +306,16 @@ bool MainWindow::startDemo(const QString& preset) {
   if (!panel_->selectPreset(preset)) return false;
   QFile file(QString(":/guides/%1.html").arg(preset));
   if (file.open(QIODevice::ReadOnly)) {
-    guide_->setHtml(QString::fromUtf8(file.readAll()));
+    const QString html = QString::fromUtf8(file.readAll());
+    guide_->setHtml(html);
     guideDock_->show();
     guideDock_->raise();
+    // Each demo opens on the view that shows its point: a guide may ask for it in its first line
+    // ("<!-- view: error, linear -->"); otherwise the loss, on a log axis.
+    static const QRegularExpression directive("<!--\\s*view:([^>]*)-->");
+    const QString view = directive.match(html).captured(1);
+    loss_->setErrorView(view.contains("error"));
+    loss_->setLogScale(!view.contains("linear"));
   }
   return startTraining();
 }
