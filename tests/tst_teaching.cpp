@@ -28,6 +28,7 @@
 #include <QSlider>
 #include <QTableWidget>
 #include <QListWidget>
+#include <QDockWidget>
 #include <QMenu>
 #include <QDialog>
 #include <QToolButton>
@@ -91,6 +92,7 @@ private Q_SLOTS:
   void themeKeyAndExportsAsAUserExpects();
   void controlsHaveNamesAndShortcutsAreListed();
   void eachDemoOpensOnTheViewThatShowsItsPoint();
+  void presentationKeepsTheGuide();
   void shortcutsDialogAndRecentRuns();
   void fileDialogsRememberTheLastFolder();
   void learningRateChangeIsRecorded();
@@ -435,6 +437,36 @@ void TstTeaching::eachDemoOpensOnTheViewThatShowsItsPoint() {
   QVERIFY(!w.lossChart()->errorView());
   QVERIFY(w.lossChart()->logScale());
   w.controller().stop();
+}
+
+void TstTeaching::presentationKeepsTheGuide() {
+  // Issue 25 #6: F11 during a guided demo hid the guide; leaving presentation after a demo
+  // started in it lost the guide.
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.resize(1280, 720);
+  w.show();
+  QVERIFY(w.startDemo("demo-mlp-collapse"));
+  auto* guide = w.findChild<QDockWidget*>("GuideDock");
+  QVERIFY(guide && guide->isVisible());
+  w.setPresentation(true);
+  QVERIFY(guide->isVisible());
+  QVERIFY(!w.experimentDock()->isVisible());
+  w.setPresentation(false);
+  QVERIFY(guide->isVisible());
+  w.controller().stop();
+  QTRY_VERIFY(!w.controller().isRunning());
+  // A demo started in presentation mode keeps its guide when presentation ends.
+  MainWindow v;
+  v.setKeepsSettings(false);
+  v.resize(1280, 720);
+  v.show();
+  v.findChild<QDockWidget*>("GuideDock")->hide();
+  v.setPresentation(true);
+  QVERIFY(v.startDemo("demo-mlp-collapse"));
+  v.setPresentation(false);
+  QVERIFY(v.findChild<QDockWidget*>("GuideDock")->isVisible());
+  v.controller().stop();
 }
 
 void TstTeaching::controlsHaveNamesAndShortcutsAreListed() {

@@ -24,9 +24,12 @@ void PresentationMode::set(bool on) {
     geometry_ = w->saveGeometry();
     rect_ = w->geometry();
     scale_ = appearance().scale;
-    // Essentials only: every dock but the metrics goes (restoreState brings them back).
+    // Essentials only: every dock but the metrics and a guide being shown goes (restoreState
+    // brings them back). A guided demo's explanation is what the class reads.
+    const bool guide = w->guideDock_->isVisible();
     for (QDockWidget* dock : w->findChildren<QDockWidget*>())
-      if (dock != w->metricsDock_) dock->hide();
+      if (dock != w->metricsDock_ && !(guide && dock == w->guideDock_)) dock->hide();
+    if (guide) w->guideDock_->raise();
     w->menuBar()->hide();
     for (QAction* a : {w->stop_, w->newSeed_}) a->setVisible(false);
     w->showFullScreen();
@@ -40,11 +43,17 @@ void PresentationMode::set(bool on) {
     if (QWidget* focused = QApplication::focusWidget()) focused->clearFocus();
     w->centralWidget()->setFocus(Qt::OtherFocusReason);
   } else {
+    // A guide shown now stays (a demo started in presentation mode: the state saved before had none).
+    const bool guide = w->guideDock_->isVisible();
     w->menuBar()->show();
     for (QAction* a : {w->stop_, w->newSeed_}) a->setVisible(true);
     w->showNormal();
     w->setScale(scale_);  // first: the panel's sizes follow the font back
     w->restoreState(state_);
+    if (guide) {
+      w->guideDock_->show();
+      w->guideDock_->raise();
+    }
     // Once the smaller fonts have shrunk the minimum sizes: the window as it was.
     QTimer::singleShot(0, w, [this, w] {
       if (on_) return;
