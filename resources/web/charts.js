@@ -93,21 +93,29 @@ function titleSize(title, room, f) {
   return Math.max(f * 0.6, Math.min(f * 0.9, room / (title.length * 0.6)));
 }
 
-// A line chart. spec: {title, xLabel, yLabel, logY, series: [{name, color, points, width,
-// dash, opacity, dots, hidden, label}], bands: [{color, lower, upper}], vlines: [{x, label,
-// color, dash, tick}], hlines: [{y, color, dash}], xMax, cursorX, onClickX, testId}. Returns the <svg>.
-function lineChart(container, spec) {
+// What every chart starts with: an <svg> of the container's width on the panel's colour, with
+// its title. Returns the svg, its size, the text size and the theme's colours.
+function chartFrame(container, spec, height, pad) {
   container.textContent = "";
   const width = Math.max(260, container.clientWidth || 600);
   const f = fontPx();
-  const height = spec.height || Math.round(Math.min(420, Math.max(220, width * 0.5)));
-  const pad = { left: f * 4.4, right: f * 1.0, top: f * 2.0, bottom: f * 3.0 };
+  height = spec.height || height(width);
   const text = cssVar("--text"), muted = cssVar("--muted"), grid = cssVar("--grid"), bg = cssVar("--panel");
   const svg = svgEl("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": spec.title,
                              "font-family": "DejaVu Sans, sans-serif", "font-size": f * 0.8, class: "chart" }, container);
   if (spec.testId) svg.setAttribute("data-testid", spec.testId);
   svgEl("rect", { x: 0, y: 0, width, height, fill: bg }, svg);
-  svgEl("text", { x: pad.left, y: f * 1.2, fill: text, "font-size": titleSize(spec.title, width - pad.left - 4, f), "font-weight": "bold" }, svg).textContent = spec.title;
+  const p = pad(f);
+  svgEl("text", { x: p.left, y: f * 1.2, fill: text, "font-size": titleSize(spec.title, width - p.left - 4, f), "font-weight": "bold" }, svg).textContent = spec.title;
+  return { svg, width, height, f, pad: p, text, muted, grid };
+}
+
+// A line chart. spec: {title, xLabel, yLabel, logY, series: [{name, color, points, width,
+// dash, opacity, dots, hidden, label}], bands: [{color, lower, upper}], vlines: [{x, label,
+// color, dash, tick}], hlines: [{y, color, dash}], xMax, cursorX, onClickX, testId}. Returns the <svg>.
+function lineChart(container, spec) {
+  const { svg, width, height, f, pad, text, muted, grid } = chartFrame(container, spec,
+    (w) => Math.round(Math.min(420, Math.max(220, w * 0.5))), (f) => ({ left: f * 4.4, right: f * 1.0, top: f * 2.0, bottom: f * 3.0 }));
 
   const visible = spec.series.filter((s) => !s.hidden);
   const all = [];
@@ -257,17 +265,8 @@ function lineChart(container, spec) {
 // spec: {title, groups: [names], series: [{name, color, values}], references: [{name, color,
 // dash, values}], yMax, counts (integer ticks), testId}.
 function barChart(container, spec) {
-  container.textContent = "";
-  const width = Math.max(260, container.clientWidth || 600);
-  const f = fontPx();
-  const height = spec.height || Math.round(Math.min(380, Math.max(220, width * 0.45)));
-  const pad = { left: f * 3.2, right: f * 0.8, top: f * 2.0, bottom: f * 2.4 };
-  const text = cssVar("--text"), muted = cssVar("--muted"), grid = cssVar("--grid"), bg = cssVar("--panel");
-  const svg = svgEl("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": spec.title,
-                             "font-family": "DejaVu Sans, sans-serif", "font-size": f * 0.8, class: "chart" }, container);
-  if (spec.testId) svg.setAttribute("data-testid", spec.testId);
-  svgEl("rect", { x: 0, y: 0, width, height, fill: bg }, svg);
-  svgEl("text", { x: pad.left, y: f * 1.2, fill: text, "font-size": titleSize(spec.title, width - pad.left - 4, f), "font-weight": "bold" }, svg).textContent = spec.title;
+  const { svg, width, height, f, pad, text, muted, grid } = chartFrame(container, spec,
+    (w) => Math.round(Math.min(380, Math.max(220, w * 0.45))), (f) => ({ left: f * 3.2, right: f * 0.8, top: f * 2.0, bottom: f * 2.4 }));
   const W = width - pad.left - pad.right, H = height - pad.top - pad.bottom;
   const yMax = spec.yMax || 1;
   const sy = (v) => pad.top + H - (Math.max(0, Math.min(v, yMax)) / yMax) * H;

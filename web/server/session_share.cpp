@@ -5,17 +5,8 @@
 namespace modlab::web {
 
 namespace {
-std::string stateWord(SessionState s) {
-  switch (s) {
-    case SessionState::Idle: return "created";
-    case SessionState::Running: return "running";
-    case SessionState::Paused: return "paused";
-    case SessionState::Finished: return "finished";
-    case SessionState::Stopped: return "stopped";
-    case SessionState::Failed: return "failed";
-  }
-  return "created";
-}
+// The session's state in the browser view's words (run.json's): nothing trained yet is "created".
+std::string stateWord(SessionState s) { return s == SessionState::Idle ? "created" : toString(s); }
 }  // namespace
 
 SessionShare::SessionShare(ui::TrainingController* controller, quint16 port, QObject* parent)
