@@ -1,5 +1,6 @@
 // ExperimentConfig: JSON round trip, every validation message, presets.
 #include <QtTest>
+#include <functional>
 
 #include "modlab/experiment/experiment_config.h"
 
@@ -215,6 +216,20 @@ void TstExperimentConfig::overridesAreValidatedTogether() {
   const ExperimentConfig before = d;
   QVERIFY_THROWS_EXCEPTION(ConfigError, applyOverrides(d, {"rules=16", "size=0"}));
   QVERIFY(d == before);  // all or nothing
+  // Issue 25 #18: a config with three errors names all three, not only the first.
+  for (const auto& attempt : std::vector<std::function<void()>>{
+           [] { parseConfig(R"({"rules": 0, "learning_rate": -1, "stepz": 5})"); },
+           [&d] { applyOverrides(d, {"rules=0", "learning_rate=-1", "stepz=5"}); }}) {
+    try {
+      attempt();
+      QFAIL("three errors were accepted");
+    } catch (const ConfigError& e) {
+      const QString message = e.what();
+      QVERIFY2(message.startsWith("3 errors") && message.contains("rules 0") && message.contains("learning_rate") &&
+                   message.contains("stepz"),
+               qPrintable(message));
+    }
+  }
 }
 
 void TstExperimentConfig::namesCannotEscapeTheirFolder_data() {

@@ -8,7 +8,12 @@
 #include <QGraphicsScene>
 #include <QGraphicsSimpleTextItem>
 #include <QGraphicsTextItem>
+#include <QAbstractButton>
+#include <QAbstractSpinBox>
+#include <QComboBox>
+#include <QFontInfo>
 #include <QLabel>
+#include <QTextBrowser>
 #include <QScreen>
 #include <QScrollArea>
 #include <QStatusBar>
@@ -114,14 +119,13 @@ QStringList heatmapProblems(MainWindow& w) {
   for (HeatmapWidget* h : maps) {
     if (!h->isVisible()) continue;
     const bool first = h == maps.front(), last = h == maps.back();
-    QFont small = h->font();
-    small.setPointSizeF(std::max(6.0, h->font().pointSizeF() * 0.8));
+    const QFont small = smallFont(h->font());
     const QFontMetrics sm(small), fm(h->font());
     for (const QString& line : h->subtitleLines(h->width()))
       if (sm.horizontalAdvance(line) > h->width()) problems << QString("heatmap subtitle \"%1\" cut off").arg(line);
     const QRect g = h->gridRectIn(h->rect());
     if (first && g.left() - 6 - sm.horizontalAdvance("000") - fm.height() < 0) problems << "heatmap rule labels cut off on the left";
-    if (last && g.right() + 24 + sm.horizontalAdvance("0.5") + 3 > h->width()) problems << "heatmap colour bar labels cut off on the right";
+    if (last && g.right() + 24 + sm.horizontalAdvance("0.5") + 3 + 6 + sm.height() > h->width()) problems << "heatmap colour bar labels cut off on the right";
     if (g.bottom() + 2 + sm.height() + fm.height() > h->height()) problems << "heatmap module labels cut off at the bottom";
     if (g.width() < 3 * h->rules())  // every cell at least 3 px: told apart from its neighbours
       problems << QString("heatmap cells smaller than 3 px (%1 px grid in %2x%3, area %4x%5)").arg(g.width()).arg(h->width()).arg(h->height())
@@ -196,6 +200,9 @@ private Q_SLOTS:
   void statusBarKeepsRateAndEta();
   void presentationGoesFullScreenAndBack();
   void metricsPanelRegrowsWithTheWindow();
+  void guidedDemosShowWhatTheirGuideNames_data();
+  void leavingPresentationRestoresTheWindow();
+  void guidedDemosShowWhatTheirGuideNames();
 
 private:
   QTemporaryDir runs_;
@@ -451,6 +458,135 @@ void TstLayout::metricsPanelRegrowsWithTheWindow() {
   w.resize(1600, 1000);
   QTest::qWait(50);
   QVERIFY2(w.metricsDock()->width() >= wide * 0.9, qPrintable(QString("%1 of %2").arg(w.metricsDock()->width()).arg(wide)));
+}
+
+void TstLayout::guidedDemosShowWhatTheirGuideNames_data() {
+  QTest::addColumn<QString>("demo");
+  QTest::addColumn<double>("scale");
+  QTest::addColumn<bool>("dark");
+  for (const Preset& p : presets()) {
+    if (p.name.rfind("demo-", 0) != 0) continue;
+    const QString demo = QString::fromStdString(p.name);
+    QTest::addRow("%s at 1.5, light", qPrintable(demo)) << demo << 1.5 << false;
+    QTest::addRow("%s at 2.0, dark", qPrintable(demo)) << demo << 2.0 << true;
+  }
+}
+
+// Issue 25 #1 and #3: in presentation at 1280x720 a guided demo's heatmaps and charts are on
+// screen or one listed key away (Ctrl+2, Ctrl+3, Ctrl+Tab); no text is below the presentation
+// minimum (18 px at 1.5), the controls are scaled, and nothing is cut.
+void TstLayout::guidedDemosShowWhatTheirGuideNames() {
+  QFETCH(QString, demo);
+  QFETCH(double, scale);
+  QFETCH(bool, dark);
+  setAppearance(Appearance{dark ? ThemeChoice::Dark : ThemeChoice::Light, 1.0});
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  w.setPresentation(true);
+  QVERIFY(w.startDemo(demo));
+  w.setScale(scale);
+  QTRY_VERIFY_WITH_TIMEOUT(!w.controller().data().evaluations().empty(), 60000);
+  w.controller().togglePause();
+  QTest::qWait(100);
+  QVERIFY(w.findChild<QDockWidget*>("GuideDock")->isVisible());
+  const QString guide = w.guideText();
+  QStringList problems;
+  const int minimum = minimumTextPixels();
+  QCOMPARE(minimum, int(std::lround(12 * scale)));
+  const auto textSizes = [&] {
+    for (QWidget* c : w.findChildren<QWidget*>()) {
+      if (!c->isVisible() || c->visibleRegion().isEmpty()) continue;
+      const bool text = qobject_cast<QLabel*>(c) || qobject_cast<QAbstractButton*>(c) || qobject_cast<QTabBar*>(c) ||
+                        qobject_cast<QDockWidget*>(c) || qobject_cast<QAbstractSpinBox*>(c) || qobject_cast<QComboBox*>(c) ||
+                        qobject_cast<HeatmapWidget*>(c) || qobject_cast<QTextBrowser*>(c);
+      if (text && QFontInfo(c->font()).pixelSize() < minimum)
+        problems << QString("%1 text %2 px").arg(where(c)).arg(QFontInfo(c->font()).pixelSize());
+      if (auto* h = qobject_cast<HeatmapWidget*>(c); h && QFontInfo(smallFont(h->font())).pixelSize() < minimum)
+        problems << QString("heatmap ticks %1 px").arg(QFontInfo(smallFont(h->font())).pixelSize());
+    }
+    for (QChartView* view : w.findChildren<QChartView*>()) {
+      if (!view->isVisible()) continue;
+      for (QGraphicsItem* item : view->scene()->items())
+        if (auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(item); t && t->isVisible() && !t->text().isEmpty() &&
+                                                                   QFontInfo(t->font()).pixelSize() < minimum)
+          problems << QString("chart text \"%1\" %2 px in %3").arg(t->text()).arg(QFontInfo(t->font()).pixelSize()).arg(where(view));
+    }
+  };
+  const auto cuts = [&] {
+    for (QChartView* view : w.findChildren<QChartView*>())
+      if (view->isVisible()) problems << chartProblems(view);
+    problems << labelProblems(&w, w.messageLabel()) << legendProblems(&w) << heatmapProblems(w) << statusProblems(w) << tabProblems(&w);
+  };
+  // The controls grow with the text: a check box's box, a slider's handle, a spin box's buttons.
+  QStyle* style = w.style();
+  QVERIFY(style->pixelMetric(QStyle::PM_IndicatorWidth) >= std::lround(13 * scale));
+  QVERIFY(style->pixelMetric(QStyle::PM_SliderLength) >= std::lround(10 * scale));
+  for (const char* cls : {"QDockWidgetTitle", "QMenu", "QTipLabel", "QHeaderView"})
+    if (QFontInfo(QApplication::font(cls)).pixelSize() < minimum)
+      problems << QString("%1 text %2 px").arg(cls).arg(QFontInfo(QApplication::font(cls)).pixelSize());
+  textSizes();
+  cuts();
+  // Heatmaps: on screen, or brought up by Ctrl+3 (and back to the charts with Ctrl+2).
+  if (guide.contains("Heatmaps")) {
+    if (!w.heatmaps()->isVisible()) {
+      QVERIFY2(guide.contains("Ctrl+3"), "the guide names the key that shows the heatmaps");
+      QTest::keyClick(&w, Qt::Key_3, Qt::ControlModifier);
+      QTest::qWait(50);
+      QVERIFY2(w.heatmaps()->isVisible(), "Ctrl+3 brings the heatmaps in front");
+      textSizes();
+      cuts();
+      QTest::keyClick(&w, Qt::Key_2, Qt::ControlModifier);
+      QTest::qWait(50);
+    }
+  }
+  QVERIFY(w.lossChart()->isVisible());
+  problems.removeDuplicates();
+  QVERIFY2(problems.isEmpty(), qPrintable(problems.join('\n')));
+  w.controller().stop();
+  QTRY_VERIFY_WITH_TIMEOUT(!w.controller().isRunning(), 20000);
+  w.setPresentation(false);
+}
+
+// Issue 25 #6: after `--guided-demo ... --presentation` and F11, the centre stayed tabbed with
+// a scroll bar and the experiment panel was cut. Left, the window is laid out as a window
+// that never presented: the same split, nothing cut, the guide still shown.
+void TstLayout::leavingPresentationRestoresTheWindow() {
+  MainWindow fresh;
+  fresh.setKeepsSettings(false);
+  fresh.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&fresh));
+  QVERIFY(fresh.startDemo("demo-mlp-collapse"));
+  QTest::qWait(200);
+  const bool freshTabbed = fresh.centralWidget()->findChild<QTabWidget*>(QString(), Qt::FindDirectChildrenOnly)->isVisible();
+  fresh.controller().stop();
+
+  MainWindow w;  // as modlab --guided-demo demo-mlp-collapse --presentation 1.5 does
+  w.setKeepsSettings(false);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  w.setPresentation(true);
+  w.setScale(1.5);
+  QVERIFY(w.startDemo("demo-mlp-collapse"));
+  QTest::qWait(200);
+  w.setPresentation(false);
+  QTest::qWait(300);
+  QCOMPARE(w.size(), fresh.size());
+  QCOMPARE(appearance().scale, 1.0);
+  QVERIFY(w.findChild<QDockWidget*>("GuideDock")->isVisible());
+  const bool tabbed = w.centralWidget()->findChild<QTabWidget*>(QString(), Qt::FindDirectChildrenOnly)->isVisible();
+  QCOMPARE(tabbed, freshTabbed);
+  QStringList problems = labelProblems(&w, w.messageLabel()) << scrollProblems(&w) << tabProblems(&w);
+  // The experiment panel, brought up, is whole.
+  w.experimentDock()->show();
+  w.experimentDock()->raise();
+  QTest::qWait(100);
+  problems << labelProblems(w.experimentDock(), nullptr) << scrollProblems(w.experimentDock());
+  problems.removeDuplicates();
+  QVERIFY2(problems.isEmpty(), qPrintable(problems.join('\n')));
+  w.controller().stop();
+  QTRY_VERIFY_WITH_TIMEOUT(!w.controller().isRunning(), 20000);
 }
 
 // A 1280x720 screen for the offscreen platform, set before the application starts.

@@ -1,6 +1,7 @@
 // The app end to end (offscreen): the controller drives a real session and every view
 // receives data; exports are valid images; a run folder replays as recorded.
 #include <QtTest>
+#include <QMessageBox>
 
 #include <csignal>
 
@@ -270,6 +271,30 @@ void TstMainWindow::runFolderReplaysAsRecorded() {
   QVERIFY(!replay.controller().openRun(runs_.filePath("does-not-exist"), &error));
   QVERIFY2(error.contains("does-not-exist"), qPrintable(error));
   QVERIFY(replay.controller().data().isReplay());  // the open run is kept
+  // Issue 25 #17: a run with one damaged line opens up to it, with a warning naming file and line.
+  const QString csvPath = dir + "/metrics.csv";
+  QFile csv(csvPath);
+  QVERIFY(csv.open(QIODevice::ReadOnly));
+  QByteArray text = csv.readAll();
+  csv.close();
+  const QByteArray whole = text;
+  const int at = text.indexOf(",train,loss,", text.size() / 2);
+  text[at + 13] = char(text[at + 13] ^ 0x01);
+  QVERIFY(csv.open(QIODevice::WriteOnly | QIODevice::Truncate));
+  csv.write(text);
+  csv.close();
+  MainWindow damaged;
+  damaged.show();
+  QVERIFY(damaged.openRun(dir));
+  QVERIFY(damaged.controller().readInPart());
+  QVERIFY(!damaged.controller().data().trainLoss("Modular").isEmpty());
+  QVERIFY(damaged.controller().data().trainLoss("Modular").size() < a.trainLoss("Modular").size());
+  auto* box = damaged.findChild<QMessageBox*>("ReadWarnings");
+  QVERIFY(box && box->isVisible());
+  QVERIFY2(box->informativeText().contains("metrics.csv line"), qPrintable(box->informativeText()));
+  QVERIFY(csv.open(QIODevice::WriteOnly | QIODevice::Truncate));
+  csv.write(whole);
+  csv.close();
 }
 
 void TstMainWindow::hostileRunFoldersAreMessagesNotAborts() {

@@ -114,6 +114,7 @@ private Q_SLOTS:
   void aDivergedFamilyIsLeftOutAndTheRunFinishes();
   void unusableRoutingChangesAreReadErrors();
   void aFollowerSeesTheRunAsItIsWritten();
+  void aDamagedRunIsShownUpToTheDamage();
 };
 
 void TstRunStore::aRunFolderHasOneWriter() {
@@ -309,6 +310,47 @@ void TstRunStore::tornTailIsDroppedOnce() {
   } catch (const ReadError& e) {
     QVERIFY2(QString(e.what()).contains("metrics.csv line"), e.what());
   }
+}
+
+// Issue 25 #17: one bad line refused the whole run, and a cut activations.jsonl opened without
+// a word. loadReadable (the app's) shows what comes before the damage, names the file and the
+// line, and marks the record partial; load (the report's, eval's) still refuses it.
+void TstRunStore::aDamagedRunIsShownUpToTheDamage() {
+  QTemporaryDir tmp;
+  const std::string reference = whole(tmp);
+  const std::string dir = tmp.path().toStdString() + "/whole";
+  const RunRecord good = RunStore::load(dir);
+  QVERIFY(!good.partial);
+  QCOMPARE(RunStore::loadReadable(dir).train.size(), good.train.size());
+  QVERIFY(!RunStore::loadReadable(dir).partial);
+  // A flipped byte in a training row halfway down metrics.csv.
+  std::string csv = reference;
+  const std::size_t at = csv.find(",train,loss,", csv.size() / 2);
+  csv[at + 13] ^= 0x01;
+  writeFileAtomic(fs::path(dir) / "metrics.csv", csv);
+  const std::size_t line = static_cast<std::size_t>(std::count(csv.begin(), csv.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1;
+  QVERIFY_THROWS_EXCEPTION(ReadError, RunStore::load(dir));
+  const RunRecord part = RunStore::loadReadable(dir);
+  QVERIFY(part.partial);
+  QVERIFY(!part.train.empty() && part.train.size() < good.train.size());
+  QVERIFY(part.train.back().step < good.train.back().step);
+  QVERIFY2(!part.warnings.empty() && QString::fromStdString(part.warnings.front()).contains(QString("metrics.csv line %1").arg(line)),
+           part.warnings.empty() ? "no warning" : part.warnings.front().c_str());
+  writeFileAtomic(fs::path(dir) / "metrics.csv", reference);
+  // activations.jsonl cut after its first record: the later evaluations are left out by name.
+  const std::string jsonl = readFile(fs::path(dir) / "activations.jsonl", kMaxLogBytes);
+  writeFileAtomic(fs::path(dir) / "activations.jsonl", jsonl.substr(0, jsonl.find('\n') + 1));
+  QVERIFY_THROWS_EXCEPTION(ReadError, RunStore::load(dir));
+  const RunRecord cut = RunStore::loadReadable(dir);
+  QVERIFY(cut.partial);
+  QCOMPARE(cut.train.size(), good.train.size());
+  QVERIFY(!cut.evaluations.empty());
+  bool named = false;
+  for (const std::string& w : cut.warnings) named = named || (w.find("lacks") != std::string::npos && w.find("left out") != std::string::npos);
+  QVERIFY(named);
+  for (const EvaluationSnapshot& e : cut.evaluations)
+    for (const FamilyEvaluation& f : e.families)
+      if (isModular(f.family)) QVERIFY(!f.moduleGivenRule.empty());
 }
 
 // Found by fuzz_run_folder: a step in run.json such as 2.1e45 was cast to an integer unchecked

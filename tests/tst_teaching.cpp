@@ -11,6 +11,8 @@
 #include <QJsonObject>
 #include <QPalette>
 #include <QTemporaryDir>
+#include <QtCharts/QValueAxis>
+#include <QWheelEvent>
 
 #include "support/golden.h"
 #include "ui/style/appearance.h"
@@ -39,6 +41,7 @@
 #include "ui/windows/compare_window.h"
 #include "ui/panels/experiment_panel.h"
 #include "ui/heatmaps/heatmap_widget.h"
+#include "ui/style/focus_ring.h"
 #include "ui/windows/main_window.h"
 #include "ui/windows/help_dialogs.h"
 #include <QComboBox>
@@ -91,6 +94,7 @@ private Q_SLOTS:
   void demoAsksBeforeDiscardingARun();
   void themeKeyAndExportsAsAUserExpects();
   void controlsHaveNamesAndShortcutsAreListed();
+  void keyboardFocusIsVisible();
   void eachDemoOpensOnTheViewThatShowsItsPoint();
   void presentationKeepsTheGuide();
   void shortcutsDialogAndRecentRuns();
@@ -321,6 +325,26 @@ void TstTeaching::lossChartKeyHoverAndCursor() {
   QCOMPARE(hi, 0.1);
   auto* logAxis = qobject_cast<QLogValueAxis*>(eval->chart()->axes(Qt::Vertical).first());
   QVERIFY(logAxis && logAxis->max() / logAxis->min() >= 9.999);
+  // Issue 25 #18: the wheel never reaches negative steps or an empty view, and the two panels
+  // zoom together.
+  ChartView* train = loss->chartView();
+  auto* trainX = qobject_cast<QValueAxis*>(train->chart()->axes(Qt::Horizontal).first());
+  auto* evalX = qobject_cast<QValueAxis*>(eval->chart()->axes(Qt::Horizontal).first());
+  const double fullLo = trainX->min(), fullHi = trainX->max();
+  const QPoint left = train->mapFromScene(train->chart()->mapToScene(train->chart()->plotArea().topLeft() + QPointF(2, 20)));
+  const auto wheel = [&](ChartView* view, QPoint at, int delta) {
+    QWheelEvent e(at, view->mapToGlobal(at), {}, QPoint(0, delta), Qt::NoButton, {}, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(view->viewport(), &e);
+  };
+  for (int i = 0; i < 3; ++i) wheel(train, left, 120);  // in, at the left edge
+  QVERIFY(trainX->max() - trainX->min() < (fullHi - fullLo) * 0.9);
+  QCOMPARE(evalX->min(), trainX->min());
+  QCOMPARE(evalX->max(), trainX->max());
+  for (int i = 0; i < 8; ++i) wheel(train, left, -120);  // out, further than the whole run
+  QVERIFY2(trainX->min() >= fullLo && trainX->max() <= fullHi, qPrintable(QString("%1..%2").arg(trainX->min()).arg(trainX->max())));
+  QVERIFY(trainX->min() >= 0.0);
+  QCOMPARE(evalX->min(), trainX->min());
+  QCOMPARE(evalX->max(), trainX->max());
 }
 
 // Issue 11: hovering a metric bar shows its family, metric and value (as the loss chart does).
@@ -503,6 +527,32 @@ void TstTeaching::controlsHaveNamesAndShortcutsAreListed() {
   QVERIFY(listed);
 }
 
+void TstTeaching::keyboardFocusIsVisible() {
+  // Issue 25 #9: after 13 Tabs in presentation mode nothing showed where the focus was.
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.resize(1280, 720);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  w.setPresentation(true);
+  QTest::qWait(100);
+  FocusRing* ring = w.focusRing();
+  for (int i = 0; i < 20; ++i) {
+    QTest::keyClick(QApplication::focusWidget() ? QApplication::focusWidget() : &w, Qt::Key_Tab);
+    QTest::qWait(20);
+    QWidget* focused = QApplication::focusWidget();
+    QVERIFY2(focused && focused->isVisible(), qPrintable(QString("Tab %1: the focus is on no visible widget").arg(i + 1)));
+    QVERIFY2(ring->isVisible() && ring->target() == focused,
+             qPrintable(QString("Tab %1: no ring around %2 (%3 around %4)").arg(i + 1).arg(focused->metaObject()->className())
+                            .arg(ring->isVisible()).arg(ring->target() ? ring->target()->metaObject()->className() : "nothing")));
+    const QRect around(focused->mapTo(&w, QPoint(0, 0)), focused->size());
+    QVERIFY(ring->geometry().contains(around.intersected(w.rect())));
+  }
+  // A click moves the focus without the ring (the mouse shows where it is).
+  QTest::mouseClick(w.lossChart()->chartView()->viewport(), Qt::LeftButton);
+  w.setPresentation(false);
+}
+
 void TstTeaching::themeKeyAndExportsAsAUserExpects() {
   MainWindow w;
   w.setKeepsSettings(false);
@@ -520,6 +570,35 @@ void TstTeaching::themeKeyAndExportsAsAUserExpects() {
   };
   const double base = luminance(QApplication::palette().color(QPalette::Base));
   for (Family f : kAllFamilies) QVERIFY2((luminance(familyTextColor(f)) + 0.05) / (base + 0.05) >= 4.5, qPrintable(familyName(f)));
+  // Issue 25 #18: a variant's line has one colour on both themes (as a family's); its text reads
+  // on either page.
+  ExperimentConfig variants = quickConfig();
+  for (int i = 0; i < 6; ++i) variants.variants.push_back(Variant{"variant " + std::to_string(i), Family::Modular, {}});
+  for (const Variant& v : variants.variants) {
+    QCOMPARE(variantColor(variants, v.name, true), variantColor(variants, v.name, false));
+    const double onDark = (luminance(variantTextColor(variants, v.name, true)) + 0.05) / (luminance(QColor(0x1e, 0x1f, 0x22)) + 0.05);
+    const double onLight = 1.05 / (luminance(variantTextColor(variants, v.name, false)) + 0.05);
+    QVERIFY2(onDark >= 4.5 && onLight >= 4.5, qPrintable(QString("%1: %2 on dark, %3 on light").arg(QString::fromStdString(v.name)).arg(onDark).arg(onLight)));
+  }
+  // Issue 25 #11: exports are on white by default, whatever the screen's theme; the screen's
+  // theme on request; the window stays dark either way.
+  QTemporaryDir out;
+  w.resize(1200, 800);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  const auto background = [&](const QString& name) {
+    const QString path = out.filePath(name);
+    if (!exportPng(w.lossChart()->figure(), path, 1.0)) return QColor();
+    return QImage(path).pixelColor(3, 3);
+  };
+  setExportsOnWhite(true);
+  QVERIFY2(background("white.png").lightness() > 240, "on white by default");
+  QVERIFY(appearance().dark());
+  QVERIFY(QApplication::palette().color(QPalette::Base).lightness() < 100);
+  setExportsOnWhite(false);
+  QVERIFY2(background("dark.png").lightness() < 100, "as on screen when asked");
+  setExportsOnWhite(true);
+  QVERIFY(w.findChild<QAction*>("ExportOnWhite"));
   w.setTheme(int(ThemeChoice::Light));
   QVERIFY(extensionMismatch("/tmp/chart.svg", "png").contains(".svg"));
   QVERIFY(extensionMismatch("/tmp/chart.png", "png").isEmpty());

@@ -393,71 +393,126 @@ bool isUtf8(const std::string& text) {
 }
 }  // namespace
 
-void validate(const ExperimentConfig& c) {
-  for (const auto& [field, text] : {std::pair<const char*, const std::string*>{"name", &c.name}, {"description", &c.description}})
-    if (!isUtf8(*text))
-      fail(field, "with bytes that are not UTF-8", "text in UTF-8 (" + std::string(field) + " is written into config.json)");
-  for (const Variant& v : c.variants)
-    if (!isUtf8(v.name)) fail("variants", "with a name whose bytes are not UTF-8", "names in UTF-8");
-  if (!isSafeName(c.name)) fail("name", quoted(truncatedForMessage(c.name)), std::string(kSafeNameRule) + " (it names the run folder)");
-  if (c.description.size() > 10000) fail("description", "of " + std::to_string(c.description.size()) + " characters", "at most 10000 characters");
-  requireRange("rules", c.rules, 2, 128);
-  requireRange("size", c.size, 1, 4096);
+// Every error of a config at once (a config with three mistakes is fixed in one go): one
+// ConfigError naming the first field, its message listing each.
+[[noreturn]] static void throwAll(const std::vector<ConfigError>& errors) {
+  if (errors.size() == 1) throw errors.front();
+  std::string message = std::to_string(errors.size()) + " errors:";
+  for (const ConfigError& e : errors) message += "\n- " + std::string(e.what());
+  throw ConfigError(errors.front().field(), message);
+}
+
+static std::vector<ConfigError> configErrors(const ExperimentConfig& c) {
+  std::vector<ConfigError> errors;
+  const auto check = [&errors](const auto& test) {
+    try {
+      test();
+    } catch (const ConfigError& e) {
+      errors.push_back(e);
+    }
+  };
+  check([&] {
+    for (const auto& [field, text] : {std::pair<const char*, const std::string*>{"name", &c.name}, {"description", &c.description}})
+      if (!isUtf8(*text))
+        fail(field, "with bytes that are not UTF-8", "text in UTF-8 (" + std::string(field) + " is written into config.json)");
+    for (const Variant& v : c.variants)
+      if (!isUtf8(v.name)) fail("variants", "with a name whose bytes are not UTF-8", "names in UTF-8");
+    if (!isSafeName(c.name)) fail("name", quoted(truncatedForMessage(c.name)), std::string(kSafeNameRule) + " (it names the run folder)");
+  });
+  check([&] {
+    if (c.description.size() > 10000) fail("description", "of " + std::to_string(c.description.size()) + " characters", "at most 10000 characters");
+  });
   const bool sequential = c.setting != Setting::Mlp;
-  requireRange("model_dim", c.modelDim, 0, 16384);
-  const char* wideKey = c.modelDim > 0 ? "model_dim" : "size";
-  const std::string wideValue = std::to_string(c.modelDim > 0 ? c.modelDim : c.size);
-  if (c.setting == Setting::Mlp && c.wideDim() / c.rules < 1)
-    fail(wideKey, wideValue, c.modelDim > 0 ? "at least rules for MLP (every module needs a hidden unit)"
-                                            : "at least rules/4 for MLP (every module needs a hidden unit)");
-  if (c.setting == Setting::Mha && c.wideDim() / (2 * c.rules) < 1)
-    fail(wideKey, wideValue, c.modelDim > 0 ? "at least 2 x rules for MHA (every head needs a dimension)"
-                                            : "at least rules/2 for MHA (every head needs a dimension)");
-  if (c.searchVersion != 1 && c.searchVersion != 2) fail("search_version", std::to_string(c.searchVersion), "1 or 2");
   const int minLength = c.setting == Setting::Mha ? 2 : 1;
-  if (sequential) requireRange("length", c.length, minLength, 1000);
-  requireRange("data_dim", c.dataDim, 1, 1024);
-  if (sequential && c.evalLengths.empty()) fail("eval_lengths", "[]", "at least one length");
-  for (int len : c.evalLengths) requireRange("eval_lengths", len, sequential ? minLength : 1, 1000);
-  if (c.families.empty() && c.variants.empty())
-    fail("families", "[]", "at least one of Monolithic, Modular, Modular-op, GT-Modular (or a variant)");
-  if (std::set<Family>(c.families.begin(), c.families.end()).size() != c.families.size())
-    fail("families", "with a repeated family", "each family at most once");
-  try {
-    validate(c.routing);
-  } catch (const InvalidArgument& e) {
-    fail(e.parameter(), e.value(), e.allowed());
+  check([&] { requireRange("rules", c.rules, 2, 128); });
+  check([&] { requireRange("size", c.size, 1, 4096); });
+  check([&] { requireRange("model_dim", c.modelDim, 0, 16384); });
+  check([&] {
+    if (c.searchVersion != 1 && c.searchVersion != 2) fail("search_version", std::to_string(c.searchVersion), "1 or 2");
+  });
+  check([&] {
+    if (sequential) requireRange("length", c.length, minLength, 1000);
+  });
+  check([&] { requireRange("data_dim", c.dataDim, 1, 1024); });
+  check([&] {
+    if (sequential && c.evalLengths.empty()) fail("eval_lengths", "[]", "at least one length");
+    for (int len : c.evalLengths) requireRange("eval_lengths", len, sequential ? minLength : 1, 1000);
+  });
+  check([&] {
+    if (c.families.empty() && c.variants.empty())
+      fail("families", "[]", "at least one of Monolithic, Modular, Modular-op, GT-Modular (or a variant)");
+    if (std::set<Family>(c.families.begin(), c.families.end()).size() != c.families.size())
+      fail("families", "with a repeated family", "each family at most once");
+  });
+  check([&] {
+    try {
+      validate(c.routing);
+    } catch (const InvalidArgument& e) {
+      fail(e.parameter(), e.value(), e.allowed());
+    }
+  });
+  check([&] {
+    if (!(c.learningRate > 0.0 && c.learningRate <= 1.0)) fail("learning_rate", std::to_string(c.learningRate), "a number in (0, 1]");
+  });
+  check([&] { requireRange("batch_size", c.batchSize, 1, 65536); });
+  check([&] {
+    if (!(c.clipNorm == -1.0 || c.clipNorm >= 0.0))
+      fail("clip_norm", std::to_string(c.clipNorm), "-1 (the paper's default), 0 (off) or a positive norm");
+  });
+  check([&] { requireRange<std::int64_t>("steps", c.steps, 1, 100'000'000); });
+  check([&] { requireRange<std::int64_t>("eval_every", c.evalEvery, 1, 100'000'000); });
+  check([&] { requireRange("eval_batches", c.evalBatches, 1, 1000); });
+  check([&] { requireRange<std::int64_t>("matrix_samples", c.matrixSamples, 0, 100'000'000); });
+  check([&] { requireRange("adaptation_priors", c.adaptationPriors, 0, 100); });
+  check([&] { requireRange<std::int64_t>("adaptation_samples", c.adaptationSamples, 0, 10'000'000); });
+  check([&] { requireRange("data_seed", c.dataSeed, 0, 2147483647); });
+  check([&] { requireRange("model_seed", c.modelSeed, 0, 2147483647); });
+  check([&] {
+    if (c.device != "auto" && c.device != "cpu" && c.device != "cuda") fail("device", quoted(c.device), "\"auto\", \"cpu\" or \"cuda\"");
+  });
+  check([&] { requireRange("threads", c.threads, 0, 256); });
+  // What depends on several fields, once each of them is in range.
+  if (errors.empty()) {
+    check([&] {
+      const char* wideKey = c.modelDim > 0 ? "model_dim" : "size";
+      const std::string wideValue = std::to_string(c.modelDim > 0 ? c.modelDim : c.size);
+      if (c.setting == Setting::Mlp && c.wideDim() / c.rules < 1)
+        fail(wideKey, wideValue, c.modelDim > 0 ? "at least rules for MLP (every module needs a hidden unit)"
+                                                : "at least rules/4 for MLP (every module needs a hidden unit)");
+      if (c.setting == Setting::Mha && c.wideDim() / (2 * c.rules) < 1)
+        fail(wideKey, wideValue, c.modelDim > 0 ? "at least 2 x rules for MHA (every head needs a dimension)"
+                                                : "at least rules/2 for MHA (every head needs a dimension)");
+    });
+    check([&] {
+      const bool routed = std::any_of(c.families.begin(), c.families.end(), isRouted);
+      if (!c.routing.isPaper() && !routed)
+        fail("families", "without Modular or Modular-op",
+             "at least one of them when a routing intervention is set (" + describe(c.routing) + ")");
+    });
+    check([&] { validateVariants(c); });
   }
-  const bool routed = std::any_of(c.families.begin(), c.families.end(), isRouted);
-  if (!c.routing.isPaper() && !routed)
-    fail("families", "without Modular or Modular-op",
-         "at least one of them when a routing intervention is set (" + describe(c.routing) + ")");
-  validateVariants(c);
-  if (!(c.learningRate > 0.0 && c.learningRate <= 1.0))
-    fail("learning_rate", std::to_string(c.learningRate), "a number in (0, 1]");
-  requireRange("batch_size", c.batchSize, 1, 65536);
-  if (!(c.clipNorm == -1.0 || c.clipNorm >= 0.0))
-    fail("clip_norm", std::to_string(c.clipNorm), "-1 (the paper's default), 0 (off) or a positive norm");
-  requireRange<std::int64_t>("steps", c.steps, 1, 100'000'000);
-  requireRange<std::int64_t>("eval_every", c.evalEvery, 1, 100'000'000);
-  requireRange("eval_batches", c.evalBatches, 1, 1000);
-  requireRange<std::int64_t>("matrix_samples", c.matrixSamples, 0, 100'000'000);
-  requireRange("adaptation_priors", c.adaptationPriors, 0, 100);
-  requireRange<std::int64_t>("adaptation_samples", c.adaptationSamples, 0, 10'000'000);
-  requireRange("data_seed", c.dataSeed, 0, 2147483647);
-  requireRange("model_seed", c.modelSeed, 0, 2147483647);
-  if (c.device != "auto" && c.device != "cpu" && c.device != "cuda")
-    fail("device", quoted(c.device), "\"auto\", \"cpu\" or \"cuda\"");
-  requireRange("threads", c.threads, 0, 256);
+  return errors;
+}
+
+void validate(const ExperimentConfig& c) {
+  if (const std::vector<ConfigError> errors = configErrors(c); !errors.empty()) throwAll(errors);
 }
 
 ExperimentConfig parseConfig(const std::string& text) {
   const json j = parseJsonInput(text, "json", "config");
   if (!j.is_object()) throw ConfigError("json", "a config must be a JSON object {...}, not " + std::string(j.type_name()));
   ExperimentConfig c;
-  for (const auto& [key, value] : j.items())
-    if (key != "crc32") setField(c, key, value);  // a run's config.json, copied: its checksum is the run's
-  validate(c);
+  std::vector<ConfigError> errors;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "crc32") continue;  // a run's config.json, copied: its checksum is the run's
+    try {
+      setField(c, key, value);
+    } catch (const ConfigError& e) {
+      errors.push_back(e);
+    }
+  }
+  for (const ConfigError& e : configErrors(c)) errors.push_back(e);
+  if (!errors.empty()) throwAll(errors);
   return c;
 }
 
@@ -501,14 +556,21 @@ std::string toJson(const ExperimentConfig& config) { return toJsonValue(config).
 
 void applyOverrides(ExperimentConfig& config, const std::vector<std::string>& assignments) {
   ExperimentConfig updated = config;
+  std::vector<ConfigError> errors;
   for (const std::string& assignment : assignments) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0)
       throw ConfigError("--set", "invalid --set '" + truncatedForMessage(assignment) + "': allowed is key=value, e.g. rules=16");
     const std::string key = assignment.substr(0, eq);
-    setField(updated, key, overrideValue(key, assignment.substr(eq + 1)));
+    try {
+      setField(updated, key, overrideValue(key, assignment.substr(eq + 1)));
+    } catch (const ConfigError& e) {
+      errors.push_back(e);
+    }
   }
-  validate(updated);  // once, after all of them: the order of --set does not matter
+  // Validated once, after all of them: the order of --set does not matter.
+  for (const ConfigError& e : configErrors(updated)) errors.push_back(e);
+  if (!errors.empty()) throwAll(errors);
   config = updated;
 }
 

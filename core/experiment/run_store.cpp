@@ -682,6 +682,8 @@ namespace {
 class RecordParser {
 public:
   RecordParser(fs::path dir, ExperimentConfig config) : dir_(std::move(dir)), config_(std::move(config)), variants_(variantsOf(config_)) {}
+  // Salvaging: what is incomplete anywhere is left out with a warning instead of refused.
+  void setSalvage(bool on) { salvage_ = on; }
 
   void metricsRecord(const Record& r) {
     const auto c = splitCsv(r.payload);
@@ -790,8 +792,9 @@ public:
       TrainPoint& p = train_[i];
       if (p.hasParts && parts_[i] != 15) {
         const std::string what = "the training loss of " + p.variant + " at step " + std::to_string(p.step) + " lacks parts";
-        if (p.step != lastStep_) throw ReadError((dir_ / "metrics.csv").string() + ": " + what + ": the run's record cannot be trusted");
-        warnings.push_back(what + " (the process was stopped while writing it): they are left out");
+        if (p.step != lastStep_ && !salvage_)
+          throw ReadError((dir_ / "metrics.csv").string() + ": " + what + ": the run's record cannot be trusted");
+        warnings.push_back(what + (p.step != lastStep_ ? "" : " (the process was stopped while writing it)") + ": they are left out");
         p.hasParts = false;
       }
       train.push_back(std::move(p));
@@ -814,9 +817,9 @@ public:
           continue;
         }
         const std::string what = "the evaluation of " + f.variant + " at step " + std::to_string(step) + " lacks " + missing;
-        if (step != lastStep_)
+        if (step != lastStep_ && !salvage_)
           throw ReadError((dir_ / "metrics.csv").string() + ": " + what + ": the run's record cannot be trusted");
-        warnings.push_back(what + " (the process was stopped while writing it): left out");
+        warnings.push_back(what + (step != lastStep_ ? "" : " (the process was stopped while writing it)") + ": left out");
       }
       e.families = std::move(complete);
       if (!e.families.empty()) evaluations.push_back(std::move(e));
@@ -853,6 +856,7 @@ private:
   std::set<std::pair<std::int64_t, std::string>> activationSeen_;
   std::int64_t lastStep_ = -1;
   std::map<std::string, std::int64_t> lastTrainStep_;
+  bool salvage_ = false;
 };
 
 }  // namespace
@@ -872,6 +876,43 @@ RunRecord RunStore::load(const fs::path& dir) {
   if (!activations.warning.empty()) record.warnings.push_back(activations.warning);
   for (const Record& r : activations.records) parser.activationRecord(r);
   parser.take(record.train, record.evaluations, record.warnings, true);
+  return record;
+}
+
+RunRecord RunStore::loadReadable(const fs::path& dir) {
+  const RunStore store = open(dir);
+  RunRecord record;
+  record.config = store.readConfig();
+  const auto damage = [&record](const std::string& what) {
+    record.warnings.push_back(what);
+    record.partial = true;
+  };
+  record.info = store.readInfo();
+  RecordParser parser(dir, record.config);
+  parser.setSalvage(true);
+  // Each log up to its first line that cannot be read (a damaged line, or one that contradicts
+  // what came before): the lines before it are shown, that line and the rest are not.
+  const auto readable = [&](const char* name, bool csv) {
+    const fs::path path = dir / name;
+    std::string text;
+    try {
+      if (!fs::exists(path)) throw ReadError(path.string() + " is missing");
+      text = readFile(path, kMaxLogBytes);
+      LogCursor at;
+      const std::size_t taken = takeLines(path, csv, text, at, [&](Record&& r) {
+        if (csv) parser.metricsRecord(r);
+        else parser.activationRecord(r);
+      });
+      if (taken < text.size()) record.warnings.push_back(path.filename().string() + ": dropped a torn last line " + std::to_string(at.lines + 1));
+    } catch (const ReadError& e) {
+      damage(std::string(e.what()) + "; what comes before it is shown");
+    }
+  };
+  readable("metrics.csv", true);
+  readable("activations.jsonl", false);
+  const std::size_t before = record.warnings.size();
+  parser.take(record.train, record.evaluations, record.warnings, true);
+  if (record.warnings.size() > before) record.partial = true;
   return record;
 }
 

@@ -17,6 +17,11 @@ double niceStep(double raw) {
   return 10.0 * power;
 }
 
+QString decimalsFormat(double step) {
+  const int decimals = step > 0 && std::isfinite(step) ? std::clamp(static_cast<int>(std::ceil(-std::log10(step) - 1e-9)), 0, 12) : 2;
+  return QString("%.%1f").arg(decimals);
+}
+
 namespace {
 QString formatted(const QValueAxis* axis, double v) {
   const QString format = axis->labelFormat().isEmpty() ? QStringLiteral("%.2f") : axis->labelFormat();
@@ -55,6 +60,9 @@ void fitValueAxis(QChart* chart, QValueAxis* axis, double lo, double hi, bool an
     const double m = step / power;
     step = m > 5.01 ? 5 * power : m > 2.01 ? 2 * power : m > 1.01 ? power : 0.5 * power;
   }
+  // Neighbouring ticks read the same in the axis' format ("2.84, 2.84" at %.3g): as many decimals as the step needs.
+  const double first = std::ceil(lo / step) * step;
+  if (formatted(axis, first) == formatted(axis, first + step)) axis->setLabelFormat(decimalsFormat(step));
   axis->setTickType(QValueAxis::TicksDynamic);
   axis->setTickAnchor(anchorAtZero ? 0.0 : lo);
   axis->setTickInterval(step);

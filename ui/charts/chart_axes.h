@@ -3,6 +3,8 @@
 // axis label ("3...") at small windows or large presentation scales.
 #pragma once
 
+#include <QString>
+
 class QChart;
 class QValueAxis;
 class QLogValueAxis;
@@ -10,6 +12,8 @@ class QLogValueAxis;
 namespace modlab::ui {
 
 double niceStep(double raw);  // 1, 2 or 5 times a power of ten, at least `raw`
+// A printf format with as many decimals as ticks `step` apart need to read distinct ("%.2f" for 0.05).
+QString decimalsFormat(double step);
 // Sets range [lo, hi] and a tick interval whose labels fit the axis' current length.
 void fitValueAxis(QChart* chart, QValueAxis* axis, double lo, double hi, bool anchorAtZero = true);
 // A log range that always shows at least two labels: rounded out to whole decades.

@@ -17,6 +17,7 @@
 #include <limits>
 
 #include "ui/style/appearance.h"
+#include <QtCharts/QLogValueAxis>
 #include "ui/charts/chart_axes.h"
 #include "ui/charts/chart_legend.h"
 
@@ -43,6 +44,84 @@ void ChartView::setZoomable(bool on) {
   setRubberBand(on ? QChartView::RectangleRubberBand : QChartView::NoRubberBand);
 }
 
+namespace {
+QAbstractAxis* axisOf(QChart* chart, Qt::Orientation o) {
+  const auto axes = chart->axes(o);
+  return axes.isEmpty() ? nullptr : axes.front();
+}
+bool axisRange(QAbstractAxis* axis, double& lo, double& hi, bool& log) {
+  if (auto* v = qobject_cast<QValueAxis*>(axis)) {
+    lo = v->min(), hi = v->max(), log = false;
+    return true;
+  }
+  if (auto* l = qobject_cast<QLogValueAxis*>(axis)) {
+    lo = l->min(), hi = l->max(), log = true;
+    return true;
+  }
+  return false;
+}
+// [lo, hi] moved (not shrunk) into [minimum, maximum], or the whole of it when wider; on a log
+// axis in decades.
+void clampRange(double& lo, double& hi, double minimum, double maximum, bool log) {
+  if (!(maximum > minimum)) return;
+  const auto to = [log](double v) { return log ? std::log10(std::max(v, 1e-300)) : v; };
+  const auto from = [log](double v) { return log ? std::pow(10.0, v) : v; };
+  double a = to(lo), b = to(hi);
+  const double lower = to(minimum), upper = to(maximum);
+  if (!(b > a) || b - a >= upper - lower) {
+    a = lower, b = upper;
+  } else {
+    if (a < lower) b += lower - a, a = lower;
+    if (b > upper) a -= b - upper, b = upper;
+  }
+  lo = from(a), hi = from(b);
+}
+}  // namespace
+
+void ChartView::setLimits(double xLo, double xHi, double yLo, double yHi) {
+  limited_ = true;
+  xLo_ = xLo, xHi_ = xHi, yLo_ = yLo, yHi_ = yHi;
+}
+
+void ChartView::setLimitsFromAxes() {
+  double xLo, xHi, yLo, yHi;
+  bool log;
+  QAbstractAxis* x = axisOf(chart(), Qt::Horizontal);
+  QAbstractAxis* y = axisOf(chart(), Qt::Vertical);
+  if (x && y && axisRange(x, xLo, xHi, log) && axisRange(y, yLo, yHi, log)) setLimits(xLo, xHi, yLo, yHi);
+}
+
+void ChartView::extendXLimit(double xHi) { xHi_ = std::max(xHi_, xHi); }
+
+void ChartView::setXRange(double lo, double hi) {
+  QAbstractAxis* x = axisOf(chart(), Qt::Horizontal);
+  double a, b;
+  bool log;
+  if (!x || !axisRange(x, a, b, log)) return;
+  if (limited_) clampRange(lo, hi, xLo_, xHi_, log);
+  x->setRange(lo, hi);
+  placeCursor();
+}
+
+void ChartView::keepInLimits() {
+  double lo, hi;
+  bool log;
+  if (limited_) {
+    if (QAbstractAxis* y = axisOf(chart(), Qt::Vertical); y && axisRange(y, lo, hi, log)) {
+      clampRange(lo, hi, yLo_, yHi_, log);
+      y->setRange(lo, hi);
+    }
+  }
+  QAbstractAxis* x = axisOf(chart(), Qt::Horizontal);
+  if (!x || !axisRange(x, lo, hi, log)) return;
+  if (limited_) {
+    clampRange(lo, hi, xLo_, xHi_, log);
+    x->setRange(lo, hi);
+  }
+  placeCursor();
+  Q_EMIT xRangeChanged(lo, hi);
+}
+
 void ChartView::wheelEvent(QWheelEvent* e) {
   if (!zoomable_) return QChartView::wheelEvent(e);
   const double factor = e->angleDelta().y() > 0 ? 1.25 : 0.8;
@@ -52,7 +131,7 @@ void ChartView::wheelEvent(QWheelEvent* e) {
   r.setHeight(r.height() / factor);
   r.moveCenter(c);
   chart()->zoomIn(r);
-  placeCursor();
+  keepInLimits();
   Q_EMIT userMovedView();
   e->accept();
 }
@@ -73,7 +152,7 @@ void ChartView::mouseMoveEvent(QMouseEvent* e) {
     const QPointF d = e->position() - last_;
     chart()->scroll(-d.x(), d.y());
     last_ = e->position();
-    placeCursor();
+    keepInLimits();
     Q_EMIT userMovedView();
     return;
   }
@@ -96,7 +175,7 @@ void ChartView::mouseReleaseEvent(QMouseEvent* e) {
     if (chart()->plotArea().contains(inChart) && !chart()->series().isEmpty())
       Q_EMIT clickedAt(chart()->mapToValue(inChart, chart()->series().first()).x());
   } else if (left && zoomable_) {
-    placeCursor();
+    keepInLimits();
     Q_EMIT userMovedView();
   }
 }

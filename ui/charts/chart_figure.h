@@ -27,6 +27,13 @@ class ChartView : public QChartView {
 public:
   explicit ChartView(QChart* chart, QWidget* parent = nullptr);
   void setZoomable(bool on);  // wheel, rubber band and middle-drag pan
+  // Zoom and pan stay inside these ranges of the axes (the whole data's view: no negative
+  // steps, no empty view); x and y are the horizontal and vertical axes' values.
+  void setLimits(double xLo, double xHi, double yLo, double yHi);
+  void setLimitsFromAxes();  // the axes' ranges now
+  void extendXLimit(double xHi);
+  // The horizontal axis shows [lo, hi] (kept in the limits); no xRangeChanged.
+  void setXRange(double lo, double hi);
   // Describes a hovered point; empty: the series is not reported.
   void setDescriber(std::function<QString(QXYSeries*, const QPointF&)> describe) { describe_ = std::move(describe); }
   // Describes what lies under a position in the chart's coordinates where no point is near
@@ -50,6 +57,7 @@ public:
 
 Q_SIGNALS:
   void userMovedView();
+  void xRangeChanged(double lo, double hi);  // the user zoomed or panned (for linked panels)
   void clickedAt(double x);  // a left click (not a drag) at this value of the x axis
 
 protected:
@@ -63,8 +71,11 @@ protected:
 
 private:
   void placeCursor();
+  void keepInLimits();  // after a zoom or pan by the user; emits xRangeChanged
   void fitMinimumSize();  // room for the axes' labels and titles in the current font
   bool zoomable_ = false, panning_ = false;
+  bool limited_ = false;
+  double xLo_ = 0, xHi_ = 0, yLo_ = 0, yHi_ = 0;
   QPointF last_, pressAt_;
   std::function<QString(QXYSeries*, const QPointF&)> describe_;
   std::function<QString(const QPointF&)> describeArea_;

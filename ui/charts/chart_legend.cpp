@@ -46,21 +46,44 @@ void ChartLegend::setShown(int index, bool shown) {
 
 int ChartLegend::sampleWidth() const { return entries_.empty() ? 0 : fontMetrics().height() * 3 / 2; }
 
-int ChartLegend::textWidth(int index) const { return fontMetrics().horizontalAdvance(entry(index).text); }
+QString ChartLegend::textOf(int index, bool compact) const {
+  const Entry& e = entry(index);
+  return compact && !e.compact.isEmpty() ? e.compact : e.text;
+}
 
-QSize ChartLegend::entrySize(int index) const {
-  return QSize(sampleWidth() + kPad * 2 + textWidth(index) + kPad, fontMetrics().height() + kPad * 2);
+QString ChartLegend::shownText(int index) const { return textOf(index, compactFor(width())); }
+
+int ChartLegend::textWidth(int index) const { return fontMetrics().horizontalAdvance(shownText(index)); }
+
+QSize ChartLegend::entrySize(int index, bool compact) const {
+  return QSize(sampleWidth() + kPad * 2 + fontMetrics().horizontalAdvance(textOf(index, compact)) + kPad, fontMetrics().height() + kPad * 2);
+}
+
+int ChartLegend::rowsFor(int width, bool compact) const {
+  int rows = count() > 0 ? 1 : 0, rowWidth = 0;
+  for (int i = 0; i < count(); ++i) {
+    const int w = entrySize(i, compact).width();
+    if (rowWidth > 0 && rowWidth + kGap + w > width - 2 * kPad) ++rows, rowWidth = 0;
+    rowWidth += (rowWidth > 0 ? kGap : 0) + w;
+  }
+  return rows;
+}
+
+bool ChartLegend::compactFor(int width) const {
+  const bool any = std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.compact.isEmpty(); });
+  return any && rowsFor(width, false) > 2;
 }
 
 std::vector<QRect> ChartLegend::layoutFor(int width) const {
   std::vector<QRect> rects;
   int x = kPad, y = kPad;
   const int rowHeight = fontMetrics().height() + kPad * 2;
+  const bool compact = compactFor(width);
   // Rows are centred: measure each row first.
   std::vector<std::pair<int, int>> rows;  // first entry, width
   int rowStart = 0, rowWidth = 0;
   for (int i = 0; i < count(); ++i) {
-    const QSize s = entrySize(i);
+    const QSize s = entrySize(i, compact);
     if (rowWidth > 0 && rowWidth + kGap + s.width() > width - 2 * kPad) {
       rows.push_back({rowStart, rowWidth});
       rowStart = i;
@@ -73,7 +96,7 @@ std::vector<QRect> ChartLegend::layoutFor(int width) const {
     const int end = r + 1 < rows.size() ? rows[r + 1].first : count();
     x = std::max(kPad, (width - rows[r].second) / 2);
     for (int i = rows[r].first; i < end; ++i) {
-      const QSize s = entrySize(i);
+      const QSize s = entrySize(i, compact);
       rects.push_back(QRect(QPoint(x, y), s));
       x += s.width() + kGap;
     }
@@ -99,13 +122,13 @@ int ChartLegend::heightForWidth(int width) const {
 
 QSize ChartLegend::sizeHint() const {
   int w = 2 * kPad;
-  for (int i = 0; i < count(); ++i) w += entrySize(i).width() + (i > 0 ? kGap : 0);
+  for (int i = 0; i < count(); ++i) w += entrySize(i, false).width() + (i > 0 ? kGap : 0);
   return QSize(w, heightForWidth(w));
 }
 
 QSize ChartLegend::minimumSizeHint() const {
   int w = 0;
-  for (int i = 0; i < count(); ++i) w = std::max(w, entrySize(i).width());
+  for (int i = 0; i < count(); ++i) w = std::max(w, entrySize(i, true).width());
   return QSize(w + 2 * kPad, fontMetrics().height() + 4 * kPad);
 }
 
@@ -156,7 +179,7 @@ void ChartLegend::paintEvent(QPaintEvent*) {
     f.setStrikeOut(!on);
     p.setFont(f);
     p.drawText(QRect(sample.right() + kPad + 1, r.top() + kPad, textWidth(i) + kPad, fontMetrics().height()),
-               Qt::AlignLeft | Qt::AlignVCenter, e.text);
+               Qt::AlignLeft | Qt::AlignVCenter, shownText(i));
   }
 }
 

@@ -22,6 +22,7 @@ public:
     Qt::PenStyle style = Qt::SolidLine;
     bool toggles = true;  // false: a key entry that explains, nothing to hide
     QString toolTip;
+    QString compact;  // a shorter text, used when the full texts would take more than two rows
   };
   explicit ChartLegend(QWidget* parent = nullptr);
   void clear();
@@ -33,6 +34,7 @@ public:
   QRect entryRect(int index) const;      // in widget coordinates, for the current width
   QRect textRect(int index) const;       // where the text is drawn
   int textWidth(int index) const;        // the text's full width in the current font
+  QString shownText(int index) const;    // the text as drawn at the current width (full or compact)
 
   bool hasHeightForWidth() const override { return true; }
   int heightForWidth(int width) const override;
@@ -51,7 +53,10 @@ protected:
 
 private:
   int sampleWidth() const;
-  QSize entrySize(int index) const;
+  QSize entrySize(int index, bool compact) const;
+  int rowsFor(int width, bool compact) const;
+  bool compactFor(int width) const;  // the full texts would take more than two rows, and there are short ones
+  QString textOf(int index, bool compact) const;
   std::vector<QRect> layoutFor(int width) const;
   std::vector<Entry> entries_;
   std::vector<bool> shown_;

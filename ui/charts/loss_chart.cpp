@@ -75,9 +75,12 @@ LossChart::LossChart(QWidget* parent) : QWidget(parent), cursorStep_(std::numeri
     v->setDescriber([this](QXYSeries* s, const QPointF& p) { return describe(s, p); });
     connect(v, &ChartView::userMovedView, this, [this] { setFollowing(false); });
     connect(v, &ChartView::clickedAt, this, &LossChart::stepClicked);
+    // The training and evaluation panels share their steps: zoomed and panned together.
+    connect(v, &ChartView::xRangeChanged, this, [this, v](double lo, double hi) { (v == trainView_ ? evalView_ : trainView_)->setXRange(lo, hi); });
     figure_->body()->addWidget(v, 1);
   }
   figure_->installEventFilter(this);
+  connect(evalChart_, &QChart::plotAreaChanged, this, [this] { fitMarkers(); });
 
   quantity_ = new QComboBox;
   quantity_->addItems({tr("Loss"), tr("Error % / L1")});
@@ -157,6 +160,7 @@ bool LossChart::eventFilter(QObject* watched, QEvent* event) {
 void LossChart::resizeEvent(QResizeEvent* e) {
   QWidget::resizeEvent(e);
   arrangePanels();
+  fitMarkers();
 }
 
 QSize LossChart::minimumSizeHint() const {
@@ -238,10 +242,10 @@ void LossChart::buildLegend() {
   const QColor key = keyColor();
   const std::pair<Kind, ChartLegend::Entry> kinds[] = {
       {Kind::Train, {tr("training (smoothed; raw faint)"), key, ChartLegend::Marker::Line, Qt::SolidLine, true,
-                     tr("Training loss of every step: the smoothed curve solid, the raw one faint behind it")}},
-      {Kind::Id, {tr("ID evaluation"), key, ChartLegend::Marker::Line, Qt::DashLine, true, tr("In-distribution evaluation (dashed)")}},
+                     tr("Training loss of every step: the smoothed curve solid, the raw one faint behind it"), tr("training")}},
+      {Kind::Id, {tr("ID evaluation"), key, ChartLegend::Marker::Line, Qt::DashLine, true, tr("In-distribution evaluation (dashed)"), tr("ID")}},
       {Kind::Ood, {tr("OoD evaluation"), key, ChartLegend::Marker::LineWithDots, Qt::DotLine, true,
-                   tr("Out-of-distribution evaluation: inputs x2 (MHA/RNN: also the longest length), dotted with dots")}}};
+                   tr("Out-of-distribution evaluation: inputs x2 (MHA/RNN: also the longest length), dotted with dots"), tr("OoD")}}};
   for (const auto& [kind, entry] : kinds) {
     if (errorView_ && kind == Kind::Train) continue;
     const int i = legend->addEntry(entry);
@@ -352,7 +356,11 @@ void LossChart::setErrorView(bool error) {
   buildLegend();
   arrangePanels();
   refresh();
-  if (follow_) fitAxes();
+  if (follow_) {
+    fitAxes();
+  } else if (data_) {  // zoomed: the run may still be panned to as it grows
+    for (ChartView* v : {trainView_, evalView_}) v->extendXLimit(static_cast<double>(data_->step()));
+  }
 }
 
 void LossChart::setFollowing(bool follow) {
@@ -399,6 +407,21 @@ void LossChart::refresh() {
   if (follow_) fitAxes();
 }
 
+// The evaluations' markers shrink with their density (a large scale on a small screen made the
+// chart a blob of markers) and go where they would touch; the dashes and dots stay.
+void LossChart::fitMarkers() {
+  int count = 0;
+  for (const auto& [family, s] : series_) count = std::max(count, static_cast<int>(s.id->count()));
+  const double width = evalChart_->plotArea().width() > 10 ? evalChart_->plotArea().width() : evalView_->width();
+  const double spacing = width / std::max(1, count);
+  for (auto& [family, s] : series_) {
+    s.id->setPointsVisible(spacing >= 6);
+    s.ood->setPointsVisible(spacing >= 6);
+    s.id->setMarkerSize(std::min(scaled(3), spacing * 0.35));
+    s.ood->setMarkerSize(std::min(scaled(4.5), spacing * 0.5));
+  }
+}
+
 void LossChart::fitAxes() {
   double xMax = 1.0;
   if (data_) xMax = std::max({xMax, static_cast<double>(data_->step()), static_cast<double>(data_->config().steps)});
@@ -426,6 +449,8 @@ void LossChart::fitAxes() {
   }
   fitValueAxis(trainChart_, static_cast<QValueAxis*>(trainX_), 0.0, xMax);
   fitValueAxis(evalChart_, static_cast<QValueAxis*>(evalX_), 0.0, xMax);
+  trainView_->setLimitsFromAxes();
+  evalView_->setLimitsFromAxes();
   trainView_->setCursorX(cursorStep_);
   evalView_->setCursorX(cursorStep_);
 }

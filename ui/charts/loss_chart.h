@@ -77,6 +77,7 @@ private:
   };
   void attachAxes();
   void fitAxes();
+  void fitMarkers();
   void buildLegend();
   void applyVisibility();
   void arrangePanels();

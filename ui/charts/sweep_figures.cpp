@@ -19,6 +19,7 @@
 #include <map>
 #include <set>
 
+#include "ui/charts/chart_axes.h"
 #include "ui/style/appearance.h"
 #include "ui/export/chart_export.h"
 #include "ui/style/family_style.h"
@@ -119,6 +120,7 @@ QChartView* performancePanel(const SweepReport& r, Setting s, TaskKind t, bool o
   const auto means = meanByRules(
       r, [&](const ReportRow& row) { return row.setting == s && row.task == t; },
       [&](const ReportRow& row) { return ood ? row.ood : row.id; });
+  if (means.empty()) return nullptr;  // a setting and task the sweep did not train: left out
   auto* chart = new QChart;
   auto* x = new QLogValueAxis;
   x->setBase(2);
@@ -150,9 +152,8 @@ QChartView* performancePanel(const SweepReport& r, Setting s, TaskKind t, bool o
   y->applyNiceNumbers();
   chart->setTitle(QString("%1 %2 | %3%4").arg(QString::fromStdString(toString(s)).toUpper(),
                                              t == TaskKind::Classification ? QObject::tr("classification") : QObject::tr("regression"),
-                                             ood ? QObject::tr("OoD") : QObject::tr("ID"),
-                                             means.empty() ? QObject::tr(" (no runs)") : QString()));
-  chart->legend()->setVisible(s == Setting::Mlp && t == TaskKind::Classification && !ood);
+                                             ood ? QObject::tr("OoD") : QObject::tr("ID"), QString()));
+  chart->legend()->setVisible(false);  // the figure's first panel shows the key
   styleChart(chart);
   return view(chart);
 }
@@ -343,15 +344,16 @@ QChartView* routingPanel(const SweepReport& r, Setting s, TaskKind t, int rules,
     lo = std::min(lo, random);
     hi = std::max(hi, random);
   }
-  if (hi >= lo) y->setRange(lo - 0.05 * (hi - lo + 1e-9), hi + 0.05 * (hi - lo + 1e-9));
-  // Ticks at round steps from a round minimum (never below 0: metrics and errors are not negative).
-  const double span = std::max(hi - lo, 1e-6), raw = span / 5.0;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  const double step = raw / magnitude <= 2 ? 2 * magnitude : raw / magnitude <= 5 ? 5 * magnitude : 10 * magnitude;
+  // Ticks at round steps from a round minimum (never below 0: metrics and errors are not
+  // negative), at least 2% of the values apart, each label distinct (as many decimals as the step).
+  const double span = std::max({hi - lo, 0.02 * std::max(std::abs(hi), std::abs(lo)), 1e-6});
+  const double step = niceStep(span / 5.0);
   y->setTickType(QValueAxis::TicksDynamic);
   y->setTickAnchor(0.0);
   y->setTickInterval(step);
-  y->setRange(std::max(0.0, std::floor(lo / step) * step), std::ceil(hi / step) * step);
+  const double middle = (lo + hi) / 2;
+  y->setRange(std::max(0.0, std::floor((middle - span / 2) / step) * step), std::ceil((middle + span / 2) / step) * step);
+  y->setLabelFormat(decimalsFormat(step));
   const QString what = metric < 0 ? QObject::tr("OoD %1").arg(unitOf(t)) : MetricsView::metricNames()[metric];
   chart->setTitle(QObject::tr("%1: %2 %3, R = %4").arg(what, QString::fromStdString(toString(s)).toUpper(),
                                                         t == TaskKind::Classification ? QObject::tr("classification")
@@ -404,11 +406,18 @@ QWidget* makeSweepFigure(const SweepReport& r, SweepFigure figure) {
       return grid(QObject::tr("Fig. 3: which family wins (ID, last checkpoint, averaged over model seeds)"),
                   {rankingPie(r), modularVsMonolithic(r)}, 2, QSize(1200, 560));
     case SweepFigure::Performance: {
+      // The settings and tasks the sweep trained: ID and OoD side by side, two pairs a row.
       std::vector<QChartView*> charts;
       for (Setting s : {Setting::Mlp, Setting::Mha, Setting::Rnn})
         for (TaskKind t : {TaskKind::Classification, TaskKind::Regression})
-          for (bool ood : {false, true}) charts.push_back(performancePanel(r, s, t, ood));
-      return grid(QObject::tr("Fig. 4: performance vs number of rules (lower is better)"), charts, 4, QSize(1800, 1250),
+          for (bool ood : {false, true})
+            if (QChartView* panel = performancePanel(r, s, t, ood)) charts.push_back(panel);
+      if (charts.empty()) return new QLabel(QObject::tr("No runs of the paper's families in this sweep."));
+      charts.front()->chart()->legend()->setVisible(true);
+      const int columns = charts.size() <= 2 ? static_cast<int>(charts.size()) : 4;
+      const int rows = (static_cast<int>(charts.size()) + columns - 1) / columns;
+      return grid(QObject::tr("Fig. 4: performance vs number of rules (lower is better)"), charts, columns,
+                  QSize(std::max(900, 430 * columns), 140 + 400 * rows),
                   QObject::tr("Each point averages sizes, data seeds, model seeds and (MHA) search versions. "
                               "MHA/RNN OoD: the longest evaluation length with inputs x2."));
     }

@@ -31,6 +31,16 @@ QString valueText(const QJsonValue& v) {
   return v.toVariant().toString();
 }
 
+// A value short enough for a key entry: a list of more than two as its first two and a count.
+QString shortValue(const QJsonValue& v) {
+  if (v.isArray() && v.toArray().size() > 2) {
+    const QJsonArray a = v.toArray();
+    return QString("%1, %2 +%3").arg(valueText(a[0]), valueText(a[1])).arg(a.size() - 2);
+  }
+  QString text = valueText(v);
+  return text.size() > 24 ? text.left(22) + QStringLiteral("..") : text;
+}
+
 // The config with the seed-like keys removed: runs with the same key are one group.
 QString groupKey(const ExperimentConfig& c) {
   QJsonObject o = asJson(c);
@@ -144,9 +154,16 @@ std::vector<ComparedGroup> compareRuns(const std::vector<RunRecord>& runs, const
     ComparedGroup g = meanBand(curves);
     g.sources = groupSources;
     const QJsonObject config = asJson(runs[groups[key].front()].config);
-    QStringList parts;
-    for (const QString& k : differing) parts << QString("%1 %2").arg(QString(k).replace('_', ' '), valueText(config.value(k)));
+    QStringList parts, full;
+    for (const QString& k : differing) {
+      const QString name = QString(k).replace('_', ' ');
+      parts << QString("%1 %2").arg(name, shortValue(config.value(k)));
+      full << QString("%1 %2").arg(name, valueText(config.value(k)));
+    }
+    // At most three differences in the key; all of them in its tooltip.
+    if (parts.size() > 3) parts = parts.mid(0, 2) << QObject::tr("%1 more").arg(parts.size() - 2);
     g.label = parts.isEmpty() ? QString::fromStdString(runs[groups[key].front()].config.name) : parts.join(", ");
+    g.detail = full.isEmpty() ? g.label : full.join("\n");
     out.push_back(std::move(g));
   }
   return out;

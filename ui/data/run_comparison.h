@@ -21,7 +21,8 @@ enum class CompareQuantity {
 bool isMetric(CompareQuantity quantity);
 
 struct ComparedGroup {
-  QString label;                    // what distinguishes this group, e.g. "rules 16"
+  QString label;                    // what distinguishes this group, short: e.g. "rules 16, lr 0.001"
+  QString detail;                   // every difference in full (the key's tooltip)
   int seeds = 0;                    // runs averaged (they differ only by model seed)
   QVector<QPointF> mean, lower, upper;  // band: mean -/+ one sample standard deviation
   QStringList sources;

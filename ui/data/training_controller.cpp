@@ -88,6 +88,15 @@ bool TrainingController::openRun(const QString& directory, QString* error) {
     } else {
       record = RunStore::load(directory.toStdString());
     }
+  } catch (const ReadError& e) {
+    // A damaged record: what can be read is shown, with what could not be (never scored).
+    try {
+      record = RunStore::loadReadable(directory.toStdString());
+      follower.reset();
+    } catch (const std::exception&) {
+      if (error) *error = QString::fromStdString(e.what());
+      return false;
+    }
   } catch (const std::exception& e) {
     if (error) *error = QString::fromStdString(e.what());
     return false;
@@ -101,6 +110,9 @@ bool TrainingController::openRun(const QString& directory, QString* error) {
   }
   stopSession();
   runDirectory_ = directory;
+  readWarnings_.clear();
+  for (const std::string& w : record.warnings) readWarnings_ << QString::fromStdString(w);
+  readInPart_ = record.partial;
   data_.load(record);
   data_.setSource(directory);
   data_.setFollowing(static_cast<bool>(follower));

@@ -5,6 +5,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QTimer>
 #include <chrono>
 #include <memory>
@@ -49,6 +50,9 @@ public:
   bool isRunning() const;  // live and not finished/stopped/failed
   SessionState state() const { return data_.status().state; }
   QString runDirectory() const { return runDirectory_; }
+  // What the last openRun could not read (file and line), each a sentence; empty when whole.
+  const QStringList& readWarnings() const { return readWarnings_; }
+  bool readInPart() const { return readInPart_; }
   // Whether the open run folder is being written by another process and followed live.
   bool isFollowing() const { return static_cast<bool>(follower_); }
   static QString runsRoot();  // where the app keeps its runs (overridable: MODLAB_RUNS_DIR)
@@ -72,6 +76,8 @@ private:
   RunData data_;
   QTimer timer_;
   QString runDirectory_;
+  QStringList readWarnings_;
+  bool readInPart_ = false;
   double throttle_ = 0.0;
   std::unique_ptr<RunFollower> follower_;  // a run folder another process writes
   QTimer followTimer_;

@@ -17,9 +17,12 @@
 #include <QSvgGenerator>
 #include <QWidget>
 
+#include "ui/style/appearance.h"
+
 namespace modlab::ui {
 
 bool exportPng(QWidget* widget, const QString& path, double scale, QString* error) {
+  const ExportAppearance onWhite;
   if (widget->layout()) widget->layout()->activate();
   QImage image(widget->size() * scale, QImage::Format_ARGB32_Premultiplied);
   image.setDevicePixelRatio(scale);
@@ -75,6 +78,7 @@ QByteArray joinPolylines(const QByteArray& svg) {
 }  // namespace
 
 bool exportSvg(QWidget* widget, const QString& path, const QString& title, QString* error) {
+  const ExportAppearance onWhite;
   QBuffer buffer;
   QSvgGenerator svg;
   svg.setOutputDevice(&buffer);

@@ -15,6 +15,7 @@
 #include <numeric>
 
 #include "modlab/metrics/specialisation.h"
+#include "ui/style/appearance.h"
 #include "ui/style/family_style.h"
 #include "ui/style/flow_layout.h"
 #include "ui/heatmaps/viridis.h"
@@ -71,13 +72,12 @@ QSize HeatmapWidget::minimumSizeHint() const {
   // As wide as the title, the axes this heatmap draws (the rule labels on the first, the
   // colour bar on the last) and a grid of two lines' height, with cells of at least 3 px.
   const QFontMetrics fm(font());
-  QFont small = font();
-  small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
+  const QFont small = smallFont(font());
   const QFontMetrics sm(small);
   QFont titleFont = font();
   titleFont.setBold(true);
   const int left = ruleAxis_ ? 10 + fm.height() + sm.horizontalAdvance("000") + 6 : 8,
-            right = colourBar_ ? 12 + 12 + sm.horizontalAdvance("0.5") + 10 : 8;
+            right = colourBar_ ? 12 + 12 + sm.horizontalAdvance("0.5") + 10 + sm.height() + 2 : 8;
   const int grid = std::max(3 * rules_, 2 * fm.height());
   const int width = std::max(QFontMetrics(titleFont).horizontalAdvance(title_) + 8, left + right + grid);
   return {width, fm.height() * 7 + 10};
@@ -90,8 +90,7 @@ QSize HeatmapWidget::sizeHint() const {
 
 QStringList HeatmapWidget::subtitleLines(int width, bool standalone) const {
   if (rules_ == 0) return {};
-  QFont small = font();
-  small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
+  const QFont small = smallFont(font());
   const QFontMetrics fm(small);
   // On screen the panel's header names the step; an export says it under each title.
   QStringList parts;
@@ -109,15 +108,14 @@ QStringList HeatmapWidget::subtitleLines(int width, bool standalone) const {
 
 QRect HeatmapWidget::gridRectIn(const QRect& area, bool standalone) const {
   const QFontMetrics fm(font());
-  QFont small = font();
-  small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
+  const QFont small = smallFont(font());
   const QFontMetrics sm(small);
   QFont titleFont = font();
   titleFont.setBold(true);
   const int subtitle = std::max<int>(1, static_cast<int>(subtitleLines(area.width(), standalone).size()));
   const int left = ruleAxis_ ? 10 + fm.height() + sm.horizontalAdvance("000") + 6 : 8,
             top = 6 + QFontMetrics(titleFont).height() + subtitle * sm.height(),
-            right = colourBar_ ? 12 + 12 + sm.horizontalAdvance("0.5") + 10 : 8, bottom = 6 + sm.height() + fm.height();
+            right = colourBar_ ? 12 + 12 + sm.horizontalAdvance("0.5") + 10 + sm.height() + 2 : 8, bottom = 6 + sm.height() + fm.height();
   const int side = std::max(10, std::min(area.width() - left - right, area.height() - top - bottom));
   return QRect(area.left() + left + (area.width() - left - right - side) / 2, area.top() + top, side, side);
 }
@@ -138,8 +136,7 @@ void HeatmapWidget::paintInto(QPainter& p, const QRect& area, bool standalone) c
   p.setFont(titleFont);
   p.setPen(data_ ? data_->textColor(variant_) : palette().color(QPalette::WindowText));
   p.drawText(QRect(area.left(), area.top() + 2, area.width(), titleHeight), Qt::AlignHCenter, title_);
-  QFont small = font();
-  small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.8));
+  const QFont small = smallFont(font());
   const QFontMetrics smallMetrics(small);
   p.setFont(small);
   p.setPen(pal.color(QPalette::WindowText));
@@ -212,6 +209,15 @@ void HeatmapWidget::paintInto(QPainter& p, const QRect& area, bool standalone) c
     p.drawText(QRect(bar.right() + 3, yy - h / 2, smallMetrics.horizontalAdvance("0.5") + 4, h), Qt::AlignLeft | Qt::AlignVCenter,
                QString::number(v, 'g', 2));
   }
+  // The bar's label, along it (shortened to "p" where the bar is too short for it).
+  const int labelX = bar.right() + 3 + smallMetrics.horizontalAdvance("0.5") + 6;
+  QString label = tr("p(module | rule)");
+  if (smallMetrics.horizontalAdvance(label) > bar.height()) label = tr("p");
+  p.save();
+  p.translate(labelX, bar.center().y());
+  p.rotate(90);
+  p.drawText(QRect(-bar.height() / 2, -h, bar.height(), h), Qt::AlignHCenter | Qt::AlignBottom, label);
+  p.restore();
   p.restore();
 }
 

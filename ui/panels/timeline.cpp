@@ -113,8 +113,25 @@ void Timeline::fixWidths() {
   label_->setFixedWidth(label_->fontMetrics().horizontalAdvance(widest) + 8);
 }
 
+QSize Timeline::minimumSizeHint() const {
+  // As narrow as the slider on a row of its own allows (where it goes when narrow): the
+  // minimum does not depend on where the slider happens to be.
+  QSize s = QWidget::minimumSizeHint();
+  if (sliderRow_->count() == 0) {
+    s.setWidth(s.width() - slider_->minimumSizeHint().width() - row_->spacing());
+    s.setHeight(s.height() + slider_->minimumSizeHint().height() + layout()->spacing());
+  }
+  return s;
+}
+
 void Timeline::resizeEvent(QResizeEvent* e) {
   QWidget::resizeEvent(e);
+  placeSlider();
+}
+
+// The slider beside the controls where there is room, on a row of its own where not (the
+// decision changes with the width and with the fonts).
+void Timeline::placeSlider() {
   const int fixed = play_->width() + speed_->sizeHint().width() + label_->width() + fontMetrics().horizontalAdvance(tr("Timeline")) + 60;
   const bool narrow = width() < fixed + fontMetrics().height() * 6;
   if (narrow == (sliderRow_->count() > 0)) return;
@@ -123,7 +140,14 @@ void Timeline::resizeEvent(QResizeEvent* e) {
 }
 
 void Timeline::changeEvent(QEvent* e) {
-  if (e->type() == QEvent::FontChange) fixWidths();
+  if (e->type() == QEvent::FontChange) {
+    fixWidths();
+    placeSlider();
+    // Hidden behind a tab, the rows' cached minimum would stay the old font's.
+    row_->invalidate();
+    sliderRow_->invalidate();
+    layout()->invalidate();
+  }
   QWidget::changeEvent(e);
 }
 

@@ -39,6 +39,9 @@ public:
 Q_SIGNALS:
   void positionChanged(int index);  // the evaluation to show
 
+public:
+  QSize minimumSizeHint() const override;
+
 protected:
   void changeEvent(QEvent* e) override;
   void resizeEvent(QResizeEvent* e) override;
@@ -46,6 +49,7 @@ protected:
 private:
   void updateLabel();
   void fixWidths();  // Play/Pause and the label keep one width: the slider never jumps
+  void placeSlider();
   const RunData* data_ = nullptr;
   QSlider* slider_;
   QHBoxLayout *row_, *sliderRow_;

@@ -1,5 +1,7 @@
 #include "ui/style/adaptive_split.h"
 
+#include <QLayout>
+
 #include <QEvent>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -153,6 +155,33 @@ QSize VerticalScrollArea::minimumSizeHint() const {
 bool VerticalScrollArea::eventFilter(QObject* watched, QEvent* event) {
   if (watched == widget() && event->type() == QEvent::LayoutRequest) updateGeometry();
   return QScrollArea::eventFilter(watched, event);
+}
+
+void AdaptiveSplit::showPage(int index) {
+  if (tabbed_ && index >= 0 && index < tabs_->count()) tabs_->setCurrentIndex(index);
+}
+
+namespace {
+// A layout and every layout nested in it forget their cached sizes.
+void invalidateAll(QLayout* layout) {
+  if (!layout) return;
+  for (int i = 0; i < layout->count(); ++i)
+    if (QLayout* inner = layout->itemAt(i)->layout()) invalidateAll(inner);
+  layout->invalidate();
+}
+}  // namespace
+
+void AdaptiveSplit::refit() {
+  // A page hidden behind a tab keeps the minimum its layouts cached in the old fonts.
+  for (QWidget* page : pages_) {
+    invalidateAll(page->layout());
+    for (QWidget* child : page->findChildren<QWidget*>()) invalidateAll(child->layout());
+  }
+  arrange();
+}
+
+void AdaptiveSplit::showNextPage() {
+  if (tabbed_ && tabs_->count() > 0) tabs_->setCurrentIndex((tabs_->currentIndex() + 1) % tabs_->count());
 }
 
 }  // namespace modlab::ui

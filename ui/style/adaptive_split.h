@@ -19,6 +19,12 @@ public:
   explicit AdaptiveSplit(QWidget* parent = nullptr);
   void addPage(QWidget* page, const QString& title, int size);
   bool isTabbed() const { return tabbed_; }
+  // Brings page `index` (in addPage's order) in front when tabbed; split, every page is shown.
+  void showPage(int index);
+  // The next page in front (tabbed; wraps round).
+  void showNextPage();
+  // Split or tabbed anew for the pages' minimum sizes now (after a change of fonts).
+  void refit();
   void setSizes(const QList<int>& sizes);
   QTabWidget* tabs() const { return tabs_; }
   QSplitter* splitter() const { return split_; }

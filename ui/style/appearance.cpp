@@ -1,9 +1,17 @@
 #include "ui/style/appearance.h"
+#include "ui/style/scaled_style.h"
 
 #include <QApplication>
 #include <algorithm>
 #include <QFont>
 #include <QPalette>
+#include <QPointer>
+#include <QScreen>
+#include <QSettings>
+#include <map>
+#include <string>
+#include <vector>
+#include <cmath>
 #include <QStyle>
 #include <QStyleFactory>
 #include <QtCharts/QAbstractAxis>
@@ -62,14 +70,80 @@ void setAppearance(const Appearance& a) {
   }
   current = a;
   current.scale = std::clamp(a.scale, 1.0, 2.5);
-  QApplication::setStyle(QStyleFactory::create("Fusion"));
+  QApplication::setStyle(new ScaledStyle(QStyleFactory::create("Fusion")));
   QApplication::setPalette(current.dark() ? darkPalette() : QApplication::style()->standardPalette());
+  // The platform's fonts of particular widgets (dock titles, menus, tooltips, headers) are kept
+  // apart from the application's: scaled with it.
+  static const char* const kClassFonts[] = {"QDockWidgetTitle", "QMenu", "QMenuBar", "QHeaderView", "QTipLabel",
+                                            "QMessageBoxLabel", "QComboMenuItem", "QToolButton", "QStatusBar"};
+  static std::map<std::string, QFont> classBase;
+  if (classBase.empty())
+    for (const char* name : kClassFonts) classBase[name] = QApplication::font(name);
+  for (const auto& [name, base] : classBase) {
+    QFont scaledFont = base;
+    scaledFont.setPointSizeF((base.pointSizeF() > 0 ? base.pointSizeF() : baseFont.pointSizeF()) * current.scale);
+    QApplication::setFont(scaledFont, name.c_str());
+  }
+  // After those: a widget that sizes itself on the application's font change (Timeline) reads
+  // its children's class fonts already scaled.
   QFont font = baseFont;
   font.setPointSizeF(baseFont.pointSizeF() * current.scale);
   QApplication::setFont(font);
 }
 
 qreal scaled(qreal width) { return width * current.scale; }
+
+namespace {
+struct RestyleHook {
+  QPointer<QObject> owner;
+  std::function<void()> restyle;
+};
+std::vector<RestyleHook>& hooks() {
+  static std::vector<RestyleHook> all;
+  return all;
+}
+}  // namespace
+
+void addRestyleHook(QObject* owner, std::function<void()> restyle) { hooks().push_back({owner, std::move(restyle)}); }
+
+void restyleAll() {
+  auto& all = hooks();
+  all.erase(std::remove_if(all.begin(), all.end(), [](const RestyleHook& h) { return h.owner.isNull(); }), all.end());
+  for (const RestyleHook& h : std::vector<RestyleHook>(all))
+    if (h.owner) h.restyle();
+}
+
+bool exportsOnWhite() { return QSettings().value("exportsOnWhite", true).toBool(); }
+void setExportsOnWhite(bool on) { QSettings().setValue("exportsOnWhite", on); }
+
+ExportAppearance::ExportAppearance() {
+  if (!current.dark() || !exportsOnWhite()) return;
+  Appearance light = current;
+  light.theme = ThemeChoice::Light;
+  switched_ = true;
+  screen_ = current;
+  setAppearance(light);
+  restyleAll();
+  QCoreApplication::sendPostedEvents();  // the widgets' palette and style changes, before drawing
+}
+
+ExportAppearance::~ExportAppearance() {
+  if (!switched_) return;
+  setAppearance(screen_);
+  restyleAll();
+  QCoreApplication::sendPostedEvents();
+}
+
+int minimumTextPixels() { return current.scale > 1.0 ? static_cast<int>(std::lround(12 * current.scale)) : 8; }
+
+QFont smallFont(const QFont& font, double factor) {
+  QFont small = font;
+  const QScreen* screen = QGuiApplication::primaryScreen();
+  const double dpi = screen ? screen->logicalDotsPerInchY() : 96.0;
+  const double floorPoints = minimumTextPixels() * 72.0 / dpi;
+  small.setPointSizeF(std::max({6.0, floorPoints, font.pointSizeF() * factor}));
+  return small;
+}
 
 QPen seriesPen(const QColor& color, qreal width, Qt::PenStyle style) {
   QPen pen(color, scaled(width), style);
@@ -95,8 +169,7 @@ void styleChart(QChart* chart) {
   title.setBold(true);
   chart->setTitleFont(title);
   chart->setTitleBrush(pal.color(QPalette::WindowText));
-  QFont legend = font;
-  legend.setPointSizeF(font.pointSizeF() * 0.9);
+  const QFont legend = smallFont(font, 0.9);
   chart->legend()->setFont(legend);
   chart->legend()->setLabelColor(pal.color(QPalette::WindowText));
   const QColor grid = dark ? QColor(0x44, 0x47, 0x4d) : QColor(0xdd, 0xdd, 0xdd);

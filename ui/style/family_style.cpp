@@ -2,6 +2,8 @@
 
 #include "ui/style/appearance.h"
 
+#include <cmath>
+
 namespace modlab::ui {
 
 QColor familyColor(Family family) {
@@ -28,12 +30,11 @@ QColor familyTextColor(Family family, bool dark) {
 QString familyName(Family family) { return QString::fromStdString(toString(family)); }
 
 namespace {
-// Distinct from the families' colours and from the reference lines (grey, vermillion).
-const QColor kVariantColors[] = {QColor(0x33, 0x22, 0x88), QColor(0xB8, 0xA2, 0x00), QColor(0x88, 0x22, 0x55),
-                                 QColor(0x44, 0xAA, 0x99), QColor(0x11, 0x77, 0x33), QColor(0x99, 0x99, 0x33)};
-// Readable on the dark theme's background.
-const QColor kVariantDarkColors[] = {QColor(0x99, 0x88, 0xEE), QColor(0xF0, 0xE4, 0x42), QColor(0xDD, 0x66, 0x99),
-                                     QColor(0x44, 0xAA, 0x99), QColor(0x55, 0xBB, 0x66), QColor(0xBB, 0xBB, 0x55)};
+// Distinct from the families' colours and from the reference lines (grey, vermillion), and
+// mid-toned: one colour per variant on both themes, as the families have (a figure and the
+// slide it goes into agree); only their text colours differ.
+const QColor kVariantColors[] = {QColor(0x77, 0x55, 0xCC), QColor(0xC0, 0xA8, 0x00), QColor(0xAA, 0x33, 0x66),
+                                 QColor(0x44, 0xAA, 0x99), QColor(0x55, 0xA0, 0x33), QColor(0x99, 0x99, 0x33)};
 
 // -1 for a family of the experiment (or an unknown name), else the variant's index.
 int variantIndex(const ExperimentConfig& config, const std::string& variant) {
@@ -55,10 +56,10 @@ QColor variantColor(const ExperimentConfig& config, const std::string& variant) 
   return variantColor(config, variant, appearance().dark());
 }
 
-QColor variantColor(const ExperimentConfig& config, const std::string& variant, bool dark) {
+QColor variantColor(const ExperimentConfig& config, const std::string& variant, bool) {
   const int i = variantIndex(config, variant);
   if (i < 0) return familyColor(familyNamed(variant));
-  return (dark ? kVariantDarkColors : kVariantColors)[i % std::size(kVariantColors)];
+  return kVariantColors[i % std::size(kVariantColors)];
 }
 
 QColor variantTextColor(const ExperimentConfig& config, const std::string& variant) {
@@ -68,8 +69,21 @@ QColor variantTextColor(const ExperimentConfig& config, const std::string& varia
 QColor variantTextColor(const ExperimentConfig& config, const std::string& variant, bool dark) {
   const int i = variantIndex(config, variant);
   if (i < 0) return familyTextColor(familyNamed(variant), dark);
-  if (dark) return kVariantDarkColors[i % std::size(kVariantDarkColors)];
-  return kVariantColors[i % std::size(kVariantColors)].darker(115);
+  // The line's colour, lightened (dark theme) or darkened (light) until it reads on the page
+  // (WCAG contrast 4.5 against the page's base colour).
+  const auto luminance = [](const QColor& c) {
+    const auto channel = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF());
+  };
+  const double page = dark ? luminance(QColor(0x1e, 0x1f, 0x22)) : 1.0;
+  QColor text = kVariantColors[i % std::size(kVariantColors)];
+  for (int step = 0; step < 20; ++step) {
+    const double l = luminance(text);
+    const double contrast = dark ? (l + 0.05) / (page + 0.05) : (page + 0.05) / (l + 0.05);
+    if (contrast >= 4.5) break;
+    text = dark ? text.lighter(110) : text.darker(110);
+  }
+  return text;
 }
 
 QColor randomRoutingColor() { return QColor(0x80, 0x80, 0x80); }

@@ -10,6 +10,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QScreen>
+#include <QPixmap>
+#include <QIcon>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
@@ -96,6 +98,7 @@ CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   figure_->body()->addLayout(grid_, 1);
   figure_->setCaption(tr("<small>Lines: the mean of the runs in a group; bands: one standard deviation (runs that differ only by seeds).</small>"));
   installExportMenu(figure_, "comparison", [this] { return toCsv(); });
+  addRestyleHook(this, [this] { redraw(); });  // the theme of the moment (an export on white)
 
   auto* left = new QWidget;
   auto* ll = new QVBoxLayout(left);
@@ -400,7 +403,27 @@ void CompareWindow::redraw() {
     const ComparedGroup& g = groups_[i];
     legend->addEntry({g.seeds > 1 ? tr("%1 (mean ± sd of %2 runs)").arg(g.label).arg(g.seeds) : g.label, runColor(static_cast<int>(i)),
                       g.seeds > 1 ? ChartLegend::Marker::Band : ChartLegend::Marker::Line, Qt::SolidLine, true,
-                      g.sources.join('\n')});
+                      g.detail + "\n\n" + g.sources.join('\n')});
+  }
+  // Each ticked run's row shows the colour of its curve (its group's).
+  for (int row = 0; row < list_->count(); ++row) {
+    QListWidgetItem* item = list_->item(row);
+    int group = -1;
+    for (std::size_t i = 0; i < groups_.size() && group < 0; ++i)
+      if (groups_[i].sources.contains(item->data(Qt::UserRole).toString())) group = static_cast<int>(i);
+    QPixmap swatch(12, 12);
+    swatch.fill(group >= 0 ? runColor(group) : QColor(Qt::transparent));
+    const QSignalBlocker block(list_);
+    item->setIcon(QIcon(swatch));
+    item->setData(Qt::UserRole + 1, group);
+  }
+  // The panels share their steps: zoomed and panned together.
+  for (ChartView* v : views_) {
+    v->setLimitsFromAxes();
+    connect(v, &ChartView::xRangeChanged, this, [this, v](double lo, double hi) {
+      for (ChartView* other : views_)
+        if (other != v) other->setXRange(lo, hi);
+    });
   }
   const QString by = panels_.size() == 1 ? QString::fromStdString(panels_.front().first) : tr("model");
   figure_->setTitle(tr("%1 by %2").arg(quantity_->currentText(), by));

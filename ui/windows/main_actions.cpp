@@ -28,6 +28,7 @@
 #include "ui/panels/experiment_panel.h"
 #include "ui/panels/timeline.h"
 #include "ui/style/appearance.h"
+#include "ui/windows/centre_area.h"
 #include "ui/windows/docks.h"
 #include "ui/windows/help_dialogs.h"
 #include "ui/windows/main_window.h"
@@ -128,6 +129,13 @@ void MainActions::buildActions(MainWindow* w) {
     w->experimentDock_->raise();
     w->panel_->setFocus();
   });
+  // Where the centre is tabbed (small screens, presentation): each view one key away.
+  make(MainWindow::tr("Loss and error"), QKeySequence(Qt::CTRL | Qt::Key_2), MainWindow::tr("Bring the loss and error charts in front"),
+       [w] { w->centre_->showPage(0); });
+  make(MainWindow::tr("Heatmaps"), QKeySequence(Qt::CTRL | Qt::Key_3), MainWindow::tr("Bring the heatmaps in front"),
+       [w] { w->centre_->showPage(1); });
+  make(MainWindow::tr("Next view"), QKeySequence(Qt::CTRL | Qt::Key_Tab), MainWindow::tr("Switch between the loss charts and the heatmaps"),
+       [w] { w->centre_->showNextPage(); });
 }
 
 void MainActions::buildMenus(MainWindow* w) {
@@ -194,6 +202,14 @@ void MainActions::buildMenus(MainWindow* w) {
   }
   theme->addSeparator();
   w->addAction(theme->addAction(MainWindow::tr("Switch light/&dark"), QKeySequence(Qt::CTRL | Qt::Key_T), w, [w] { w->nextTheme(); }));
+  theme->addSeparator();
+  // Figures go into papers and slides on white; a dark deck may want the screen's theme.
+  QAction* onWhite = theme->addAction(MainWindow::tr("Export on &white"));
+  onWhite->setCheckable(true);
+  onWhite->setChecked(exportsOnWhite());
+  onWhite->setToolTip(MainWindow::tr("Exported images on a white page, whatever the screen's theme (off: as on screen)"));
+  onWhite->setObjectName("ExportOnWhite");
+  QObject::connect(onWhite, &QAction::toggled, w, [](bool on) { setExportsOnWhite(on); });
   view->addAction(w->presentation_);
   QMenu* scale = view->addMenu(MainWindow::tr("Presentation &scale"));
   for (int percent : {100, 125, 150, 175, 200, 250})

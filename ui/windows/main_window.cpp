@@ -11,6 +11,7 @@
 #include <QFile>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QFont>
 #include <QMessageBox>
 #include <QRegularExpression>
 #include <QSettings>
@@ -29,6 +30,7 @@
 #include "ui/panels/routing_panel.h"
 #include "ui/panels/timeline.h"
 #include "ui/style/appearance.h"
+#include "ui/style/focus_ring.h"
 #include "ui/windows/accessible_names.h"
 #include "ui/windows/centre_area.h"
 #include "ui/windows/compare_window.h"
@@ -45,6 +47,8 @@ namespace modlab::ui {
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), presentationMode_(std::make_unique<PresentationMode>(this)) {
   qApp->installEventFilter(this);
+  addRestyleHook(this, [this] { restyle(); });  // the theme of the moment (an export on white)
+  focusRing_ = new FocusRing(this);
   setWindowTitle(tr("Modularity Lab"));
   setObjectName("MainWindow");
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
@@ -80,6 +84,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), presentationMode_
   });
   experimentDock_->raise();
   guideDock_->hide();
+  // A dock draws its title in the font the platform gave dock titles when it was made, unless
+  // its own font differs from the class's: one that differs only in a hint follows the
+  // application's size (the presentation scale) in every title.
+  QFont titleFont;
+  titleFont.setStyleStrategy(QFont::PreferAntialias);
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) dock->setFont(titleFont);
   resizeDocks({experimentDock_, metricsDock_}, {310, 470}, Qt::Horizontal);
 
   loss_->setData(&controller_.data());
@@ -164,6 +174,7 @@ bool MainWindow::openRun(const QString& directory) {
   }
   panel_->setConfig(controller_.data().config());
   MainActions::addRecent(this, "recentRuns", directory);
+  showReadWarnings();
   return true;
 }
 
@@ -188,13 +199,40 @@ bool MainWindow::saveExperiment(const QString& path) {
   return true;
 }
 
-bool MainWindow::exportDashboard(const QString& path, double scale, QString* error) { return exportPng(this, path, scale, error); }
+void MainWindow::showReadWarnings() {
+  if (readWarnings_) readWarnings_->close();
+  const QStringList& warnings = controller_.readWarnings();
+  if (warnings.isEmpty()) return;
+  // Not modal: the run is on screen behind it, as far as it could be read.
+  auto* box = new QMessageBox(QMessageBox::Warning, tr("Run read in part"),
+                              controller_.readInPart()
+                                  ? tr("Only part of this run could be read. It is shown up to where it is damaged, and is not scored:")
+                                  : tr("This run's record ends in a line that was being written when its process stopped:"),
+                              QMessageBox::Ok, this);
+  box->setObjectName("ReadWarnings");
+  box->setInformativeText(warnings.join("\n\n"));
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->setModal(false);
+  box->show();
+  readWarnings_ = box;
+  if (controller_.readInPart()) statusBar()->showMessage(tr("Read in part: %1").arg(warnings.front()), 15000);
+}
+
+bool MainWindow::exportDashboard(const QString& path, double scale, QString* error) {
+  const bool ring = focusRing_->isVisible();  // the keyboard's focus is not part of the figure
+  focusRing_->hide();
+  const bool written = exportPng(this, path, scale, error);
+  focusRing_->setVisible(ring);
+  return written;
+}
 
 void MainWindow::onRunReset() {
   if (auto* routing = findChild<RoutingPanel*>()) {
     routing->showData(controller_.data(), controller_.isRunning());
     const ExperimentConfig& config = controller_.data().config();
-    if (!config.routing.isPaper() || !config.variants.empty()) findChild<QDockWidget*>("RoutingDock")->raise();
+    // The routing panel comes forward for a run with interventions, unless a guide is being read.
+    if ((!config.routing.isPaper() || !config.variants.empty()) && !guideDock_->isVisible())
+      findChild<QDockWidget*>("RoutingDock")->raise();
   }
   loss_->rebuild();
   heatmaps_->rebuild();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QPointer>
 #include <memory>
 
 class QToolBar;
@@ -16,6 +17,7 @@ class QDockWidget;
 class QDoubleSpinBox;
 class QLabel;
 class QMenu;
+class QMessageBox;
 class QTextBrowser;
 
 namespace modlab {
@@ -29,6 +31,7 @@ class PresentationMode;
 class ExperimentDock;
 class ExperimentPanel;
 class GuideDock;
+class FocusRing;
 class MetricsDock;
 class RunStatusBar;
 class LiveShare;
@@ -91,6 +94,7 @@ public:
   bool shareLiveView(QString* error = nullptr);  // starts sharing and shows the address and QR code
   ShareDialog* shareDialog() const { return shareDialog_; }
   QLabel* shareLabel() const { return shareLabel_; }
+  FocusRing* focusRing() const { return focusRing_; }
 
 protected:
   void closeEvent(QCloseEvent* e) override;
@@ -133,6 +137,9 @@ private:
   QMenu* recentMenu_ = nullptr;
   RunStatusBar* status_ = nullptr;
   CentreArea* centre_ = nullptr;
+  FocusRing* focusRing_ = nullptr;
+  QPointer<QMessageBox> readWarnings_;  // what the last opened run could not read
+  void showReadWarnings();
   LiveShare* share_ = nullptr;
   QAction* shareAction_ = nullptr;
   ShareDialog* shareDialog_ = nullptr;

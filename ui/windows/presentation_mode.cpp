@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include "ui/style/appearance.h"
+#include "ui/windows/centre_area.h"
 #include "ui/windows/dock_layout.h"
 #include "ui/windows/docks.h"
 #include "ui/windows/main_window.h"
@@ -60,6 +61,12 @@ void PresentationMode::set(bool on) {
       if (w->layout()) w->layout()->activate();
       if (rect_.isValid()) w->setGeometry(rect_);
       fitToScreen(w);
+      // The pages' minimum sizes shrank with the fonts, the centre's size may not have changed.
+      QTimer::singleShot(0, w, [this, w] {
+        if (on_) return;
+        w->centre_->refit();
+        w->centre_->balance();
+      });
     });
   }
 }

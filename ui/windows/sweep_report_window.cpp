@@ -5,6 +5,9 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QMainWindow>
+#include <QScreen>
+#include <QtCharts/QChartView>
+#include <algorithm>
 #include <QMessageBox>
 #include <QPointer>
 #include <QStatusBar>
@@ -17,6 +20,7 @@
 #include "modlab/sweep/sweep.h"
 #include "ui/charts/sweep_figures.h"
 #include "ui/export/chart_export.h"
+#include "ui/style/appearance.h"
 
 namespace modlab::ui {
 
@@ -34,6 +38,10 @@ void showSweepReport(QMainWindow* window, const SweepReport& report, const QStri
     installExportMenu(w, stem, {});
     tabs->addTab(w, stem);
   }
+  // The charts take the theme of the moment (an export on white from a dark screen).
+  addRestyleHook(dialog, [dialog] {
+    for (QChartView* view : dialog->findChildren<QChartView*>()) styleChart(view->chart());
+  });
   auto* layout = new QVBoxLayout(dialog);
   layout->addWidget(tabs);
   if (!report.missing.empty() || !report.failed.empty()) {
@@ -46,7 +54,9 @@ void showSweepReport(QMainWindow* window, const SweepReport& report, const QStri
     }()));
     layout->addWidget(note);
   }
-  dialog->resize(1500, 950);
+  // 1500 x 950 where the screen has room; within it otherwise.
+  const QRect screen = window->screen() ? window->screen()->availableGeometry() : QRect(0, 0, 1280, 720);
+  dialog->resize(std::min(1500, screen.width() * 9 / 10), std::min(950, screen.height() * 9 / 10));
   dialog->show();
 }
 

@@ -48,6 +48,8 @@ struct RunRecord {
   std::vector<TrainPoint> train;
   std::vector<EvaluationSnapshot> evaluations;
   std::vector<std::string> warnings;  // e.g. a torn last line that was dropped
+  // Read in part (loadReadable): something recorded could not be read. Shown, never scored.
+  bool partial = false;
 };
 
 class RunStore {
@@ -66,6 +68,10 @@ public:
   // checksum, or when an evaluation lacks a part before the end of the record (a torn last
   // line, or an incomplete last evaluation, is left out with a warning: never read as 0).
   static RunRecord load(const std::filesystem::path& dir);
+  // What can be read of a damaged run, for showing it: each log up to its first line that cannot
+  // be read, evaluations that lack a part left out; each loss named in a warning (file and
+  // line) and the record marked partial. Throws ReadError when config.json or run.json cannot be read.
+  static RunRecord loadReadable(const std::filesystem::path& dir);
   // A finished run's record, complete: its final evaluation of every family at the step
   // run.json names (but those run.json records as diverged, which are left out of evaluations
   // from then on). Throws ReadError otherwise (such a run is never scored).
