@@ -2,6 +2,9 @@
 // receives data; exports are valid images; a run folder replays as recorded.
 #include <QtTest>
 #include <QMessageBox>
+#include <memory>
+#include <QScreen>
+#include <QtCharts/QValueAxis>
 
 #include <csignal>
 
@@ -36,6 +39,8 @@
 #include "ui/panels/experiment_panel.h"
 #include "ui/heatmaps/heatmap_widget.h"
 #include "ui/charts/loss_chart.h"
+#include "ui/charts/sweep_figures.h"
+#include "modlab/sweep/report.h"
 #include "ui/windows/main_window.h"
 #include "ui/charts/metrics_view.h"
 
@@ -446,6 +451,37 @@ void TstMainWindow::sweepFolderShowsThePapersFigures() {
   // The sweep's dialog (the main window has tab widgets of its own where space runs out).
   QTRY_VERIFY_WITH_TIMEOUT(w.findChild<QDialog*>() && (tabs = w.findChild<QDialog*>()->findChild<QTabWidget*>()) != nullptr, 20000);
   QCOMPARE(tabs->count(), 5);  // Figs. 3 to 7
+  // Issue 25 #12: the dialog fits the screen; Fig. 4 shows only what the sweep trained (MLP
+  // classification, ID and OoD), with one key for the figure; every tick label is distinct.
+  const QRect screen = w.screen()->availableGeometry();
+  QVERIFY(w.findChild<QDialog*>()->width() <= screen.width() && w.findChild<QDialog*>()->height() <= screen.height());
+  const SweepReport report = collectReport(loadSweep(dir));
+  std::unique_ptr<QWidget> fig4(makeSweepFigure(report, SweepFigure::Performance));
+  fig4->show();
+  const auto panels = fig4->findChildren<QChartView*>();
+  QCOMPARE(panels.size(), 2);
+  for (QChartView* v : panels) QVERIFY(!v->chart()->title().contains("no runs") && !v->chart()->legend()->isVisible());
+  QVERIFY(fig4->findChild<ChartLegend*>() && fig4->findChild<ChartLegend*>()->count() >= 1);
+  for (QChartView* v : panels)
+    for (QAbstractAxis* a : v->chart()->axes(Qt::Vertical))
+      if (auto* axis = qobject_cast<QValueAxis*>(a)) {
+        const double step = axis->tickInterval() > 0 ? axis->tickInterval() : (axis->max() - axis->min()) / (axis->tickCount() - 1);
+        const QString format = axis->labelFormat();
+        const double first = std::ceil(axis->min() / step) * step;
+        QVERIFY2(QString::asprintf(format.toLatin1().constData(), first) != QString::asprintf(format.toLatin1().constData(), first + step),
+                 qPrintable(v->chart()->title()));
+      }
+  // The report's figures at 2x, and a figure that cannot be written is named, never listed.
+  QTemporaryDir out;
+  QStringList failures;
+  const QStringList files = renderSweepFigures(report, out.path(), 2.0, &failures);
+  QVERIFY(failures.isEmpty());
+  QCOMPARE(QImage(out.filePath("fig4-performance.png")).width(), 2 * fig4->width());
+  QFile::remove(out.filePath("fig3-ranking.png"));
+  QVERIFY(QDir(out.path()).mkdir("fig3-ranking.png"));  // a folder where the figure goes: it cannot be written
+  const QStringList again = renderSweepFigures(report, out.path(), 1.0, &failures);
+  QVERIFY(!again.contains(out.filePath("fig3-ranking.png")));
+  QVERIFY2(failures.size() == 1 && failures.front().contains("fig3-ranking.png"), qPrintable(failures.join("; ")));
 }
 
 QTEST_MAIN(TstMainWindow)

@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPalette>
+#include <QGraphicsTextItem>
 #include <QTemporaryDir>
 #include <QtCharts/QValueAxis>
 #include <QWheelEvent>
@@ -325,6 +326,13 @@ void TstTeaching::lossChartKeyHoverAndCursor() {
   QCOMPARE(hi, 0.1);
   auto* logAxis = qobject_cast<QLogValueAxis*>(eval->chart()->axes(Qt::Vertical).first());
   QVERIFY(logAxis && logAxis->max() / logAxis->min() >= 9.999);
+  // Issue 25 #18: the bottom decade is labelled too.
+  QTest::qWait(50);
+  QStringList labels;
+  for (QGraphicsItem* item : eval->scene()->items())
+    if (auto* t = dynamic_cast<QGraphicsTextItem*>(item); t && t->isVisible()) labels << t->toPlainText();
+  const QString bottom = QString::asprintf(logAxis->labelFormat().toLatin1().constData(), std::pow(10.0, std::round(std::log10(logAxis->min()))));
+  QVERIFY2(labels.contains(bottom), qPrintable(bottom + " not in " + labels.join(", ")));
   // Issue 25 #18: the wheel never reaches negative steps or an empty view, and the two panels
   // zoom together.
   ChartView* train = loss->chartView();

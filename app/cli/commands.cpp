@@ -365,7 +365,7 @@ int sweepStatus(const std::string& dir) {
 }
 
 int report(const std::string& dir, const std::string& out,
-           const std::function<std::vector<std::string>(const void* report, const std::string& out)>& renderFigures) {
+           const FigureRenderer& renderFigures, double figureScale) {
   const Sweep sweep = loadSweep(dir);
   std::error_code ec;
   fs::create_directories(out, ec);
@@ -384,7 +384,14 @@ int report(const std::string& dir, const std::string& out,
   for (const std::string& m : r.missing) std::printf("missing: %s\n", m.c_str());
   for (const std::string& f : r.failed) std::printf("failed: %s\n", f.c_str());
   if (renderFigures) {
-    for (const std::string& file : renderFigures(&r, out)) std::printf("figure: %s\n", file.c_str());
+    const RenderedFigures rendered = renderFigures(&r, out, figureScale);
+    for (const std::string& file : rendered.files) std::printf("figure: %s\n", file.c_str());
+    // A figure is written whole or the report fails naming it (a full disk once gave 0-byte files).
+    if (!rendered.failures.empty()) {
+      std::string all;
+      for (const std::string& f : rendered.failures) all += (all.empty() ? "" : "; ") + f;
+      throw WriteError("the report's figures were not all written: " + all);
+    }
   } else {
     std::printf("figures: not rendered (this modlab-cli was built without the GUI library)\n");
   }

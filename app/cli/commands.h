@@ -1,6 +1,8 @@
 // The modlab-cli subcommands. Each returns the process exit code.
 #pragma once
 
+#include "figures.h"
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -55,6 +57,6 @@ int sweepSlurm(const SlurmArgs& args, const std::string& self);
 int sweepStatus(const std::string& sweep);
 // Writes the report CSVs; the figures come from renderFigures (the GUI library), when built.
 int report(const std::string& sweep, const std::string& out,
-           const std::function<std::vector<std::string>(const void* report, const std::string& out)>& renderFigures);
+           const FigureRenderer& renderFigures, double figureScale = 1.0);
 
 }  // namespace modlab::cli

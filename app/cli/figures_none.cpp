@@ -2,6 +2,6 @@
 
 namespace modlab::cli {
 
-std::function<std::vector<std::string>(const void*, const std::string&)> figureRenderer(int, char**) { return {}; }
+FigureRenderer figureRenderer(int, char**) { return {}; }
 
 }  // namespace modlab::cli

@@ -122,6 +122,9 @@ int main(int argc, char** argv) {
   auto* reportCmd = app.add_subcommand("report", "aggregate a sweep: CSV, ranking and the paper's figures");
   reportCmd->add_option("sweep", sweepDir, "the sweep folder")->required();
   reportCmd->add_option("--out", reportOut, "where to write the report");
+  double figureScale = 1.0;
+  reportCmd->add_option("--figure-scale", figureScale, "PNG figures at 1, 2 or 4 times their pixels (as the app's exports)")
+      ->check(CLI::IsMember({1.0, 2.0, 4.0}));
 
   try {
     app.parse(argc, argv);
@@ -145,7 +148,7 @@ int main(int argc, char** argv) {
     if (*runSweep) return modlab::cli::sweepRun(sweepDir, jobs);
     if (*slurmCmd) return modlab::cli::sweepSlurm(slurm, argv[0]);
     if (*status) return modlab::cli::sweepStatus(sweepDir);
-    if (*reportCmd) return modlab::cli::report(sweepDir, reportOut, modlab::cli::figureRenderer(argc, argv));
+    if (*reportCmd) return modlab::cli::report(sweepDir, reportOut, modlab::cli::figureRenderer(argc, argv), figureScale);
   } catch (const modlab::ConfigError& e) {
     std::fprintf(stderr, "modlab-cli: error: %s\n", e.what());
     return 2;

@@ -2,6 +2,7 @@
 
 #include <QFontMetrics>
 #include <QRegularExpression>
+#include <QtCharts/QAbstractAxis>
 #include <QtCharts/QChart>
 #include <QtCharts/QValueAxis>
 #include <algorithm>
@@ -77,6 +78,8 @@ void roundOutToDecades(double& lo, double& hi) {
   hi = std::pow(10.0, std::ceil(std::log10(hi) - 1e-9));
   if (hi <= lo) hi = lo * 10;
 }
+
+void setDecadeRange(QAbstractAxis* axis, double lo, double hi) { axis->setRange(lo * (1 - 1e-9), hi * (1 + 1e-9)); }
 
 void refitValueAxes(QChart* chart) {
   for (QAbstractAxis* a : chart->axes()) {

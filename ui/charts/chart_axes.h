@@ -8,6 +8,7 @@
 class QChart;
 class QValueAxis;
 class QLogValueAxis;
+class QAbstractAxis;
 
 namespace modlab::ui {
 
@@ -18,6 +19,9 @@ QString decimalsFormat(double step);
 void fitValueAxis(QChart* chart, QValueAxis* axis, double lo, double hi, bool anchorAtZero = true);
 // A log range that always shows at least two labels: rounded out to whole decades.
 void roundOutToDecades(double& lo, double& hi);
+// Sets a log axis to whole decades [lo, hi], each end labelled: Qt Charts finds its first tick by
+// rounding log10(lo) up, and log10(0.001) is -2.9999999999999996, which lost the bottom label.
+void setDecadeRange(QAbstractAxis* axis, double lo, double hi);
 // Refits every value axis of `chart` (after a resize or a font change).
 void refitValueAxes(QChart* chart);
 

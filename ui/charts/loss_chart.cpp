@@ -440,7 +440,7 @@ void LossChart::fitAxes() {
     if (log_) {
       // Whole decades: a range inside one decade would show a single label.
       roundOutToDecades(yMin, yMax);
-      yAxis->setRange(yMin, yMax);
+      setDecadeRange(yAxis, yMin, yMax);
     } else {
       const double pad = std::max((yMax - yMin) * 0.05, 1e-6);
       fitValueAxis(chart, static_cast<QValueAxis*>(yAxis), std::max(0.0, yMin - pad), yMax + pad, true);

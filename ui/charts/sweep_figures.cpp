@@ -18,8 +18,12 @@
 #include <QtCharts/QValueAxis>
 #include <map>
 #include <set>
+#include <QtCharts/QLegend>
+#include <QtCharts/QXYSeries>
+#include <QtCharts/QLegendMarker>
 
 #include "ui/charts/chart_axes.h"
+#include "ui/charts/chart_legend.h"
 #include "ui/style/appearance.h"
 #include "ui/export/chart_export.h"
 #include "ui/style/family_style.h"
@@ -39,10 +43,45 @@ QChartView* view(QChart* chart) {
   return v;
 }
 
+// One key for the whole figure, under its panels: every entry of the panels' own keys once
+// (a key inside a narrow panel elided "GT-Modul..." and made that panel smaller than the rest).
+ChartLegend* figureKey(const std::vector<QChartView*>& charts) {
+  auto* key = new ChartLegend;
+  QStringList seen;
+  for (QChartView* view : charts) {
+    QLegend* legend = view->chart()->legend();
+    if (legend->isVisible())
+      for (QLegendMarker* marker : legend->markers()) {
+        if (seen.contains(marker->label()) || marker->label().isEmpty()) continue;
+        seen << marker->label();
+        ChartLegend::Entry entry;
+        entry.text = marker->label();
+        entry.toggles = false;
+        if (auto* line = qobject_cast<QXYSeries*>(marker->series())) {
+          entry.color = line->pen().color();
+          entry.style = line->pen().style();
+          entry.marker = line->pointsVisible() ? ChartLegend::Marker::LineWithDots : ChartLegend::Marker::Line;
+        } else if (qobject_cast<QAreaSeries*>(marker->series())) {
+          entry.color = marker->brush().color();
+          entry.color.setAlpha(255);
+          entry.marker = ChartLegend::Marker::Band;
+        } else {
+          entry.color = marker->brush().color();
+        }
+        key->addEntry(entry);
+      }
+    legend->setVisible(false);
+  }
+  return key;
+}
+
 QWidget* grid(const QString& title, const std::vector<QChartView*>& charts, int columns, QSize size, const QString& note = {}) {
   auto* w = new QWidget;
   w->setAttribute(Qt::WA_DontShowOnScreen);
   w->resize(size);
+  // Each panel readable on screen (a dialog scrolls beyond): never squeezed into "...".
+  const int rows = (static_cast<int>(charts.size()) + columns - 1) / columns;
+  w->setMinimumSize(std::min(size.width(), 340 * columns), std::min(size.height(), 280 * rows + 80));
   w->setAutoFillBackground(true);
   auto* outer = new QVBoxLayout(w);
   auto* heading = new QLabel(QString("<b>%1</b>").arg(title));
@@ -52,6 +91,9 @@ QWidget* grid(const QString& title, const std::vector<QChartView*>& charts, int 
   for (std::size_t i = 0; i < charts.size(); ++i)
     layout->addWidget(charts[i], static_cast<int>(i) / columns, static_cast<int>(i) % columns);
   outer->addLayout(layout, 1);
+  ChartLegend* key = figureKey(charts);
+  if (key->count() > 0) outer->addWidget(key);
+  else delete key;
   if (!note.isEmpty()) {
     auto* n = new QLabel(note);
     n->setWordWrap(true);
@@ -164,6 +206,7 @@ QChartView* metricPanel(QBarSeries* series, const QStringList& categories, const
   chart->addSeries(series);
   auto* x = new QBarCategoryAxis;
   x->append(categories);
+  x->setLabelsVisible(!(categories.size() == 1 && categories.front().isEmpty()));  // one unnamed group: no label
   x->setTitleText(xTitle);
   auto* y = new QValueAxis;
   y->setRange(0, 1);
@@ -225,7 +268,7 @@ QChartView* metricPerModel(const SweepReport& r, int metric) {
   random->setColor(randomRoutingColor());
   *random << (randomCount ? randomSum / randomCount : 0.0);
   series->append(random);
-  return metricPanel(series, {QObject::tr("averaged over rules")}, QString(), metric);
+  return metricPanel(series, {QString()}, QString(), metric);  // the figure's title says: averaged over rules
 }
 
 QChartView* trainingCurves(const SweepReport& r) {
@@ -445,7 +488,7 @@ QWidget* makeSweepFigure(const SweepReport& r, SweepFigure figure) {
   return nullptr;
 }
 
-QStringList renderSweepFigures(const SweepReport& r, const QString& directory) {
+QStringList renderSweepFigures(const SweepReport& r, const QString& directory, double scale, QStringList* failures) {
   QDir().mkpath(directory);
   QStringList files;
   for (const auto& [figure, stem] : sweepFigures()) {
@@ -453,8 +496,11 @@ QStringList renderSweepFigures(const SweepReport& r, const QString& directory) {
     std::unique_ptr<QWidget> w(makeSweepFigure(r, figure));
     w->show();
     const QString png = QDir(directory).filePath(stem + ".png"), svg = QDir(directory).filePath(stem + ".svg");
-    if (exportPng(w.get(), png, 1.0)) files << png;
-    if (exportSvg(w.get(), svg, stem)) files << svg;
+    QString error;
+    if (exportPng(w.get(), png, scale, &error)) files << png;
+    else if (failures) *failures << error;
+    if (exportSvg(w.get(), svg, stem, &error)) files << svg;
+    else if (failures) *failures << error;
   }
   return files;
 }

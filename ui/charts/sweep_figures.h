@@ -18,7 +18,9 @@ const std::vector<std::pair<SweepFigure, QString>>& sweepFigures();  // (figure,
 
 // A widget showing one figure (a grid of charts), parentless.
 QWidget* makeSweepFigure(const SweepReport& report, SweepFigure figure);
-// Renders every figure as PNG and SVG into `directory`; returns the files written.
-QStringList renderSweepFigures(const SweepReport& report, const QString& directory);
+// Renders every figure as PNG (at `scale` times its pixels) and SVG into `directory`; returns the
+// files written whole; each that could not be is named in `failures` ("FILE: reason").
+QStringList renderSweepFigures(const SweepReport& report, const QString& directory, double scale = 1.0,
+                               QStringList* failures = nullptr);
 
 }  // namespace modlab::ui

@@ -33,9 +33,13 @@ bool exportPng(QWidget* widget, const QString& path, double scale, QString* erro
     painter.setRenderHint(QPainter::TextAntialiasing);
     widget->render(&painter, QPoint(), QRegion(), QWidget::DrawChildren);
   }
-  QImageWriter writer(path, "png");
-  if (!writer.write(image)) {
-    if (error) *error = QObject::tr("cannot write %1: %2").arg(path, writer.errorString());
+  // Whole or not at all: written beside, renamed over the path once complete.
+  QSaveFile file(path);
+  QImageWriter writer(&file, "png");
+  if (!file.open(QIODevice::WriteOnly) || !writer.write(image) || !file.commit()) {
+    if (error)
+      *error = QObject::tr("cannot write %1: %2").arg(path, file.error() != QFileDevice::NoError ? file.errorString() : writer.errorString());
+    file.cancelWriting();
     return false;
   }
   return true;

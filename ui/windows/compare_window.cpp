@@ -387,7 +387,7 @@ void CompareWindow::redraw() {
     if (log) {
       double lo = std::max(yMin, 1e-6), hi = yMax;
       roundOutToDecades(lo, hi);
-      y->setRange(lo, hi);
+      setDecadeRange(y, lo, hi);
     } else {
       const double pad = 0.05 * (yMax - yMin);
       fitValueAxis(chart, static_cast<QValueAxis*>(y), isMetric(quantity) ? std::max(0.0, yMin - pad) : std::max(0.0, yMin - pad), yMax + pad);

@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QMainWindow>
 #include <QScreen>
+#include <QScrollArea>
 #include <QtCharts/QChartView>
 #include <algorithm>
 #include <QMessageBox>
@@ -36,7 +37,11 @@ void showSweepReport(QMainWindow* window, const SweepReport& report, const QStri
     QWidget* w = makeSweepFigure(report, figure);
     w->setAttribute(Qt::WA_DontShowOnScreen, false);
     installExportMenu(w, stem, {});
-    tabs->addTab(w, stem);
+    auto* scroll = new QScrollArea;  // a figure of many panels scrolls rather than squeezing them
+    scroll->setWidget(w);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    tabs->addTab(scroll, stem);
   }
   // The charts take the theme of the moment (an export on white from a dark screen).
   addRestyleHook(dialog, [dialog] {
