@@ -63,6 +63,9 @@ CompareWindow::CompareWindow(QWidget* parent) : QDialog(parent) {
   resize(std::min(1200, screen.width() * 9 / 10), std::min(760, screen.height() * 9 / 10));
   list_ = new QListWidget;
   list_->setToolTip(tr("Tick the runs to compare; runs that differ only by seeds are averaged"));
+  // Every line of a row in the column's width: long folder names keep their start and end.
+  list_->setTextElideMode(Qt::ElideMiddle);
+  list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   auto* add = new QPushButton(tr("Add run folder..."));
   model_ = new QComboBox;
   model_->addItem(tr("All models"));
@@ -160,7 +163,7 @@ bool CompareWindow::addRun(const QString& directory, QString* error) {
   }
   sources_ << directory;
   const RunRecord& r = records_.back();
-  auto* item = new QListWidgetItem(QString("%1\n%2, %3, R=%4, size %5, data seed %6, model seed %7")
+  auto* item = new QListWidgetItem(QString("%1\n%2 %3, R=%4, size %5\ndata seed %6, model seed %7")
                                        .arg(QFileInfo(directory).fileName(), QString::fromStdString(toString(r.config.setting)),
                                             QString::fromStdString(toString(r.config.task)))
                                        .arg(r.config.rules)
@@ -168,7 +171,7 @@ bool CompareWindow::addRun(const QString& directory, QString* error) {
                                        .arg(r.config.dataSeed)
                                        .arg(r.config.modelSeed));
   item->setData(Qt::UserRole, directory);
-  item->setToolTip(directory);
+  item->setToolTip(directory + "\n" + item->text().section('\n', 1).replace('\n', ", "));
   item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
   item->setCheckState(Qt::Checked);
   list_->blockSignals(true);
