@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "modlab/experiment/experiment_config.h"
+#include "modlab/experiment/config_keys.h"
 
 #include "support/golden.h"
 
@@ -216,6 +217,42 @@ void TstExperimentConfig::overridesAreValidatedTogether() {
   const ExperimentConfig before = d;
   QVERIFY_THROWS_EXCEPTION(ConfigError, applyOverrides(d, {"rules=16", "size=0"}));
   QVERIFY(d == before);  // all or nothing
+  // Issue 26 #12: the names the program makes pass its own rules (the README's example variant
+  // was named with 49 characters and refused).
+  RoutingOptions routing;
+  routing.sampleEntropy = 0.01;
+  routing.batchEntropy = 0.1;
+  QCOMPARE(defaultVariantName(Family::Modular, routing), std::string("Modular + Hs 0.01 + Hb 0.1"));
+  routing.balance = 0.015;
+  routing.temperature = 2.5;
+  routing.mode = RoutingMode::Gumbel;
+  for (Family f : {Family::Modular, Family::ModularOp}) QVERIFY(isVariantName(defaultVariantName(f, routing)));
+  QVERIFY(defaultVariantName(Family::ModularOp, routing) != defaultVariantName(Family::Modular, routing));
+  ExperimentConfig readme = parseConfig(R"({"families": ["Modular", "GT-Modular"],
+    "variants": [{"name": "Modular + balance", "family": "Modular", "balance_loss": 0.01},
+                 {"family": "Modular", "sample_entropy_loss": 0.01, "batch_entropy_loss": 0.1}]})");
+  QCOMPARE(readme.variants[1].name, std::string("Modular + Hs 0.01 + Hb 0.1"));
+  // Issue 26 #11: every key is documented, and the documented integer ranges are validate()'s.
+  std::vector<std::string> documented;
+  for (const ConfigKeyDoc& d : configKeyDocs()) documented.push_back(d.key);
+  QVERIFY(documented == configKeys());
+  for (const ConfigKeyDoc& d : configKeyDocs()) {
+    if (!d.lowest || !d.highest) continue;
+    const auto errorsAbout = [&](std::int64_t value) {
+      ExperimentConfig c;
+      c.setting = Setting::Mha;  // every key applies
+      c.rules = 2;
+      c.size = 64;
+      try {
+        applyOverride(c, d.key + "=" + std::to_string(value));
+        return false;
+      } catch (const ConfigError& e) {
+        return QString(e.what()).contains(QString::fromStdString("invalid " + d.key + " "));
+      }
+    };
+    QVERIFY2(!errorsAbout(*d.lowest) && !errorsAbout(*d.highest), d.key.c_str());
+    QVERIFY2(errorsAbout(*d.lowest - 1) && errorsAbout(*d.highest + 1), d.key.c_str());
+  }
   // Issue 25 #18: a config with three errors names all three, not only the first.
   for (const auto& attempt : std::vector<std::function<void()>>{
            [] { parseConfig(R"({"rules": 0, "learning_rate": -1, "stepz": 5})"); },

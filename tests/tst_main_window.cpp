@@ -41,6 +41,7 @@
 #include "ui/charts/loss_chart.h"
 #include "ui/charts/sweep_figures.h"
 #include "modlab/sweep/report.h"
+#include "modlab/version.h"
 #include "ui/windows/main_window.h"
 #include "ui/charts/metrics_view.h"
 
@@ -357,6 +358,15 @@ void TstMainWindow::commandLineChoicesAreOneOffsAndErrorsAreSaid() {
   const auto [unwritable, writeErr] = run({"--export-dashboard", "/nonexistent-folder/shot.png", "--after", "0.5"});
   QCOMPARE(unwritable, 1);
   QVERIFY2(writeErr.contains("cannot write /nonexistent-folder/shot.png: "), qPrintable(writeErr));
+  // Issue 26 #14: --version needs no display (it aborted with exit 134 without one).
+  QProcessEnvironment bare = env;
+  for (const char* name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"}) bare.remove(name);
+  QProcess version;
+  version.setProcessEnvironment(bare);
+  version.start(MODLAB_APP, {"--version"});
+  QVERIFY(version.waitForFinished(60000));
+  QCOMPARE(version.exitCode(), 0);
+  QVERIFY(QString::fromUtf8(version.readAllStandardOutput()).contains(QString::fromUtf8(versionString())));
 }
 
 void TstMainWindow::sigtermStopsTheRunItTrains() {

@@ -50,6 +50,7 @@ private Q_SLOTS:
   void hostileGridsAreRefused();
   void slurmScriptQuotesEverything();
   void damagedRunsAreNamedNotScored();
+  void aReplannedSweepRunsItsRunsAgain();
   void twoRunnersSplitTheWork();
   void routingAxisIsSweptAndReported();
 };
@@ -164,8 +165,18 @@ void TstSweep::planRunReport() {
   QCOMPARE(report.ranking.comparisons, 4);  // (task, rules) groups, averaged over the 2 model seeds
   int wins = 0;
   for (const auto& [family, n] : report.ranking.wins) wins += n;
-  QCOMPARE(wins, 4);
-  QCOMPARE(report.ranking.modularWins + report.ranking.monolithicWins, 4);
+  QCOMPARE(wins + report.ranking.ties, 4);
+  QCOMPARE(report.ranking.modularWins + report.ranking.monolithicWins + report.ranking.modularTies, 4);
+  // Issue 26 #7: equal results are ties, on both sides of Fig. 3 (they were Monolithic's wins
+  // in one count and Modular's in the other).
+  SweepReport tied = report;
+  for (ReportRow& row : tied.rows) row.id = 50.0;  // every family at chance
+  const Ranking even = rankRows(tied.rows);
+  QCOMPARE(even.ties, 4);
+  QVERIFY(even.wins.empty());
+  QCOMPARE(even.modularTies, 4);
+  QCOMPARE(even.modularWins + even.monolithicWins, 0);
+  QVERIFY(QString::fromStdString(rankingCsv(even)).contains("all four,tie,4,4"));
   QCOMPARE(report.trainingCurves[Family::GtModular].size(), std::size_t(21));  // 0%, 5%, ..., 100%
   QCOMPARE(report.trainingCurves[Family::GtModular].back().first, 1.0);
   const std::string csv = reportCsv(report);
@@ -215,7 +226,7 @@ void TstSweep::slurmScriptHasOneTaskPerRun() {
   o.cpus = 4;
   o.time = "01:30:00";
   o.cli = "/opt/modlab/bin/modlab-cli";
-  const std::string script = readFile(writeSlurmScript(loadSweep(dir), o));
+  const std::string script = readFile(writeSlurmScript(loadSweep(dir), o).script);
   QVERIFY(script.find("#SBATCH --array=0-7") != std::string::npos);
   QVERIFY(script.find("#SBATCH --partition=gpu") != std::string::npos);
   QVERIFY(script.find("#SBATCH --gres=gpu:1") != std::string::npos);
@@ -224,6 +235,34 @@ void TstSweep::slurmScriptHasOneTaskPerRun() {
   QVERIFY(script.find("/opt/modlab/bin/modlab-cli") != std::string::npos);
   const std::string runs = readFile(dir + "/slurm/runs.txt");
   QCOMPARE(std::count(runs.begin(), runs.end(), '\n'), 8L);
+  // Issue 26 #2: more runs than the cluster's MaxArraySize: several arrays, each task finds
+  // its run by its array's offset; submit.sh submits them all.
+  o.maxArraySize = 3;
+  const SlurmScript split = writeSlurmScript(loadSweep(dir), o);
+  QCOMPARE(split.arrays.size(), std::size_t(3));
+  QCOMPARE(split.arrays[2].offset, 6);
+  QCOMPARE(split.arrays[2].count, 2);
+  QVERIFY(readFile(split.script).find("#SBATCH --array") == std::string::npos);
+  const std::string submit = readFile(split.submit);
+  QCOMPARE(std::count(submit.begin(), submit.end(), '\n') - 3, 3L);
+  QVERIFY(submit.find("--array=0-1 --export=ALL,MODLAB_ARRAY_OFFSET=6") != std::string::npos);
+  QVERIFY_THROWS_EXCEPTION(ConfigError, [&] { o.memoryGiB = 0; writeSlurmScript(loadSweep(dir), o); }());
+  o.memoryGiB = 4;
+  QVERIFY_THROWS_EXCEPTION(ConfigError, [&] { o.gpus = -1; writeSlurmScript(loadSweep(dir), o); }());
+  o.gpus = 0;
+  QVERIFY_THROWS_EXCEPTION(ConfigError, [&] { o.maxParallel = -3; writeSlurmScript(loadSweep(dir), o); }());
+  o.maxParallel = 0;
+  // #3: the time limit comes from the plan's estimate for its longest run, with the margin.
+  Sweep estimated = loadSweep(dir);
+  QVERIFY(estimated.maxRunCpuSeconds > 0);
+  estimated.maxRunCpuSeconds = 4 * 3600.0;  // 4 CPU hours over 4 families on 4 CPUs: 1 hour
+  QCOMPARE(slurmCpus(estimated), 4);
+  QCOMPARE(slurmTime(estimated, 4, 3.0), std::string("03:00:00"));
+  QCOMPARE(slurmTime(estimated, 1, 12.0), std::string("2-00:00:00"));
+  estimated.maxRunCpuSeconds = 1.0;
+  QCOMPARE(slurmTime(estimated, 4, 3.0), std::string("00:30:00"));  // at least half an hour
+  estimated.maxRunCpuSeconds = 0.0;
+  QCOMPARE(slurmTime(estimated, 4, 3.0), std::string("04:00:00"));  // a plan without an estimate
 }
 
 void TstSweep::hostileGridsAreRefused() {
@@ -240,12 +279,26 @@ void TstSweep::hostileGridsAreRefused() {
   for (int i = 32; i < 32 + 300; ++i) many += std::to_string(i) + (i + 1 < 332 ? "," : "");
   many += "], \"data_seeds\": [0,1,2,3,4,5,6,7,8,9], \"model_seeds\": [0,1,2,3,4,5,6,7,8,9]}";
   QVERIFY2(errorOf(many).contains("at most 100000"), qPrintable(errorOf(many)));
+  // Issue 26 #8: 512 values on 7 axes and 2 routing entries is 2^64 runs: it wrapped to 0.
+  SweepGrid huge = parseGrid(kTinyGrid);
+  std::vector<int> values(512);
+  for (int i = 0; i < 512; ++i) values[static_cast<std::size_t>(i)] = i;
+  huge.rules = huge.sizes = huge.dataSeeds = huge.modelSeeds = values;
+  huge.settings = {Setting::Mlp, Setting::Mha, Setting::Rnn};
+  huge.searchVersions = {1, 2};
+  huge.routings.resize(2);
+  try {
+    expand(huge);
+    QFAIL("a grid of 2^64 runs was expanded");
+  } catch (const ConfigError& e) {
+    QVERIFY2(QString(e.what()).contains("more than 100000"), e.what());
+  }
 }
 
 void TstSweep::slurmScriptQuotesEverything() {
   QTemporaryDir tmp;
-  // A sweep folder whose path holds a space, quotes and a command substitution.
-  const std::string dir = tmp.path().toStdString() + "/it's a $(touch PWNED) sweep";
+  // A sweep folder whose path holds a space, a tab, quotes and a command substitution.
+  const std::string dir = tmp.path().toStdString() + "/it's a\t$(touch PWNED) sweep";
   planSweep(parseGrid(kTinyGrid), dir, false);
   SlurmOptions o;
   o.cli = tmp.path().toStdString() + "/bin dir/modlab-cli";
@@ -255,7 +308,7 @@ void TstSweep::slurmScriptQuotesEverything() {
   o.time = "1:00:00; rm -rf /";
   QVERIFY_THROWS_EXCEPTION(ConfigError, writeSlurmScript(loadSweep(dir), o));
   o.time = "01:00:00";
-  const std::string script = writeSlurmScript(loadSweep(dir), o);
+  const std::string script = writeSlurmScript(loadSweep(dir), o).script;
   // Run the array task with a stand-in CLI that records its arguments.
   const std::string fake = tmp.path().toStdString() + "/fake-cli";
   writeFileAtomic(fake, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$ARGS_OUT\"\n");
@@ -273,8 +326,43 @@ void TstSweep::slurmScriptQuotesEverything() {
   QVERIFY2(!QFile::exists(tmp.filePath("PWNED")), "a command in the path was run");
   const QStringList args = QString::fromStdString(readFile(tmp.filePath("args.txt").toStdString())).split('\n', Qt::SkipEmptyParts);
   const Sweep sweep = loadSweep(dir);
-  QCOMPARE(args, (QStringList{"train", "--config", QString::fromStdString(sweep.configPath(sweep.runs[1])), "--out",
-                              QString::fromStdString(sweep.runDirectory(sweep.runs[1])), "--quiet"}));
+  // The task runs its run as 'sweep run' does (one reader, one verdict: skip, resume or restart).
+  QCOMPARE(args, (QStringList{"sweep", "run", QString::fromStdString(sweep.directory), "--task", "1", "--quiet"}));
+  // A task of the second array of a split sweep runs the run at its offset.
+  env.insert("MODLAB_ARRAY_OFFSET", "6");
+  p.setProcessEnvironment(env);
+  p.start("bash", {QString::fromStdString(script)});
+  QVERIFY(p.waitForFinished(30000));
+  QCOMPARE(QString::fromStdString(readFile(tmp.filePath("args.txt").toStdString())).split('\n', Qt::SkipEmptyParts).at(4), QString("7"));
+}
+
+// Issue 26 #5: after 'sweep plan --force' with another learning rate, the runs of the old plan
+// were reused ("6 of 6 finished (6 already before)") and the report was the old plan's.
+void TstSweep::aReplannedSweepRunsItsRunsAgain() {
+  QTemporaryDir tmp;
+  const std::string dir = tmp.path().toStdString() + "/sweep";
+  planSweep(parseGrid(kTinyGrid), dir, false);
+  QCOMPARE(runSweep(loadSweep(dir), 2, {}).finished, 8);
+  SweepGrid other = parseGrid(kTinyGrid);
+  other.base[Setting::Mlp].learningRate = 3e-3;
+  other.base[Setting::Mlp].steps = 20;
+  other.families = {Family::Modular, Family::GtModular};  // the re-plan drops two families
+  planSweep(other, dir, true);
+  const Sweep replanned = loadSweep(dir);
+  std::string error;
+  QVERIFY(runState(replanned, replanned.runs[0], &error) == RunState::Stale);
+  QVERIFY2(QString::fromStdString(error).contains("not the plan's"), error.c_str());
+  const SweepReport before = collectReport(replanned);  // no result of the old plan is scored
+  QVERIFY(before.rows.empty());
+  QCOMPARE(before.missing.size(), std::size_t(8));
+  const SweepProgress again = runSweep(replanned, 2, {});
+  QCOMPARE(again.finished, 8);
+  QCOMPARE(again.skipped, 0);
+  for (const SweepRun& run : replanned.runs) {
+    QVERIFY(runState(replanned, run) == RunState::Finished);
+    QVERIFY(RunStore::open(replanned.runDirectory(run)).readConfig() == run.config);
+  }
+  QCOMPARE(collectReport(replanned).rows.size(), std::size_t(16));  // 8 runs x 2 families
 }
 
 void TstSweep::damagedRunsAreNamedNotScored() {
@@ -294,6 +382,10 @@ void TstSweep::damagedRunsAreNamedNotScored() {
   middle[csv.size() / 2] = middle[csv.size() / 2] == '9' ? '8' : '9';
   writeFileAtomic(r2 / "metrics.csv", middle);  // one changed digit in the middle of the file
   QVERIFY(recordedState(sweep, sweep.runs[0]) == RunState::Damaged);
+  // Issue 26 #6: one verdict: a run.json that says finished over a damaged record is damaged for
+  // 'sweep status' as for the report.
+  QVERIFY(recordedState(sweep, sweep.runs[1]) == RunState::Damaged);
+  QVERIFY(recordedState(sweep, sweep.runs[2]) == RunState::Damaged);
   SweepReport report = collectReport(sweep);
   QCOMPARE(report.rows.size(), std::size_t(20));
   QCOMPARE(report.failed.size(), std::size_t(3));

@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include "modlab/experiment/config_keys.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "modlab/experiment/run_store.h"
+#include "modlab/platform/device.h"
 #include "modlab/sweep/report.h"
 #include "modlab/sweep/sweep.h"
 #include "modlab/training/run_evaluation.h"
@@ -30,6 +33,10 @@ using nlohmann::json;
 namespace {
 
 std::atomic<int> interrupts{0};
+// The exit codes (man page, EXIT STATUS): 0 finished, 1 failed, 130 stopped by a signal.
+int exitCodeOf(SessionState state) {
+  return state == SessionState::Finished ? 0 : state == SessionState::Failed ? 1 : 130;
+}
 void onInterrupt(int) { interrupts.fetch_add(1); }
 }  // namespace
 
@@ -107,7 +114,7 @@ SessionState follow(Session& session, bool quiet, EvaluationSnapshot& lastEvalua
     if (!quiet && (now - lastPrint > std::chrono::milliseconds(tty ? 250 : 5000) || done) && last.totalSteps > 0) {
       lastPrint = now;
       const std::string line = progressLine(last, losses);
-      if (tty) std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      if (tty) std::fprintf(stderr, "\r\033[K%s", fitToTerminal(line).c_str());
       else std::fprintf(stderr, "%s\n", line.c_str());
     }
     if (done) {
@@ -152,7 +159,7 @@ int train(const TrainArgs& a) {
   std::printf("%s", evaluationTable(lastEvaluation, config.task, config.setting != Setting::Mlp).c_str());
   std::printf("run folder: %s (%s at step %s)\n", fs::absolute(out).c_str(), toString(state).c_str(),
               humanCount(step).c_str());
-  return state == SessionState::Finished ? 0 : 130;
+  return exitCodeOf(state);
 }
 
 int eval(const EvalArgs& a) {
@@ -242,6 +249,23 @@ int listPresets() {
   return 0;
 }
 
+int configShow(const std::string& preset) {
+  std::fputs(toJson(findPreset(preset).config).c_str(), stdout);  // ready for train --config
+  return 0;
+}
+
+int configKeysTable() {
+  std::size_t width = 0;
+  for (const ConfigKeyDoc& d : configKeyDocs()) width = std::max(width, d.key.size());
+  const auto defaults = nlohmann::ordered_json::parse(toJson(ExperimentConfig{}));
+  for (const ConfigKeyDoc& d : configKeyDocs()) {
+    std::printf("%-*s %s; %s; default %s\n", static_cast<int>(width), d.key.c_str(), d.type.c_str(), d.allowed.c_str(),
+                defaults.at(d.key).dump().c_str());
+    std::printf("%-*s %s\n", static_cast<int>(width), "", d.description.c_str());
+  }
+  return 0;
+}
+
 int demo(const std::string& preset, const std::vector<std::string>& overrides) {
   ExperimentConfig config = findPreset(preset.empty() ? defaultDemoPreset() : preset).config;
   applyOverrides(config, overrides);
@@ -257,7 +281,7 @@ int demo(const std::string& preset, const std::vector<std::string>& overrides) {
               evaluationTable(lastEvaluation, config.task, config.setting != Setting::Mlp).c_str());
   std::printf("\nReading the table: lower is better everywhere. GT-Modular is told the rule (perfect specialisation);\n"
               "Modular and Modular-op must learn their routing, and Collapse/Alignment show how far they got.\n");
-  return state == SessionState::Finished ? 0 : 130;
+  return exitCodeOf(state);
 }
 
 int sweepPlan(const std::string& grid, const std::string& out, bool force, const std::string& bench) {
@@ -279,7 +303,7 @@ int sweepPlan(const std::string& grid, const std::string& out, bool force, const
   return 0;
 }
 
-int sweepRun(const std::string& dir, int jobs) {
+int sweepRun(const std::string& dir, int jobs, std::optional<int> task, bool quiet) {
   const Sweep sweep = loadSweep(dir);
   std::atomic<bool> stop{false};
   catchInterrupts();
@@ -295,7 +319,7 @@ int sweepRun(const std::string& dir, int jobs) {
           std::fprintf(stderr, "\nstopping: running runs stop at their next step and can be resumed\n");
         }
         const auto now = std::chrono::steady_clock::now();
-        if (now - last < std::chrono::milliseconds(tty ? 500 : 10000)) return;
+        if (quiet || now - last < std::chrono::milliseconds(tty ? 500 : 10000)) return;
         last = now;
         if (firstSteps < 0) firstSteps = p.stepsDone;
         const double elapsed = std::chrono::duration<double>(now - start).count();
@@ -305,11 +329,12 @@ int sweepRun(const std::string& dir, int jobs) {
         std::snprintf(line, sizeof line, "runs %d/%d done (%d skipped, %d running, %d failed) | steps %s/%s | %.0f steps/s | ETA %s",
                       p.finished, p.total, p.skipped, p.running, p.failed, humanCount(p.stepsDone).c_str(),
                       humanCount(p.stepsTotal).c_str(), rate, humanDuration(eta).c_str());
-        if (tty) std::fprintf(stderr, "\r\033[K%s", line);
+        if (tty) std::fprintf(stderr, "\r\033[K%s", fitToTerminal(line).c_str());
+
         else std::fprintf(stderr, "%s\n", line);
       },
-      &stop);
-  if (tty) std::fprintf(stderr, "\n");
+      &stop, task);
+  if (tty && !quiet) std::fprintf(stderr, "\n");
   std::printf("%d of %d runs finished", result.finished, result.total);
   if (result.skipped) std::printf(" (%d already before)", result.skipped);
   if (result.elsewhere) std::printf("; %d claimed by another runner", result.elsewhere);
@@ -319,34 +344,104 @@ int sweepRun(const std::string& dir, int jobs) {
   return result.failed > 0 ? 1 : 0;
 }
 
-int sweepSlurm(const SlurmArgs& a, const std::string& self) {
-  const Sweep sweep = loadSweep(a.sweep);
-  SlurmOptions o;
-  o.partition = a.partition;
-  o.time = a.time;
-  o.account = a.account;
-  o.cpus = a.cpus;
-  o.gpus = a.gpus;
-  o.memoryGiB = a.memory;
-  o.maxParallel = a.maxParallel;
-  o.cli = fs::absolute(self).string();
-  if (o.cpus < 1) throw ConfigError("--cpus", "invalid --cpus " + std::to_string(o.cpus) + ": allowed is 1 or more");
-  const std::string script = writeSlurmScript(sweep, o);
-  std::printf("Slurm job array for %zu runs: %s\n", sweep.runs.size(), script.c_str());
-  if (!a.submit) {
-    std::printf("submit it with: sbatch %s\n", script.c_str());
-    return 0;
-  }
-  const std::string command = "sbatch --parsable " + shellQuote(script) + " 2>&1";
+namespace {
+// The program's own path (not argv[0], which is a bare name when called from PATH).
+std::string ownPath(const std::string& argv0) {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::absolute(argv0).string() : self.string();
+}
+
+std::string runCommand(const std::string& command, int* status) {
   FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) throw std::runtime_error("cannot run sbatch");
+  if (!pipe) {
+    *status = -1;
+    return {};
+  }
   char buf[512];
   std::string output;
   while (fgets(buf, sizeof buf, pipe)) output += buf;
-  const int status = pclose(pipe);
+  *status = pclose(pipe);
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-  if (status != 0) throw std::runtime_error("sbatch failed: " + (output.empty() ? std::string("is Slurm installed and running?") : output));
-  std::printf("submitted job %s\n", output.c_str());
+  return output;
+}
+
+// The cluster's MaxArraySize from 'scontrol show config'; Slurm's default, 1001, when it cannot be read.
+int clusterMaxArraySize(std::string* source) {
+  int status = 0;
+  const std::string config = runCommand("scontrol show config 2>/dev/null", &status);
+  const auto at = config.find("MaxArraySize");
+  if (status == 0 && at != std::string::npos) {
+    const auto eq = config.find('=', at);
+    if (eq != std::string::npos) {
+      const int value = std::atoi(config.c_str() + eq + 1);
+      if (value >= 2) {
+        *source = "scontrol show config";
+        return value;
+      }
+    }
+  }
+  *source = "Slurm's default (scontrol show config could not be read)";
+  return 1001;
+}
+
+// The most CPUs a node of the partition (or of the default one) has; 0 when sinfo cannot say.
+int partitionCpus(const std::string& partition) {
+  int status = 0;
+  const std::string out = runCommand("sinfo -h -o %c" + (partition.empty() ? std::string() : " -p " + shellQuote(partition)) + " 2>/dev/null", &status);
+  int most = 0;
+  for (std::size_t at = 0; status == 0 && at < out.size();) {
+    most = std::max(most, std::atoi(out.c_str() + at));
+    const auto next = out.find('\n', at);
+    at = next == std::string::npos ? out.size() : next + 1;
+  }
+  return most;
+}
+}  // namespace
+
+int sweepSlurm(const SlurmArgs& a, const std::string& argv0) {
+  const Sweep sweep = loadSweep(a.sweep);
+  if (a.gpus > 0 && !cudaAvailable())
+    throw ConfigError("--gpus", "invalid --gpus " + std::to_string(a.gpus) +
+                                    ": this modlab-cli's LibTorch has no CUDA, so a run never uses a GPU; allowed is 0");
+  if (!(a.margin >= 1.0 && a.margin <= 100.0))
+    throw ConfigError("--margin", "invalid --margin " + std::to_string(a.margin) + ": allowed is 1 to 100");
+  SlurmOptions o;
+  o.partition = a.partition;
+  o.account = a.account;
+  o.cpus = a.cpus;
+  if (o.cpus == 0) {  // one per family, within what the partition's nodes have
+    o.cpus = slurmCpus(sweep);
+    if (const int node = partitionCpus(a.partition); node > 0) o.cpus = std::min(o.cpus, node);
+  }
+  o.time = a.time.empty() ? slurmTime(sweep, o.cpus, a.margin) : a.time;
+  o.gpus = a.gpus;
+  o.memoryGiB = a.memory;
+  o.maxParallel = a.maxParallel;
+  o.cli = ownPath(argv0);
+  std::string arraySource = "--max-array-size";
+  o.maxArraySize = a.maxArraySize > 0 ? a.maxArraySize : clusterMaxArraySize(&arraySource);
+  const SlurmScript script = writeSlurmScript(sweep, o);
+  std::printf("Slurm job array for %zu runs: %s\n", sweep.runs.size(), script.script.c_str());
+  std::printf("  %d CPUs and %s per run", o.cpus, o.time.c_str());
+  if (a.time.empty())
+    std::printf(" (%.0f CPU seconds estimated for the longest run's training steps, x%.1f)", sweep.maxRunCpuSeconds, a.margin);
+  std::printf("\n  modlab-cli on the nodes: %s (the same path there, or set MODLAB_CLI)\n", o.cli.c_str());
+  if (script.arrays.size() > 1)
+    std::printf("  %zu arrays of at most %d tasks (MaxArraySize %d, from %s)\n", script.arrays.size(), o.maxArraySize,
+                o.maxArraySize, arraySource.c_str());
+  if (!a.submit) {
+    std::printf("submit it with: bash %s\n", script.submit.c_str());
+    return 0;
+  }
+  for (const SlurmArray& array : script.arrays) {
+    int status = 0;
+    const std::string output =
+        runCommand("sbatch --parsable " + array.sbatchArguments + " " + shellQuote(script.script) + " 2>&1", &status);
+    if (status != 0)
+      throw std::runtime_error("sbatch failed: " + (output.empty() ? std::string("is Slurm installed and running?") : output));
+    std::printf("submitted job %s (runs %d to %d)\n", output.c_str(), array.offset, array.offset + array.count - 1);
+  }
   return 0;
 }
 
@@ -357,7 +452,7 @@ int sweepStatus(const std::string& dir) {
     std::string error;
     const RunState s = runState(sweep, run, &error);
     ++counts[s];
-    if (s == RunState::Failed || s == RunState::Damaged)
+    if (s == RunState::Failed || s == RunState::Damaged || s == RunState::Stale)
       std::printf("%s: %s: %s\n", toString(s).c_str(), run.name.c_str(), error.c_str());
   }
   for (const auto& [state, n] : counts) std::printf("%-12s %d\n", toString(state).c_str(), n);
@@ -380,7 +475,8 @@ int report(const std::string& dir, const std::string& out,
     const auto it = r.ranking.wins.find(f);
     std::printf(" %s %d", toString(f).c_str(), it == r.ranking.wins.end() ? 0 : it->second);
   }
-  std::printf("; Modular vs Monolithic %d : %d\n", r.ranking.modularWins, r.ranking.monolithicWins);
+  std::printf(", ties %d; Modular vs Monolithic %d : %d, ties %d\n", r.ranking.ties, r.ranking.modularWins,
+              r.ranking.monolithicWins, r.ranking.modularTies);
   for (const std::string& m : r.missing) std::printf("missing: %s\n", m.c_str());
   for (const std::string& f : r.failed) std::printf("failed: %s\n", f.c_str());
   if (renderFigures) {

@@ -44,13 +44,18 @@ int timeToInsight(bool json);
 // Versions, BLAS library and kernel, threads, device (info.cpp).
 int info(bool json);
 int listPresets();
+int configShow(const std::string& preset);  // the preset's full config as JSON
+int configKeysTable();                      // every config key: type, allowed, default, meaning
 int demo(const std::string& preset, const std::vector<std::string>& overrides);
 
 int sweepPlan(const std::string& grid, const std::string& out, bool force, const std::string& bench);
-int sweepRun(const std::string& sweep, int jobs);
+// `task`: that run alone, as a Slurm array task runs it; `quiet`: no progress lines.
+int sweepRun(const std::string& sweep, int jobs, std::optional<int> task = std::nullopt, bool quiet = false);
 struct SlurmArgs {
-  std::string sweep, partition, time = "04:00:00", account;
-  int cpus = 2, gpus = 0, memory = 4, maxParallel = 0;
+  std::string sweep, partition, time, account;  // time "": from the plan's estimate
+  int cpus = 0, gpus = 0, memory = 4, maxParallel = 0;  // cpus 0: one per family (at most 8)
+  double margin = 3.0;  // the time limit over the plan's estimate (evaluations, a slower node)
+  int maxArraySize = 0;  // 0: the cluster's (scontrol show config), else 1001
   bool submit = false;
 };
 int sweepSlurm(const SlurmArgs& args, const std::string& self);

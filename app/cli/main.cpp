@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "steps/s, GFLOP/s and % of SGEMM of every setting x family; "
                                             "with --reference, the authors' implementation in the same run");
   bench->add_flag("--json", json, "JSON instead of a table");
-  bench->add_option("--seconds", seconds, "seconds per measurement")->check(CLI::PositiveNumber);
+  bench->add_option("--seconds", seconds, "seconds per measurement (0.1 to 3600)")->check(CLI::Range(0.1, 3600.0));
   bench->add_option("--setting", settings, "only these settings (mlp, mha, rnn)");
   auto* referenceOption = bench->add_option(
       "--reference", referenceDir, "a folder laid out by reference-setup: run the authors' bench_ref.py beside each row, same kernel");
@@ -77,6 +77,12 @@ int main(int argc, char** argv) {
   info->add_flag("--json", json, "JSON instead of text");
 
   auto* presets = app.add_subcommand("presets", "list the presets with what each shows");
+  auto* configCmd = app.add_subcommand("config", "the experiment config: a preset's in full, or every key explained");
+  configCmd->require_subcommand(1);
+  std::string showPreset;
+  auto* configShow = configCmd->add_subcommand("show", "a preset's full config as JSON, ready for 'train --config'");
+  configShow->add_option("preset", showPreset, "a preset (see 'presets')")->required();
+  auto* configKeys = configCmd->add_subcommand("keys", "each config key: type, what is allowed, default and meaning");
 
   std::string demoPreset;
   std::vector<std::string> demoOverrides;
@@ -97,16 +103,27 @@ int main(int argc, char** argv) {
   auto* runSweep = sweep->add_subcommand("run", "run the sweep here (finished runs are skipped, interrupted ones resumed)");
   runSweep->add_option("sweep", sweepDir, "the sweep folder")->required();
   runSweep->add_option("--jobs", jobs, "runs at a time")->check(CLI::Range(1, 256));
+  int task = -1;
+  bool sweepQuiet = false;
+  auto* taskOption = runSweep->add_option("--task", task, "only this run (its index in the plan), as a Slurm array task runs it")
+                         ->check(CLI::NonNegativeNumber);
+  runSweep->add_flag("--quiet", sweepQuiet, "no progress lines");
   modlab::cli::SlurmArgs slurm;
   auto* slurmCmd = sweep->add_subcommand("slurm", "write a Slurm job array (one task per run); --submit calls sbatch");
   slurmCmd->add_option("sweep", slurm.sweep, "the sweep folder")->required();
   slurmCmd->add_option("--partition", slurm.partition, "Slurm partition");
-  slurmCmd->add_option("--time", slurm.time, "time limit per run (HH:MM:SS)");
+  slurmCmd->add_option("--time", slurm.time, "time limit per run (HH:MM:SS; default: the plan's estimate for the longest run x --margin)");
+  slurmCmd->add_option("--margin", slurm.margin, "the default time limit over the plan's estimate (1 to 100, default 3)")
+      ->check(CLI::Range(1.0, 100.0));
+  slurmCmd->add_option("--max-array-size", slurm.maxArraySize,
+                       "tasks per job array (default: the cluster's MaxArraySize from scontrol, else 1001)")
+      ->check(CLI::Range(2, 100000000));
   slurmCmd->add_option("--account", slurm.account, "Slurm account");
-  slurmCmd->add_option("--cpus", slurm.cpus, "CPUs per run");
-  slurmCmd->add_option("--gpus", slurm.gpus, "GPUs per run");
-  slurmCmd->add_option("--mem", slurm.memory, "memory per run (GiB)");
-  slurmCmd->add_option("--max-parallel", slurm.maxParallel, "at most this many array tasks at once");
+  slurmCmd->add_option("--cpus", slurm.cpus, "CPUs per run (1 to 1024; default one per family, at most 8)")->check(CLI::Range(1, 1024));
+  slurmCmd->add_option("--gpus", slurm.gpus, "GPUs per run (0 to 64; refused where this build has no CUDA)")->check(CLI::Range(0, 64));
+  slurmCmd->add_option("--mem", slurm.memory, "memory per run (GiB, 1 to 4096)")->check(CLI::Range(1, 4096));
+  slurmCmd->add_option("--max-parallel", slurm.maxParallel, "at most this many array tasks at once (1 to 100000)")
+      ->check(CLI::Range(1, 100000));
   slurmCmd->add_flag("--submit", slurm.submit, "submit with sbatch and print the job id");
   auto* status = sweep->add_subcommand("status", "count the runs of a sweep by state");
   status->add_option("sweep", sweepDir, "the sweep folder")->required();
@@ -129,7 +146,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error exits 2 (man page, EXIT STATUS).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   trainArgs.presetGiven = presetOption->count() > 0;
   trainArgs.configGiven = configOption->count() > 0;
@@ -143,9 +161,12 @@ int main(int argc, char** argv) {
     if (*bench) return modlab::cli::bench(json, seconds, settings, referenceDir, rounds);
     if (*info) return modlab::cli::info(json);
     if (*presets) return modlab::cli::listPresets();
+    if (*configShow) return modlab::cli::configShow(showPreset);
+    if (*configKeys) return modlab::cli::configKeysTable();
     if (*demo) return modlab::cli::demo(demoPreset, demoOverrides);
     if (*plan) return modlab::cli::sweepPlan(grid, sweepOut, force, benchFile);
-    if (*runSweep) return modlab::cli::sweepRun(sweepDir, jobs);
+    if (*runSweep)
+      return modlab::cli::sweepRun(sweepDir, jobs, taskOption->count() > 0 ? std::optional<int>(task) : std::nullopt, sweepQuiet);
     if (*slurmCmd) return modlab::cli::sweepSlurm(slurm, argv[0]);
     if (*status) return modlab::cli::sweepStatus(sweepDir);
     if (*reportCmd) return modlab::cli::report(sweepDir, reportOut, modlab::cli::figureRenderer(argc, argv), figureScale);

@@ -1,5 +1,9 @@
 #include "progress.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <cstdlib>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -83,6 +87,24 @@ std::string evaluationTable(const EvaluationSnapshot& e, TaskKind kind, bool seq
       }
       out += "\n";
     }
+  }
+  return out;
+}
+
+std::string fitToTerminal(const std::string& line) {
+  int columns = 0;
+  winsize size{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) columns = size.ws_col;
+  else if (const char* env = std::getenv("COLUMNS")) columns = std::atoi(env);
+  if (columns <= 0) columns = 80;
+  // One column short of the edge (a cursor at the last column wraps on some terminals); UTF-8
+  // is counted by characters, not bytes.
+  std::string out;
+  int shown = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const bool start = (static_cast<unsigned char>(line[i]) & 0xC0) != 0x80;
+    if (start && ++shown > columns - 1) break;
+    out += line[i];
   }
   return out;
 }

@@ -61,7 +61,8 @@ int timeToInsight(bool asJson) {
   session.start();
   EvaluationSnapshot lastEvaluation;
   int evaluations = 0;
-  const SessionState state = follow(session, true, lastEvaluation, &evaluations);
+  // The progress line of 'train' (on stderr, fitted to the terminal): minutes are not silent.
+  const SessionState state = follow(session, asJson, lastEvaluation, &evaluations);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = cpuSeconds() - cpu0;
   if (state != SessionState::Finished) throw std::runtime_error("the timed run was stopped before its end");

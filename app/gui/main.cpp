@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <QApplication>
+#include <string_view>
 #include <QFile>
 #include <QCommandLineParser>
 #include <QMessageBox>
@@ -80,6 +81,13 @@ void quitOnSignals(QApplication& app) {
 
 int main(int argc, char** argv) {
   modlab::selectBlasKernelAtStartup(argv, "modlab");  // first: may restart with OPENBLAS_CORETYPE set
+  // --version and --help need no display (they aborted without one): offscreen, unless chosen.
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if ((arg == "--version" || arg == "-v" || arg == "--help" || arg == "-h" || arg == "--help-all") &&
+        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+      qputenv("QT_QPA_PLATFORM", "offscreen");
+  }
   Application app(argc, argv);
   quitOnSignals(app);
   QApplication::setApplicationName("ModularityLab");

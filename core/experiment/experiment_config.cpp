@@ -275,10 +275,25 @@ std::string variantFileStem(const std::string& name) {
 }
 
 std::string defaultVariantName(Family family, const RoutingOptions& routing) {
+  // Short words (as Fig. 8's axis: bal, Hs, Hb), so that the name passes the program's own rule
+  // (isVariantName: at most 40 characters); the full settings are in the tooltips and config.
+  const RoutingOptions paper;
+  std::vector<std::string> parts;
+  const auto shownValue = [](double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  };
+  if (routing.balance != paper.balance) parts.push_back("bal " + shownValue(routing.balance));
+  if (routing.sampleEntropy != paper.sampleEntropy) parts.push_back("Hs " + shownValue(routing.sampleEntropy));
+  if (routing.batchEntropy != paper.batchEntropy) parts.push_back("Hb " + shownValue(routing.batchEntropy));
+  if (routing.temperature != paper.temperature) parts.push_back("T " + shownValue(routing.temperature));
+  if (routing.mode == RoutingMode::TopOne) parts.push_back("top-1");
+  if (routing.mode == RoutingMode::Gumbel) parts.push_back("Gumbel " + shownValue(routing.gumbelTemperature));
   std::string name = toString(family);
-  std::string text = describe(routing);
-  for (std::size_t at; (at = text.find(", ")) != std::string::npos;) text.replace(at, 2, " + ");
-  if (!text.empty()) name += " + " + text;
+  for (const std::string& part : parts) name += " + " + part;
+  // Too many settings for 40 characters: the family and a checksum of them (still one name per setting).
+  if (!isVariantName(name)) name = toString(family) + " variant " + crc32Hex(name);
   return name;
 }
 

@@ -268,13 +268,23 @@ SweepGrid namedGrid(const std::string& nameOrFile) {
 }
 
 std::vector<SweepRun> expand(const SweepGrid& g) {
+  // Counted with a cap: the product of the axes can pass 2^64 (512 values on 7 axes), which
+  // once wrapped to 0 and passed the check.
+  const auto tooMany = [&g](const std::string& count) {
+    return ConfigError("grid", "grid " + g.name + " expands to " + count + " runs: allowed is at most " + std::to_string(kMaxRuns) +
+                                   " (the paper's grid is 5,000)");
+  };
+  const auto times = [&](std::size_t a, std::size_t b) {
+    if (a != 0 && b > kMaxRuns / a + 1) throw tooMany("more than " + std::to_string(kMaxRuns));
+    return a * b;
+  };
   std::size_t count = 0;
-  for (Setting s : g.settings)
-    count += g.tasks.size() * (s == Setting::Mha ? g.searchVersions.size() : 1) * g.rules.size() * g.sizes.size();
-  count *= g.dataSeeds.size() * g.modelSeeds.size() * g.routings.size();
-  if (count > kMaxRuns)
-    throw ConfigError("grid", "grid " + g.name + " expands to " + std::to_string(count) + " runs: allowed is at most " +
-                                  std::to_string(kMaxRuns) + " (the paper's grid is 5,000)");
+  for (Setting s : g.settings) {
+    count += times(times(times(g.tasks.size(), s == Setting::Mha ? g.searchVersions.size() : 1), g.rules.size()), g.sizes.size());
+    if (count > kMaxRuns) throw tooMany("more than " + std::to_string(kMaxRuns));
+  }
+  count = times(times(times(count, g.dataSeeds.size()), g.modelSeeds.size()), g.routings.size());
+  if (count > kMaxRuns) throw tooMany(std::to_string(count));
   std::vector<SweepRun> runs;
   for (Setting s : g.settings)
     for (TaskKind t : g.tasks)

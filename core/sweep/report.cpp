@@ -35,6 +35,39 @@ std::int64_t parameterCount(const ExperimentConfig& c, Family f) {
 }
 }  // namespace
 
+Ranking rankRows(const std::vector<ReportRow>& rows) {
+  Ranking ranking;
+  // Fig. 3: per (setting, search version, task, R, size, data seed), each family's ID
+  // performance averaged over model seeds; the lowest wins.
+  std::map<std::tuple<int, int, int, int, int, int>, std::map<Family, std::pair<double, int>>> groups;
+  for (const ReportRow& r : rows) {
+    if (!r.routing.empty() || r.variant != toString(r.family)) continue;
+    auto& [sum, n] = groups[{int(r.setting), r.searchVersion, int(r.task), r.rules, r.size, r.dataSeed}][r.family];
+    sum += r.id;
+    ++n;
+  }
+  // Equal up to rounding in the averages: a tie, counted as such (never as either side's win).
+  const auto same = [](double a, double b) { return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)}); };
+  for (const auto& [key, families] : groups) {
+    Family best = families.begin()->first;
+    double bestValue = 1e300;
+    for (const auto& [family, value] : families)
+      if (value.first / value.second < bestValue) bestValue = value.first / value.second, best = family;
+    int atBest = 0;
+    for (const auto& [family, value] : families) atBest += same(value.first / value.second, bestValue);
+    if (atBest > 1) ++ranking.ties;
+    else ++ranking.wins[best];
+    ++ranking.comparisons;
+    const auto modular = families.find(Family::Modular), mono = families.find(Family::Monolithic);
+    if (modular != families.end() && mono != families.end()) {
+      const double m = modular->second.first / modular->second.second, o = mono->second.first / mono->second.second;
+      if (same(m, o)) ++ranking.modularTies;
+      else (m < o ? ranking.modularWins : ranking.monolithicWins)++;
+    }
+  }
+  return ranking;
+}
+
 SweepReport collectReport(const Sweep& sweep) {
   SweepReport report;
   std::map<std::pair<Family, std::int64_t>, std::pair<double, int>> curves;
@@ -51,6 +84,10 @@ SweepReport collectReport(const Sweep& sweep) {
     }
     if (state == RunState::Damaged || state == RunState::Failed) {
       report.failed.push_back(run.name + ": " + (state == RunState::Damaged ? "damaged: " : "") + (error.empty() ? "failed" : error));
+      continue;
+    }
+    if (state == RunState::Stale) {  // trained to an older plan: not a result of this one
+      report.missing.push_back(run.name + " (" + error + ")");
       continue;
     }
     if (state == RunState::Stopped) {  // interrupted: not a result yet
@@ -114,28 +151,7 @@ SweepReport collectReport(const Sweep& sweep) {
   for (const auto& [key, value] : curves)
     report.trainingCurves[key.first].push_back({static_cast<double>(key.second) / kCurvePoints, value.first / value.second});
 
-  // Fig. 3: per (setting, search version, task, R, size, data seed), each family's ID
-  // performance averaged over model seeds; the lowest wins.
-  std::map<std::tuple<int, int, int, int, int, int>, std::map<Family, std::pair<double, int>>> groups;
-  for (const ReportRow& r : report.rows) {
-    if (!r.routing.empty() || r.variant != toString(r.family)) continue;
-    auto& [sum, n] = groups[{int(r.setting), r.searchVersion, int(r.task), r.rules, r.size, r.dataSeed}][r.family];
-    sum += r.id;
-    ++n;
-  }
-  for (const auto& [key, families] : groups) {
-    Family best = families.begin()->first;
-    double bestValue = 1e300;
-    for (const auto& [family, value] : families)
-      if (value.first / value.second < bestValue) bestValue = value.first / value.second, best = family;
-    ++report.ranking.wins[best];
-    ++report.ranking.comparisons;
-    const auto modular = families.find(Family::Modular), mono = families.find(Family::Monolithic);
-    if (modular != families.end() && mono != families.end()) {
-      const double m = modular->second.first / modular->second.second, o = mono->second.first / mono->second.second;
-      (m <= o ? report.ranking.modularWins : report.ranking.monolithicWins)++;
-    }
-  }
+  report.ranking = rankRows(report.rows);
   return report;
 }
 
@@ -237,10 +253,11 @@ std::string rankingCsv(const Ranking& ranking) {
     out += "all four," + toString(f) + "," + std::to_string(it == ranking.wins.end() ? 0 : it->second) + "," +
            std::to_string(ranking.comparisons) + "\n";
   }
-  out += "Modular vs Monolithic,Modular," + std::to_string(ranking.modularWins) + "," +
-         std::to_string(ranking.modularWins + ranking.monolithicWins) + "\n";
-  out += "Modular vs Monolithic,Monolithic," + std::to_string(ranking.monolithicWins) + "," +
-         std::to_string(ranking.modularWins + ranking.monolithicWins) + "\n";
+  out += "all four,tie," + std::to_string(ranking.ties) + "," + std::to_string(ranking.comparisons) + "\n";
+  const std::string pairs = std::to_string(ranking.modularWins + ranking.monolithicWins + ranking.modularTies);
+  out += "Modular vs Monolithic,Modular," + std::to_string(ranking.modularWins) + "," + pairs + "\n";
+  out += "Modular vs Monolithic,Monolithic," + std::to_string(ranking.monolithicWins) + "," + pairs + "\n";
+  out += "Modular vs Monolithic,tie," + std::to_string(ranking.modularTies) + "," + pairs + "\n";
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -39,15 +40,6 @@ std::string indexText(int index) {
 // `modlab-cli bench` on the 2-core development machine.
 std::map<Setting, double> defaultThroughput() { return {{Setting::Mlp, 65.0}, {Setting::Mha, 40.0}, {Setting::Rnn, 50.0}}; }
 
-bool isComplete(const Sweep& sweep, const SweepRun& run) {
-  try {
-    RunStore::loadFinished(sweep.runDirectory(run));
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 }  // namespace
 
 std::string toString(RunState s) {
@@ -58,6 +50,7 @@ std::string toString(RunState s) {
     case RunState::Stopped: return "interrupted";
     case RunState::Failed: return "failed";
     case RunState::Damaged: return "damaged";
+    case RunState::Stale: return "stale";
   }
   return "?";
 }
@@ -129,7 +122,9 @@ SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool fo
       }
       perStep += it->second;
     }
-    seconds += perStep * static_cast<double>(c.steps) / plan.gflops[c.setting];
+    const double runSeconds = perStep * static_cast<double>(c.steps) / plan.gflops[c.setting];
+    seconds += runSeconds;
+    plan.maxRunCpuSeconds = std::max(plan.maxRunCpuSeconds, runSeconds);
     plan.models += static_cast<int>(c.families.size() + c.variants.size());
   }
   plan.cpuHours = seconds / 3600.0;
@@ -152,6 +147,7 @@ SweepPlan planSweep(const SweepGrid& grid, const std::string& directory, bool fo
             {"runs", plan.runs},
             {"models", plan.models},
             {"estimated_cpu_hours", plan.cpuHours},
+            {"estimated_max_run_cpu_seconds", plan.maxRunCpuSeconds},
             {"grid", json::parse(toJson(grid))}};
   writeFileAtomic(dir / "sweep.json", info.dump(2) + "\n");
   return plan;
@@ -183,6 +179,8 @@ Sweep loadSweep(const std::string& directory) {
     throw ConfigError("sweep", file.string() + " holds an invalid grid: " + e.what());
   }
   sweep.runs = expand(sweep.grid);
+  if (info.contains("estimated_max_run_cpu_seconds") && info["estimated_max_run_cpu_seconds"].is_number())
+    sweep.maxRunCpuSeconds = std::max(0.0, info["estimated_max_run_cpu_seconds"].get<double>());
   return sweep;
 }
 
@@ -193,10 +191,17 @@ RunState runState(const Sweep& sweep, const SweepRun& run, std::string* error) {
 
 RunState recordedState(const Sweep& sweep, const SweepRun& run, std::string* error) {
   const fs::path dir = sweep.runDirectory(run);
-  if (!fs::exists(dir / "run.json")) return fs::exists(dir / "config.json") ? RunState::Stopped : RunState::Pending;
+  if (!fs::exists(dir / "config.json")) return RunState::Pending;
   RunInfo info;
   try {
-    info = RunStore::open(dir).readInfo();
+    const RunStore store = RunStore::open(dir);
+    if (!(store.readConfig() == run.config)) {
+      if (error) *error = "its config.json is not the plan's " + sweep.configPath(run) + " (the sweep was planned again): 'sweep run' runs it again";
+      return RunState::Stale;
+    }
+    if (!fs::exists(dir / "run.json")) return RunState::Stopped;
+    info = store.readInfo();
+    if (info.status == "finished") RunStore::loadFinished(dir);  // complete, or damaged: as the report reads it
   } catch (const std::exception& e) {
     if (error) *error = e.what();
     return RunState::Damaged;
@@ -208,18 +213,21 @@ RunState recordedState(const Sweep& sweep, const SweepRun& run, std::string* err
 }
 
 SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(const SweepProgress&)>& progress,
-                       const std::atomic<bool>* stop) {
+                       const std::atomic<bool>* stop, std::optional<int> only) {
+  if (only && (*only < 0 || *only >= static_cast<int>(sweep.runs.size())))
+    throw ConfigError("--task", "invalid --task " + std::to_string(*only) + ": allowed is 0 to " + std::to_string(sweep.runs.size() - 1));
   std::string holder;
   const auto planLock = FolderLock::tryAcquireShared(sweep.directory, &holder);  // no re-plan while runs run
   if (!planLock) throw ConfigError("sweep", "sweep folder " + sweep.directory + " is being planned by " + holder);
   std::mutex mutex;
   SweepProgress state;
-  state.total = static_cast<int>(sweep.runs.size());
+  state.total = only ? 1 : static_cast<int>(sweep.runs.size());
   std::vector<const SweepRun*> queue;
   std::map<int, std::int64_t> stepsOf;  // run index -> steps done
   for (const SweepRun& run : sweep.runs) {
+    if (only && run.index != *only) continue;
     state.stepsTotal += run.config.steps;
-    if (runState(sweep, run) == RunState::Finished && isComplete(sweep, run)) {
+    if (runState(sweep, run) == RunState::Finished) {
       ++state.finished;
       ++state.skipped;
       stepsOf[run.index] = run.config.steps;
@@ -249,12 +257,12 @@ SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(co
         fs::create_directories(dir, ec);
         std::shared_ptr<FolderLock> claim = FolderLock::tryAcquire(dir);
         const RunState recorded = claim ? recordedState(sweep, *run) : RunState::Running;
-        claimed = claim && !(recorded == RunState::Finished && isComplete(sweep, *run));
+        claimed = claim && recorded != RunState::Finished;
         if (claimed) {
           // Interrupted runs continue from their last checkpoint (or start again when
-          // stopped before it); a damaged one, or one whose record is incomplete although
-          // it says finished, starts again.
-          const bool restart = recorded == RunState::Damaged || recorded == RunState::Finished;
+          // stopped before it); a damaged one (its record unreadable, or incomplete although
+          // it says finished) and a stale one (trained to another plan) start again.
+          const bool restart = recorded == RunState::Damaged || recorded == RunState::Stale;
           const bool resume = !restart && RunStore::holdsRun(dir);
           SessionOptions options{dir.string(), resume, restart};
           options.lock = claim;
@@ -330,58 +338,105 @@ void requireSlurmWord(const std::string& option, const std::string& value, const
 
 }  // namespace
 
-std::string writeSlurmScript(const Sweep& sweep, const SlurmOptions& o) {
+int slurmCpus(const Sweep& sweep) {
+  std::size_t models = 1;
+  for (const SweepRun& run : sweep.runs) models = std::max(models, variantsOf(run.config).size());
+  return static_cast<int>(std::min<std::size_t>(models, 8));
+}
+
+std::string slurmTime(const Sweep& sweep, int cpus, double margin) {
+  if (!(sweep.maxRunCpuSeconds > 0)) return "04:00:00";
+  std::size_t models = 1;
+  for (const SweepRun& run : sweep.runs) models = std::max(models, variantsOf(run.config).size());
+  const double parallel = static_cast<double>(std::max(1, std::min(cpus, static_cast<int>(models))));
+  const double seconds = std::max(1800.0, sweep.maxRunCpuSeconds / parallel * std::max(1.0, margin));
+  const long minutes = static_cast<long>(std::ceil(seconds / 900.0)) * 15;
+  const long days = minutes / 1440, hours = minutes % 1440 / 60, rest = minutes % 60;
+  char text[32];
+  if (days > 0) std::snprintf(text, sizeof text, "%ld-%02ld:%02ld:00", days, hours, rest);
+  else std::snprintf(text, sizeof text, "%02ld:%02ld:00", hours, rest);
+  return text;
+}
+
+SlurmScript writeSlurmScript(const Sweep& sweep, const SlurmOptions& o) {
   requireSlurmWord("--partition", o.partition, "_-.,", "letters, digits, '_', '-', '.' and ','");
   requireSlurmWord("--account", o.account, "_-.", "letters, digits, '_', '-' and '.'");
   requireSlurmWord("--time", o.time, ":-", "a Slurm time such as 04:00:00 or 1-12:00:00");
   if (o.time.empty()) throw ConfigError("--time", "invalid --time '': allowed is a Slurm time such as 04:00:00");
+  if (o.cpus < 1) throw ConfigError("--cpus", "invalid --cpus " + std::to_string(o.cpus) + ": allowed is 1 or more");
+  if (o.memoryGiB < 1) throw ConfigError("--mem", "invalid --mem " + std::to_string(o.memoryGiB) + ": allowed is 1 (GiB) or more");
+  if (o.gpus < 0) throw ConfigError("--gpus", "invalid --gpus " + std::to_string(o.gpus) + ": allowed is 0 or more");
+  if (o.maxParallel < 0) throw ConfigError("--max-parallel", "invalid --max-parallel " + std::to_string(o.maxParallel) + ": allowed is 1 or more");
+  if (o.maxArraySize < 2) throw ConfigError("MaxArraySize", "invalid MaxArraySize " + std::to_string(o.maxArraySize) + ": allowed is 2 or more");
   if (!isSafeName(sweep.grid.name))
     throw ConfigError("name", "invalid grid name '" + truncatedForMessage(sweep.grid.name) + "': allowed is " + kSafeNameRule);
   const fs::path dir = fs::path(sweep.directory) / "slurm";
+  // #SBATCH lines end at a newline and take '%' as a pattern: such a path is refused.
+  if (dir.string().find_first_of("\n\r%") != std::string::npos)
+    throw ConfigError("sweep", "the sweep folder's path '" + truncatedForMessage(sweep.directory) +
+                                   "' holds a newline or '%', which Slurm's #SBATCH lines cannot take: move the sweep");
   fs::create_directories(dir / "logs");
-  // One line per run: config and run folder, tab-separated (names hold no tabs or newlines).
+  // A manifest for people: one line per run, its index, config and run folder (tab-separated).
   std::string manifest;
-  for (const SweepRun& run : sweep.runs) manifest += sweep.configPath(run) + "\t" + sweep.runDirectory(run) + "\n";
+  for (const SweepRun& run : sweep.runs)
+    manifest += std::to_string(run.index) + "\t" + sweep.configPath(run) + "\t" + sweep.runDirectory(run) + "\n";
   writeFileAtomic(dir / "runs.txt", manifest);
   const int n = static_cast<int>(sweep.runs.size());
+  // Arrays of at most MaxArraySize tasks (indices 0 .. MaxArraySize-1), each with its offset.
+  SlurmScript out;
+  for (int offset = 0; offset < n; offset += o.maxArraySize) {
+    SlurmArray a;
+    a.offset = offset;
+    a.count = std::min(o.maxArraySize, n - offset);
+    a.sbatchArguments = "--array=0-" + std::to_string(a.count - 1) + (o.maxParallel > 0 ? "%" + std::to_string(o.maxParallel) : "") +
+                        " --export=ALL,MODLAB_ARRAY_OFFSET=" + std::to_string(offset);
+    out.arrays.push_back(a);
+  }
   std::string s = "#!/bin/bash\n";
-  s += "# Modularity Lab sweep " + sweep.grid.name + ": one array task per run config (" + std::to_string(n) + " runs).\n";
-  s += "# Written by 'modlab-cli sweep slurm'; submit with sbatch (or 'modlab-cli sweep slurm --submit').\n";
+  s += "# Modularity Lab sweep " + sweep.grid.name + ": one array task per run config (" + std::to_string(n) + " runs";
+  s += out.arrays.size() > 1 ? ", in " + std::to_string(out.arrays.size()) + " arrays of at most " + std::to_string(o.maxArraySize) +
+                                   " tasks: the cluster's MaxArraySize).\n"
+                             : ").\n";
+  s += "# Written by 'modlab-cli sweep slurm'; submit with 'bash " + (dir / "submit.sh").string() + "' (or 'modlab-cli sweep slurm --submit').\n";
   s += "#SBATCH --job-name=modlab-" + sweep.grid.name + "\n";
-  s += "#SBATCH --array=0-" + std::to_string(n - 1) + (o.maxParallel > 0 ? "%" + std::to_string(o.maxParallel) : "") + "\n";
+  if (out.arrays.size() == 1)  // 'sbatch array.sh' alone submits the whole sweep
+    s += "#SBATCH --array=0-" + std::to_string(n - 1) + (o.maxParallel > 0 ? "%" + std::to_string(o.maxParallel) : "") + "\n";
   s += "#SBATCH --cpus-per-task=" + std::to_string(o.cpus) + "\n";
   s += "#SBATCH --mem=" + std::to_string(o.memoryGiB) + "G\n";
   s += "#SBATCH --time=" + o.time + "\n";
   if (!o.partition.empty()) s += "#SBATCH --partition=" + o.partition + "\n";
   if (!o.account.empty()) s += "#SBATCH --account=" + o.account + "\n";
   if (o.gpus > 0) s += "#SBATCH --gres=gpu:" + std::to_string(o.gpus) + "\n";
-  const std::string logs = (dir / "logs").string();
-  if (logs.find_first_of("\n\r%") != std::string::npos)
-    throw ConfigError("sweep", "the sweep folder's path holds a newline or '%', which Slurm cannot take: move the sweep");
-  s += "#SBATCH --output=" + logs + "/%A_%a.out\n";
+  // Slurm sends SIGTERM at the time limit: the run stops at a checkpoint, the next submission resumes it.
+  s += "#SBATCH --signal=B:TERM@60\n";
+  s += "#SBATCH --output=" + (dir / "logs").string() + "/%A_%a.out\n";
   s += "set -euo pipefail\n";
+  s += "# The modlab-cli that wrote this script (its real path, not argv[0]); the nodes must see it\n";
+  s += "# at the same path, or MODLAB_CLI must name theirs.\n";
   s += "default_cli=" + shellQuote(o.cli) + "\n";
   s += "CLI=\"${MODLAB_CLI:-$default_cli}\"\n";
-  s += "runs=" + shellQuote((dir / "runs.txt").string()) + "\n";
-  s += R"(line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$runs")
-config=${line%%$'\t'*}
-run=${line#*$'\t'}
+  s += "sweep=" + shellQuote(sweep.directory) + "\n";
+  s += R"(if [ ! -x "$CLI" ]; then
+  echo "modlab-cli is not at $CLI on $(hostname): install it at that path on every node, or set MODLAB_CLI" >&2
+  exit 2
+fi
 export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}
-if [ -f "$run/run.json" ] && grep -q '"status": "finished"' "$run/run.json"; then
-  echo "run $run already finished"
-  exit 0
-fi
-# A run folder holding a run is continued (from its checkpoint, or from the start when it
-# has none yet); the run folder's lock refuses a second task on the same run.
-if [ -f "$run/config.json" ]; then
-  exec "$CLI" train --out "$run" --resume --quiet
-fi
-exec "$CLI" train --config "$config" --out "$run" --quiet
+# The run of this task, as 'sweep run' runs it: skipped when finished, resumed when stopped
+# (at a time limit, say), started again when damaged or trained to an older plan; its folder's
+# lock refuses a second task on the same run.
+exec "$CLI" sweep run "$sweep" --task $((SLURM_ARRAY_TASK_ID + ${MODLAB_ARRAY_OFFSET:-0})) --quiet
 )";
   const fs::path script = dir / "array.sh";
   writeFileAtomic(script, s);
   fs::permissions(script, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
-  return script.string();
+  std::string submit = "#!/bin/bash\n# Submits the sweep's job arrays (" + std::to_string(out.arrays.size()) + "); resubmitting resumes what is unfinished.\nset -euo pipefail\n";
+  for (const SlurmArray& a : out.arrays) submit += "sbatch " + a.sbatchArguments + " " + shellQuote(script.string()) + "\n";
+  const fs::path submitPath = dir / "submit.sh";
+  writeFileAtomic(submitPath, submit);
+  fs::permissions(submitPath, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
+  out.script = script.string();
+  out.submit = submitPath.string();
+  return out;
 }
 
 }  // namespace modlab

@@ -457,7 +457,7 @@ async function sweepPage(id) {
   main.appendChild(card("Figures", el("span", { class: "tools" }, downloads("sweep-figures", () => [...rankBox.querySelectorAll("svg"), ...curveBox.querySelectorAll("svg")], null)),
     key, el("div", { class: "pair" }, rankBox, curveBox),
     el("p", { class: "small", "data-testid": "modular-vs-monolithic" },
-      `Fig. 3, right: Modular better than Monolithic in ${r.modularWins} of ${r.comparisons} comparisons, Monolithic better in ${r.monolithicWins}.`)));
+      `Fig. 3: ${r.ties || 0} of ${r.comparisons} comparisons tied for best. Right: Modular better than Monolithic in ${r.modularWins}, Monolithic better in ${r.monolithicWins}, equal in ${r.modularTies || 0}.`)));
   main.appendChild(card("Results", el("span", { class: "tools" },
     el("input", { type: "search", placeholder: "Filter", "aria-label": "Filter results", oninput: (e) => { filter = e.target.value.toLowerCase(); drawTable(); } }),
     el("a", { class: "button", href: `/api/sweep/${runPath(id)}/report.csv`, download: "report.csv" }, "CSV")), tableBox));

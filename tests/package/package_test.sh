@@ -46,9 +46,18 @@ echo "installed: $version"
 /usr/bin/modlab-cli info | grep -E '^GEMM +'  # the library that computes the products, and how it was chosen
 /usr/bin/modlab-cli train --preset demo-mlp-few-rules --set steps=50 --set eval_every=25 --quiet --out "$work/run" | tail -2
 grep -q '"status": "finished"' "$work/run/run.json"
-QT_QPA_PLATFORM=offscreen /usr/bin/modlab --version | grep -q "${version#modlab-cli }"
+env -u QT_QPA_PLATFORM -u DISPLAY -u WAYLAND_DISPLAY /usr/bin/modlab --version | grep -q "${version#modlab-cli }"  # no display needed
 zcat /usr/share/man/man1/modlab-cli.1.gz | grep -q '^.SS train'
+zcat /usr/share/man/man1/modlab-cli.1.gz | grep -q '^.SH EXIT STATUS'
+zcat /usr/share/man/man1/modlab-cli.1.gz | grep -q '^learning_rate '  # the config keys, from 'config keys'
+/usr/bin/modlab-cli config show demo-mlp-few-rules > "$work/preset.json"
+/usr/bin/modlab-cli train --config "$work/preset.json" --set steps=20 --set eval_every=10 --quiet --out "$work/from-show" >/dev/null
 bash -c 'source /usr/share/bash-completion/completions/modlab-cli && COMP_WORDS=(modlab-cli tr) COMP_CWORD=1 && _modlab_cli && [ "${COMPREPLY[*]}" = train ]'
+# Completion: folders with their "/" for a run or sweep, grid names for --grid, nothing for --jobs.
+(cd "$work" && bash -c 'source /usr/share/bash-completion/completions/modlab-cli && COMP_WORDS=(modlab-cli eval fro) COMP_CWORD=2 && _modlab_cli && [ "${COMPREPLY[*]}" = from-show/ ]')
+bash -c 'source /usr/share/bash-completion/completions/modlab-cli && COMP_WORDS=(modlab-cli sweep plan --grid paper-l) COMP_CWORD=4 && _modlab_cli && [ "${COMPREPLY[*]}" = paper-lite ]'
+bash -c 'source /usr/share/bash-completion/completions/modlab-cli && COMP_WORDS=(modlab-cli sweep run x --jobs "") COMP_CWORD=5 && _modlab_cli && [ ${#COMPREPLY[@]} -eq 0 ]'
+appstreamcli validate --no-net /usr/share/metainfo/org.modularitylab.ModularityLab.metainfo.xml
 
 dpkg -r modularity-lab >/dev/null
 left=$(grep -E '^\./usr/.+[^/]$' "$work/contents.txt" | sed 's|^\.||' | while read -r f; do [ -e "$f" ] && echo "$f"; done || true)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A real Slurm cluster on this machine: install slurm-wlm and munge when missing, start
-# munged, slurmctld and slurmd with a generated slurm.conf, submit a job array of 8 runs of
-# a tiny sweep through 'modlab-cli sweep slurm --submit', wait for it, run 'report', check
-# that the CSV has every run, and shut the cluster down.
+# munged, slurmctld and slurmd with a generated slurm.conf (MaxArraySize=5), submit a tiny
+# sweep of 8 runs through 'modlab-cli sweep slurm --submit' called from PATH in another
+# folder (two arrays: 5 + 3 tasks), wait for them, run 'report', check that the CSV has every
+# run; then a run longer than its time limit, stopped by Slurm's signal at a checkpoint and
+# finished by the next submission; and shut the cluster down.
 # usage: slurm_cluster_test.sh /path/to/modlab-cli
 set -euo pipefail
 cli=$(realpath "$1")
@@ -67,6 +69,7 @@ SlurmctldPort=16817
 SlurmdPort=16818
 NodeName=$host CPUs=$(nproc) RealMemory=$memory State=UNKNOWN
 PartitionName=modlab Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+MaxArraySize=5
 CONF
 mkdir -p "$work/state" "$work/spool"
 export SLURM_CONF="$work/slurm.conf"
@@ -91,15 +94,24 @@ cat > "$work/grid.json" <<GRID
 }
 GRID
 "$cli" sweep plan --grid "$work/grid.json" --out "$work/sweep"
-submitted=$("$cli" sweep slurm "$work/sweep" --partition modlab --cpus 1 --mem 1 --time 00:10:00 --submit)
+# Called as a bare name from PATH, in a folder where no modlab-cli is: the script must name the
+# program's real path, not <this folder>/modlab-cli.
+mkdir -p "$work/bin" "$work/elsewhere"
+ln -s "$cli" "$work/bin/modlab-cli"
+submitted=$(cd "$work/elsewhere" && PATH="$work/bin:$PATH" modlab-cli sweep slurm "$work/sweep" --partition modlab --mem 1 --submit)
 echo "$submitted"
-job=$(echo "$submitted" | sed -n 's/^submitted job \([0-9_]*\).*/\1/p')
-[ -n "$job" ] || { echo "FAIL: no job id from sbatch"; exit 1; }
-for i in $(seq 1 300); do
-  [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
-  sleep 2
-done
-[ -z "$(squeue -h -j "$job" 2>/dev/null)" ] || { echo "FAIL: job $job still queued after 10 minutes"; squeue; exit 1; }
+grep -q "^default_cli='$cli'$" "$work/sweep/slurm/array.sh" || { echo "FAIL: array.sh does not name $cli"; grep default_cli "$work/sweep/slurm/array.sh"; exit 1; }
+grep -q "2 arrays of at most 5 tasks (MaxArraySize 5, from scontrol show config)" <<<"$submitted" || { echo "FAIL: the sweep was not split for MaxArraySize 5"; exit 1; }
+jobs=$(echo "$submitted" | sed -n 's/^submitted job \([0-9_]*\).*/\1/p')
+[ "$(echo "$jobs" | wc -w)" -eq 2 ] || { echo "FAIL: expected two job ids from sbatch, got: $jobs"; exit 1; }
+wait_for() {
+  for i in $(seq 1 300); do
+    [ -z "$(squeue -h -j "$1" 2>/dev/null)" ] && return 0
+    sleep 2
+  done
+  echo "FAIL: job $1 still queued after 10 minutes"; squeue; exit 1
+}
+for job in $jobs; do wait_for "$job"; done
 
 "$cli" report "$work/sweep" --out "$work/report"
 rows=$(($(wc -l < "$work/report/runs.csv") - 1))
@@ -112,4 +124,27 @@ fi
 for stem in fig3-ranking fig4-performance fig5-metrics-vs-rules fig6-metrics-per-model fig7-training-curves; do
   [ -s "$work/report/$stem.png" ] || { echo "FAIL: $stem.png missing"; exit 1; }
 done
-echo "PASS: 8 array tasks ran on Slurm job $job and the report has every run"
+echo "8 array tasks ran in two arrays ($jobs) and the report has every run"
+
+# A run longer than its time limit: Slurm signals it a minute before the end, it stops at a
+# checkpoint; the next submission resumes it from there and finishes it.
+cat > "$work/long.json" <<GRID
+{
+  "name": "slurm-long", "settings": ["mlp"], "tasks": ["regression"], "rules": [2], "sizes": [8],
+  "families": ["Monolithic", "Modular"],
+  "base": {"mlp": {"steps": 150000, "eval_every": 5000, "batch_size": 32, "eval_batches": 1,
+                   "matrix_samples": 256, "adaptation_priors": 2, "adaptation_samples": 128, "threads": 1}}
+}
+GRID
+"$cli" sweep plan --grid "$work/long.json" --out "$work/long"
+first=$("$cli" sweep slurm "$work/long" --partition modlab --cpus 1 --mem 1 --time 00:02:00 --submit | sed -n 's/^submitted job \([0-9_]*\).*/\1/p')
+wait_for "$first"
+run=$(ls -d "$work/long/runs/"*)
+grep -q '"status": "stopped"' "$run/run.json" || { echo "FAIL: the run was not stopped at its time limit"; cat "$run/run.json"; tail -n 20 "$work/long/slurm/logs/"*; exit 1; }
+stopped=$(sed -n 's/.*"steps_done": \([0-9]*\).*/\1/p' "$run/run.json")
+echo "stopped by the time limit at step $stopped"
+second=$("$cli" sweep slurm "$work/long" --partition modlab --cpus 1 --mem 1 --time 00:10:00 --submit | sed -n 's/^submitted job \([0-9_]*\).*/\1/p')
+wait_for "$second"
+grep -q '"status": "finished"' "$run/run.json" || { echo "FAIL: the resubmission did not finish the run"; tail -n 20 "$work/long/slurm/logs/"*; exit 1; }
+"$cli" sweep status "$work/long" | grep -q "finished *1" || { echo "FAIL: sweep status does not count it finished"; exit 1; }
+echo "PASS: a sweep split for MaxArraySize 5 ran from PATH, and a run cut by its time limit was resumed and finished"

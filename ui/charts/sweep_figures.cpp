@@ -120,6 +120,9 @@ QChartView* rankingPie(const SweepReport& r) {
     slice->setBrush(familyColor(f));
     slice->setLabelVisible(wins > 0);
   }
+  QPieSlice* tie = series->append(QObject::tr("tie %1").arg(r.ranking.ties), r.ranking.ties);  // nobody's win
+  tie->setBrush(randomRoutingColor());
+  tie->setLabelVisible(r.ranking.ties > 0);
   auto* chart = new QChart;
   chart->addSeries(series);
   chart->setTitle(QObject::tr("Best of four (%1 comparisons)").arg(r.ranking.comparisons));
@@ -135,6 +138,9 @@ QChartView* modularVsMonolithic(const SweepReport& r) {
   QPieSlice* o = series->append(QObject::tr("Monolithic %1").arg(r.ranking.monolithicWins), r.ranking.monolithicWins);
   o->setBrush(familyColor(Family::Monolithic));
   o->setLabelVisible(r.ranking.monolithicWins > 0);
+  QPieSlice* tie = series->append(QObject::tr("equal %1").arg(r.ranking.modularTies), r.ranking.modularTies);
+  tie->setBrush(randomRoutingColor());
+  tie->setLabelVisible(r.ranking.modularTies > 0);
   auto* chart = new QChart;
   chart->addSeries(series);
   chart->setTitle(QObject::tr("Modular vs Monolithic"));

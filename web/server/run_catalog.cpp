@@ -242,7 +242,8 @@ std::optional<json> RunCatalog::sweep(const std::string& id) {
               {"missing", report.missing},
               {"failed", report.failed},
               {"ranking", {{"wins", wins}, {"modularWins", report.ranking.modularWins},
-                           {"monolithicWins", report.ranking.monolithicWins}, {"comparisons", report.ranking.comparisons}}},
+                           {"monolithicWins", report.ranking.monolithicWins}, {"comparisons", report.ranking.comparisons},
+                           {"ties", report.ranking.ties}, {"modularTies", report.ranking.modularTies}}},
               {"trainingCurves", curves},
               {"metricNames", metricNames()}};
 }

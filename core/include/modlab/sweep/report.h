@@ -33,9 +33,14 @@ inline bool isNamedVariant(const ReportRow& r) { return r.variant != toString(r.
 
 struct Ranking {
   std::map<Family, int> wins;  // Fig. 3 left: best of the four families
+  int ties = 0;                // ... where two or more share the best value: nobody's win
   int modularWins = 0, monolithicWins = 0;  // Fig. 3 right: Modular vs Monolithic
+  int modularTies = 0;                      // ... equal
   int comparisons = 0;
 };
+
+// Fig. 3's counts over the rows with the paper's families and routing.
+Ranking rankRows(const std::vector<ReportRow>& rows);
 
 struct SweepReport {
   std::vector<ReportRow> rows;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,7 @@ struct SweepPlan {
   int runs = 0;
   int models = 0;        // runs x families
   double cpuHours = 0.0;  // from benchmark throughput (GFLOP/s per setting)
+  double maxRunCpuSeconds = 0.0;  // the longest run's training steps, the same way
   std::map<Setting, double> gflops;  // the throughput used for the estimate
 };
 // Writes the sweep folder; an existing one is never overwritten without `force`.
@@ -59,13 +61,16 @@ struct Sweep {
   std::string directory;
   SweepGrid grid;
   std::vector<SweepRun> runs;
+  double maxRunCpuSeconds = 0.0;  // the plan's estimate for its longest run (0: not recorded)
   std::string runDirectory(const SweepRun& run) const;   // runs/NNNNN-<name>
   std::string configPath(const SweepRun& run) const;     // configs/NNNNN.json
 };
 Sweep loadSweep(const std::string& directory);  // throws ConfigError (no sweep, other version)
 
-// Running: a live process holds the run folder's lock. Damaged: its run.json cannot be read.
-enum class RunState { Pending, Running, Finished, Stopped, Failed, Damaged };
+// Running: a live process holds the run folder's lock. Damaged: its record cannot be read, or
+// says finished without being complete. Stale: its config.json is not its plan's (the sweep was
+// planned again): never a result, run again by 'sweep run'. One verdict for status, run and report.
+enum class RunState { Pending, Running, Finished, Stopped, Failed, Damaged, Stale };
 std::string toString(RunState s);
 RunState runState(const Sweep& sweep, const SweepRun& run, std::string* error = nullptr);
 // What the run folder records, whether or not a process is working on it now.
@@ -80,16 +85,34 @@ struct SweepProgress {
 // Runs every unfinished run (finished ones are skipped, interrupted ones resumed), `jobs`
 // at a time. Each run is claimed through its folder's lock, so several runners on one
 // sweep (here or on other machines sharing the folder) split the work. `progress` is called from the calling thread about 4 times a second.
+// `only`: that run alone (a Slurm array task), else all of them.
 SweepProgress runSweep(const Sweep& sweep, int jobs, const std::function<void(const SweepProgress&)>& progress,
-                       const std::atomic<bool>* stop = nullptr);
+                       const std::atomic<bool>* stop = nullptr, std::optional<int> only = std::nullopt);
 
 struct SlurmOptions {
   std::string partition, time = "04:00:00", account, cli;  // cli: path to modlab-cli on the nodes
   int cpus = 2, gpus = 0, memoryGiB = 4, maxParallel = 0;
+  int maxArraySize = 1001;  // the cluster's MaxArraySize: array indices stay below it
 };
+// The Slurm defaults for a sweep from its plan's estimate: CPUs for its families (one thread
+// each, at most 8), and a time limit of `margin` times its longest run's estimate on them,
+// rounded up to 15 minutes (at least 30 minutes); "04:00:00" for a plan without an estimate.
+int slurmCpus(const Sweep& sweep);
+std::string slurmTime(const Sweep& sweep, int cpus, double margin);
 // A word the shell takes literally: single quotes, each ' written as '\''.
 std::string shellQuote(const std::string& text);
-// Writes slurm/array.sh (one array task per run config) and returns its path.
-std::string writeSlurmScript(const Sweep& sweep, const SlurmOptions& options);
+// One job array of the sweep: tasks 0..count-1 run the runs offset..offset+count-1.
+struct SlurmArray {
+  int offset = 0, count = 0;
+  std::string sbatchArguments;  // --array=0-N[%P] --export=ALL,MODLAB_ARRAY_OFFSET=offset
+};
+struct SlurmScript {
+  std::string script;  // slurm/array.sh
+  std::string submit;  // slurm/submit.sh: one sbatch line per array
+  std::vector<SlurmArray> arrays;  // several when the runs outnumber MaxArraySize
+};
+// Writes slurm/array.sh (one array task per run config), split into arrays of at most
+// MaxArraySize tasks, and slurm/submit.sh that submits them all.
+SlurmScript writeSlurmScript(const Sweep& sweep, const SlurmOptions& options);
 
 }  // namespace modlab
