@@ -183,8 +183,30 @@ void TstCli::badInputExitsWithAClearMessage() {
   r = cli({"eval", tmp.filePath("no-run-here")});
   QCOMPARE(r.code, 2);
   QVERIFY2(r.err.contains("no run"), qPrintable(r.err));
-  r = cli({"frobnicate"});
-  QVERIFY(r.code != 0);
+  // Issue 26 #10: one scheme: every usage error exits 2 (CLI11's own codes were 105 to 109),
+  // --help and --version 0, and a value out of range is named, not printed as 300 digits.
+  for (const QStringList& usage : {QStringList{"frobnicate"}, QStringList{}, QStringList{"train", "--nope"},
+                                   QStringList{"bench", "--seconds", "-1"}, QStringList{"sweep", "slurm", "x", "--mem=-5"},
+                                   QStringList{"sweep", "slurm", "x", "--mem=0"}, QStringList{"sweep", "slurm", "x", "--gpus=-1"},
+                                   QStringList{"sweep", "slurm", "x", "--max-parallel=-3"}, QStringList{"report", "x", "--figure-scale", "3"}}) {
+    r = cli(usage);
+    QVERIFY2(r.code == 2, qPrintable(usage.join(' ') + QString(": exit %1").arg(r.code)));
+    QVERIFY2(r.err.size() < 300, qPrintable(r.err));
+  }
+  QCOMPARE(cli({"--help"}).code, 0);
+  QCOMPARE(cli({"--version"}).code, 0);
+  // #13: the progress line fits an 80-column terminal (it wrapped and left a stale line).
+  QProcess terminal;
+  terminal.start("script", {"-qfec", QString("stty cols 80 rows 24; '%1' train %2 --set steps=600 --out '%3'")
+                                         .arg(MODLAB_CLI, QStringList(kTiny.mid(0, kTiny.size() - 1)).join(' '), tmp.filePath("tty-run")),
+                            "/dev/null"});
+  QVERIFY(terminal.waitForFinished(120000));
+  const QString shown = QString::fromUtf8(terminal.readAllStandardOutput());
+  QVERIFY2(shown.contains("step"), qPrintable(shown.left(400)));
+  for (QString segment : shown.split(QRegularExpression("[\r\n]"))) {
+    segment.remove(QRegularExpression("\x1b\\[[0-9;]*[A-Za-z]"));
+    QVERIFY2(segment.size() < 80 || !segment.startsWith("step"), qPrintable(QString("%1 columns: %2").arg(segment.size()).arg(segment)));
+  }
 }
 
 void TstCli::trainWritesARunFolderAndProtectsIt() {

@@ -397,6 +397,38 @@ int partitionCpus(const std::string& partition) {
   }
   return most;
 }
+// Seconds of a Slurm time ("2-00:00:00", "12:00:00", "30:00", "45"); -1 for "infinite" or unreadable.
+long slurmSeconds(const std::string& text) {
+  long days = 0;
+  std::string rest = text;
+  if (const auto dash = rest.find('-'); dash != std::string::npos) {
+    days = std::atol(rest.substr(0, dash).c_str());
+    rest = rest.substr(dash + 1);
+  }
+  std::vector<long> parts;
+  for (std::size_t at = 0; at <= rest.size();) {
+    const auto colon = rest.find(':', at);
+    const std::string part = rest.substr(at, colon == std::string::npos ? std::string::npos : colon - at);
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) return -1;
+    parts.push_back(std::atol(part.c_str()));
+    if (colon == std::string::npos) break;
+    at = colon + 1;
+  }
+  long seconds = 0;
+  if (parts.size() == 3) seconds = parts[0] * 3600 + parts[1] * 60 + parts[2];
+  else if (parts.size() == 2) seconds = (days > 0 ? parts[0] * 3600 + parts[1] * 60 : parts[0] * 60 + parts[1]);
+  else if (parts.size() == 1) seconds = days > 0 ? parts[0] * 3600 : parts[0] * 60;
+  else return -1;
+  return days * 86400 + seconds;
+}
+
+// The partition's time limit (sinfo), or "" when it has none or sinfo cannot say.
+std::string partitionTimeLimit(const std::string& partition) {
+  int status = 0;
+  const std::string out = runCommand("sinfo -h -o %l" + (partition.empty() ? std::string() : " -p " + shellQuote(partition)) + " 2>/dev/null", &status);
+  const std::string first = out.substr(0, out.find('\n'));
+  return status == 0 && slurmSeconds(first) > 0 ? first : std::string();
+}
 }  // namespace
 
 int sweepSlurm(const SlurmArgs& a, const std::string& argv0) {
@@ -415,6 +447,14 @@ int sweepSlurm(const SlurmArgs& a, const std::string& argv0) {
     if (const int node = partitionCpus(a.partition); node > 0) o.cpus = std::min(o.cpus, node);
   }
   o.time = a.time.empty() ? slurmTime(sweep, o.cpus, a.margin) : a.time;
+  // Within the partition's limit: a longer run stops at a checkpoint there and continues when
+  // the arrays are submitted again.
+  std::string capped;
+  if (a.time.empty())
+    if (const std::string limit = partitionTimeLimit(a.partition); !limit.empty() && slurmSeconds(limit) < slurmSeconds(o.time)) {
+      capped = o.time;
+      o.time = limit;
+    }
   o.gpus = a.gpus;
   o.memoryGiB = a.memory;
   o.maxParallel = a.maxParallel;
@@ -426,6 +466,9 @@ int sweepSlurm(const SlurmArgs& a, const std::string& argv0) {
   std::printf("  %d CPUs and %s per run", o.cpus, o.time.c_str());
   if (a.time.empty())
     std::printf(" (%.0f CPU seconds estimated for the longest run's training steps, x%.1f)", sweep.maxRunCpuSeconds, a.margin);
+  if (!capped.empty())
+    std::printf("\n  the estimate (%s) is over the partition's time limit: runs that reach it stop at a checkpoint; "
+                "submit again (bash submit.sh) to continue them", capped.c_str());
   std::printf("\n  modlab-cli on the nodes: %s (the same path there, or set MODLAB_CLI)\n", o.cli.c_str());
   if (script.arrays.size() > 1)
     std::printf("  %zu arrays of at most %d tasks (MaxArraySize %d, from %s)\n", script.arrays.size(), o.maxArraySize,

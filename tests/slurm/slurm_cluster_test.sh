@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real Slurm cluster on this machine: install slurm-wlm and munge when missing, start
-# munged, slurmctld and slurmd with a generated slurm.conf (MaxArraySize=5), submit a tiny
+# munged, slurmctld and slurmd with a generated slurm.conf (MaxArraySize=5, MaxTime 20 minutes), submit a tiny
 # sweep of 8 runs through 'modlab-cli sweep slurm --submit' called from PATH in another
 # folder (two arrays: 5 + 3 tasks), wait for them, run 'report', check that the CSV has every
 # run; then a run longer than its time limit, stopped by Slurm's signal at a checkpoint and
@@ -68,7 +68,7 @@ SlurmdLogFile=$work/slurmd.log
 SlurmctldPort=16817
 SlurmdPort=16818
 NodeName=$host CPUs=$(nproc) RealMemory=$memory State=UNKNOWN
-PartitionName=modlab Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+PartitionName=modlab Nodes=ALL Default=YES MaxTime=20 State=UP
 MaxArraySize=5
 CONF
 mkdir -p "$work/state" "$work/spool"
@@ -102,6 +102,9 @@ submitted=$(cd "$work/elsewhere" && PATH="$work/bin:$PATH" modlab-cli sweep slur
 echo "$submitted"
 grep -q "^default_cli='$cli'$" "$work/sweep/slurm/array.sh" || { echo "FAIL: array.sh does not name $cli"; grep default_cli "$work/sweep/slurm/array.sh"; exit 1; }
 grep -q "2 arrays of at most 5 tasks (MaxArraySize 5, from scontrol show config)" <<<"$submitted" || { echo "FAIL: the sweep was not split for MaxArraySize 5"; exit 1; }
+# The default time limit (the plan's estimate x3, at least 30 minutes) is over the partition's 20.
+grep -q "^#SBATCH --time=20:00$" "$work/sweep/slurm/array.sh" || { echo "FAIL: the time limit is not the partition's"; grep -- --time "$work/sweep/slurm/array.sh"; exit 1; }
+grep -q "over the partition's time limit" <<<"$submitted" || { echo "FAIL: the capped time limit was not said"; exit 1; }
 jobs=$(echo "$submitted" | sed -n 's/^submitted job \([0-9_]*\).*/\1/p')
 [ "$(echo "$jobs" | wc -w)" -eq 2 ] || { echo "FAIL: expected two job ids from sbatch, got: $jobs"; exit 1; }
 wait_for() {
