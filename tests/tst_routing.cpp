@@ -322,7 +322,7 @@ void TstRouting::variantsAreParsedAndValidated() {
   QCOMPARE(c.variants.size(), std::size_t{2});
   QCOMPARE(c.variants[0].name, std::string("Modular + balance"));
   QCOMPARE(c.variants[0].routing.balance, 0.01);
-  QCOMPARE(c.variants[1].name, std::string("Modular-op + batch entropy 0.1 + top-1"));  // made from its settings
+  QCOMPARE(c.variants[1].name, std::string("Modular-op + Hb 0.1 + top-1"));  // made from its settings, in short words
   QVERIFY(c.variants[1].routing.mode == RoutingMode::TopOne);
   QVERIFY(parseConfig(toJson(c)) == c);  // written and read back
   const std::vector<Variant> all = variantsOf(c);

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "steps/s, GFLOP/s and % of SGEMM of every setting x family; "
                                             "with --reference, the authors' implementation in the same run");
   bench->add_flag("--json", json, "JSON instead of a table");
-  bench->add_option("--seconds", seconds, "seconds per measurement (0.1 to 3600)")->check(CLI::Range(0.1, 3600.0));
+  bench->add_option("--seconds", seconds, "seconds per measurement (0.01 to 3600)")->check(CLI::Range(0.01, 3600.0));
   bench->add_option("--setting", settings, "only these settings (mlp, mha, rnn)");
   auto* referenceOption = bench->add_option(
       "--reference", referenceDir, "a folder laid out by reference-setup: run the authors' bench_ref.py beside each row, same kernel");

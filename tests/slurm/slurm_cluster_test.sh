@@ -127,7 +127,7 @@ fi
 for stem in fig3-ranking fig4-performance fig5-metrics-vs-rules fig6-metrics-per-model fig7-training-curves; do
   [ -s "$work/report/$stem.png" ] || { echo "FAIL: $stem.png missing"; exit 1; }
 done
-echo "8 array tasks ran in two arrays ($jobs) and the report has every run"
+echo "8 array tasks ran in two arrays ($(echo $jobs)) and the report has every run"
 
 # A run longer than its time limit: Slurm signals it a minute before the end, it stops at a
 # checkpoint; the next submission resumes it from there and finishes it.

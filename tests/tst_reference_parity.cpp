@@ -1,0 +1,115 @@
+// One forward and one backward pass of our models, loaded with the authors' weights, equal to
+// theirs (issue 27). Data-driven: every fixture in tests/data/reference/ (made once with their
+// own classes by tools/make-reference-fixtures.py) is a case, named setting-task-family.pt.
+#include <QtTest>
+
+#include <QDir>
+#include <fstream>
+#include <iterator>
+
+#include <torch/serialize.h>
+
+#include "modlab/errors.h"
+#include "modlab/reference/reference_state_dict.h"
+
+using namespace modlab;
+
+namespace {
+std::vector<char> bytesOf(const QString& path) {
+  std::ifstream in(path.toStdString(), std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+c10::Dict<c10::IValue, c10::IValue> fixture(const QString& path) { return torch::pickle_load(bytesOf(path)).toGenericDict(); }
+
+torch::Tensor field(const c10::Dict<c10::IValue, c10::IValue>& f, const char* key) { return f.at(c10::IValue(std::string(key))).toTensor(); }
+
+double relativeError(const torch::Tensor& ours, const torch::Tensor& theirs) {
+  const double scale = std::max(1.0, theirs.abs().max().item<double>());
+  return (ours.to(torch::kFloat64) - theirs.to(torch::kFloat64)).abs().max().item<double>() / scale;
+}
+}  // namespace
+
+class TstReferenceParity : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void sameOutputsLossScoresAndGradients_data();
+  void sameOutputsLossScoresAndGradients();
+  void misfitTensorsAreNamed();
+};
+
+void TstReferenceParity::sameOutputsLossScoresAndGradients_data() {
+  QTest::addColumn<QString>("path");
+  const QDir dir(QString(MODLAB_SOURCE_DIR) + "/tests/data/reference");
+  const QStringList files = dir.entryList({"*.pt"}, QDir::Files, QDir::Name);
+  QVERIFY2(!files.isEmpty(), "no fixtures in tests/data/reference");
+  for (const QString& f : files) QTest::newRow(qPrintable(f.chopped(3))) << dir.filePath(f);
+}
+
+void TstReferenceParity::sameOutputsLossScoresAndGradients() {
+  QFETCH(QString, path);
+  const QStringList parts = QFileInfo(path).completeBaseName().split('-');  // setting-task-family (family may hold '-')
+  const Setting setting = parseSetting(parts[0].toStdString());
+  const TaskKind task = parseTaskKind(parts[1].toStdString());
+  const Family family = parseFamily(parts.mid(2).join('-').toStdString());
+  const auto f = fixture(path);
+  const StateDict theirs = stateDictOf(f.at(c10::IValue(std::string("state_dict"))));
+  std::vector<std::string> inferred;
+  const ModelSpec spec = inferModelSpec(setting, task, family, theirs, &inferred);
+  QCOMPARE(spec.rules, static_cast<int>(field(f, "x").size(1)) - 2);
+  RuleModel model = makeModel(spec, 0);
+  loadReferenceStateDict(*model, theirs);
+  model->train();
+  model->zero_grad();
+  const ModelOutput out = model->forward(field(f, "x"));
+  const torch::Tensor y = field(f, "y");
+  const torch::Tensor loss = task == TaskKind::Classification ? torch::binary_cross_entropy_with_logits(out.y, y) : torch::l1_loss(out.y, y);
+  loss.backward();
+  const double outputError = relativeError(out.y.detach(), field(f, "out"));
+  const double lossError = relativeError(loss.detach(), field(f, "loss"));
+  QVERIFY2(outputError <= 1e-5, qPrintable(QString("outputs differ by %1").arg(outputError)));
+  QVERIFY2(lossError <= 1e-5, qPrintable(QString("loss differs by %1").arg(lossError)));
+  if (f.contains(c10::IValue(std::string("score")))) {
+    const double scoreError = relativeError(out.activations.detach(), field(f, "score"));
+    QVERIFY2(scoreError <= 1e-5, qPrintable(QString("routing scores differ by %1").arg(scoreError)));
+  }
+  const auto norms = f.at(c10::IValue(std::string("grad_norms"))).toGenericDict();
+  double gradientError = 0;
+  for (const auto& entry : norms) {
+    const std::string ours = ourParameterName(setting, family, entry.key().toStringRef());
+    const torch::Tensor* p = model->named_parameters(true).find(ours);
+    QVERIFY2(p && p->grad().defined(), ours.c_str());
+    gradientError = std::max(gradientError, relativeError(p->grad().norm(), entry.value().toTensor()));
+  }
+  QVERIFY2(gradientError <= 1e-4, qPrintable(QString("gradient norms differ by %1").arg(gradientError)));
+  // Export then import is bit-identical.
+  const StateDict exported = referenceStateDict(*model);
+  QCOMPARE(exported.size(), theirs.size());
+  for (const auto& [name, tensor] : theirs) QVERIFY2(torch::equal(exported.at(name), tensor.to(torch::kFloat32)), name.c_str());
+  qInfo("%s: outputs %.1e, loss %.1e, gradients %.1e; %s", qPrintable(QFileInfo(path).completeBaseName()), outputError, lossError,
+        gradientError, inferred.front().c_str());
+}
+
+void TstReferenceParity::misfitTensorsAreNamed() {
+  const QString path = QString(MODLAB_SOURCE_DIR) + "/tests/data/reference/mlp-regression-Modular-op.pt";
+  StateDict theirs = stateDictOf(fixture(path).at(c10::IValue(std::string("state_dict"))));
+  const ModelSpec spec = inferModelSpec(Setting::Mlp, TaskKind::Regression, Family::ModularOp, theirs);
+  RuleModel model = makeModel(spec, 0);
+  StateDict wrong = theirs;
+  wrong["scorer.weight"] = torch::zeros({3, 3});
+  try {
+    loadReferenceStateDict(*model, wrong);
+    QFAIL("a tensor of the wrong shape was loaded");
+  } catch (const ConfigError& e) {
+    QVERIFY2(QString(e.what()).contains("scorer.weight") && QString(e.what()).contains("[3, 3]"), e.what());
+  }
+  StateDict missing = theirs;
+  missing.erase("decoder.2.bias");
+  QVERIFY_THROWS_EXCEPTION(ConfigError, loadReferenceStateDict(*model, missing));
+  StateDict extra = theirs;
+  extra["attention.q"] = torch::zeros({2});
+  QVERIFY_THROWS_EXCEPTION(ConfigError, loadReferenceStateDict(*model, extra));
+}
+
+QTEST_APPLESS_MAIN(TstReferenceParity)
+#include "tst_reference_parity.moc"

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Parity fixtures made once with the authors' own classes (issue 27), for tst_reference_parity.
+
+usage: make-reference-fixtures.py REFERENCE_DIR OUT_DIR
+  REFERENCE_DIR: laid out by ../shared/tools/reference-setup (their model.py per setting and task;
+  their code is imported from there, never copied into the project).
+
+For each setting x task x family it writes OUT_DIR/<setting>-<task>-<family>.pt (torch.save):
+  state_dict  the authors' model's weights (seeded), as their scripts save model_best.pt
+  x, y        a fixed input batch with its rule context, and its labels
+  out, score  the reference's outputs and routing scores (score absent for Monolithic)
+  loss        their criterion (BCEWithLogits for classification, L1 for regression)
+  grad_norms  the L2 norm of every parameter's gradient after loss.backward(), by name
+  config      what the model was built with (rules, encoder_dim, dim, ...)
+Only the MLP setting is laid out here so far.
+"""
+import importlib.util
+import os
+import sys
+
+import numpy as np
+import torch
+
+ref, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+
+
+def load_model_module(setting, task):
+    path = os.path.join(ref, setting, task, "model.py")
+    spec = importlib.util.spec_from_file_location(f"ref_{setting}_{task}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def mlp_cases():
+    rules, encoder_dim, dim, batch = 4, 8, 16, 8
+    for task in ("Classification", "Regression"):
+        m = load_model_module("MLP", task)
+        families = {
+            "Monolithic": lambda: m.Monolithic(rules, encoder_dim, dim),
+            "Modular": lambda: m.Modular(rules, encoder_dim, dim, rules, op=False, joint=True),
+            "Modular-op": lambda: m.Modular(rules, encoder_dim, dim, rules, op=True, joint=False),
+            "GT-Modular": lambda: m.GT_Modular(rules, encoder_dim, dim, rules),
+        }
+        for family, make in families.items():
+            torch.manual_seed(1234)
+            model = make()
+            rng = np.random.RandomState(7)
+            a, b = rng.randn(batch, 1), rng.randn(batch, 1)
+            rule = rng.randint(0, rules, size=batch)
+            onehot = np.zeros((batch, rules))
+            onehot[np.arange(batch), rule] = 1.0
+            x = torch.tensor(np.concatenate((a, b, onehot), axis=-1), dtype=torch.float32)
+            if task == "Classification":
+                y = torch.tensor((rng.randn(batch) > 0).astype(np.float32))
+                criterion = torch.nn.BCEWithLogitsLoss()
+            else:
+                y = torch.tensor(rng.randn(batch).astype(np.float32))
+                criterion = torch.nn.L1Loss()
+            yield "mlp", task.lower(), family, model, x, y, criterion, {
+                "rules": rules, "encoder_dim": encoder_dim, "dim": dim}
+
+
+for setting, task, family, model, x, y, criterion, config in mlp_cases():
+    model.zero_grad()
+    prediction, score = model(x)
+    loss = criterion(prediction, y)
+    loss.backward()
+    fixture = {
+        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "x": x, "y": y,
+        "out": prediction.detach().clone(),
+        "loss": loss.detach().clone(),
+        "grad_norms": {k: p.grad.detach().norm() for k, p in model.named_parameters() if p.grad is not None},
+        "config": {k: torch.tensor(v) for k, v in config.items()},
+    }
+    if score is not None:
+        fixture["score"] = score.detach().clone()
+    # Checked here, once: the weights load back into the authors' class strictly.
+    model.load_state_dict(fixture["state_dict"], strict=True)
+    path = os.path.join(out, f"{setting}-{task}-{family}.pt")
+    torch.save(fixture, path)
+    print(f"{path}: loss {loss.item():.6f}, {len(fixture['state_dict'])} tensors")
