@@ -12,7 +12,7 @@ For each setting x task x family it writes OUT_DIR/<setting>-<task>-<family>.pt 
   loss        their criterion (BCEWithLogits for classification, L1 for regression)
   grad_norms  the L2 norm of every parameter's gradient after loss.backward(), by name
   config      what the model was built with (rules, encoder_dim, dim, ...)
-Only the MLP setting is laid out here so far.
+MLP and MHA so far.
 """
 import importlib.util
 import os
@@ -62,9 +62,47 @@ def mlp_cases():
                 "rules": rules, "encoder_dim": encoder_dim, "dim": dim}
 
 
-for setting, task, family, model, x, y, criterion, config in mlp_cases():
+def load_data_module(setting, task):
+    path = os.path.join(ref, setting, task, "data.py")
+    spec = importlib.util.spec_from_file_location(f"ref_data_{setting}_{task}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def mha_cases():
+    rules, dim, att_dim, batch, length = 4, 16, 64, 4, 5
+    for task in ("Classification", "Regression"):
+        m = load_model_module("MHA", task)
+        data = load_data_module("MHA", task)
+        families = {  # two heads per rule, as the paper's runs (Monolithic: all 2R in one)
+            "Monolithic": lambda: m.Model(dim, att_dim, 2 * rules, 5 * rules, "Monolithic", rules),
+            "Modular": lambda: m.Model(dim, att_dim, 2, 5 * rules, "Modular", rules, op=False),
+            "Modular-op": lambda: m.Model(dim, att_dim, 2, 5 * rules, "Modular", rules, op=True),
+            "GT-Modular": lambda: m.Model(dim, att_dim, 2, 5 * rules, "GT_Modular", rules),
+        }
+        for family, make in families.items():
+            torch.manual_seed(1234)
+            model = make()
+            np.random.seed(7)
+            samples, labels, rule = data.rules(batch, length, rules, 2, 1, data_seed=0)
+            x = torch.tensor(samples, dtype=torch.float32)
+            y = torch.tensor(labels, dtype=torch.float32)
+            op = torch.tensor(rule, dtype=torch.float32)
+            criterion = torch.nn.BCEWithLogitsLoss() if task == "Classification" else torch.nn.L1Loss()
+            yield "mha", task.lower(), family, (lambda model=model, op=op: (lambda inputs: model(inputs, op)))(), model, x, y, criterion, {
+                "rules": rules, "dim": dim, "att_dim": att_dim}
+
+
+def as_cases(cases):
+    for setting, task, family, model, x, y, criterion, config in cases:
+        yield setting, task, family, model, model, x, y, criterion, config
+
+
+import itertools
+for setting, task, family, forward, model, x, y, criterion, config in itertools.chain(as_cases(mlp_cases()), mha_cases()):
     model.zero_grad()
-    prediction, score = model(x)
+    prediction, score = forward(x)
     loss = criterion(prediction, y)
     loss.backward()
     fixture = {
@@ -76,7 +114,7 @@ for setting, task, family, model, x, y, criterion, config in mlp_cases():
         "config": {k: torch.tensor(v) for k, v in config.items()},
     }
     if score is not None:
-        fixture["score"] = score.detach().clone()
+        fixture["score"] = score.detach().clone().reshape(*x.shape[:-1], -1)  # (..., R)
     # Checked here, once: the weights load back into the authors' class strictly.
     model.load_state_dict(fixture["state_dict"], strict=True)
     path = os.path.join(out, f"{setting}-{task}-{family}.pt")

@@ -2,6 +2,7 @@
 
 #include <torch/serialize.h>
 
+#include <algorithm>
 #include <sstream>
 #include <utility>
 
@@ -28,10 +29,43 @@ Renames mlpRenames(Family family) {
   return r;
 }
 
+Renames mhaRenames(Family family) {
+  Renames r{{"encoder.", "encoder."}, {"decoder.", "decoder."}, {"model.in_.", "self."}};
+  if (family == Family::Monolithic) {
+    r.push_back({"model.out_proj.", "out."});
+  } else {
+    r.push_back({"model.out_proj.0.w", "modules_1.weight"});
+    r.push_back({"model.out_proj.0.b", "modules_1.bias"});
+    r.push_back({"model.out_proj.2.w", "modules_2.weight"});
+    r.push_back({"model.out_proj.2.b", "modules_2.bias"});
+    if (family == Family::ModularOp) r.push_back({"model.scorer.", "scorer."});
+  }
+  return r;
+}
+
 Renames renamesOf(Setting setting, Family family) {
   if (setting == Setting::Mlp) return mlpRenames(family);
+  if (setting == Setting::Mha) return mhaRenames(family);
   throw ConfigError("--setting", "importing the reference's " + toString(setting) +
-                                     " models is not available yet: allowed is mlp");
+                                     " models is not available yet: allowed is mlp or mha");
+}
+
+// Ours holds several of theirs, stacked along the first dimension (MHA: Q, K and V in one product).
+struct Fused {
+  std::string ours;
+  std::vector<std::string> theirs;
+};
+std::vector<Fused> fusedOf(Setting setting) {
+  if (setting != Setting::Mha) return {};
+  return {{"qkv.weight", {"model.query_net.weight", "model.key_net.weight", "model.value_net.weight"}},
+          {"qkv.bias", {"model.query_net.bias", "model.key_net.bias", "model.value_net.bias"}}};
+}
+const Fused* fusedHolding(Setting setting, const std::string& name, bool ours) {
+  static const std::map<Setting, std::vector<Fused>> all{{Setting::Mlp, fusedOf(Setting::Mlp)}, {Setting::Mha, fusedOf(Setting::Mha)},
+                                                         {Setting::Rnn, fusedOf(Setting::Rnn)}};
+  for (const Fused& f : all.at(setting))
+    if (ours ? f.ours == name : std::find(f.theirs.begin(), f.theirs.end(), name) != f.theirs.end()) return &f;
+  return nullptr;
 }
 
 std::string shapeText(const torch::Tensor& t) {
@@ -83,6 +117,7 @@ StateDict readStateDict(const std::vector<char>& bytes) {
 }
 
 std::string ourParameterName(Setting setting, Family family, const std::string& theirs) {
+  if (const Fused* f = fusedHolding(setting, theirs, false)) return f->ours;
   const std::string ours = renamed(renamesOf(setting, family), theirs, true);
   if (ours.empty())
     throw ConfigError("state_dict", "tensor '" + theirs + "' has no counterpart in Modularity Lab's " + toString(setting) + " " +
@@ -91,6 +126,11 @@ std::string ourParameterName(Setting setting, Family family, const std::string& 
 }
 
 std::string referenceParameterName(Setting setting, Family family, const std::string& ours) {
+  if (const Fused* f = fusedHolding(setting, ours, true)) {
+    std::string all;
+    for (const std::string& t : f->theirs) all += (all.empty() ? "" : " + ") + t;
+    return all;
+  }
   const std::string theirs = renamed(renamesOf(setting, family), ours, false);
   if (theirs.empty()) throw ConfigError("state_dict", "parameter '" + ours + "' has no counterpart in the reference");
   return theirs;
@@ -103,6 +143,27 @@ ModelSpec inferModelSpec(Setting setting, TaskKind task, Family family, const St
   spec.setting = setting;
   spec.kind = task;
   spec.family = family;
+  if (setting == Setting::Mha) {
+    // d from the encoder; the heads from Q and the self channel (2 heads per rule); the input
+    // width is 5R (search v1) or 7R (search v2).
+    const torch::Tensor& encoder = tensorNamed(reference, "encoder.0.weight");  // (d, in)
+    const torch::Tensor& query = tensorNamed(reference, "model.query_net.weight");  // (H hd, d)
+    const torch::Tensor& self = tensorNamed(reference, "model.in_.weight");  // (hd or R hd, d)
+    spec.size = static_cast<int>(encoder.size(0));
+    const std::int64_t att = query.size(0);
+    const std::int64_t rules = family == Family::Monolithic ? att / self.size(0) / 2 : tensorNamed(reference, "model.out_proj.0.w").size(0);
+    spec.rules = static_cast<int>(rules);
+    spec.searchVersion = encoder.size(1) == 7 * rules ? 2 : 1;
+    spec.modelDim = att == 4 * spec.size ? 0 : static_cast<int>(att);
+    if (inferred) {
+      inferred->push_back("R = " + std::to_string(rules) + (family == Family::Monolithic ? " (half the heads of query_net)" : " (out_proj's modules)"));
+      inferred->push_back("d_model = " + std::to_string(spec.size) + " (the encoder's output)");
+      inferred->push_back("att = " + std::to_string(att) + " (query_net's output)");
+      inferred->push_back("search version " + std::to_string(spec.searchVersion) + " (an input of " + std::to_string(encoder.size(1)) + " = " +
+                          (spec.searchVersion == 2 ? "7" : "5") + " x R)");
+    }
+    return spec;
+  }
   const torch::Tensor& op = tensorNamed(reference, "encoder_operation.0.weight");  // (E, R)
   spec.rules = static_cast<int>(op.size(1));
   spec.size = static_cast<int>(op.size(0));
@@ -123,7 +184,29 @@ void loadReferenceStateDict(RuleModelImpl& model, const StateDict& reference) {
   std::map<std::string, bool> given;
   for (const auto& item : ours) given[item.key()] = false;
   torch::NoGradGuard noGrad;
-  for (const auto& [theirs, tensor] : reference) {
+  // Fused tensors first: theirs stacked in order, then checked like any other.
+  StateDict unfused = reference;
+  StateDict stacked;
+  for (const Fused& f : fusedOf(spec.setting)) {
+    std::vector<torch::Tensor> parts;
+    for (const std::string& t : f.theirs) {
+      const auto it = unfused.find(t);
+      if (it == unfused.end()) break;
+      parts.push_back(it->second);
+      unfused.erase(it);
+    }
+    if (parts.size() == f.theirs.size()) stacked[f.ours] = torch::cat(parts, 0);
+    else if (!parts.empty()) throw ConfigError("state_dict", "the reference's state_dict lacks part of '" + f.ours + "' (" + f.theirs[parts.size()] + ")");
+  }
+  for (const auto& [name, tensor] : stacked) {
+    const torch::Tensor* target = ours.find(name);
+    if (!target || !target->sizes().equals(tensor.sizes()))
+      throw ConfigError("state_dict", "tensors '" + referenceParameterName(spec.setting, spec.family, name) + "' have shape " + shapeText(tensor) +
+                                          " together: expected " + (target ? shapeText(*target) : std::string("none")) + " (ours: '" + name + "')");
+    const_cast<torch::Tensor&>(*target).copy_(tensor.to(target->dtype()));
+    given[name] = true;
+  }
+  for (const auto& [theirs, tensor] : unfused) {
     const std::string name = ourParameterName(spec.setting, spec.family, theirs);
     const torch::Tensor* target = ours.find(name);
     if (!target)
@@ -141,10 +224,18 @@ void loadReferenceStateDict(RuleModelImpl& model, const StateDict& reference) {
                                           "' (ours: '" + name + "')");
 }
 
-StateDict referenceStateDict(const RuleModelImpl& model) {
+StateDict referenceStateDict(const RuleModelImpl& model, bool gradients) {
   StateDict out;
-  for (const auto& item : model.named_parameters(true))
-    out[referenceParameterName(model.spec().setting, model.spec().family, item.key())] = item.value().detach().clone();
+  for (const auto& item : model.named_parameters(true)) {
+    const torch::Tensor value = gradients ? item.value().grad() : item.value();
+    if (!value.defined()) continue;
+    if (const Fused* f = fusedHolding(model.spec().setting, item.key(), true)) {
+      const auto parts = value.detach().chunk(static_cast<std::int64_t>(f->theirs.size()), 0);
+      for (std::size_t i = 0; i < parts.size(); ++i) out[f->theirs[i]] = parts[i].clone();
+      continue;
+    }
+    out[referenceParameterName(model.spec().setting, model.spec().family, item.key())] = value.detach().clone();
+  }
   return out;
 }
 

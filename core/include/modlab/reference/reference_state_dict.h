@@ -33,7 +33,8 @@ ModelSpec inferModelSpec(Setting setting, TaskKind task, Family family, const St
 // ours of the same shape and every one of ours must be given. Throws ConfigError naming the
 // first tensor that does not fit, its shape and the expected one.
 void loadReferenceStateDict(RuleModelImpl& model, const StateDict& reference);
-// Our model's weights under the reference's names (load_state_dict(strict=True) takes them).
-StateDict referenceStateDict(const RuleModelImpl& model);
+// Our model's weights (or their gradients) under the reference's names (load_state_dict(strict=True)
+// takes the weights).
+StateDict referenceStateDict(const RuleModelImpl& model, bool gradients = false);
 
 }  // namespace modlab
