@@ -12,7 +12,7 @@ For each setting x task x family it writes OUT_DIR/<setting>-<task>-<family>.pt 
   loss        their criterion (BCEWithLogits for classification, L1 for regression)
   grad_norms  the L2 norm of every parameter's gradient after loss.backward(), by name
   config      what the model was built with (rules, encoder_dim, dim, ...)
-MLP and MHA so far.
+The three settings, both tasks, the four families.
 """
 import importlib.util
 import os
@@ -94,13 +94,38 @@ def mha_cases():
                 "rules": rules, "dim": dim, "att_dim": att_dim}
 
 
+def rnn_cases():
+    rules, d, enc_dim, hid_dim, batch, length = 4, 8, 16, 64, 4, 5
+    for task in ("Classification", "Regression"):
+        m = load_model_module("RNN", task)
+        data = load_data_module("RNN", task)
+        out_dim = 1 if task == "Classification" else d
+        families = {
+            "Monolithic": lambda: m.Model(d + rules, enc_dim, hid_dim, out_dim, rules, "Monolithic"),
+            "Modular": lambda: m.Model(d + rules, enc_dim, hid_dim, out_dim, rules, "Modular", op=False),
+            "Modular-op": lambda: m.Model(d + rules, enc_dim, hid_dim, out_dim, rules, "Modular", op=True),
+            "GT-Modular": lambda: m.Model(d + rules, enc_dim, hid_dim, out_dim, rules, "GT_Modular"),
+        }
+        for family, make in families.items():
+            torch.manual_seed(1234)
+            model = make()
+            np.random.seed(7)
+            samples, labels, rule = data.rules(batch, length, rules, 1, d, data_seed=0)
+            x = torch.tensor(samples, dtype=torch.float32)
+            y = torch.tensor(labels, dtype=torch.float32)
+            op = torch.tensor(rule, dtype=torch.float32)
+            criterion = torch.nn.BCEWithLogitsLoss() if task == "Classification" else torch.nn.L1Loss()
+            yield "rnn", task.lower(), family, (lambda model=model, op=op: (lambda inputs: model(inputs, op)))(), model, x, y, criterion, {
+                "rules": rules, "enc_dim": enc_dim, "hid_dim": hid_dim, "d": d}
+
+
 def as_cases(cases):
     for setting, task, family, model, x, y, criterion, config in cases:
         yield setting, task, family, model, model, x, y, criterion, config
 
 
 import itertools
-for setting, task, family, forward, model, x, y, criterion, config in itertools.chain(as_cases(mlp_cases()), mha_cases()):
+for setting, task, family, forward, model, x, y, criterion, config in itertools.chain(as_cases(mlp_cases()), mha_cases(), rnn_cases()):
     model.zero_grad()
     prediction, score = forward(x)
     loss = criterion(prediction, y)

@@ -43,11 +43,32 @@ Renames mhaRenames(Family family) {
   return r;
 }
 
+Renames rnnRenames(Family family) {
+  Renames r{{"encoder.", "encoder."}, {"decoder.", "decoder."}};
+  if (family == Family::Monolithic) r.push_back({"rnn.", "cell."});  // LSTMCell's own names on both sides
+  else r.push_back({"rnn.i2h.weight", "cell.weight_x"}), r.push_back({"rnn.h2h.weight", "cell.weight_h"});
+  if (family == Family::Modular) r.push_back({"rnn.scorer.1.w", "scorer.weight"});
+  if (family == Family::ModularOp) r.push_back({"rnn.scorer.", "scorer."});
+  return r;
+}
+
+// Theirs as nn.Linear (out, in), ours as (in, out): transposed on the way (RNN's group cell).
+bool transposed(Setting setting, const std::string& ours) {
+  return setting == Setting::Rnn && (ours == "cell.weight_x" || ours == "cell.weight_h");
+}
+
+// Tensors the reference's classes create but never use (a GroupLinearLayer built with
+// bias=False still registers b): left out on import, written as zeros on export.
+std::vector<std::string> unusedOf(Setting setting, Family family) {
+  if (setting == Setting::Rnn && family == Family::Modular) return {"rnn.scorer.1.b"};
+  return {};
+}
+
 Renames renamesOf(Setting setting, Family family) {
   if (setting == Setting::Mlp) return mlpRenames(family);
   if (setting == Setting::Mha) return mhaRenames(family);
-  throw ConfigError("--setting", "importing the reference's " + toString(setting) +
-                                     " models is not available yet: allowed is mlp or mha");
+  if (setting == Setting::Rnn) return rnnRenames(family);
+  throw ConfigError("--setting", "invalid --setting " + toString(setting) + ": allowed is mlp, mha or rnn");
 }
 
 // Ours holds several of theirs, stacked along the first dimension (MHA: Q, K and V in one product).
@@ -137,12 +158,49 @@ std::string referenceParameterName(Setting setting, Family family, const std::st
 }
 
 ModelSpec inferModelSpec(Setting setting, TaskKind task, Family family, const StateDict& reference,
-                         std::vector<std::string>* inferred) {
+                         std::vector<std::string>* inferred, int rulesGiven) {
   (void)renamesOf(setting, family);  // refuses a setting without a mapping
   ModelSpec spec;
   spec.setting = setting;
   spec.kind = task;
   spec.family = family;
+  if (setting == Setting::Rnn) {
+    // E from the encoder, d = its input less the rule one-hot; the hidden size from the cell.
+    const torch::Tensor& encoder = tensorNamed(reference, "encoder.0.weight");  // (E, d + R)
+    spec.size = static_cast<int>(encoder.size(0));
+    std::int64_t rules, wide;
+    if (family == Family::Monolithic) {
+      wide = tensorNamed(reference, "rnn.weight_hh").size(1);  // (4H, H)
+      // A Monolithic's weights hold only d + R (its input): d from a regression's decoder, else
+      // R as given (--rules), else the paper's d = 32 (said so).
+      const std::int64_t out = tensorNamed(reference, "decoder.2.weight").size(0);
+      const std::int64_t dataDim = task == TaskKind::Regression ? out : rulesGiven > 0 ? encoder.size(1) - rulesGiven : 32;
+      rules = encoder.size(1) - dataDim;
+      spec.dataDim = static_cast<int>(dataDim);
+      if (rules < 2) throw ConfigError("--rules", "the RNN Monolithic's input (" + std::to_string(encoder.size(1)) + " = d + R) does not say R: give --rules");
+      if (inferred && task == TaskKind::Classification && rulesGiven <= 0) inferred->push_back("d = 32 (the paper's; a classifier's weights do not say)");
+    } else {
+      const torch::Tensor& h2h = tensorNamed(reference, "rnn.h2h.weight");  // (4 R h, h)
+      const std::int64_t h = h2h.size(1);
+      rules = h2h.size(0) / (4 * h);
+      spec.dataDim = static_cast<int>(encoder.size(1) - rules);
+      // The wide dimension the module hidden size came from (4E when it fits).
+      wide = 0;
+      for (std::int64_t candidate : {static_cast<std::int64_t>(4) * spec.size, static_cast<std::int64_t>(1)})
+        for (std::int64_t H = candidate; H <= 16384 && wide == 0; ++H) {
+          if (rnnModuleHidden(static_cast<int>(rules), spec.size, static_cast<int>(H)) == h) wide = H;
+          if (candidate != 1) break;
+        }
+      if (wide == 0) throw ConfigError("state_dict", "rnn.h2h.weight's hidden size " + std::to_string(h) + " fits no wide dimension");
+    }
+    spec.rules = static_cast<int>(rules);
+    spec.modelDim = wide == 4 * spec.size ? 0 : static_cast<int>(wide);
+    if (inferred) {
+      inferred->push_back("R = " + std::to_string(rules) + ", d = " + std::to_string(spec.dataDim) + " (the encoder's input is d + R)");
+      inferred->push_back("E = " + std::to_string(spec.size) + " (the encoder's output), hidden " + std::to_string(wide));
+    }
+    return spec;
+  }
   if (setting == Setting::Mha) {
     // d from the encoder; the heads from Q and the self channel (2 heads per rule); the input
     // width is 5R (search v1) or 7R (search v2).
@@ -206,8 +264,10 @@ void loadReferenceStateDict(RuleModelImpl& model, const StateDict& reference) {
     const_cast<torch::Tensor&>(*target).copy_(tensor.to(target->dtype()));
     given[name] = true;
   }
-  for (const auto& [theirs, tensor] : unfused) {
+  for (const std::string& unused : unusedOf(spec.setting, spec.family)) unfused.erase(unused);
+  for (auto [theirs, tensor] : unfused) {
     const std::string name = ourParameterName(spec.setting, spec.family, theirs);
+    if (transposed(spec.setting, name)) tensor = tensor.t();
     const torch::Tensor* target = ours.find(name);
     if (!target)
       throw ConfigError("state_dict", "tensor '" + theirs + "' (ours: '" + name + "') is not a parameter of Modularity Lab's " +
@@ -234,8 +294,12 @@ StateDict referenceStateDict(const RuleModelImpl& model, bool gradients) {
       for (std::size_t i = 0; i < parts.size(); ++i) out[f->theirs[i]] = parts[i].clone();
       continue;
     }
-    out[referenceParameterName(model.spec().setting, model.spec().family, item.key())] = value.detach().clone();
+    const torch::Tensor v = transposed(model.spec().setting, item.key()) ? value.detach().t() : value.detach();
+    out[referenceParameterName(model.spec().setting, model.spec().family, item.key())] = v.contiguous().clone();
   }
+  if (!gradients)
+    for (const std::string& unused : unusedOf(model.spec().setting, model.spec().family))
+      out[unused] = torch::zeros({1, model.spec().rules, 1});  // the shape their class registers
   return out;
 }
 

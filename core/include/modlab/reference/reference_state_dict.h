@@ -25,9 +25,10 @@ std::string ourParameterName(Setting setting, Family family, const std::string& 
 std::string referenceParameterName(Setting setting, Family family, const std::string& ours);
 
 // The model a reference state_dict holds: R, size and the wide dimension read off the tensors'
-// shapes; `inferred` says what was read, one sentence each.
+// shapes; `inferred` says what was read, one sentence each. `rulesGiven` (when above 0) settles
+// what the weights cannot say (an RNN Monolithic classifier's R).
 ModelSpec inferModelSpec(Setting setting, TaskKind task, Family family, const StateDict& reference,
-                         std::vector<std::string>* inferred = nullptr);
+                         std::vector<std::string>* inferred = nullptr, int rulesGiven = 0);
 
 // Copies the reference's weights into `model`: every one of its tensors must map onto one of
 // ours of the same shape and every one of ours must be given. Throws ConfigError naming the
