@@ -4,13 +4,17 @@
 #include <QtTest>
 
 #include <QDir>
+#include <QTemporaryDir>
 #include <fstream>
 #include <iterator>
 
 #include <torch/serialize.h>
 
 #include "modlab/errors.h"
+#include "modlab/reference/reference_export.h"
 #include "modlab/reference/reference_state_dict.h"
+#include "modlab/training/session.h"
+#include "support/tiny_config.h"
 
 using namespace modlab;
 
@@ -36,6 +40,7 @@ private Q_SLOTS:
   void sameOutputsLossScoresAndGradients_data();
   void sameOutputsLossScoresAndGradients();
   void misfitTensorsAreNamed();
+  void exportedRunsLoadBackUnderTheirNames();
 };
 
 void TstReferenceParity::sameOutputsLossScoresAndGradients_data() {
@@ -118,6 +123,32 @@ void TstReferenceParity::misfitTensorsAreNamed() {
   StateDict extra = theirs;
   extra["attention.q"] = torch::zeros({2});
   QVERIFY_THROWS_EXCEPTION(ConfigError, loadReferenceStateDict(*model, extra));
+}
+
+// export-reference: every model of a trained run under the reference's names, with the
+// constructor of the class it loads into; read back, it is the run's model bit for bit.
+void TstReferenceParity::exportedRunsLoadBackUnderTheirNames() {
+  QTemporaryDir tmp;
+  const std::string run = tmp.path().toStdString() + "/run";
+  ExperimentConfig c = test::tinyConfig();
+  c.steps = 20;
+  c.evalEvery = 10;
+  Session session(c, SessionOptions{run});
+  session.start();
+  session.wait();
+  const std::vector<ExportedModel> exported = exportReferenceModels(run, "last", tmp.path().toStdString() + "/ref");
+  QCOMPARE(exported.size(), variantsOf(c).size());
+  for (const ExportedModel& e : exported) {
+    QCOMPARE(e.step, std::int64_t{20});
+    const StateDict theirs = readStateDict(bytesOf(QString::fromStdString(e.file)));
+    QVERIFY2(theirs.count("encoder_digit.0.weight") && theirs.count("decoder.2.bias"), e.file.c_str());
+    const Family family = parseFamily(e.variant);
+    QVERIFY(QString::fromStdString(e.constructor).startsWith(family == Family::Monolithic ? "Monolithic(" : family == Family::GtModular ? "GT_Modular(" : "Modular("));
+    RuleModel model = makeModel(inferModelSpec(c.setting, c.task, family, theirs), 0);
+    loadReferenceStateDict(*model, theirs);
+    for (const auto& [name, tensor] : referenceStateDict(*model)) QVERIFY2(torch::equal(tensor, theirs.at(name)), name.c_str());
+    QVERIFY(QFile::exists(QFileInfo(QString::fromStdString(e.file)).dir().filePath("reference.json")));
+  }
 }
 
 QTEST_APPLESS_MAIN(TstReferenceParity)

@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include "modlab/experiment/config_keys.h"
+#include "modlab/reference/reference_export.h"
 
 #include <algorithm>
 #include <atomic>
@@ -246,6 +247,12 @@ int listPresets() {
   for (const Preset& p : presets())
     std::printf("%-26s %s%s\n", p.name.c_str(), p.config.description.c_str(),
                 p.name == defaultDemoPreset() ? " (default demo)" : "");
+  return 0;
+}
+
+int exportReference(const std::string& run, const std::string& checkpoint, const std::string& out) {
+  for (const ExportedModel& e : exportReferenceModels(run, checkpoint, out))
+    std::printf("%s (step %s): %s\n  loads into %s\n", e.variant.c_str(), humanCount(e.step).c_str(), e.file.c_str(), e.constructor.c_str());
   return 0;
 }
 

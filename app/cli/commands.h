@@ -44,6 +44,7 @@ int timeToInsight(bool json);
 // Versions, BLAS library and kernel, threads, device (info.cpp).
 int info(bool json);
 int listPresets();
+int exportReference(const std::string& run, const std::string& checkpoint, const std::string& out);
 int configShow(const std::string& preset);  // the preset's full config as JSON
 int configKeysTable();                      // every config key: type, allowed, default, meaning
 int demo(const std::string& preset, const std::vector<std::string>& overrides);

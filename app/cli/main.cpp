@@ -128,6 +128,13 @@ int main(int argc, char** argv) {
   auto* status = sweep->add_subcommand("status", "count the runs of a sweep by state");
   status->add_option("sweep", sweepDir, "the sweep folder")->required();
 
+  std::string exportRun, exportOut, exportCheckpoint = "last";
+  auto* exportCmd = app.add_subcommand("export-reference",
+                                       "write a run's models as the authors' state_dicts (their model.py loads them strictly)");
+  exportCmd->add_option("run", exportRun, "the run folder")->required();
+  exportCmd->add_option("--checkpoint", exportCheckpoint, "last or best")->check(CLI::IsMember({"last", "best"}));
+  exportCmd->add_option("--out", exportOut, "the folder to write <model>/model_<checkpoint>.pt and reference.json into")->required();
+
   modlab::cli::ServeArgs serveArgs;
   auto* serveCmd = app.add_subcommand("serve", "watch runs and sweeps from a browser: a read-only, live web view");
   serveCmd->add_option("dir", serveArgs.dir, "a runs folder, one run folder or a sweep folder (default: the runs folder the app uses)");
@@ -169,6 +176,7 @@ int main(int argc, char** argv) {
       return modlab::cli::sweepRun(sweepDir, jobs, taskOption->count() > 0 ? std::optional<int>(task) : std::nullopt, sweepQuiet);
     if (*slurmCmd) return modlab::cli::sweepSlurm(slurm, argv[0]);
     if (*status) return modlab::cli::sweepStatus(sweepDir);
+    if (*exportCmd) return modlab::cli::exportReference(exportRun, exportCheckpoint, exportOut);
     if (*reportCmd) return modlab::cli::report(sweepDir, reportOut, modlab::cli::figureRenderer(argc, argv), figureScale);
   } catch (const modlab::ConfigError& e) {
     std::fprintf(stderr, "modlab-cli: error: %s\n", e.what());
