@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 #include <fstream>
 #include <iterator>
@@ -11,7 +12,9 @@
 #include <torch/serialize.h>
 
 #include "modlab/errors.h"
+#include "modlab/experiment/run_store.h"
 #include "modlab/reference/reference_export.h"
+#include "modlab/reference/reference_import.h"
 #include "modlab/reference/reference_state_dict.h"
 #include "modlab/training/session.h"
 #include "support/tiny_config.h"
@@ -41,6 +44,7 @@ private Q_SLOTS:
   void sameOutputsLossScoresAndGradients();
   void misfitTensorsAreNamed();
   void exportedRunsLoadBackUnderTheirNames();
+  void theirFoldersImportAsRuns();
 };
 
 void TstReferenceParity::sameOutputsLossScoresAndGradients_data() {
@@ -148,6 +152,54 @@ void TstReferenceParity::exportedRunsLoadBackUnderTheirNames() {
     loadReferenceStateDict(*model, theirs);
     for (const auto& [name, tensor] : referenceStateDict(*model)) QVERIFY2(torch::equal(tensor, theirs.at(name)), name.c_str());
     QVERIFY(QFile::exists(QFileInfo(QString::fromStdString(e.file)).dir().filePath("reference.json")));
+  }
+}
+
+// import-reference: a folder laid out as their scripts write it becomes run folders that read as
+// any other (config, checkpoint, one evaluation, run.json naming the source); a folder that names
+// none of the paper's families is skipped with its reason; import then export is bit-identical.
+void TstReferenceParity::theirFoldersImportAsRuns() {
+  QTemporaryDir tmp;
+  const QString fixtures = QString(MODLAB_SOURCE_DIR) + "/tests/data/reference/";
+  const std::map<std::string, std::string> folders{{"Monolithic_8_16_4_0", "Monolithic"}, {"Modular_joint_8_16_4_0", "Modular"},
+                                                   {"Modular_operation-only_8_16_4_0", "Modular-op"}, {"GT_Modular_8_16_4_0", "GT-Modular"},
+                                                   {"Modular_8_16_4_0", "Modular"}};  // their non-joint Modular: not ours
+  for (const auto& [folder, family] : folders) {
+    const QString dir = tmp.filePath("Logs/Data-Seed_0/GT_Rules_4/" + QString::fromStdString(folder));
+    QDir().mkpath(dir);
+    const auto f = fixture(fixtures + "mlp-classification-" + QString::fromStdString(family) + ".pt");
+    const std::vector<char> bytes = torch::pickle_save(f.at(c10::IValue(std::string("state_dict"))));
+    QFile out(dir + "/model_last.pt");
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(bytes.data(), static_cast<qint64>(bytes.size()));
+  }
+  ReferenceImportOptions o;
+  o.path = tmp.filePath("Logs").toStdString();
+  o.setting = Setting::Mlp;
+  o.task = TaskKind::Classification;
+  o.overrides = {"steps=50", "eval_batches=1", "matrix_samples=256", "adaptation_priors=2", "adaptation_samples=128"};
+  o.out = tmp.filePath("runs").toStdString();
+  int calls = 0, totals = 0;
+  const ReferenceImport r = importReferenceModels(o, [&](int done, int total) {
+    calls = done;
+    totals = total;
+  });
+  QCOMPARE(calls, 5);
+  QCOMPARE(totals, 5);
+  QCOMPARE(r.imported.size(), std::size_t(4));
+  QCOMPARE(r.skipped.size(), std::size_t(1));
+  QVERIFY2(QString::fromStdString(r.skipped.front()).contains("Modular_8_16_4_0") && QString::fromStdString(r.skipped.front()).contains("--family"),
+           r.skipped.front().c_str());
+  for (const ImportedRun& run : r.imported) {
+    const RunRecord record = RunStore::load(run.run);
+    QCOMPARE(record.info.status, std::string("finished"));
+    QCOMPARE(record.evaluations.size(), std::size_t(1));
+    QVERIFY(QString::fromStdString(record.info.familyStates.at(run.variant)).startsWith("imported from " + QString::fromStdString(run.source)));
+    const auto exported = exportReferenceModels(run.run, "last", run.run + "-export");
+    const StateDict back = readStateDict(bytesOf(QString::fromStdString(exported.front().file)));
+    const StateDict original = readStateDict(bytesOf(QString::fromStdString(run.source)));
+    QCOMPARE(back.size(), original.size());
+    for (const auto& [name, tensor] : original) QVERIFY2(torch::equal(back.at(name), tensor), name.c_str());
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "modlab/experiment/config_keys.h"
 #include "modlab/reference/reference_export.h"
+#include "modlab/reference/reference_import.h"
 
 #include <algorithm>
 #include <atomic>
@@ -247,6 +248,30 @@ int listPresets() {
   for (const Preset& p : presets())
     std::printf("%-26s %s%s\n", p.name.c_str(), p.config.description.c_str(),
                 p.name == defaultDemoPreset() ? " (default demo)" : "");
+  return 0;
+}
+
+int importReference(const ImportArgs& a) {
+  ReferenceImportOptions o;
+  o.path = a.path;
+  o.setting = parseSetting(a.setting);
+  o.task = parseTaskKind(a.task);
+  if (!a.family.empty()) o.family = parseFamily(a.family);
+  o.rules = a.rules;
+  o.overrides = a.overrides;
+  o.out = a.out;
+  const bool tty = isatty(STDERR_FILENO);
+  const ReferenceImport r = importReferenceModels(o, [tty](int done, int total) {
+    if (tty && total > 1) std::fprintf(stderr, "\r\033[Kimported %d of %d", done, total);
+  });
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  for (const ImportedRun& run : r.imported) {
+    std::printf("%s: %s -> %s\n", run.variant.c_str(), run.source.c_str(), run.run.c_str());
+    for (const std::string& i : run.inferred) std::printf("  inferred: %s\n", i.c_str());
+  }
+  for (const std::string& s : r.skipped) std::printf("skipped: %s\n", s.c_str());
+  std::printf("%zu imported, %zu skipped\n", r.imported.size(), r.skipped.size());
+  if (r.imported.empty()) return 2;
   return 0;
 }
 

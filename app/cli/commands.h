@@ -44,6 +44,12 @@ int timeToInsight(bool json);
 // Versions, BLAS library and kernel, threads, device (info.cpp).
 int info(bool json);
 int listPresets();
+struct ImportArgs {
+  std::string path, setting, task, family, out;
+  int rules = 0;
+  std::vector<std::string> overrides;
+};
+int importReference(const ImportArgs& args);
 int exportReference(const std::string& run, const std::string& checkpoint, const std::string& out);
 int configShow(const std::string& preset);  // the preset's full config as JSON
 int configKeysTable();                      // every config key: type, allowed, default, meaning

@@ -135,6 +135,17 @@ int main(int argc, char** argv) {
   exportCmd->add_option("--checkpoint", exportCheckpoint, "last or best")->check(CLI::IsMember({"last", "best"}));
   exportCmd->add_option("--out", exportOut, "the folder to write <model>/model_<checkpoint>.pt and reference.json into")->required();
 
+  modlab::cli::ImportArgs importArgs;
+  auto* importCmd = app.add_subcommand("import-reference",
+                                       "the authors' trained models (model_best.pt, model_last.pt; a file or their folders) as run folders");
+  importCmd->add_option("path", importArgs.path, "a checkpoint, or a folder laid out as their scripts write it")->required();
+  importCmd->add_option("--setting", importArgs.setting, "mlp, mha or rnn")->required()->check(CLI::IsMember({"mlp", "mha", "rnn"}));
+  importCmd->add_option("--task", importArgs.task, "classification or regression")->required()->check(CLI::IsMember({"classification", "regression"}));
+  importCmd->add_option("--family", importArgs.family, "Monolithic, Modular, Modular-op or GT-Modular (default: read off each folder's name)");
+  importCmd->add_option("--rules", importArgs.rules, "R, where the weights cannot say it (an RNN Monolithic classifier)")->check(CLI::Range(2, 128));
+  importCmd->add_option("--set", importArgs.overrides, "override a config key of the runs: key=value (repeatable)");
+  importCmd->add_option("--out", importArgs.out, "the run folder (one checkpoint) or the folder of run folders")->required();
+
   modlab::cli::ServeArgs serveArgs;
   auto* serveCmd = app.add_subcommand("serve", "watch runs and sweeps from a browser: a read-only, live web view");
   serveCmd->add_option("dir", serveArgs.dir, "a runs folder, one run folder or a sweep folder (default: the runs folder the app uses)");
@@ -176,6 +187,7 @@ int main(int argc, char** argv) {
       return modlab::cli::sweepRun(sweepDir, jobs, taskOption->count() > 0 ? std::optional<int>(task) : std::nullopt, sweepQuiet);
     if (*slurmCmd) return modlab::cli::sweepSlurm(slurm, argv[0]);
     if (*status) return modlab::cli::sweepStatus(sweepDir);
+    if (*importCmd) return modlab::cli::importReference(importArgs);
     if (*exportCmd) return modlab::cli::exportReference(exportRun, exportCheckpoint, exportOut);
     if (*reportCmd) return modlab::cli::report(sweepDir, reportOut, modlab::cli::figureRenderer(argc, argv), figureScale);
   } catch (const modlab::ConfigError& e) {
