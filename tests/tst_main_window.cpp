@@ -2,6 +2,7 @@
 // receives data; exports are valid images; a run folder replays as recorded.
 #include <QtTest>
 #include <QMessageBox>
+#include <QComboBox>
 #include <memory>
 #include <QScreen>
 #include <QtCharts/QValueAxis>
@@ -42,6 +43,9 @@
 #include "ui/charts/sweep_figures.h"
 #include "modlab/sweep/report.h"
 #include "modlab/version.h"
+#include <torch/serialize.h>
+
+#include "ui/windows/import_reference_dialog.h"
 #include "ui/windows/main_window.h"
 #include "ui/charts/metrics_view.h"
 
@@ -103,6 +107,7 @@ private Q_SLOTS:
   void hostileRunFoldersAreMessagesNotAborts();
   void sigtermStopsTheRunItTrains();
   void aRunWrittenElsewhereIsFollowedLive();
+  void theAuthorsModelsImportFromTheFileMenu();
 
 private:
   QTemporaryDir runs_;
@@ -492,6 +497,48 @@ void TstMainWindow::sweepFolderShowsThePapersFigures() {
   const QStringList again = renderSweepFigures(report, out.path(), 1.0, &failures);
   QVERIFY(!again.contains(out.filePath("fig3-ranking.png")));
   QVERIFY2(failures.size() == 1 && failures.front().contains("fig3-ranking.png"), qPrintable(failures.join("; ")));
+}
+
+// Issue 27 #5: File > Import the authors' models... imports a folder of their checkpoints on a
+// worker thread, says what was imported and skipped, and opens a run.
+void TstMainWindow::theAuthorsModelsImportFromTheFileMenu() {
+  QTemporaryDir tmp;
+  const QString fixtures = QString(MODLAB_SOURCE_DIR) + "/tests/data/reference/";
+  for (const auto& [folder, fixture] : {std::pair<QString, QString>{"GT_Modular_8_16_4_0", "mlp-regression-GT-Modular.pt"},
+                                        {"Modular_joint_8_16_4_0", "mlp-regression-Modular.pt"},
+                                        {"Modular_8_16_4_0", "mlp-regression-Modular.pt"}}) {
+    const QString dir = tmp.filePath("Logs/" + folder);
+    QDir().mkpath(dir);
+    // A fixture holds the state_dict with the parity test's data; their scripts save the state_dict alone.
+    QFile in(fixtures + fixture);
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    const QByteArray bytes = in.readAll();
+    const c10::IValue whole = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    const std::vector<char> saved = torch::pickle_save(whole.toGenericDict().at(c10::IValue(std::string("state_dict"))));
+    QFile out(dir + "/model_last.pt");
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(saved.data(), static_cast<qint64>(saved.size()));
+  }
+  MainWindow w;
+  w.setKeepsSettings(false);
+  w.show();
+  QAction* action = w.findChild<QAction*>("ImportReference");
+  QVERIFY(action);
+  action->trigger();
+  auto* dialog = w.findChild<ImportReferenceDialog*>();
+  QVERIFY(dialog && dialog->isVisible());
+  dialog->setSource(tmp.filePath("Logs"));
+  auto* setting = dialog->findChildren<QComboBox*>().at(0);
+  auto* task = dialog->findChildren<QComboBox*>().at(1);
+  setting->setCurrentIndex(0);  // MLP
+  task->setCurrentIndex(1);     // regression
+  QVERIFY(dialog->startImport());
+  QTRY_VERIFY_WITH_TIMEOUT(!dialog->isImporting(), 60000);
+  QVERIFY2(dialog->summary().startsWith("2 imported, 1 skipped"), qPrintable(dialog->summary()));
+  QVERIFY2(dialog->summary().contains("Modular_8_16_4_0") && dialog->summary().contains("--family"), qPrintable(dialog->summary()));
+  QCOMPARE(dialog->importedRuns().size(), 2);
+  QVERIFY(w.openRun(dialog->importedRuns().front()));
+  QCOMPARE(w.controller().data().evaluations().size(), std::size_t(1));
 }
 
 QTEST_MAIN(TstMainWindow)

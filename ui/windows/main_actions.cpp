@@ -31,6 +31,7 @@
 #include "ui/windows/centre_area.h"
 #include "ui/windows/docks.h"
 #include "ui/windows/help_dialogs.h"
+#include "ui/windows/import_reference_dialog.h"
 #include "ui/windows/main_window.h"
 
 namespace modlab::ui {
@@ -151,6 +152,14 @@ void MainActions::buildMenus(MainWindow* w) {
     if (!dir.isEmpty()) w->openSweep(dir);
   });
   file->addSeparator();
+  QAction* importReference = file->addAction(MainWindow::tr("&Import the authors' models..."), w, [w] {
+    auto* dialog = new ImportReferenceDialog(w);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    QObject::connect(dialog, &ImportReferenceDialog::openRunRequested, w, [w](const QString& run) { w->openRun(run); });
+    dialog->show();
+  });
+  importReference->setObjectName("ImportReference");
+  importReference->setToolTip(MainWindow::tr("Their model_last.pt / model_best.pt (github.com/sarthmit/Mod_Arch) as run folders"));
   w->shareAction_ = file->addAction(MainWindow::tr("S&hare live view..."), w, [w] {
     QString error;
     if (!w->shareLiveView(&error)) QMessageBox::warning(w, MainWindow::tr("Share live view"), error);
