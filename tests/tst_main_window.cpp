@@ -539,6 +539,8 @@ void TstMainWindow::theAuthorsModelsImportFromTheFileMenu() {
   QCOMPARE(dialog->importedRuns().size(), 2);
   QVERIFY(w.openRun(dialog->importedRuns().front()));
   QCOMPARE(w.controller().data().evaluations().size(), std::size_t(1));
+  QVERIFY(w.controller().data().status().families.front().state == FamilyState::Finished);  // not "stopped"
+
 }
 
 QTEST_MAIN(TstMainWindow)

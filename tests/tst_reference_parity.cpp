@@ -194,7 +194,7 @@ void TstReferenceParity::theirFoldersImportAsRuns() {
     const RunRecord record = RunStore::load(run.run);
     QCOMPARE(record.info.status, std::string("finished"));
     QCOMPARE(record.evaluations.size(), std::size_t(1));
-    QVERIFY(QString::fromStdString(record.info.familyStates.at(run.variant)).startsWith("imported from " + QString::fromStdString(run.source)));
+    QCOMPARE(QString::fromStdString(record.info.familyStates.at(run.variant)), "finished: imported from " + QString::fromStdString(run.source));
     const auto exported = exportReferenceModels(run.run, "last", run.run + "-export");
     const StateDict back = readStateDict(bytesOf(QString::fromStdString(exported.front().file)));
     const StateDict original = readStateDict(bytesOf(QString::fromStdString(run.source)));

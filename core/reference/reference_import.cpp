@@ -112,7 +112,7 @@ ImportedRun importOne(const fs::path& file, const ReferenceImportOptions& o, con
   info.started = info.updated = utcNow();
   info.stepsDone = step;
   info.checkpointStep = step;
-  info.familyStates[toString(family)] = "imported from " + r.source;
+  info.familyStates[toString(family)] = "finished: imported from " + r.source;
   store.writeInfo(info);
   r.run = fs::absolute(runDir).string();
   r.variant = toString(family);

@@ -56,7 +56,8 @@ void RunData::load(const RunRecord& record) {
       const auto colon = it->second.find(": ");
       f.message = colon == std::string::npos ? "" : it->second.substr(colon + 2);
     } else {
-      f.state = it->second == "finished" ? FamilyState::Finished : FamilyState::Stopped;
+      // "finished", or "finished: imported from ..." (a model of the authors', modlab-cli import-reference).
+      f.state = it->second.rfind("finished", 0) == 0 ? FamilyState::Finished : FamilyState::Stopped;
     }
   }
 }

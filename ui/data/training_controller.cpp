@@ -169,7 +169,7 @@ Snapshot TrainingController::followedStatus(const RunFollower::Update& u) {
         f.state = FamilyState::Diverged;
         const auto colon = it->second.find(": ");
         f.message = colon == std::string::npos ? "" : it->second.substr(colon + 2);
-      } else if (it->second == "finished") {
+      } else if (it->second.rfind("finished", 0) == 0) {  // also "finished: imported from ..."
         f.state = FamilyState::Finished;
       }
     }
