@@ -15,6 +15,7 @@ For each setting x task x family it writes OUT_DIR/<setting>-<task>-<family>.pt 
 The three settings, both tasks, the four families.
 """
 import importlib.util
+import itertools
 import os
 import sys
 
@@ -25,9 +26,9 @@ ref, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
 
 
-def load_model_module(setting, task):
-    path = os.path.join(ref, setting, task, "model.py")
-    spec = importlib.util.spec_from_file_location(f"ref_{setting}_{task}", path)
+def load_module(setting, task, name):
+    path = os.path.join(ref, setting, task, f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"ref_{name}_{setting}_{task}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,7 +37,7 @@ def load_model_module(setting, task):
 def mlp_cases():
     rules, encoder_dim, dim, batch = 4, 8, 16, 8
     for task in ("Classification", "Regression"):
-        m = load_model_module("MLP", task)
+        m = load_module("MLP", task, "model")
         families = {
             "Monolithic": lambda: m.Monolithic(rules, encoder_dim, dim),
             "Modular": lambda: m.Modular(rules, encoder_dim, dim, rules, op=False, joint=True),
@@ -62,19 +63,11 @@ def mlp_cases():
                 "rules": rules, "encoder_dim": encoder_dim, "dim": dim}
 
 
-def load_data_module(setting, task):
-    path = os.path.join(ref, setting, task, "data.py")
-    spec = importlib.util.spec_from_file_location(f"ref_data_{setting}_{task}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def mha_cases():
     rules, dim, att_dim, batch, length = 4, 16, 64, 4, 5
     for task in ("Classification", "Regression"):
-        m = load_model_module("MHA", task)
-        data = load_data_module("MHA", task)
+        m = load_module("MHA", task, "model")
+        data = load_module("MHA", task, "data")
         families = {  # two heads per rule, as the paper's runs (Monolithic: all 2R in one)
             "Monolithic": lambda: m.Model(dim, att_dim, 2 * rules, 5 * rules, "Monolithic", rules),
             "Modular": lambda: m.Model(dim, att_dim, 2, 5 * rules, "Modular", rules, op=False),
@@ -97,8 +90,8 @@ def mha_cases():
 def rnn_cases():
     rules, d, enc_dim, hid_dim, batch, length = 4, 8, 16, 64, 4, 5
     for task in ("Classification", "Regression"):
-        m = load_model_module("RNN", task)
-        data = load_data_module("RNN", task)
+        m = load_module("RNN", task, "model")
+        data = load_module("RNN", task, "data")
         out_dim = 1 if task == "Classification" else d
         families = {
             "Monolithic": lambda: m.Model(d + rules, enc_dim, hid_dim, out_dim, rules, "Monolithic"),
@@ -124,7 +117,6 @@ def as_cases(cases):
         yield setting, task, family, model, model, x, y, criterion, config
 
 
-import itertools
 for setting, task, family, forward, model, x, y, criterion, config in itertools.chain(as_cases(mlp_cases()), mha_cases(), rnn_cases()):
     model.zero_grad()
     prediction, score = forward(x)

@@ -261,7 +261,7 @@ void loadReferenceStateDict(RuleModelImpl& model, const StateDict& reference) {
     if (!target || !target->sizes().equals(tensor.sizes()))
       throw ConfigError("state_dict", "tensors '" + referenceParameterName(spec.setting, spec.family, name) + "' have shape " + shapeText(tensor) +
                                           " together: expected " + (target ? shapeText(*target) : std::string("none")) + " (ours: '" + name + "')");
-    const_cast<torch::Tensor&>(*target).copy_(tensor.to(target->dtype()));
+    target->copy_(tensor.to(target->dtype()));
     given[name] = true;
   }
   for (const std::string& unused : unusedOf(spec.setting, spec.family)) unfused.erase(unused);
@@ -275,7 +275,7 @@ void loadReferenceStateDict(RuleModelImpl& model, const StateDict& reference) {
     if (!target->sizes().equals(tensor.sizes()))
       throw ConfigError("state_dict", "tensor '" + theirs + "' has shape " + shapeText(tensor) + ": expected " +
                                           shapeText(*target) + " (ours: '" + name + "')");
-    const_cast<torch::Tensor&>(*target).copy_(tensor.to(target->dtype()));
+    target->copy_(tensor.to(target->dtype()));
     given[name] = true;
   }
   for (const auto& [name, done] : given)

@@ -285,6 +285,11 @@ void LossChart::applyVisibility() {
   evalView_->setVisible(!one || panelTabs_->currentIndex() == 1);
 }
 
+void LossChart::restyle() {
+  for (QChart* chart : {trainChart_, evalChart_}) styleChart(chart);
+  buildLegend();  // the key's colour is the theme's text
+}
+
 void LossChart::attachAxes() {
   for (QChart* chart : {trainChart_, evalChart_}) {
     removeAxes(chart);

@@ -36,6 +36,8 @@ public:
   explicit LossChart(QWidget* parent = nullptr);
   void setData(const RunData* data);  // not owned
   void refresh();                     // redraw from the data (call after it changed)
+  // The theme's colours and fonts on what is shown now: series, zoom and hidden entries kept.
+  void restyle();
   void rebuild();                     // the families changed (a new run)
 
   ChartView* chartView() const { return trainView_; }  // the training panel

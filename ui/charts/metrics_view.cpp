@@ -237,6 +237,11 @@ void MetricsView::refresh() {
   drawHistory();
 }
 
+void MetricsView::restyle() {
+  drawHistory();
+  showEvaluation(shownIndex_ < 0 ? std::size_t(-1) : std::size_t(shownIndex_));
+}
+
 void MetricsView::showEvaluation(std::size_t index) {
   if (!data_) return;
   if (index < data_->evaluations().size()) {

@@ -30,6 +30,7 @@ public:
   void rebuild();
   void refresh();                          // the latest evaluation
   void showEvaluation(std::size_t index);  // a recorded evaluation
+  void restyle();                          // the theme's colours, on the evaluation shown now
   ChartView* barsView() const { return barsView_; }
   ChartView* historyView() const { return historyView_; }
   ChartFigure* barsFigure() const { return barsFigure_; }

@@ -14,6 +14,7 @@
 #include "ui/export/chart_export.h"
 #include "ui/heatmaps/heatmap_widget.h"
 #include "ui/panels/timeline.h"
+#include "ui/style/appearance.h"
 
 namespace modlab::ui {
 
@@ -51,6 +52,7 @@ void CentreArea::balance() {
 }
 
 int CentreArea::exportHeatmapFrames(std::size_t count, const QString& directory) {
+  const ExportAppearance onWhite;  // once for every frame (each exportPng's own is then a no-op)
   int written = 0;
   QDir().mkpath(directory);
   for (std::size_t i = 0; i < count; ++i) {
@@ -62,6 +64,7 @@ int CentreArea::exportHeatmapFrames(std::size_t count, const QString& directory)
 
 bool CentreArea::exportHeatmapAnimation(std::size_t count, const QString& webpPath, int millisecondsPerFrame, double scale,
                                         QString* error) {
+  const ExportAppearance onWhite;  // the animation is an export like the others
   std::vector<QImage> frames;
   for (std::size_t i = 0; i < count; ++i) {
     heatmaps_->showEvaluation(i);

@@ -47,7 +47,13 @@ namespace modlab::ui {
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), presentationMode_(std::make_unique<PresentationMode>(this)) {
   qApp->installEventFilter(this);
-  addRestyleHook(this, [this] { restyle(); });  // the theme of the moment (an export on white)
+  // An export on white draws what is shown, on the light theme: zoom, hidden curves and the
+  // evaluation shown are kept (restyle() rebuilds the charts).
+  addRestyleHook(this, [this] {
+    loss_->restyle();
+    metrics_->restyle();
+    for (QWidget* w : heatmaps_->findChildren<QWidget*>()) w->update();
+  });
   focusRing_ = new FocusRing(this);
   setWindowTitle(tr("Modularity Lab"));
   setObjectName("MainWindow");
