@@ -64,6 +64,7 @@ private Q_SLOTS:
   void twoLayerEqualsTorchLayers();
   void rnnMonolithicEqualsStepByStep();
   void fusedGroupLstmEqualsOldFormulation();
+  void fusedRoutedLstmEqualsRoutedSteps();
   void attentionKernelEqualsReference();
   void initialisationIsSeeded();
   void badInputIsNamed();
@@ -435,6 +436,43 @@ void TstModels::fusedGroupLstmEqualsOldFormulation() {
       compare(gotScored[i], wantScored[i], QString("scored gradient %1").arg(i));
     }
   }
+}
+
+// GT-Modular's fused recurrence (rows sorted by module at every step, one GEMM per module, the
+// backward written by hand) against routedStep step by step: h and the gradients of x, W_x and
+// W_h, with hidden sizes of whole vectors, with a tail and below one vector, a module without
+// rows at some steps, one module only, and inputs large enough to saturate the gates.
+void TstModels::fusedRoutedLstmEqualsRoutedSteps() {
+  torch::manual_seed(11);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(12);
+  for (const auto& [N, B, in, R, hidden, scale] :
+       {std::tuple{6, 9, 7, 3, 21, 1.0}, std::tuple{4, 5, 4, 4, 32, 1.0}, std::tuple{3, 7, 5, 1, 6, 1.0},
+        std::tuple{5, 3, 6, 6, 16, 30.0}}) {
+    GroupLstmCell cell(R, in, hidden);
+    cell->reset(gen);
+    const torch::Tensor x = (scale * torch::randn({N, B, in})).requires_grad_(true);
+    const torch::Tensor modules = torch::randint(R, {N, B}, torch::kLong);
+    const torch::Tensor fused = routedGroupLstmSequence(x, *cell, modules);
+    const torch::Tensor expected = routedGroupLstmSequence(x, *cell, modules, /*reference=*/true);
+    const auto node = fused.grad_fn()->name();
+    QVERIFY2(node.find("RoutedLstmSequence") != std::string::npos, node.c_str());
+    QCOMPARE(fused.sizes(), expected.sizes());
+    QVERIFY2(maxAbsDifference(fused, expected) < 1e-5, qPrintable(QString::number(maxAbsDifference(fused, expected))));
+    const std::vector<torch::Tensor> inputs{x, cell->weightX, cell->weightH};
+    const torch::Tensor upstream = torch::randn_like(fused);
+    const auto got = gradients(fused, upstream, inputs), want = gradients(expected, upstream, inputs);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      QVERIFY(want[i].abs().max().item<double>() > 0);
+      QVERIFY2(maxAbsDifference(got[i], want[i]) < 1e-5 * scale,
+               qPrintable(QString("input %1 (N %2, R %3, h %4): %5").arg(i).arg(N).arg(R).arg(hidden)
+                              .arg(maxAbsDifference(got[i], want[i]))));
+    }
+  }
+  // A module outside 0..R-1 is refused, not read out of bounds.
+  GroupLstmCell cell(2, 3, 4);
+  cell->reset(gen);
+  QVERIFY_THROWS_EXCEPTION(std::out_of_range,
+                           routedGroupLstmSequence(torch::randn({2, 3, 3}), *cell, torch::full({2, 3}, 2, torch::kLong)));
 }
 
 // RNN Monolithic (time-major, fused LSTM) against the paper's formulation on the same parameters:

@@ -1,6 +1,8 @@
 #include "modlab/models/group_linear.h"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -231,12 +233,14 @@ public:
                                const torch::Tensor& w1, const torch::Tensor& b1, const torch::Tensor& w2,
                                const torch::Tensor& b2) {
     const auto R = w1.size(0), rows = x.size(0);
-    const torch::Tensor order = modules.argsort();
-    const torch::Tensor counts = modules.bincount({}, R).cpu();
-    const torch::Tensor xs = x.index_select(0, order);
+    const bool raw = rawBuffers(x, w1, b1, w2, b2) && modules.device().is_cpu();
+    const std::pair<torch::Tensor, torch::Tensor> sorted =
+        raw ? sortRows(modules, R) : std::pair{modules.argsort(), modules.bincount({}, R).cpu()};
+    const torch::Tensor &order = sorted.first, &counts = sorted.second;
+    const torch::Tensor xs = raw ? gathered(x, order) : x.index_select(0, order);
     torch::Tensor u = torch::empty({rows, w1.size(2)}, x.options());
     torch::Tensor ys = torch::empty({rows, w2.size(2)}, x.options());
-    if (rawBuffers(x, w1, b1, w2, b2)) {
+    if (raw) {
       const Shapes d(w1, w2);
       forEachModule(counts, [&](std::int64_t m, std::int64_t offset, std::int64_t n) {
         float* um = u.data_ptr<float>() + offset * d.hidden;
@@ -255,18 +259,20 @@ public:
       });
     }
     ctx->save_for_backward({xs, u, order, counts, w1, b1, w2, b2});
-    return torch::empty_like(ys).index_copy_(0, order, ys);
+    ctx->saved_data["raw"] = raw;
+    return raw ? scattered(ys, order) : torch::empty_like(ys).index_copy_(0, order, ys);
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &xs = saved[0], &u = saved[1], &order = saved[2], &counts = saved[3];
     const torch::Tensor &w1 = saved[4], &b1 = saved[5], &w2 = saved[6], &b2 = saved[7];
-    const torch::Tensor gys = grads[0].index_select(0, order);
+    const bool raw = ctx->saved_data["raw"].toBool();
+    const torch::Tensor gys = raw ? gathered(grads[0], order) : grads[0].index_select(0, order);
     torch::Tensor dW1 = torch::zeros_like(w1), dW2 = torch::zeros_like(w2);
     torch::Tensor db1 = torch::zeros_like(b1), db2 = torch::zeros_like(b2);
     torch::Tensor gxs = torch::empty_like(xs);
-    if (rawBuffers(xs, w1, b1, w2, b2)) {
+    if (raw) {
       const Shapes d(w1, w2);
       const float* gy = gys.data_ptr<float>();
       torch::Tensor gu = torch::empty_like(u);
@@ -295,7 +301,7 @@ public:
         torch::mm_out(gxm, gu, w1[m].t());
       });
     }
-    const torch::Tensor gx = torch::empty_like(gxs).index_copy_(0, order, gxs);
+    const torch::Tensor gx = raw ? scattered(gxs, order) : torch::empty_like(gxs).index_copy_(0, order, gxs);
     return {gx, torch::Tensor(), dW1, hasBias(b1) ? db1 : torch::Tensor(), dW2, hasBias(b2) ? db2 : torch::Tensor()};
   }
 
@@ -315,6 +321,35 @@ private:
   static bool rawBuffers(const torch::Tensor& x, const torch::Tensor& w1, const torch::Tensor& b1,
                          const torch::Tensor& w2, const torch::Tensor& b2) {
     return rawFloat(x) && rawFloat(w1) && rawFloat(b1) && rawFloat(w2) && rawFloat(b2);
+  }
+
+  // The rows' order sorted by module (torch's argsort: the order, and so every sum's rounding,
+  // of the formulation before these loops) and each module's row count, counted here.
+  static std::pair<torch::Tensor, torch::Tensor> sortRows(const torch::Tensor& modules, std::int64_t R) {
+    const torch::Tensor routes = modules.to(torch::kLong).contiguous();
+    torch::Tensor counts = torch::zeros({R}, routes.options());
+    const std::int64_t* m = routes.data_ptr<std::int64_t>();
+    std::int64_t* n = counts.data_ptr<std::int64_t>();
+    for (std::int64_t k = 0; k < routes.numel(); ++k) {
+      if (m[k] < 0 || m[k] >= R)
+        throw std::out_of_range("routing: module " + std::to_string(m[k]) + " is outside 0.." + std::to_string(R - 1));
+      ++n[m[k]];
+    }
+    return {routes.argsort(), counts};
+  }
+
+  // rows[order] and its inverse, for float CPU rows (rows, width).
+  static torch::Tensor gathered(const torch::Tensor& rows, const torch::Tensor& order) {
+    const torch::Tensor src = rows.contiguous();
+    torch::Tensor out = torch::empty_like(src);
+    gatherRows(src.data_ptr<float>(), order.data_ptr<std::int64_t>(), src.size(0), src.size(1), out.data_ptr<float>());
+    return out;
+  }
+  static torch::Tensor scattered(const torch::Tensor& sorted, const torch::Tensor& order) {
+    torch::Tensor out = torch::empty_like(sorted);
+    scatterRows(sorted.data_ptr<float>(), order.data_ptr<std::int64_t>(), sorted.size(0), sorted.size(1),
+                out.data_ptr<float>());
+    return out;
   }
 
   // fn(m, first row, rows) for every module with rows, in module order.

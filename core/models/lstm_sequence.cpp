@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "models/row_ops.h"
 #include "models/simd.h"
 
 namespace modlab {
@@ -257,6 +258,63 @@ void groupBackward(const GroupStepBack& s) {
   }
 }
 
+// ---- GT-Modular: each row runs only its module's cell (gates i, f, o, g), the rows of one
+// step sorted by module so that each module's products are one GEMM over its rows.
+
+// One step's rows sorted by module (sortByModule, row_ops.h): sorted position k holds row order[k]; module
+// m's rows are the positions starts[m] to starts[m + 1].
+struct ModuleOrder {
+  const std::int64_t *order, *starts;
+  std::int64_t rows(std::int64_t m) const { return starts[m + 1] - starts[m]; }
+};
+
+// The sorted rows' pre-activations (B, 4H) become their gates' activations, in place; c_t and h_t
+// are written to each row's own place (order[k]). cPrev is null at t = 0 (c_0 = 0).
+MODLAB_SIMD_CLONES
+void routedForward(float* gates, const std::int64_t* order, const float* cPrev, float* c, float* h, std::int64_t B,
+                   std::int64_t H) {
+  for (std::int64_t k = 0; k < B; ++k) {
+    float* a = gates + k * 4 * H;
+    const std::int64_t row = order[k] * H;
+    forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
+      const Floats i = sigmoid(s.load(a + j)), f = sigmoid(s.load(a + H + j)), o = sigmoid(s.load(a + 2 * H + j)),
+                   g = tanh(s.load(a + 3 * H + j));
+      const Floats cell = cPrev ? f * s.load(cPrev + row + j) + i * g : i * g;
+      s.store(a + j, i);
+      s.store(a + H + j, f);
+      s.store(a + 2 * H + j, o);
+      s.store(a + 3 * H + j, g);
+      s.store(c + row + j, cell);
+      s.store(h + row + j, o * tanh(cell));
+    });
+  }
+}
+
+// One step back for the sorted rows: dG (B, 4H, sorted) from the activations, c_t and c_{t-1}
+// (rows in place, cPrev null at t = 0), dh_t = dOut_t + dhNext (null at the last step) and dc_t;
+// dcOut gets dc_{t-1}.
+MODLAB_SIMD_CLONES
+void routedBackward(const float* act, const std::int64_t* order, const float* cPrev, const float* c,
+                    const float* dOut, const float* dhNext, const float* dcIn, float* dcOut, float* dG,
+                    std::int64_t B, std::int64_t H) {
+  for (std::int64_t k = 0; k < B; ++k) {
+    const float* a = act + k * 4 * H;
+    float* d = dG + k * 4 * H;
+    const std::int64_t row = order[k] * H;
+    forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
+      const Floats i = s.load(a + j), f = s.load(a + H + j), o = s.load(a + 2 * H + j), g = s.load(a + 3 * H + j);
+      const Floats tc = tanh(s.load(c + row + j)), cp = cPrev ? s.load(cPrev + row + j) : Floats{};
+      const Floats dh = dhNext ? s.load(dOut + row + j) + s.load(dhNext + row + j) : s.load(dOut + row + j);
+      const Floats dcell = s.load(dcIn + row + j) + dh * o * (1.0f - tc * tc);
+      s.store(d + j, dcell * g * i * (1.0f - i));
+      s.store(d + H + j, dcell * cp * f * (1.0f - f));
+      s.store(d + 2 * H + j, dh * tc * o * (1.0f - o));
+      s.store(d + 3 * H + j, dcell * i * (1.0f - g * g));
+      s.store(dcOut + row + j, dcell * f);
+    });
+  }
+}
+
 // ---- The autograd functions.
 
 float* stepOf(const torch::Tensor& t, std::int64_t n) { return t.select(0, n).data_ptr<float>(); }
@@ -385,6 +443,92 @@ public:
   }
 };
 
+// GT-Modular's cell over a sequence: inputs (x, W_x, W_h, modules (N, B)), output h. Each step
+// sorts its rows by module; a module's rows are gathered once and its products are two GEMMs
+// forward and four back, on its own columns of W_x and W_h.
+class RoutedLstmSequence : public torch::autograd::Function<RoutedLstmSequence> {
+public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& weightX,
+                               const torch::Tensor& weightH, const torch::Tensor& modules) {
+    const torch::Tensor x = input.contiguous(), routes = modules.to(torch::kLong).contiguous();
+    const Sizes z(x, weightH);
+    const torch::Tensor orders = torch::empty({z.N, z.B}, routes.options());
+    const torch::Tensor starts = torch::empty({z.N, z.R + 1}, routes.options());
+    // Per step, sorted by module: the inputs and previous hidden states (what the weight
+    // gradients read) and the gates' activations; c and h in the rows' own order.
+    const torch::Tensor xs = torch::empty_like(x), hs = torch::empty({z.N, z.B, z.H}, x.options());
+    const torch::Tensor act = torch::empty({z.N, z.B, z.G}, x.options());
+    const torch::Tensor c = torch::empty({z.N, z.B, z.H}, x.options()), h = torch::empty_like(c);
+    const float *wx = weightX.data_ptr<float>(), *wh = weightH.data_ptr<float>();
+    for (std::int64_t t = 0; t < z.N; ++t) {
+      const ModuleOrder s = sortStep(routes, orders, starts, t, z);
+      gatherRows(stepOf(x, t), s.order, z.B, z.E, stepOf(xs, t));
+      if (t > 0) gatherRows(stepOf(h, t - 1), s.order, z.B, z.H, stepOf(hs, t));
+      for (std::int64_t m = 0; m < z.R; ++m) {
+        const std::int64_t n = s.rows(m), k = s.starts[m];
+        if (n == 0) continue;
+        float* pre = stepOf(act, t) + k * z.G;
+        product(false, false, n, z.G, z.E, stepOf(xs, t) + k * z.E, z.E, wx + m * z.G, z.R * z.G, pre, z.G);
+        if (t > 0)
+          product(false, false, n, z.G, z.H, stepOf(hs, t) + k * z.H, z.H, wh + m * z.G, z.R * z.G, pre, z.G, true);
+      }
+      routedForward(stepOf(act, t), s.order, maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(h, t), z.B, z.H);
+    }
+    ctx->save_for_backward({xs, hs, weightX, weightH, act, c, h, orders, starts});
+    return h;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &xs = saved[0], &hs = saved[1], &weightX = saved[2], &weightH = saved[3], &act = saved[4],
+                        &c = saved[5], &h = saved[6], &orders = saved[7], &starts = saved[8];
+    const Sizes z(xs, weightH);
+    const torch::Tensor dOut = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(h);
+    // One step's buffers, reused: dG and the input gradients sorted, dc and dh in row order.
+    const torch::Tensor dG = torch::empty({z.B, z.G}, xs.options());
+    const torch::Tensor dxs = torch::empty({z.B, z.E}, xs.options()), dhs = torch::empty({z.B, z.H}, xs.options());
+    torch::Tensor dc = torch::zeros({z.B, z.H}, xs.options()), dcPrev = torch::empty_like(dc);
+    const torch::Tensor dhNext = torch::empty_like(dc), dx = torch::empty_like(xs);
+    const torch::Tensor dWeightX = torch::zeros_like(weightX), dWeightH = torch::zeros_like(weightH);
+    const float *wx = weightX.data_ptr<float>(), *wh = weightH.data_ptr<float>();
+    float *dwx = dWeightX.data_ptr<float>(), *dwh = dWeightH.data_ptr<float>();
+    for (std::int64_t t = z.N - 1; t >= 0; --t) {
+      const ModuleOrder s{orders[t].data_ptr<std::int64_t>(), starts[t].data_ptr<std::int64_t>()};
+      routedBackward(stepOf(act, t), s.order, maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(dOut, t),
+                     t < z.N - 1 ? dhNext.data_ptr<float>() : nullptr, dc.data_ptr<float>(),
+                     dcPrev.data_ptr<float>(), dG.data_ptr<float>(), z.B, z.H);
+      std::swap(dc, dcPrev);
+      for (std::int64_t m = 0; m < z.R; ++m) {
+        const std::int64_t n = s.rows(m), k = s.starts[m];
+        if (n == 0) continue;
+        const float* dg = dG.data_ptr<float>() + k * z.G;
+        product(true, false, z.E, z.G, n, stepOf(xs, t) + k * z.E, z.E, dg, z.G, dwx + m * z.G, z.R * z.G, true);
+        product(false, true, n, z.E, z.G, dg, z.G, wx + m * z.G, z.R * z.G, dxs.data_ptr<float>() + k * z.E, z.E);
+        if (t == 0) continue;  // h_0 = 0: no W_h term at step 0
+        product(true, false, z.H, z.G, n, stepOf(hs, t) + k * z.H, z.H, dg, z.G, dwh + m * z.G, z.R * z.G, true);
+        product(false, true, n, z.H, z.G, dg, z.G, wh + m * z.G, z.R * z.G, dhs.data_ptr<float>() + k * z.H, z.H);
+      }
+      scatterRows(dxs.data_ptr<float>(), s.order, z.B, z.E, stepOf(dx, t));
+      if (t > 0) scatterRows(dhs.data_ptr<float>(), s.order, z.B, z.H, dhNext.data_ptr<float>());
+    }
+    return {dx, dWeightX, dWeightH, torch::Tensor()};
+  }
+
+private:
+  struct Sizes {  // from x (N, B, E) and W_h (H, R * 4H)
+    Sizes(const torch::Tensor& x, const torch::Tensor& weightH)
+        : N(x.size(0)), B(x.size(1)), E(x.size(2)), H(weightH.size(0)), G(4 * H), R(weightH.size(1) / G) {}
+    std::int64_t N, B, E, H, G, R;
+  };
+
+  static ModuleOrder sortStep(const torch::Tensor& routes, const torch::Tensor& orders, const torch::Tensor& starts,
+                              std::int64_t t, const Sizes& z) {
+    std::int64_t *order = orders[t].data_ptr<std::int64_t>(), *first = starts[t].data_ptr<std::int64_t>();
+    sortByModule(routes[t].data_ptr<std::int64_t>(), z.B, z.R, order, first);
+    return {order, first};
+  }
+};
+
 bool fusable(const torch::Tensor& x) { return x.device().is_cpu() && x.scalar_type() == torch::kFloat; }
 
 }  // namespace
@@ -411,6 +555,21 @@ torch::Tensor groupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell,
   for (std::int64_t t = 0; t < x.size(0); ++t) {
     auto [px, ph] = cell.preActivations(x.select(0, t), h);
     std::tie(h, c) = cell.mixedStep(px + ph, c, p.select(0, t));
+    hs.push_back(h);
+  }
+  return torch::stack(hs);
+}
+
+torch::Tensor routedGroupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell, const torch::Tensor& modules,
+                                     bool reference) {
+  if (!reference && fusable(x) && rawFloat(cell.weightX) && rawFloat(cell.weightH))
+    return RoutedLstmSequence::apply(x, cell.weightX, cell.weightH, modules);
+  std::vector<torch::Tensor> hs;
+  hs.reserve(static_cast<std::size_t>(x.size(0)));
+  torch::Tensor h = torch::zeros({x.size(1), cell.hidden()}, x.options()), c = torch::zeros_like(h);
+  const GroupLstmCellImpl::ModuleWeights weights = cell.moduleWeights();
+  for (std::int64_t t = 0; t < x.size(0); ++t) {
+    std::tie(h, c) = cell.routedStep(x.select(0, t), h, c, modules.select(0, t), weights);
     hs.push_back(h);
   }
   return torch::stack(hs);

@@ -21,6 +21,12 @@ torch::Tensor lstmSequence(const torch::Tensor& x, torch::nn::LSTMCellImpl& cell
 torch::Tensor groupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell, const torch::Tensor& p,
                                 bool reference = false);
 
+// GT-Modular's recurrence: each row of step t runs only the cell of its module modules[t] (N, B),
+// from h_0 = c_0 = 0: (N, B, h). On CPU in float, one autograd function with each step's rows
+// sorted by module (one GEMM per module and product); `reference` forces routedStep step by step.
+torch::Tensor routedGroupLstmSequence(const torch::Tensor& x, GroupLstmCellImpl& cell, const torch::Tensor& modules,
+                                      bool reference = false);
+
 // The same with p_t = softmax over modules of scorer(ReLU([P_x]_m || [P_h]_m)) at every step, the
 // scorer a GroupLinear(R, 8h -> 1) without bias (Modular): returns (h (N, B, h), p (N, B, R)).
 // A `router` (the routing interventions) turns each step's scores (B, R) into the mixing weights

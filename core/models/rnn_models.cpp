@@ -102,16 +102,7 @@ public:
 
 protected:
   std::pair<torch::Tensor, torch::Tensor> recur(const torch::Tensor& e, const torch::Tensor& onehot) override {
-    const torch::Tensor modules = onehot.argmax(-1);
-    torch::Tensor h = torch::zeros({e.size(1), hidden}, e.options()), c = torch::zeros_like(h);
-    std::vector<torch::Tensor> hs;
-    hs.reserve(static_cast<std::size_t>(e.size(0)));
-    const GroupLstmCellImpl::ModuleWeights weights = cell->moduleWeights();
-    for (std::int64_t t = 0; t < e.size(0); ++t) {
-      std::tie(h, c) = cell->routedStep(e.select(0, t), h, c, modules.select(0, t), weights);
-      hs.push_back(h);
-    }
-    return {torch::stack(hs), onehot};
+    return {routedGroupLstmSequence(e, *cell, onehot.argmax(-1)), onehot};
   }
 };
 

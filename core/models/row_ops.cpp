@@ -1,6 +1,10 @@
 #include "models/row_ops.h"
 
 #include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "models/simd.h"
 
@@ -45,6 +49,30 @@ MODLAB_SIMD_CLONES void columnSums(const float* g, std::int64_t n, std::int64_t 
   std::fill(sums, sums + width, 0.0f);
   for (std::int64_t r = 0; r < n; ++r)
     for (std::int64_t j = 0; j < width; ++j) sums[j] += g[r * width + j];
+}
+
+void sortByModule(const std::int64_t* modules, std::int64_t rows, std::int64_t R, std::int64_t* order,
+                  std::int64_t* starts) {
+  std::fill(starts, starts + R + 1, 0);
+  for (std::int64_t k = 0; k < rows; ++k) {
+    if (modules[k] < 0 || modules[k] >= R)
+      throw std::out_of_range("routing: module " + std::to_string(modules[k]) + " is outside 0.." +
+                              std::to_string(R - 1));
+    ++starts[modules[k] + 1];
+  }
+  for (std::int64_t m = 0; m < R; ++m) starts[m + 1] += starts[m];
+  std::vector<std::int64_t> next(starts, starts + R);
+  for (std::int64_t k = 0; k < rows; ++k) order[next[static_cast<std::size_t>(modules[k])]++] = k;
+}
+
+void gatherRows(const float* src, const std::int64_t* order, std::int64_t rows, std::int64_t width, float* dst) {
+  const auto bytes = sizeof(float) * static_cast<std::size_t>(width);
+  for (std::int64_t k = 0; k < rows; ++k) std::memcpy(dst + k * width, src + order[k] * width, bytes);
+}
+
+void scatterRows(const float* src, const std::int64_t* order, std::int64_t rows, std::int64_t width, float* dst) {
+  const auto bytes = sizeof(float) * static_cast<std::size_t>(width);
+  for (std::int64_t k = 0; k < rows; ++k) std::memcpy(dst + order[k] * width, src + k * width, bytes);
 }
 
 }  // namespace modlab

@@ -31,6 +31,17 @@ void addBias(float* rows, const float* b, std::int64_t n, std::int64_t width, bo
 // sums[j] = the column sums of out (when sums is not null).
 void reluBackward(const float* g, const float* u, std::int64_t n, std::int64_t width, float* sums, float* out);
 
+// Rows sorted by module, a stable counting sort: sorted position k holds row order[k] (rows
+// entries), module m's rows are the positions starts[m] to starts[m + 1] (R + 1 entries).
+// Throws std::out_of_range, naming it, for a module outside 0..R-1.
+void sortByModule(const std::int64_t* modules, std::int64_t rows, std::int64_t R, std::int64_t* order,
+                  std::int64_t* starts);
+
+// dst[k] = src[order[k]] (gather) or dst[order[k]] = src[k] (scatter), for k < rows, rows of
+// `width` floats.
+void gatherRows(const float* src, const std::int64_t* order, std::int64_t rows, std::int64_t width, float* dst);
+void scatterRows(const float* src, const std::int64_t* order, std::int64_t rows, std::int64_t width, float* dst);
+
 // sums[j] = the column sums of g (n x width).
 void columnSums(const float* g, std::int64_t n, std::int64_t width, float* sums);
 
