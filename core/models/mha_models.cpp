@@ -1,12 +1,69 @@
 // MHA setting (spec 2.2): per-token encoder, one attention core (2R heads in total,
 // a token never attends to itself, no residual or norm), per-token decoder.
 #include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "models/model_parts.h"
 
 namespace modlab {
 
 namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+// Each token's routed module input [heads 2c, 2c+1 | self chunk c] (T, 3hd), c = modules[t]:
+// the row of moduleInputs' (T, R, 3hd) that GT-Modular reads, copied straight from the heads
+// (T, 2R hd) and the self channel (T, R hd) without building the other rows. The backward
+// adds each gradient to zeros, as the gather's backward did: the same bits.
+class RoutedModuleInput : public torch::autograd::Function<RoutedModuleInput> {
+public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& heads, const torch::Tensor& self,
+                               const torch::Tensor& modules, std::int64_t R) {
+    const std::int64_t T = self.size(0), hd = self.size(1) / R;
+    const torch::Tensor routes = modules.to(torch::kLong).contiguous();
+    const std::int64_t* m = routes.data_ptr<std::int64_t>();
+    for (std::int64_t t = 0; t < T; ++t)
+      if (m[t] < 0 || m[t] >= R)
+        throw std::out_of_range("GT-Modular: module " + std::to_string(m[t]) + " is outside 0.." + std::to_string(R - 1));
+    torch::Tensor out = torch::empty({T, 3 * hd}, self.options());
+    const float *a = heads.data_ptr<float>(), *s = self.data_ptr<float>();
+    float* o = out.data_ptr<float>();
+    const auto bytes = [](std::int64_t n) { return sizeof(float) * static_cast<std::size_t>(n); };
+    for (std::int64_t t = 0; t < T; ++t) {
+      std::memcpy(o + t * 3 * hd, a + (t * R + m[t]) * 2 * hd, bytes(2 * hd));
+      std::memcpy(o + t * 3 * hd + 2 * hd, s + (t * R + m[t]) * hd, bytes(hd));
+    }
+    ctx->save_for_backward({routes});
+    ctx->saved_data["hd"] = hd;
+    ctx->saved_data["R"] = R;
+    return out;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const torch::Tensor routes = ctx->get_saved_variables()[0];
+    const std::int64_t hd = ctx->saved_data["hd"].toInt(), R = ctx->saved_data["R"].toInt(), T = routes.size(0);
+    const torch::Tensor g = grads[0].contiguous();
+    torch::Tensor dHeads = torch::zeros({T, 2 * R * hd}, g.options()), dSelf = torch::zeros({T, R * hd}, g.options());
+    const std::int64_t* m = routes.data_ptr<std::int64_t>();
+    const float* gp = g.data_ptr<float>();
+    float *da = dHeads.data_ptr<float>(), *ds = dSelf.data_ptr<float>();
+    for (std::int64_t t = 0; t < T; ++t) {
+      const float* row = gp + t * 3 * hd;
+      float* toHeads = da + (t * R + m[t]) * 2 * hd;
+      float* toSelf = ds + (t * R + m[t]) * hd;
+      for (std::int64_t j = 0; j < 2 * hd; ++j) toHeads[j] = 0.0f + row[j];
+      for (std::int64_t j = 0; j < hd; ++j) toSelf[j] = 0.0f + row[2 * hd + j];
+    }
+    return {dHeads, dSelf, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+bool rawRows(const torch::Tensor& t) {
+  return t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous();
+}
 
 class MhaModel : public RuleModelImpl {
 public:
@@ -118,6 +175,10 @@ protected:
   torch::Tensor core(const torch::Tensor& e, const torch::Tensor& a, const torch::Tensor& x, torch::Tensor& p) override {
     p = ruleOneHot(x);
     const torch::Tensor c = ruleIndices(x);
+    const auto T = a.size(0);
+    const torch::Tensor attended = a.reshape({T, 2 * R * hd}), self = onRows(selfChannel, e).reshape({T, R * hd});
+    if (rawRows(attended) && rawRows(self))
+      return routedTwoLayer(*first, *second, RoutedModuleInput::apply(attended, self, c, R), c);
     const torch::Tensor in = moduleInputs(e, a);
     const torch::Tensor routedIn = in.gather(1, c.view({-1, 1, 1}).expand({in.size(0), 1, in.size(2)})).squeeze(1);
     return routedTwoLayer(*first, *second, routedIn, c);
