@@ -1,8 +1,6 @@
 #include "modlab/models/group_linear.h"
 
 #include <cmath>
-#include <stdexcept>
-#include <string>
 
 #include <torch/torch.h>
 
@@ -329,12 +327,9 @@ private:
     const torch::Tensor routes = modules.to(torch::kLong).contiguous();
     torch::Tensor counts = torch::zeros({R}, routes.options());
     const std::int64_t* m = routes.data_ptr<std::int64_t>();
+    checkModules(m, routes.numel(), R);
     std::int64_t* n = counts.data_ptr<std::int64_t>();
-    for (std::int64_t k = 0; k < routes.numel(); ++k) {
-      if (m[k] < 0 || m[k] >= R)
-        throw std::out_of_range("routing: module " + std::to_string(m[k]) + " is outside 0.." + std::to_string(R - 1));
-      ++n[m[k]];
-    }
+    for (std::int64_t k = 0; k < routes.numel(); ++k) ++n[m[k]];
     return {routes.argsort(), counts};
   }
 

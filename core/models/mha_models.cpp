@@ -2,10 +2,9 @@
 // a token never attends to itself, no residual or norm), per-token decoder.
 #include <cmath>
 #include <cstring>
-#include <stdexcept>
-#include <string>
 
 #include "models/model_parts.h"
+#include "models/row_ops.h"
 
 namespace modlab {
 
@@ -25,9 +24,7 @@ public:
     const std::int64_t T = self.size(0), hd = self.size(1) / R;
     const torch::Tensor routes = modules.to(torch::kLong).contiguous();
     const std::int64_t* m = routes.data_ptr<std::int64_t>();
-    for (std::int64_t t = 0; t < T; ++t)
-      if (m[t] < 0 || m[t] >= R)
-        throw std::out_of_range("GT-Modular: module " + std::to_string(m[t]) + " is outside 0.." + std::to_string(R - 1));
+    checkModules(m, T, R);
     torch::Tensor out = torch::empty({T, 3 * hd}, self.options());
     const float *a = heads.data_ptr<float>(), *s = self.data_ptr<float>();
     float* o = out.data_ptr<float>();
@@ -60,10 +57,6 @@ public:
     return {dHeads, dSelf, torch::Tensor(), torch::Tensor()};
   }
 };
-
-bool rawRows(const torch::Tensor& t) {
-  return t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous();
-}
 
 class MhaModel : public RuleModelImpl {
 public:
@@ -177,7 +170,7 @@ protected:
     const torch::Tensor c = ruleIndices(x);
     const auto T = a.size(0);
     const torch::Tensor attended = a.reshape({T, 2 * R * hd}), self = onRows(selfChannel, e).reshape({T, R * hd});
-    if (rawRows(attended) && rawRows(self))
+    if (rawFloat(attended) && rawFloat(self))
       return routedTwoLayer(*first, *second, RoutedModuleInput::apply(attended, self, c, R), c);
     const torch::Tensor in = moduleInputs(e, a);
     const torch::Tensor routedIn = in.gather(1, c.view({-1, 1, 1}).expand({in.size(0), 1, in.size(2)})).squeeze(1);

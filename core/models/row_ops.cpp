@@ -51,15 +51,18 @@ MODLAB_SIMD_CLONES void columnSums(const float* g, std::int64_t n, std::int64_t 
     for (std::int64_t j = 0; j < width; ++j) sums[j] += g[r * width + j];
 }
 
-void sortByModule(const std::int64_t* modules, std::int64_t rows, std::int64_t R, std::int64_t* order,
-                  std::int64_t* starts) {
-  std::fill(starts, starts + R + 1, 0);
-  for (std::int64_t k = 0; k < rows; ++k) {
+void checkModules(const std::int64_t* modules, std::int64_t rows, std::int64_t R) {
+  for (std::int64_t k = 0; k < rows; ++k)
     if (modules[k] < 0 || modules[k] >= R)
       throw std::out_of_range("routing: module " + std::to_string(modules[k]) + " is outside 0.." +
                               std::to_string(R - 1));
-    ++starts[modules[k] + 1];
-  }
+}
+
+void sortByModule(const std::int64_t* modules, std::int64_t rows, std::int64_t R, std::int64_t* order,
+                  std::int64_t* starts) {
+  checkModules(modules, rows, R);
+  std::fill(starts, starts + R + 1, 0);
+  for (std::int64_t k = 0; k < rows; ++k) ++starts[modules[k] + 1];
   for (std::int64_t m = 0; m < R; ++m) starts[m + 1] += starts[m];
   std::vector<std::int64_t> next(starts, starts + R);
   for (std::int64_t k = 0; k < rows; ++k) order[next[static_cast<std::size_t>(modules[k])]++] = k;

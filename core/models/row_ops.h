@@ -31,9 +31,12 @@ void addBias(float* rows, const float* b, std::int64_t n, std::int64_t width, bo
 // sums[j] = the column sums of out (when sums is not null).
 void reluBackward(const float* g, const float* u, std::int64_t n, std::int64_t width, float* sums, float* out);
 
+// Throws std::out_of_range, naming it, for a module outside 0..R-1 among modules[0, rows).
+void checkModules(const std::int64_t* modules, std::int64_t rows, std::int64_t R);
+
 // Rows sorted by module, a stable counting sort: sorted position k holds row order[k] (rows
 // entries), module m's rows are the positions starts[m] to starts[m + 1] (R + 1 entries).
-// Throws std::out_of_range, naming it, for a module outside 0..R-1.
+// Checks the modules as checkModules does.
 void sortByModule(const std::int64_t* modules, std::int64_t rows, std::int64_t R, std::int64_t* order,
                   std::int64_t* starts);
 

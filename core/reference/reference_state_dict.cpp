@@ -15,15 +15,20 @@ namespace {
 // Name prefixes, the reference's and ours, per setting and family (longest match first).
 using Renames = std::vector<std::pair<std::string, std::string>>;
 
+// Their two GroupLinearLayers (w, b) at prefix 0. and 2. are our modules_1 and modules_2.
+void addModuleLayers(Renames& r, const std::string& prefix) {
+  for (const auto& [theirs, ours] : {std::pair{"0.", "modules_1."}, std::pair{"2.", "modules_2."}}) {
+    r.push_back({prefix + theirs + "w", std::string(ours) + "weight"});
+    r.push_back({prefix + theirs + "b", std::string(ours) + "bias"});
+  }
+}
+
 Renames mlpRenames(Family family) {
   Renames r{{"encoder_digit.", "phi_dig."}, {"encoder_operation.", "phi_op."}, {"decoder.", "psi."}};
   if (family == Family::Monolithic) {
     r.push_back({"MLP.", "core."});
   } else {
-    r.push_back({"MLP.0.w", "modules_1.weight"});
-    r.push_back({"MLP.0.b", "modules_1.bias"});
-    r.push_back({"MLP.2.w", "modules_2.weight"});
-    r.push_back({"MLP.2.b", "modules_2.bias"});
+    addModuleLayers(r, "MLP.");
     if (family == Family::ModularOp) r.push_back({"scorer.", "scorer."});
   }
   return r;
@@ -34,10 +39,7 @@ Renames mhaRenames(Family family) {
   if (family == Family::Monolithic) {
     r.push_back({"model.out_proj.", "out."});
   } else {
-    r.push_back({"model.out_proj.0.w", "modules_1.weight"});
-    r.push_back({"model.out_proj.0.b", "modules_1.bias"});
-    r.push_back({"model.out_proj.2.w", "modules_2.weight"});
-    r.push_back({"model.out_proj.2.b", "modules_2.bias"});
+    addModuleLayers(r, "model.out_proj.");
     if (family == Family::ModularOp) r.push_back({"model.scorer.", "scorer."});
   }
   return r;
