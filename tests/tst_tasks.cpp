@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "modlab/tasks/rule_task.h"
+#include "tasks/task_impls.h"
 #include "support/golden.h"
 
 using namespace modlab;
@@ -58,6 +59,8 @@ private Q_SLOTS:
   void rulePriorIsFollowed();
   void samplingIsSeeded();
   void badInputIsNamed();
+  void mhaTargetByTokensEqualsTensorOperations_data();
+  void mhaTargetByTokensEqualsTensorOperations();
 };
 
 void TstTasks::labelsMatchReference_data() {
@@ -194,6 +197,44 @@ void TstTasks::badInputIsNamed() {
   SampleRequest req;
   req.length = 1;
   expectThrowsNaming([&] { task->sample(req, gen); }, "sequence length");
+}
+
+void TstTasks::mhaTargetByTokensEqualsTensorOperations_data() {
+  QTest::addColumn<int>("version");
+  QTest::addColumn<int>("rules");
+  QTest::addColumn<bool>("ties");
+  for (int version : {1, 2})
+    for (int rules : {2, 5, 16})
+      for (bool ties : {false, true})
+        QTest::addRow("search version %d, R = %d%s", version, rules, ties ? ", many ties" : "") << version << rules << ties;
+}
+
+// The MHA target token by token (the CPU path) gives the bits of the tensor operations, ties
+// among the matches included (both take the first best token).
+void TstTasks::mhaTargetByTokensEqualsTensorOperations() {
+  QFETCH(int, version);
+  QFETCH(int, rules);
+  QFETCH(bool, ties);
+  TaskSpec spec;
+  spec.setting = Setting::Mha;
+  spec.searchVersion = version;
+  spec.rules = rules;
+  spec.length = 10;
+  const auto task = RuleTask::create(spec);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+  SampleRequest req;
+  req.batch = 64;
+  const Batch batch = task->sample(req, gen);
+  torch::Tensor data = batch.x.narrow(-1, 0, batch.x.size(-1) - rules);  // not contiguous, as fromInputs gives it
+  if (ties) data = (data * 2).round() / 2;
+  const torch::Tensor alpha = torch::randn({rules}, torch::kDouble), beta = torch::randn({rules}, torch::kDouble);
+  const torch::Tensor byTokens = mhaTarget(data, batch.rules, alpha, beta, version, rules, false);
+  const torch::Tensor byTensors = mhaTarget(data, batch.rules, alpha, beta, version, rules, true);
+  QCOMPARE(byTokens.sizes(), byTensors.sizes());
+  QVERIFY(torch::equal(byTokens, byTensors));
+  torch::Tensor bad = batch.rules.clone();
+  bad[0][0] = rules;
+  expectThrowsNaming([&] { mhaTarget(data, bad, alpha, beta, version, rules, false); }, "rule");
 }
 
 QTEST_GUILESS_MAIN(TstTasks)

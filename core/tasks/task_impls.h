@@ -35,6 +35,11 @@ private:
   torch::Tensor alpha_, beta_;
 };
 
+// The target of MHA data (B, N, R * features), rules (B, N): with torch operations
+// (reference, and every device) or token by token (CPU float), the same bits either way.
+torch::Tensor mhaTarget(const torch::Tensor& data, const torch::Tensor& rules, const torch::Tensor& alpha,
+                        const torch::Tensor& beta, int searchVersion, std::int64_t R, bool reference);
+
 // Section 1.3: switching linear dynamical system, s_n = s_{n-1} A_c + x_n B_c.
 class RnnTask final : public RuleTask {
 public:
