@@ -3,6 +3,7 @@
 // batched matmul spends most of its time in per-matrix dispatch (B x H tiny products);
 // these loops touch every operand once, straight from the fused QKV projection.
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <ATen/Parallel.h>
@@ -23,127 +24,187 @@ struct Shape {
   std::int64_t row() const { return 3 * H * hd; }  // one token's q, k, v
 };
 
-// The kernels of one (sample, head) pair, compiled for AVX-512, AVX2 and the baseline.
-// Vector lanes run over the query tokens n: the queries (forward) or the output gradients
-// (backward) are transposed into a buffer padded to kLanes columns, and the probabilities are
-// kept transposed (At[m][n] = A[n][m]), so the softmax and its backward reduce over the keys m
-// vertically, lane by lane, with no horizontal reductions.
-using namespace simd;
+// The kernels of one (sample, head) pair, in vectors of W floats: compiled for AVX-512 (W = 16),
+// AVX2 (8) and the baseline (4), each in the width its registers hold (a 16-float vector on
+// AVX2 is spilled to the stack at every step). Vector lanes run over the query tokens n: the
+// queries (forward) or the output gradients (backward) are transposed into a buffer padded to
+// kBlock columns, and the probabilities are kept transposed (At[m][n] = A[n][m]), so the
+// softmax and its backward reduce over the keys m vertically, lane by lane, with no horizontal
+// reductions. Every lane computes its value alone, so the width never changes a bit: only the
+// head dimension's first whole blocks of kBlock columns are vectorised, at any width.
+constexpr std::int64_t kBlock = 16;
 
-std::int64_t padded(std::int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+std::int64_t padded(std::int64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
 
-// t (hd x P) = the first hd columns of N rows (rowStride apart), transposed, times `factor`, zero beyond N.
-MODLAB_INLINE void transposeRows(const float* rows, std::int64_t rowStride, std::int64_t N, std::int64_t hd,
-                                 std::int64_t P, float factor, float* t) {
-  for (std::int64_t d = 0; d < hd; ++d) {
-    float* td = t + d * P;
-    for (std::int64_t n = 0; n < N; ++n) td[n] = rows[n * rowStride + d] * factor;
-    for (std::int64_t n = N; n < P; ++n) td[n] = 0.f;
+template <int W>
+struct Head {
+  using Floats = typename simd::Vectors<W>::Floats;
+  using Ints = typename simd::Vectors<W>::Ints;
+  using Bits = typename simd::Vectors<W>::Bits;
+
+  static MODLAB_INLINE Floats load(const float* p) {
+    Floats v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
   }
-}
+  static MODLAB_INLINE void store(float* p, const Floats& v) { std::memcpy(p, &v, sizeof v); }
+  static MODLAB_INLINE Floats splat(float v) { return Floats{} + v; }
+  static MODLAB_INLINE Ints laneIndex(std::int64_t first) {
+    Ints n;
+    for (int l = 0; l < W; ++l) n[l] = static_cast<std::int32_t>(first + l);
+    return n;
+  }
 
-// out[m * P + nb] = sum_d t[d * P + nb] * rows[m * rowStride + d], for all m < N and lanes blocks nb:
-// the products of every row with the transposed columns, four rows at a time.
-MODLAB_INLINE void rowsTimesColumns(const float* t, const float* rows, std::int64_t rowStride, std::int64_t N,
-                                    std::int64_t hd, std::int64_t P, float* out) {
-  for (std::int64_t nb = 0; nb < P; nb += kLanes) {
-    std::int64_t m = 0;
-    for (; m + 4 <= N; m += 4) {
-      const float* r0 = rows + m * rowStride;
-      Floats a0{}, a1{}, a2{}, a3{};
-      for (std::int64_t d = 0; d < hd; ++d) {
-        const Floats c = load(t + d * P + nb);
-        a0 += c * r0[d];
-        a1 += c * r0[rowStride + d];
-        a2 += c * r0[2 * rowStride + d];
-        a3 += c * r0[3 * rowStride + d];
+  // t (hd x P) = the first hd columns of N rows (rowStride apart), transposed, times `factor`, zero beyond N.
+  static MODLAB_INLINE void transposeRows(const float* rows, std::int64_t rowStride, std::int64_t N, std::int64_t hd,
+                                          std::int64_t P, float factor, float* t) {
+    for (std::int64_t d = 0; d < hd; ++d) {
+      float* td = t + d * P;
+      for (std::int64_t n = 0; n < N; ++n) td[n] = rows[n * rowStride + d] * factor;
+      for (std::int64_t n = N; n < P; ++n) td[n] = 0.f;
+    }
+  }
+
+  // out[m * P + n] = sum_d t[d * P + n] * rows[m * rowStride + d], for all m < N and n < P:
+  // the products of every row with the transposed columns, four rows at a time.
+  static MODLAB_INLINE void rowsTimesColumns(const float* t, const float* rows, std::int64_t rowStride, std::int64_t N,
+                                             std::int64_t hd, std::int64_t P, float* out) {
+    for (std::int64_t nb = 0; nb < P; nb += W) {
+      std::int64_t m = 0;
+      for (; m + 4 <= N; m += 4) {
+        const float* r0 = rows + m * rowStride;
+        Floats a0{}, a1{}, a2{}, a3{};
+        for (std::int64_t d = 0; d < hd; ++d) {
+          const Floats c = load(t + d * P + nb);
+          a0 += c * r0[d];
+          a1 += c * r0[rowStride + d];
+          a2 += c * r0[2 * rowStride + d];
+          a3 += c * r0[3 * rowStride + d];
+        }
+        store(out + m * P + nb, a0);
+        store(out + (m + 1) * P + nb, a1);
+        store(out + (m + 2) * P + nb, a2);
+        store(out + (m + 3) * P + nb, a3);
       }
-      store(out + m * P + nb, a0);
-      store(out + (m + 1) * P + nb, a1);
-      store(out + (m + 2) * P + nb, a2);
-      store(out + (m + 3) * P + nb, a3);
-    }
-    for (; m < N; ++m) {
-      Floats a{};
-      for (std::int64_t d = 0; d < hd; ++d) a += load(t + d * P + nb) * rows[m * rowStride + d];
-      store(out + m * P + nb, a);
+      for (; m < N; ++m) {
+        Floats a{};
+        for (std::int64_t d = 0; d < hd; ++d) a += load(t + d * P + nb) * rows[m * rowStride + d];
+        store(out + m * P + nb, a);
+      }
     }
   }
-}
 
-// out[0, hd) = sum_j w[j * wStride] * rows[j * rowStride + (0, hd)], kLanes columns at a time.
-MODLAB_INLINE void weightedRows(const float* w, std::int64_t wStride, const float* rows, std::int64_t rowStride,
-                                std::int64_t count, std::int64_t hd, float* out) {
-  std::int64_t db = 0;
-  for (; db + kLanes <= hd; db += kLanes) {
-    Floats a0{}, a1{};
-    std::int64_t j = 0;
-    for (; j + 2 <= count; j += 2) {
-      a0 += w[j * wStride] * load(rows + j * rowStride + db);
-      a1 += w[(j + 1) * wStride] * load(rows + (j + 1) * rowStride + db);
+  // out[0, hd) = sum_j w[j * wStride] * rows[j * rowStride + (0, hd)]: the whole blocks of kBlock
+  // columns in vectors (even and odd j in two sums), the rest one column at a time.
+  static MODLAB_INLINE void weightedRows(const float* w, std::int64_t wStride, const float* rows, std::int64_t rowStride,
+                                         std::int64_t count, std::int64_t hd, float* out) {
+    const std::int64_t vectorised = hd / kBlock * kBlock;
+    for (std::int64_t db = 0; db < vectorised; db += W) {
+      Floats a0{}, a1{};
+      std::int64_t j = 0;
+      for (; j + 2 <= count; j += 2) {
+        a0 += w[j * wStride] * load(rows + j * rowStride + db);
+        a1 += w[(j + 1) * wStride] * load(rows + (j + 1) * rowStride + db);
+      }
+      if (j < count) a0 += w[j * wStride] * load(rows + j * rowStride + db);
+      store(out + db, a0 + a1);
     }
-    if (j < count) a0 += w[j * wStride] * load(rows + j * rowStride + db);
-    store(out + db, a0 + a1);
+    for (std::int64_t db = vectorised; db < hd; ++db) {
+      float acc = 0.f;
+      for (std::int64_t j = 0; j < count; ++j) acc += w[j * wStride] * rows[j * rowStride + db];
+      out[db] = acc;
+    }
   }
-  for (; db < hd; ++db) {
-    float acc = 0.f;
-    for (std::int64_t j = 0; j < count; ++j) acc += w[j * wStride] * rows[j * rowStride + db];
-    out[db] = acc;
-  }
-}
 
-// Forward of one (sample, head): At (N x P, At[m][n] = A[n][m], self and padding 0) and every
-// token's output. Workspace: hd * P floats.
-MODLAB_SIMD_CLONES void forwardHead(const float* base, float* At, float* outBase, float* work, const Shape& s,
-                                     float scale) {
-  const std::int64_t P = padded(s.N), row = s.row();
-  float* qt = work;
-  transposeRows(base, row, s.N, s.hd, P, scale, qt);
-  rowsTimesColumns(qt, base + s.H * s.hd, row, s.N, s.hd, P, At);  // logits, At[m][n] = q_n . k_m
-  const Floats minusInf = splat(-std::numeric_limits<float>::infinity());
-  for (std::int64_t nb = 0; nb < P; nb += kLanes) {
-    const Ints n = kLaneIndex + static_cast<std::int32_t>(nb);
-    Floats top = minusInf;
-    for (std::int64_t m = 0; m < s.N; ++m) {
-      const Floats logits = n == static_cast<std::int32_t>(m) ? minusInf : load(At + m * P + nb);
-      store(At + m * P + nb, logits);
-      top = top > logits ? top : logits;
+  // Forward of one (sample, head): At (N x P, At[m][n] = A[n][m], self and padding 0) and every
+  // token's output. Workspace: hd * P floats.
+  static MODLAB_INLINE void forward(const float* base, float* At, float* outBase, float* work, const Shape& s,
+                                    float scale) {
+    const std::int64_t P = padded(s.N), row = s.row();
+    float* qt = work;
+    transposeRows(base, row, s.N, s.hd, P, scale, qt);
+    rowsTimesColumns(qt, base + s.H * s.hd, row, s.N, s.hd, P, At);  // logits, At[m][n] = q_n . k_m
+    const Floats minusInf = splat(-std::numeric_limits<float>::infinity());
+    for (std::int64_t nb = 0; nb < P; nb += W) {
+      const Ints n = laneIndex(nb);
+      Floats top = minusInf;
+      for (std::int64_t m = 0; m < s.N; ++m) {
+        const Floats logits = n == static_cast<std::int32_t>(m) ? minusInf : load(At + m * P + nb);
+        store(At + m * P + nb, logits);
+        top = top > logits ? top : logits;
+      }
+      Floats total{};
+      for (std::int64_t m = 0; m < s.N; ++m) {
+        const Floats e = simd::expOf<Floats, Ints, Bits>(load(At + m * P + nb) - top);  // exp(-inf) = 0 on the diagonal
+        store(At + m * P + nb, e);
+        total += e;
+      }
+      const Floats inverse = n < static_cast<std::int32_t>(s.N) ? 1.0f / total : Floats{};
+      for (std::int64_t m = 0; m < s.N; ++m) store(At + m * P + nb, load(At + m * P + nb) * inverse);
     }
-    Floats total{};
-    for (std::int64_t m = 0; m < s.N; ++m) {
-      const Floats e = exp(load(At + m * P + nb) - top);  // exp(-inf) = 0 on the diagonal
-      store(At + m * P + nb, e);
-      total += e;
-    }
-    const Floats inverse = n < static_cast<std::int32_t>(s.N) ? 1.0f / total : Floats{};
-    for (std::int64_t m = 0; m < s.N; ++m) store(At + m * P + nb, load(At + m * P + nb) * inverse);
+    for (std::int64_t n = 0; n < s.N; ++n)
+      weightedRows(At + n, P, base + 2 * s.H * s.hd, row, s.N, s.hd, outBase + n * s.H * s.hd);
   }
-  for (std::int64_t n = 0; n < s.N; ++n)
-    weightedRows(At + n, P, base + 2 * s.H * s.hd, row, s.N, s.hd, outBase + n * s.H * s.hd);
-}
 
-// Backward of one (sample, head): writes every gradient of its q, k and v once.
-// Workspace: hd * P + N * P floats.
-MODLAB_SIMD_CLONES void backwardHead(const float* base, const float* At, const float* gradOutBase, float* gbase,
-                                      float* work, const Shape& s, float scale) {
-  const std::int64_t P = padded(s.N), row = s.row(), outRow = s.H * s.hd;
-  const std::int64_t kOff = s.H * s.hd, vOff = 2 * s.H * s.hd;
-  float* dot = work;               // hd x P: dO transposed
-  float* dSt = work + s.hd * P;    // N x P: dSt[m][n] = dLogits[n][m]
-  transposeRows(gradOutBase, outRow, s.N, s.hd, P, 1.0f, dot);
-  rowsTimesColumns(dot, base + vOff, row, s.N, s.hd, P, dSt);  // dA[n][m] = dO_n . v_m
-  for (std::int64_t nb = 0; nb < P; nb += kLanes) {
-    Floats rowDot{};
-    for (std::int64_t m = 0; m < s.N; ++m) rowDot += load(At + m * P + nb) * load(dSt + m * P + nb);
-    for (std::int64_t m = 0; m < s.N; ++m)
-      store(dSt + m * P + nb, load(At + m * P + nb) * (load(dSt + m * P + nb) - rowDot) * scale);
+  // Backward of one (sample, head): writes every gradient of its q, k and v once.
+  // Workspace: hd * P + N * P floats.
+  static MODLAB_INLINE void backward(const float* base, const float* At, const float* gradOutBase, float* gbase,
+                                     float* work, const Shape& s, float scale) {
+    const std::int64_t P = padded(s.N), row = s.row(), outRow = s.H * s.hd;
+    const std::int64_t kOff = s.H * s.hd, vOff = 2 * s.H * s.hd;
+    float* dot = work;               // hd x P: dO transposed
+    float* dSt = work + s.hd * P;    // N x P: dSt[m][n] = dLogits[n][m]
+    transposeRows(gradOutBase, outRow, s.N, s.hd, P, 1.0f, dot);
+    rowsTimesColumns(dot, base + vOff, row, s.N, s.hd, P, dSt);  // dA[n][m] = dO_n . v_m
+    for (std::int64_t nb = 0; nb < P; nb += W) {
+      Floats rowDot{};
+      for (std::int64_t m = 0; m < s.N; ++m) rowDot += load(At + m * P + nb) * load(dSt + m * P + nb);
+      for (std::int64_t m = 0; m < s.N; ++m)
+        store(dSt + m * P + nb, load(At + m * P + nb) * (load(dSt + m * P + nb) - rowDot) * scale);
+    }
+    for (std::int64_t n = 0; n < s.N; ++n) {
+      float* g = gbase + n * row;
+      weightedRows(dSt + n, P, base + kOff, row, s.N, s.hd, g);                 // dQ_n = sum_m dS[n][m] k_m
+      weightedRows(dSt + n * P, 1, base, row, s.N, s.hd, g + kOff);            // dK_n = sum_m dS[m][n] q_m
+      weightedRows(At + n * P, 1, gradOutBase, outRow, s.N, s.hd, g + vOff);   // dV_n = sum_m A[m][n] dO_m
+    }
   }
-  for (std::int64_t n = 0; n < s.N; ++n) {
-    float* g = gbase + n * row;
-    weightedRows(dSt + n, P, base + kOff, row, s.N, s.hd, g);                 // dQ_n = sum_m dS[n][m] k_m
-    weightedRows(dSt + n * P, 1, base, row, s.N, s.hd, g + kOff);            // dK_n = sum_m dS[m][n] q_m
-    weightedRows(At + n * P, 1, gradOutBase, outRow, s.N, s.hd, g + vOff);   // dV_n = sum_m A[m][n] dO_m
+};
+
+// One function per target, each with its width; chosen once for this CPU (as target_clones would).
+#define MODLAB_HEAD_KERNELS(target, name, W)                                                                          \
+  target void forward##name(const float* base, float* At, float* out, float* work, const Shape& s, float scale) {      \
+    Head<W>::forward(base, At, out, work, s, scale);                                                                   \
+  }                                                                                                                    \
+  target void backward##name(const float* base, const float* At, const float* gradOut, float* g, float* work,          \
+                             const Shape& s, float scale) {                                                            \
+    Head<W>::backward(base, At, gradOut, g, work, s, scale);                                                           \
   }
+#if defined(__x86_64__) && defined(__GNUC__)
+MODLAB_HEAD_KERNELS(__attribute__((target("avx512f"))), Avx512, 16)
+MODLAB_HEAD_KERNELS(__attribute__((target("avx2"))), Avx2, 8)
+#endif
+MODLAB_HEAD_KERNELS(, Baseline, 4)
+#undef MODLAB_HEAD_KERNELS
+
+using ForwardHead = void (*)(const float*, float*, float*, float*, const Shape&, float);
+using BackwardHead = void (*)(const float*, const float*, const float*, float*, float*, const Shape&, float);
+
+struct HeadKernels {
+  ForwardHead forwardHead;
+  BackwardHead backwardHead;
+};
+
+const HeadKernels& headKernels() {
+  static const HeadKernels kernels = [] {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return HeadKernels{forwardAvx512, backwardAvx512};
+    if (__builtin_cpu_supports("avx2")) return HeadKernels{forwardAvx2, backwardAvx2};
+#endif
+    return HeadKernels{forwardBaseline, backwardBaseline};
+  }();
+  return kernels;
 }
 
 std::size_t workspaceFloats(const Shape& s) {
@@ -152,6 +213,7 @@ std::size_t workspaceFloats(const Shape& s) {
 
 // qkv (B, N, 3*H*hd) -> out (B, N, H*hd); the probabilities saved transposed, At (B, H, N, P).
 void attentionForward(const float* qkv, float* out, float* probs, const Shape& s, float scale) {
+  const ForwardHead forwardHead = headKernels().forwardHead;
   at::parallel_for(0, s.B * s.H, 1, [&](std::int64_t begin, std::int64_t end) {
     std::vector<float> work(workspaceFloats(s));
     for (std::int64_t bh = begin; bh < end; ++bh) {
@@ -164,6 +226,7 @@ void attentionForward(const float* qkv, float* out, float* probs, const Shape& s
 
 void attentionBackward(const float* qkv, const float* probs, const float* gradOut, float* gradQkv, const Shape& s,
                        float scale) {
+  const BackwardHead backwardHead = headKernels().backwardHead;
   at::parallel_for(0, s.B * s.H, 1, [&](std::int64_t begin, std::int64_t end) {
     std::vector<float> work(workspaceFloats(s));
     for (std::int64_t bh = begin; bh < end; ++bh) {

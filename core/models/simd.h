@@ -26,6 +26,21 @@ typedef std::uint32_t Bits __attribute__((vector_size(64)));
 constexpr std::int64_t kLanes = 16;
 constexpr Ints kLaneIndex = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
+// Vectors of W floats, int32s and uint32s for kernels written once for every width.
+template <int W>
+struct Vectors;
+#define MODLAB_VECTORS(W)                                                 \
+  template <>                                                             \
+  struct Vectors<W> {                                                     \
+    typedef float Floats __attribute__((vector_size(4 * W)));             \
+    typedef std::int32_t Ints __attribute__((vector_size(4 * W)));        \
+    typedef std::uint32_t Bits __attribute__((vector_size(4 * W)));       \
+  };
+MODLAB_VECTORS(4)
+MODLAB_VECTORS(8)
+MODLAB_VECTORS(16)
+#undef MODLAB_VECTORS
+
 MODLAB_INLINE Floats splat(float v) { return Floats{} + v; }
 MODLAB_INLINE Floats relu(const Floats& v) { return v > 0.0f ? v : Floats{}; }
 MODLAB_INLINE float sum(const Floats& v) {
@@ -48,23 +63,26 @@ MODLAB_INLINE void store(float* p, const Floats& v) { std::memcpy(p, &v, sizeof 
 
 // e^x within about 2 ulp (Cephes expf): x = k ln2 + r, |r| <= ln2 / 2, e^x = 2^k p(r).
 // x is clamped to [-88, 88]; e^-88 and below (also -inf) give 0; NaN stays NaN.
-MODLAB_INLINE Floats exp(const Floats& value) {
-  Floats x = value > 88.0f ? splat(88.0f) : value;
-  x = x < -88.0f ? splat(-88.0f) : x;
-  const Floats scaled = x * 1.44269504088896341f + 0.5f;
-  Floats k = __builtin_convertvector(__builtin_convertvector(scaled, Ints), Floats);
+// For vectors of any width F, with their int32 (I) and uint32 (U) vectors.
+template <class F, class I, class U>
+MODLAB_INLINE F expOf(const F& value) {
+  F x = value > 88.0f ? F{} + 88.0f : value;
+  x = x < -88.0f ? F{} - 88.0f : x;
+  const F scaled = x * 1.44269504088896341f + 0.5f;
+  F k = __builtin_convertvector(__builtin_convertvector(scaled, I), F);
   k = k > scaled ? k - 1.0f : k;  // floor
-  const Floats r = x - k * 0.693359375f + k * 2.12194440e-4f;
-  Floats p = splat(1.9875691500e-4f);
+  const F r = x - k * 0.693359375f + k * 2.12194440e-4f;
+  F p = F{} + 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * (r * r) + r + 1.0f;
-  const Bits twoToK = (Bits)(__builtin_convertvector(k, Ints) + 127) << 23;
-  return p * (Floats)twoToK;
+  const U twoToK = (U)(__builtin_convertvector(k, I) + 127) << 23;
+  return p * (F)twoToK;
 }
+MODLAB_INLINE Floats exp(const Floats& value) { return expOf<Floats, Ints, Bits>(value); }
 
 MODLAB_INLINE Floats sigmoid(const Floats& x) { return 1.0f / (1.0f + exp(-x)); }
 MODLAB_INLINE Floats tanh(const Floats& x) { return 1.0f - 2.0f / (1.0f + exp(x + x)); }
