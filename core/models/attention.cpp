@@ -198,9 +198,8 @@ struct HeadKernels {
 const HeadKernels& headKernels() {
   static const HeadKernels kernels = [] {
 #if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return HeadKernels{forwardAvx512, backwardAvx512};
-    if (__builtin_cpu_supports("avx2")) return HeadKernels{forwardAvx2, backwardAvx2};
+    if (simd::bestIsa() == simd::Isa::Avx512) return HeadKernels{forwardAvx512, backwardAvx512};
+    if (simd::bestIsa() == simd::Isa::Avx2) return HeadKernels{forwardAvx2, backwardAvx2};
 #endif
     return HeadKernels{forwardBaseline, backwardBaseline};
   }();

@@ -21,106 +21,7 @@ using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 using namespace simd;
 
-// ---- Chunks: a row of n floats is covered by 16-lane chunks. A chunk's own lanes are those no
-// earlier chunk covered; loads read all 16 lanes, stores write only the own ones, own(v) zeroes
-// the others (for sums). Rows of at least 16 floats end with a chunk that overlaps the previous
-// one, so every load and store stays one vector instruction inside the row.
-
-struct Whole {
-  MODLAB_INLINE Floats load(const float* p) const { return simd::load(p); }
-  MODLAB_INLINE void store(float* p, const Floats& v) const { simd::store(p, v); }
-  MODLAB_INLINE Floats own(const Floats& v) const { return v; }
-};
-
-struct Overlapping {  // the last 16 floats of a row: the lanes before 16 - fresh are done
-  Ints mine;
-  MODLAB_INLINE Floats load(const float* p) const { return Whole{}.load(p); }
-  MODLAB_INLINE void store(float* p, const Floats& v) const { Whole{}.store(p, mine ? v : Whole{}.load(p)); }
-  MODLAB_INLINE Floats own(const Floats& v) const { return mine ? v : Floats{}; }
-};
-
-struct Short {  // a whole row of fewer than 16 floats
-  std::int64_t n;
-  Ints mine;
-  MODLAB_INLINE Floats load(const float* p) const {
-    Floats v{};
-    std::memcpy(&v, p, sizeof(float) * static_cast<std::size_t>(n));
-    return v;
-  }
-  MODLAB_INLINE void store(float* p, const Floats& v) const {
-    std::memcpy(p, &v, sizeof(float) * static_cast<std::size_t>(n));
-  }
-  MODLAB_INLINE Floats own(const Floats& v) const { return mine ? v : Floats{}; }
-};
-
-// Calls chunk(j, span) for the chunks of a row of n floats, j the chunk's first float.
-template <typename Chunk>
-MODLAB_INLINE void forChunks(std::int64_t n, Chunk&& chunk) {
-  if (n < kLanes) {
-    chunk(0, Short{n, kLaneIndex < static_cast<std::int32_t>(n)});
-    return;
-  }
-  std::int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes) chunk(j, Whole{});
-  if (j < n) chunk(n - kLanes, Overlapping{kLaneIndex >= static_cast<std::int32_t>(kLanes - (n - j))});
-}
-
-// ---- One LSTM (torch::nn::LSTMCell: gates i, f, g, o).
-
-// One step's gates for every row: the pre-activations (i, f, g, o) in `gates` (B, 4H), plus the
-// bias (4H), become their activations; writes c_t and h_t (B, H). cPrev is null at t = 0 (c_0 = 0).
-MODLAB_SIMD_CLONES
-void lstmForward(float* gates, const float* bias, const float* cPrev, float* c, float* h, std::int64_t B,
-                 std::int64_t H) {
-  for (std::int64_t b = 0; b < B; ++b) {
-    float* a = gates + b * 4 * H;
-    const std::int64_t row = b * H;
-    forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
-      auto pre = [&](std::int64_t gate) MODLAB_INLINE_LAMBDA {
-        return s.load(a + gate * H + j) + s.load(bias + gate * H + j);
-      };
-      const Floats i = sigmoid(pre(0)), f = sigmoid(pre(1)), g = tanh(pre(2)), o = sigmoid(pre(3));
-      const Floats cell = cPrev ? f * s.load(cPrev + row + j) + i * g : i * g;
-      const Floats tc = tanh(cell);
-      s.store(a + j, i);
-      s.store(a + H + j, f);
-      s.store(a + 2 * H + j, g);
-      s.store(a + 3 * H + j, o);
-      s.store(c + row + j, cell);
-      s.store(h + row + j, o * tc);
-    });
-  }
-}
-
-// One step back: dG_t (B, 4H) from the step's activations and c_t, dh_t = dOut_t + dhNext (dhNext
-// from step t+1, null at the last step) and dc carried in `dc` (from step t+1 in, to step t-1
-// out); dG_t's rows are added to dBias (4H).
-MODLAB_SIMD_CLONES
-void lstmBackward(const float* act, const float* cPrev, const float* c, const float* dOut, const float* dhNext,
-                  float* dc, float* dG, float* dBias, std::int64_t B, std::int64_t H) {
-  for (std::int64_t b = 0; b < B; ++b) {
-    const float* a = act + b * 4 * H;
-    float* d = dG + b * 4 * H;
-    const std::int64_t row = b * H;
-    forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
-      const Floats i = s.load(a + j), f = s.load(a + H + j), g = s.load(a + 2 * H + j), o = s.load(a + 3 * H + j);
-      const Floats tc = tanh(s.load(c + row + j));
-      const Floats dh = dhNext ? s.load(dOut + row + j) + s.load(dhNext + row + j) : s.load(dOut + row + j);
-      const Floats dcell = s.load(dc + row + j) + dh * o * (1.0f - tc * tc);
-      const Floats cp = cPrev ? s.load(cPrev + row + j) : Floats{};
-      const Floats grads[4] = {dcell * g * i * (1.0f - i), dcell * cp * f * (1.0f - f), dcell * i * (1.0f - g * g),
-                               dh * tc * o * (1.0f - o)};
-      for (std::int64_t gate = 0; gate < 4; ++gate) {
-        s.store(d + gate * H + j, grads[gate]);
-        s.store(dBias + gate * H + j, s.load(dBias + gate * H + j) + s.own(grads[gate]));
-      }
-      s.store(dc + row + j, dcell * f);
-    });
-  }
-}
-
-// ---- R LSTM cells sharing one state, mixed by p (GroupLstmCell: gates i, f, o, g per module).
-
+// One step's plain data.
 // One step's rows, all row-major with B rows: pre-activations (R * 4H per row), the mixing
 // weights p (R), the mixed state (H).
 struct GroupStep {
@@ -135,55 +36,6 @@ struct GroupStep {
   std::int64_t gates() const { return 4 * H; }
 };
 
-// score_m = sum_k relu([P_x]_m || [P_h]_m)_k w_mk, then p = softmax over modules.
-MODLAB_INLINE void scoreRow(const GroupStep& s, std::int64_t b, float* scores) {
-  const std::int64_t G = s.gates();
-  float top = -INFINITY;
-  for (std::int64_t m = 0; m < s.R; ++m) {
-    const float *px = s.preX + (b * s.R + m) * G, *ph = s.preH + (b * s.R + m) * G, *w = s.scorer + m * 2 * G;
-    Floats acc{};
-    forChunks(G, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
-      acc += span.own(relu(span.load(px + j)) * span.load(w + j) + relu(span.load(ph + j)) * span.load(w + G + j));
-    });
-    scores[m] = sum(acc);
-    top = std::max(top, scores[m]);
-  }
-  float total = 0.0f;
-  for (std::int64_t m = 0; m < s.R; ++m) total += scores[m] = std::exp(scores[m] - top);
-  for (std::int64_t m = 0; m < s.R; ++m) s.p[b * s.R + m] = scores[m] / total;
-}
-
-MODLAB_SIMD_CLONES
-void groupForward(const GroupStep& s) {
-  const std::int64_t G = s.gates(), H = s.H;
-  std::vector<float> scores(static_cast<std::size_t>(s.R));
-  for (std::int64_t b = 0; b < s.B; ++b) {
-    if (s.scorer) scoreRow(s, b, scores.data());
-    float *h = s.h + b * H, *c = s.c + b * H;
-    const float* cPrev = s.cPrev ? s.cPrev + b * H : nullptr;
-    std::fill(h, h + H, 0.0f);
-    std::fill(c, c + H, 0.0f);
-    for (std::int64_t m = 0; m < s.R; ++m) {
-      const std::int64_t at = (b * s.R + m) * G;
-      const float pm = s.p[b * s.R + m];
-      forChunks(H, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
-        auto pre = [&](std::int64_t gate) MODLAB_INLINE_LAMBDA {
-          const std::int64_t k = at + gate * H + j;
-          return s.preH ? span.load(s.preX + k) + span.load(s.preH + k) : span.load(s.preX + k);
-        };
-        const Floats i = sigmoid(pre(0)), f = sigmoid(pre(1)), o = sigmoid(pre(2)), g = tanh(pre(3));
-        span.store(s.act + at + j, i);
-        span.store(s.act + at + H + j, f);
-        span.store(s.act + at + 2 * H + j, o);
-        span.store(s.act + at + 3 * H + j, g);
-        const Floats cm = cPrev ? f * span.load(cPrev + j) + i * g : i * g;
-        span.store(h + j, span.load(h + j) + span.own(pm * (o * tanh(cm))));
-        span.store(c + j, span.load(c + j) + span.own(pm * cm));
-      });
-    }
-  }
-}
-
 // One step back for every row. dG gets the gates' gradients (R * 4H per row); with a scorer it
 // becomes dP_x and dPh gets dP_h (they differ by the scorer's terms), and the scorer's gradient is
 // added to dScorer (R, 8H); without, dp gets the gradient of the mixing weights (R per row).
@@ -197,70 +49,6 @@ struct GroupStepBack {
   float *dG, *dPh, *dp, *dScorer;
 };
 
-// The rows' scorer terms: ds = p (dp - <p, dp>), dP_x += ds_m w_m [P_x > 0] and the same for P_h.
-MODLAB_INLINE void scorerBackRow(const GroupStepBack& s, std::int64_t b, const float* dpRow) {
-  const GroupStep& f = s.forward;
-  const std::int64_t G = f.gates();
-  const float* p = f.p + b * f.R;
-  float mean = 0.0f;
-  for (std::int64_t m = 0; m < f.R; ++m) mean += p[m] * dpRow[m];
-  for (std::int64_t m = 0; m < f.R; ++m) {
-    const float ds = p[m] * (dpRow[m] - mean);
-    const std::int64_t at = (b * f.R + m) * G;
-    const float* w = f.scorer + m * 2 * G;
-    float* dw = s.dScorer + m * 2 * G;
-    forChunks(G, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
-      const Floats px = span.load(f.preX + at + j), ph = span.load(f.preH + at + j), dg = span.load(s.dG + at + j);
-      span.store(s.dG + at + j, dg + (px > 0.0f ? ds * span.load(w + j) : Floats{}));
-      span.store(s.dPh + at + j, dg + (ph > 0.0f ? ds * span.load(w + G + j) : Floats{}));
-      span.store(dw + j, span.load(dw + j) + span.own(ds * relu(px)));
-      span.store(dw + G + j, span.load(dw + G + j) + span.own(ds * relu(ph)));
-    });
-  }
-}
-
-MODLAB_SIMD_CLONES
-void groupBackward(const GroupStepBack& s) {
-  const GroupStep& f = s.forward;
-  const std::int64_t G = f.gates(), H = f.H;
-  std::vector<float> dpRow(static_cast<std::size_t>(f.R));
-  for (std::int64_t b = 0; b < f.B; ++b) {
-    const float *dOut = s.dOut + b * H, *dhNext = s.dhNext ? s.dhNext + b * H : nullptr, *dcIn = s.dcIn + b * H;
-    const float* cPrev = f.cPrev ? f.cPrev + b * H : nullptr;
-    float* dcOut = s.dcOut + b * H;
-    std::fill(dcOut, dcOut + H, 0.0f);
-    for (std::int64_t m = 0; m < f.R; ++m) {
-      const std::int64_t at = (b * f.R + m) * G;
-      const float pm = f.p[b * f.R + m];
-      Floats dp{};
-      forChunks(H, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
-        const float* a = f.act + at + j;
-        const Floats i = span.load(a), fg = span.load(a + H), o = span.load(a + 2 * H), g = span.load(a + 3 * H);
-        const Floats cp = cPrev ? span.load(cPrev + j) : Floats{};
-        const Floats cm = fg * cp + i * g, tc = tanh(cm), hm = o * tc;
-        const Floats dh = dhNext ? span.load(dOut + j) + span.load(dhNext + j) : span.load(dOut + j);
-        const Floats dc = span.load(dcIn + j);
-        dp += span.own(dh * hm + dc * cm);
-        const Floats dhm = pm * dh, dcm = pm * dc + dhm * o * (1.0f - tc * tc);
-        float* d = s.dG + at + j;
-        span.store(d, dcm * g * i * (1.0f - i));
-        span.store(d + H, dcm * cp * fg * (1.0f - fg));
-        span.store(d + 2 * H, dhm * tc * o * (1.0f - o));
-        span.store(d + 3 * H, dcm * i * (1.0f - g * g));
-        span.store(dcOut + j, span.load(dcOut + j) + span.own(dcm * fg));
-      });
-      dpRow[m] = sum(dp) + (s.dpOut ? s.dpOut[b * f.R + m] : 0.0f);
-    }
-    if (f.scorer)
-      scorerBackRow(s, b, dpRow.data());
-    else
-      std::copy(dpRow.begin(), dpRow.end(), s.dp + b * f.R);
-  }
-}
-
-// ---- GT-Modular: each row runs only its module's cell (gates i, f, o, g), the rows of one
-// step sorted by module so that each module's products are one GEMM over its rows.
-
 // One step's rows sorted by module (sortByModule, row_ops.h): sorted position k holds row order[k]; module
 // m's rows are the positions starts[m] to starts[m + 1].
 struct ModuleOrder {
@@ -268,51 +56,320 @@ struct ModuleOrder {
   std::int64_t rows(std::int64_t m) const { return starts[m + 1] - starts[m]; }
 };
 
-// The sorted rows' pre-activations (B, 4H) become their gates' activations, in place; c_t and h_t
-// are written to each row's own place (order[k]). cPrev is null at t = 0 (c_0 = 0).
-MODLAB_SIMD_CLONES
-void routedForward(float* gates, const std::int64_t* order, const float* cPrev, float* c, float* h, std::int64_t B,
-                   std::int64_t H) {
-  for (std::int64_t k = 0; k < B; ++k) {
-    float* a = gates + k * 4 * H;
-    const std::int64_t row = order[k] * H;
-    forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
-      const Floats i = sigmoid(s.load(a + j)), f = sigmoid(s.load(a + H + j)), o = sigmoid(s.load(a + 2 * H + j)),
-                   g = tanh(s.load(a + 3 * H + j));
-      const Floats cell = cPrev ? f * s.load(cPrev + row + j) + i * g : i * g;
-      s.store(a + j, i);
-      s.store(a + H + j, f);
-      s.store(a + 2 * H + j, o);
-      s.store(a + 3 * H + j, g);
-      s.store(c + row + j, cell);
-      s.store(h + row + j, o * tanh(cell));
-    });
-  }
-}
+// The kernels, written once for 16 lanes of Floats / Ints: the native 64-byte vectors
+// (AVX-512) or FloatPack / IntPack (AVX2, baseline), chosen once for the CPU (kernels()).
+template <class Floats, class Ints>
+struct LstmKernels {
+  // ---- Chunks: a row of n floats is covered by 16-lane chunks. A chunk's own lanes are those no
+  // earlier chunk covered; loads read all 16 lanes, stores write only the own ones, own(v) zeroes
+  // the others (for sums). Rows of at least 16 floats end with a chunk that overlaps the previous
+  // one, so every load and store stays one vector instruction inside the row.
 
-// One step back for the sorted rows: dG (B, 4H, sorted) from the activations, c_t and c_{t-1}
-// (rows in place, cPrev null at t = 0), dh_t = dOut_t + dhNext (null at the last step) and dc_t;
-// dcOut gets dc_{t-1}.
-MODLAB_SIMD_CLONES
-void routedBackward(const float* act, const std::int64_t* order, const float* cPrev, const float* c,
-                    const float* dOut, const float* dhNext, const float* dcIn, float* dcOut, float* dG,
-                    std::int64_t B, std::int64_t H) {
-  for (std::int64_t k = 0; k < B; ++k) {
-    const float* a = act + k * 4 * H;
-    float* d = dG + k * 4 * H;
-    const std::int64_t row = order[k] * H;
-    forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
-      const Floats i = s.load(a + j), f = s.load(a + H + j), o = s.load(a + 2 * H + j), g = s.load(a + 3 * H + j);
-      const Floats tc = tanh(s.load(c + row + j)), cp = cPrev ? s.load(cPrev + row + j) : Floats{};
-      const Floats dh = dhNext ? s.load(dOut + row + j) + s.load(dhNext + row + j) : s.load(dOut + row + j);
-      const Floats dcell = s.load(dcIn + row + j) + dh * o * (1.0f - tc * tc);
-      s.store(d + j, dcell * g * i * (1.0f - i));
-      s.store(d + H + j, dcell * cp * f * (1.0f - f));
-      s.store(d + 2 * H + j, dh * tc * o * (1.0f - o));
-      s.store(d + 3 * H + j, dcell * i * (1.0f - g * g));
-      s.store(dcOut + row + j, dcell * f);
-    });
+  struct Whole {
+    MODLAB_INLINE Floats load(const float* p) const { return loadAs<Floats>(p); }
+    MODLAB_INLINE void store(float* p, const Floats& v) const { std::memcpy(p, &v, sizeof v); }
+    MODLAB_INLINE Floats own(const Floats& v) const { return v; }
+  };
+
+  struct Overlapping {  // the last 16 floats of a row: the lanes before 16 - fresh are done
+    Ints mine;
+    MODLAB_INLINE Floats load(const float* p) const { return Whole{}.load(p); }
+    MODLAB_INLINE void store(float* p, const Floats& v) const { Whole{}.store(p, select(mine, v, Whole{}.load(p))); }
+    MODLAB_INLINE Floats own(const Floats& v) const { return select(mine, v, Floats{}); }
+  };
+
+  struct Short {  // a whole row of fewer than 16 floats
+    std::int64_t n;
+    Ints mine;
+    MODLAB_INLINE Floats load(const float* p) const {
+      Floats v{};
+      std::memcpy(&v, p, sizeof(float) * static_cast<std::size_t>(n));
+      return v;
+    }
+    MODLAB_INLINE void store(float* p, const Floats& v) const {
+      std::memcpy(p, &v, sizeof(float) * static_cast<std::size_t>(n));
+    }
+    MODLAB_INLINE Floats own(const Floats& v) const { return select(mine, v, Floats{}); }
+  };
+
+  // Calls chunk(j, span) for the chunks of a row of n floats, j the chunk's first float.
+  template <typename Chunk>
+  static MODLAB_INLINE void forChunks(std::int64_t n, Chunk&& chunk) {
+    if (n < kLanes) {
+      chunk(0, Short{n, laneIndices<Ints>() < static_cast<std::int32_t>(n)});
+      return;
+    }
+    std::int64_t j = 0;
+    for (; j + kLanes <= n; j += kLanes) chunk(j, Whole{});
+    if (j < n) chunk(n - kLanes, Overlapping{laneIndices<Ints>() >= static_cast<std::int32_t>(kLanes - (n - j))});
   }
+
+  // ---- One LSTM (torch::nn::LSTMCell: gates i, f, g, o).
+
+  // One step's gates for every row: the pre-activations (i, f, g, o) in `gates` (B, 4H), plus the
+  // bias (4H), become their activations; writes c_t and h_t (B, H). cPrev is null at t = 0 (c_0 = 0).
+  static MODLAB_INLINE void lstmForward(float* gates, const float* bias, const float* cPrev, float* c, float* h, std::int64_t B,
+                   std::int64_t H) {
+    for (std::int64_t b = 0; b < B; ++b) {
+      float* a = gates + b * 4 * H;
+      const std::int64_t row = b * H;
+      forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
+        auto pre = [&](std::int64_t gate) MODLAB_INLINE_LAMBDA {
+          return s.load(a + gate * H + j) + s.load(bias + gate * H + j);
+        };
+        const Floats i = sigmoid(pre(0)), f = sigmoid(pre(1)), g = tanh(pre(2)), o = sigmoid(pre(3));
+        const Floats cell = cPrev ? f * s.load(cPrev + row + j) + i * g : i * g;
+        const Floats tc = tanh(cell);
+        s.store(a + j, i);
+        s.store(a + H + j, f);
+        s.store(a + 2 * H + j, g);
+        s.store(a + 3 * H + j, o);
+        s.store(c + row + j, cell);
+        s.store(h + row + j, o * tc);
+      });
+    }
+  }
+
+  // One step back: dG_t (B, 4H) from the step's activations and c_t, dh_t = dOut_t + dhNext (dhNext
+  // from step t+1, null at the last step) and dc carried in `dc` (from step t+1 in, to step t-1
+  // out); dG_t's rows are added to dBias (4H).
+  static MODLAB_INLINE void lstmBackward(const float* act, const float* cPrev, const float* c, const float* dOut, const float* dhNext,
+                    float* dc, float* dG, float* dBias, std::int64_t B, std::int64_t H) {
+    for (std::int64_t b = 0; b < B; ++b) {
+      const float* a = act + b * 4 * H;
+      float* d = dG + b * 4 * H;
+      const std::int64_t row = b * H;
+      forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
+        const Floats i = s.load(a + j), f = s.load(a + H + j), g = s.load(a + 2 * H + j), o = s.load(a + 3 * H + j);
+        const Floats tc = tanh(s.load(c + row + j));
+        const Floats dh = dhNext ? s.load(dOut + row + j) + s.load(dhNext + row + j) : s.load(dOut + row + j);
+        const Floats dcell = s.load(dc + row + j) + dh * o * (1.0f - tc * tc);
+        const Floats cp = cPrev ? s.load(cPrev + row + j) : Floats{};
+        const Floats grads[4] = {dcell * g * i * (1.0f - i), dcell * cp * f * (1.0f - f), dcell * i * (1.0f - g * g),
+                                 dh * tc * o * (1.0f - o)};
+        for (std::int64_t gate = 0; gate < 4; ++gate) {
+          s.store(d + gate * H + j, grads[gate]);
+          s.store(dBias + gate * H + j, s.load(dBias + gate * H + j) + s.own(grads[gate]));
+        }
+        s.store(dc + row + j, dcell * f);
+      });
+    }
+  }
+
+  // ---- R LSTM cells sharing one state, mixed by p (GroupLstmCell: gates i, f, o, g per module).
+
+
+  // score_m = sum_k relu([P_x]_m || [P_h]_m)_k w_mk, then p = softmax over modules.
+  static MODLAB_INLINE void scoreRow(const GroupStep& s, std::int64_t b, float* scores) {
+    const std::int64_t G = s.gates();
+    float top = -INFINITY;
+    for (std::int64_t m = 0; m < s.R; ++m) {
+      const float *px = s.preX + (b * s.R + m) * G, *ph = s.preH + (b * s.R + m) * G, *w = s.scorer + m * 2 * G;
+      Floats acc{};
+      forChunks(G, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
+        acc += span.own(relu(span.load(px + j)) * span.load(w + j) + relu(span.load(ph + j)) * span.load(w + G + j));
+      });
+      scores[m] = sum(acc);
+      top = std::max(top, scores[m]);
+    }
+    float total = 0.0f;
+    for (std::int64_t m = 0; m < s.R; ++m) total += scores[m] = std::exp(scores[m] - top);
+    for (std::int64_t m = 0; m < s.R; ++m) s.p[b * s.R + m] = scores[m] / total;
+  }
+
+  static MODLAB_INLINE void groupForward(const GroupStep& s) {
+    const std::int64_t G = s.gates(), H = s.H;
+    std::vector<float> scores(static_cast<std::size_t>(s.R));
+    for (std::int64_t b = 0; b < s.B; ++b) {
+      if (s.scorer) scoreRow(s, b, scores.data());
+      float *h = s.h + b * H, *c = s.c + b * H;
+      const float* cPrev = s.cPrev ? s.cPrev + b * H : nullptr;
+      std::fill(h, h + H, 0.0f);
+      std::fill(c, c + H, 0.0f);
+      for (std::int64_t m = 0; m < s.R; ++m) {
+        const std::int64_t at = (b * s.R + m) * G;
+        const float pm = s.p[b * s.R + m];
+        forChunks(H, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
+          auto pre = [&](std::int64_t gate) MODLAB_INLINE_LAMBDA {
+            const std::int64_t k = at + gate * H + j;
+            return s.preH ? span.load(s.preX + k) + span.load(s.preH + k) : span.load(s.preX + k);
+          };
+          const Floats i = sigmoid(pre(0)), f = sigmoid(pre(1)), o = sigmoid(pre(2)), g = tanh(pre(3));
+          span.store(s.act + at + j, i);
+          span.store(s.act + at + H + j, f);
+          span.store(s.act + at + 2 * H + j, o);
+          span.store(s.act + at + 3 * H + j, g);
+          const Floats cm = cPrev ? f * span.load(cPrev + j) + i * g : i * g;
+          span.store(h + j, span.load(h + j) + span.own(pm * (o * tanh(cm))));
+          span.store(c + j, span.load(c + j) + span.own(pm * cm));
+        });
+      }
+    }
+  }
+
+
+  // The rows' scorer terms: ds = p (dp - <p, dp>), dP_x += ds_m w_m [P_x > 0] and the same for P_h.
+  static MODLAB_INLINE void scorerBackRow(const GroupStepBack& s, std::int64_t b, const float* dpRow) {
+    const GroupStep& f = s.forward;
+    const std::int64_t G = f.gates();
+    const float* p = f.p + b * f.R;
+    float mean = 0.0f;
+    for (std::int64_t m = 0; m < f.R; ++m) mean += p[m] * dpRow[m];
+    for (std::int64_t m = 0; m < f.R; ++m) {
+      const float ds = p[m] * (dpRow[m] - mean);
+      const std::int64_t at = (b * f.R + m) * G;
+      const float* w = f.scorer + m * 2 * G;
+      float* dw = s.dScorer + m * 2 * G;
+      forChunks(G, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
+        const Floats px = span.load(f.preX + at + j), ph = span.load(f.preH + at + j), dg = span.load(s.dG + at + j);
+        span.store(s.dG + at + j, dg + select(px > 0.0f, ds * span.load(w + j), Floats{}));
+        span.store(s.dPh + at + j, dg + select(ph > 0.0f, ds * span.load(w + G + j), Floats{}));
+        span.store(dw + j, span.load(dw + j) + span.own(ds * relu(px)));
+        span.store(dw + G + j, span.load(dw + G + j) + span.own(ds * relu(ph)));
+      });
+    }
+  }
+
+  static MODLAB_INLINE void groupBackward(const GroupStepBack& s) {
+    const GroupStep& f = s.forward;
+    const std::int64_t G = f.gates(), H = f.H;
+    std::vector<float> dpRow(static_cast<std::size_t>(f.R));
+    for (std::int64_t b = 0; b < f.B; ++b) {
+      const float *dOut = s.dOut + b * H, *dhNext = s.dhNext ? s.dhNext + b * H : nullptr, *dcIn = s.dcIn + b * H;
+      const float* cPrev = f.cPrev ? f.cPrev + b * H : nullptr;
+      float* dcOut = s.dcOut + b * H;
+      std::fill(dcOut, dcOut + H, 0.0f);
+      for (std::int64_t m = 0; m < f.R; ++m) {
+        const std::int64_t at = (b * f.R + m) * G;
+        const float pm = f.p[b * f.R + m];
+        Floats dp{};
+        forChunks(H, [&](std::int64_t j, const auto& span) MODLAB_INLINE_LAMBDA {
+          const float* a = f.act + at + j;
+          const Floats i = span.load(a), fg = span.load(a + H), o = span.load(a + 2 * H), g = span.load(a + 3 * H);
+          const Floats cp = cPrev ? span.load(cPrev + j) : Floats{};
+          const Floats cm = fg * cp + i * g, tc = tanh(cm), hm = o * tc;
+          const Floats dh = dhNext ? span.load(dOut + j) + span.load(dhNext + j) : span.load(dOut + j);
+          const Floats dc = span.load(dcIn + j);
+          dp += span.own(dh * hm + dc * cm);
+          const Floats dhm = pm * dh, dcm = pm * dc + dhm * o * (1.0f - tc * tc);
+          float* d = s.dG + at + j;
+          span.store(d, dcm * g * i * (1.0f - i));
+          span.store(d + H, dcm * cp * fg * (1.0f - fg));
+          span.store(d + 2 * H, dhm * tc * o * (1.0f - o));
+          span.store(d + 3 * H, dcm * i * (1.0f - g * g));
+          span.store(dcOut + j, span.load(dcOut + j) + span.own(dcm * fg));
+        });
+        dpRow[m] = sum(dp) + (s.dpOut ? s.dpOut[b * f.R + m] : 0.0f);
+      }
+      if (f.scorer)
+        scorerBackRow(s, b, dpRow.data());
+      else
+        std::copy(dpRow.begin(), dpRow.end(), s.dp + b * f.R);
+    }
+  }
+
+  // ---- GT-Modular: each row runs only its module's cell (gates i, f, o, g), the rows of one
+  // step sorted by module so that each module's products are one GEMM over its rows.
+
+
+  // The sorted rows' pre-activations (B, 4H) become their gates' activations, in place; c_t and h_t
+  // are written to each row's own place (order[k]). cPrev is null at t = 0 (c_0 = 0).
+  static MODLAB_INLINE void routedForward(float* gates, const std::int64_t* order, const float* cPrev, float* c, float* h, std::int64_t B,
+                     std::int64_t H) {
+    for (std::int64_t k = 0; k < B; ++k) {
+      float* a = gates + k * 4 * H;
+      const std::int64_t row = order[k] * H;
+      forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
+        const Floats i = sigmoid(s.load(a + j)), f = sigmoid(s.load(a + H + j)), o = sigmoid(s.load(a + 2 * H + j)),
+                     g = tanh(s.load(a + 3 * H + j));
+        const Floats cell = cPrev ? f * s.load(cPrev + row + j) + i * g : i * g;
+        s.store(a + j, i);
+        s.store(a + H + j, f);
+        s.store(a + 2 * H + j, o);
+        s.store(a + 3 * H + j, g);
+        s.store(c + row + j, cell);
+        s.store(h + row + j, o * tanh(cell));
+      });
+    }
+  }
+
+  // One step back for the sorted rows: dG (B, 4H, sorted) from the activations, c_t and c_{t-1}
+  // (rows in place, cPrev null at t = 0), dh_t = dOut_t + dhNext (null at the last step) and dc_t;
+  // dcOut gets dc_{t-1}.
+  static MODLAB_INLINE void routedBackward(const float* act, const std::int64_t* order, const float* cPrev, const float* c,
+                      const float* dOut, const float* dhNext, const float* dcIn, float* dcOut, float* dG,
+                      std::int64_t B, std::int64_t H) {
+    for (std::int64_t k = 0; k < B; ++k) {
+      const float* a = act + k * 4 * H;
+      float* d = dG + k * 4 * H;
+      const std::int64_t row = order[k] * H;
+      forChunks(H, [&](std::int64_t j, const auto& s) MODLAB_INLINE_LAMBDA {
+        const Floats i = s.load(a + j), f = s.load(a + H + j), o = s.load(a + 2 * H + j), g = s.load(a + 3 * H + j);
+        const Floats tc = tanh(s.load(c + row + j)), cp = cPrev ? s.load(cPrev + row + j) : Floats{};
+        const Floats dh = dhNext ? s.load(dOut + row + j) + s.load(dhNext + row + j) : s.load(dOut + row + j);
+        const Floats dcell = s.load(dcIn + row + j) + dh * o * (1.0f - tc * tc);
+        s.store(d + j, dcell * g * i * (1.0f - i));
+        s.store(d + H + j, dcell * cp * f * (1.0f - f));
+        s.store(d + 2 * H + j, dh * tc * o * (1.0f - o));
+        s.store(d + 3 * H + j, dcell * i * (1.0f - g * g));
+        s.store(dcOut + row + j, dcell * f);
+      });
+    }
+  }
+
+};
+
+// One function per target, each with its lanes' type; chosen once for this CPU.
+#define MODLAB_LSTM_KERNELS(target, name, F, I)                                                                        \
+  target void lstmForward##name(float* gates, const float* bias, const float* cPrev, float* c, float* h,               \
+                                std::int64_t B, std::int64_t H) {                                                      \
+    LstmKernels<F, I>::lstmForward(gates, bias, cPrev, c, h, B, H);                                                    \
+  }                                                                                                                    \
+  target void lstmBackward##name(const float* act, const float* cPrev, const float* c, const float* dOut,             \
+                                 const float* dhNext, float* dc, float* dG, float* dBias, std::int64_t B,              \
+                                 std::int64_t H) {                                                                     \
+    LstmKernels<F, I>::lstmBackward(act, cPrev, c, dOut, dhNext, dc, dG, dBias, B, H);                                 \
+  }                                                                                                                    \
+  target void groupForward##name(const GroupStep& s) { LstmKernels<F, I>::groupForward(s); }                          \
+  target void groupBackward##name(const GroupStepBack& s) { LstmKernels<F, I>::groupBackward(s); }                    \
+  target void routedForward##name(float* gates, const std::int64_t* order, const float* cPrev, float* c, float* h,     \
+                                  std::int64_t B, std::int64_t H) {                                                    \
+    LstmKernels<F, I>::routedForward(gates, order, cPrev, c, h, B, H);                                                 \
+  }                                                                                                                    \
+  target void routedBackward##name(const float* act, const std::int64_t* order, const float* cPrev, const float* c,   \
+                                   const float* dOut, const float* dhNext, const float* dcIn, float* dcOut, float* dG, \
+                                   std::int64_t B, std::int64_t H) {                                                   \
+    LstmKernels<F, I>::routedBackward(act, order, cPrev, c, dOut, dhNext, dcIn, dcOut, dG, B, H);                      \
+  }
+#if defined(__x86_64__) && defined(__GNUC__)
+MODLAB_LSTM_KERNELS(__attribute__((target("avx512f"))), Avx512, Floats, Ints)
+MODLAB_LSTM_KERNELS(__attribute__((target("avx2"))), Avx2, FloatPack<8>, IntPack<8>)
+#endif
+MODLAB_LSTM_KERNELS(, Baseline, FloatPack<4>, IntPack<4>)
+#undef MODLAB_LSTM_KERNELS
+
+struct Kernels {
+  decltype(&lstmForwardBaseline) lstmForward;
+  decltype(&lstmBackwardBaseline) lstmBackward;
+  decltype(&groupForwardBaseline) groupForward;
+  decltype(&groupBackwardBaseline) groupBackward;
+  decltype(&routedForwardBaseline) routedForward;
+  decltype(&routedBackwardBaseline) routedBackward;
+};
+
+const Kernels& kernels() {
+  static const Kernels chosen = [] {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (bestIsa() == Isa::Avx512)
+      return Kernels{lstmForwardAvx512, lstmBackwardAvx512, groupForwardAvx512,
+                     groupBackwardAvx512, routedForwardAvx512, routedBackwardAvx512};
+    if (bestIsa() == Isa::Avx2)
+      return Kernels{lstmForwardAvx2, lstmBackwardAvx2, groupForwardAvx2, groupBackwardAvx2, routedForwardAvx2, routedBackwardAvx2};
+#endif
+    return Kernels{lstmForwardBaseline, lstmBackwardBaseline, groupForwardBaseline,
+                   groupBackwardBaseline, routedForwardBaseline, routedBackwardBaseline};
+  }();
+  return chosen;
 }
 
 // ---- The autograd functions.
@@ -335,7 +392,7 @@ public:
       torch::Tensor step = gates.select(0, t);
       torch::mm_out(step, x.select(0, t), weightIh.t());
       if (t > 0) torch::addmm_out(step, step, h.select(0, t - 1), weightHh.t());
-      lstmForward(step.data_ptr<float>(), bias.data_ptr<float>(), maybeStepOf(c, t - 1, t > 0), stepOf(c, t),
+      kernels().lstmForward(step.data_ptr<float>(), bias.data_ptr<float>(), maybeStepOf(c, t - 1, t > 0), stepOf(c, t),
                   stepOf(h, t), B, H);
     }
     ctx->save_for_backward({x, weightIh, weightHh, gates, c, h});
@@ -354,7 +411,7 @@ public:
     torch::Tensor dWeightIh = torch::zeros_like(weightIh), dWeightHh = torch::zeros_like(weightHh);
     const torch::Tensor dBias = torch::zeros({4 * H}, x.options());
     for (std::int64_t t = N - 1; t >= 0; --t) {
-      lstmBackward(stepOf(gates, t), maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(dOut, t),
+      kernels().lstmBackward(stepOf(gates, t), maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(dOut, t),
                    t < N - 1 ? dhNext.data_ptr<float>() : nullptr, dc.data_ptr<float>(), dG.data_ptr<float>(),
                    dBias.data_ptr<float>(), B, H);
       torch::Tensor dxStep = dx.select(0, t);
@@ -397,7 +454,7 @@ public:
         torch::Tensor step = preX.select(0, t);
         torch::addmm_out(step, step, h.select(0, t - 1), weightH);
       }
-      groupForward({B, R, H, stepOf(preX, t), Scored ? stepOf(preH, t) : nullptr, stepOf(act, t), stepOf(p, t),
+      kernels().groupForward({B, R, H, stepOf(preX, t), Scored ? stepOf(preH, t) : nullptr, stepOf(act, t), stepOf(p, t),
                     Scored ? mix.data_ptr<float>() : nullptr, maybeStepOf(c, t - 1, t > 0), stepOf(h, t),
                     stepOf(c, t)});
     }
@@ -426,7 +483,7 @@ public:
       const GroupStep step{B, R, H, stepOf(preX, t), Scored ? stepOf(preH, t) : nullptr, stepOf(act, t),
                            stepOf(p, t), Scored ? mix.data_ptr<float>() : nullptr, maybeStepOf(c, t - 1, t > 0),
                            nullptr, nullptr};
-      groupBackward({step, stepOf(dOut, t), t < N - 1 ? dhNext.data_ptr<float>() : nullptr,
+      kernels().groupBackward({step, stepOf(dOut, t), t < N - 1 ? dhNext.data_ptr<float>() : nullptr,
                      Scored && dpOut.defined() ? stepOf(dpOut, t) : nullptr, dc.data_ptr<float>(),
                      dcPrev.data_ptr<float>(), dPx.data_ptr<float>(), Scored ? dPh.data_ptr<float>() : nullptr,
                      Scored ? nullptr : stepOf(dp, t), Scored ? dScorer.data_ptr<float>() : nullptr});
@@ -472,7 +529,7 @@ public:
         if (t > 0)
           product(false, false, n, z.G, z.H, stepOf(hs, t) + k * z.H, z.H, wh + m * z.G, z.R * z.G, pre, z.G, true);
       }
-      routedForward(stepOf(act, t), s.order, maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(h, t), z.B, z.H);
+      kernels().routedForward(stepOf(act, t), s.order, maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(h, t), z.B, z.H);
     }
     ctx->save_for_backward({xs, hs, weightX, weightH, act, c, h, orders, starts});
     return h;
@@ -494,7 +551,7 @@ public:
     float *dwx = dWeightX.data_ptr<float>(), *dwh = dWeightH.data_ptr<float>();
     for (std::int64_t t = z.N - 1; t >= 0; --t) {
       const ModuleOrder s{orders[t].data_ptr<std::int64_t>(), starts[t].data_ptr<std::int64_t>()};
-      routedBackward(stepOf(act, t), s.order, maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(dOut, t),
+      kernels().routedBackward(stepOf(act, t), s.order, maybeStepOf(c, t - 1, t > 0), stepOf(c, t), stepOf(dOut, t),
                      t < z.N - 1 ? dhNext.data_ptr<float>() : nullptr, dc.data_ptr<float>(),
                      dcPrev.data_ptr<float>(), dG.data_ptr<float>(), z.B, z.H);
       std::swap(dc, dcPrev);

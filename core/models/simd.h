@@ -42,7 +42,6 @@ MODLAB_VECTORS(16)
 #undef MODLAB_VECTORS
 
 MODLAB_INLINE Floats splat(float v) { return Floats{} + v; }
-MODLAB_INLINE Floats relu(const Floats& v) { return v > 0.0f ? v : Floats{}; }
 MODLAB_INLINE float sum(const Floats& v) {
   float s = 0.0f;
   for (int l = 0; l < kLanes; ++l) s += v[l];
@@ -84,7 +83,145 @@ MODLAB_INLINE F expOf(const F& value) {
 }
 MODLAB_INLINE Floats exp(const Floats& value) { return expOf<Floats, Ints, Bits>(value); }
 
-MODLAB_INLINE Floats sigmoid(const Floats& x) { return 1.0f / (1.0f + exp(-x)); }
-MODLAB_INLINE Floats tanh(const Floats& x) { return 1.0f - 2.0f / (1.0f + exp(x + x)); }
+// 16 lanes as 16/W vectors of W (AVX2 8, SSE 4): the lanes of Floats and Ints, kept in the
+// registers of a target that has no 64-byte ones (there a 64-byte vector lives on the stack and
+// every operation goes through memory). Each lane computes exactly what the same lane of Floats
+// does, so the kernels written for both give the same bits.
+template <int W>
+struct IntPack {
+  typename Vectors<W>::Ints v[16 / W];
+};
+template <int W>
+struct FloatPack {
+  typename Vectors<W>::Floats v[16 / W];
+};
+
+#define MODLAB_PACK_LOOP(W, body)        \
+  for (int k = 0; k < 16 / (W); ++k) body
+#define MODLAB_PACK_ARITHMETIC(op)                                                                    \
+  template <int W>                                                                                    \
+  MODLAB_INLINE FloatPack<W> operator op(const FloatPack<W>& a, const FloatPack<W>& b) {              \
+    FloatPack<W> r;                                                                                   \
+    MODLAB_PACK_LOOP(W, r.v[k] = a.v[k] op b.v[k];);                                                  \
+    return r;                                                                                         \
+  }                                                                                                   \
+  template <int W>                                                                                    \
+  MODLAB_INLINE FloatPack<W> operator op(const FloatPack<W>& a, float b) {                            \
+    FloatPack<W> r;                                                                                   \
+    MODLAB_PACK_LOOP(W, r.v[k] = a.v[k] op b;);                                                       \
+    return r;                                                                                         \
+  }                                                                                                   \
+  template <int W>                                                                                    \
+  MODLAB_INLINE FloatPack<W> operator op(float a, const FloatPack<W>& b) {                            \
+    FloatPack<W> r;                                                                                   \
+    MODLAB_PACK_LOOP(W, r.v[k] = a op b.v[k];);                                                       \
+    return r;                                                                                         \
+  }                                                                                                   \
+  template <int W>                                                                                    \
+  MODLAB_INLINE FloatPack<W>& operator op##=(FloatPack<W>& a, const FloatPack<W>& b) {                \
+    MODLAB_PACK_LOOP(W, a.v[k] = a.v[k] op b.v[k];);                                                  \
+    return a;                                                                                         \
+  }
+MODLAB_PACK_ARITHMETIC(+)
+MODLAB_PACK_ARITHMETIC(-)
+MODLAB_PACK_ARITHMETIC(*)
+MODLAB_PACK_ARITHMETIC(/)
+#undef MODLAB_PACK_ARITHMETIC
+
+#define MODLAB_PACK_COMPARE(op)                                                           \
+  template <int W>                                                                        \
+  MODLAB_INLINE IntPack<W> operator op(const FloatPack<W>& a, float b) {                  \
+    IntPack<W> r;                                                                         \
+    MODLAB_PACK_LOOP(W, r.v[k] = a.v[k] op b;);                                           \
+    return r;                                                                             \
+  }                                                                                       \
+  template <int W>                                                                        \
+  MODLAB_INLINE IntPack<W> operator op(const FloatPack<W>& a, const FloatPack<W>& b) {    \
+    IntPack<W> r;                                                                         \
+    MODLAB_PACK_LOOP(W, r.v[k] = a.v[k] op b.v[k];);                                      \
+    return r;                                                                             \
+  }                                                                                       \
+  template <int W>                                                                        \
+  MODLAB_INLINE IntPack<W> operator op(const IntPack<W>& a, std::int32_t b) {             \
+    IntPack<W> r;                                                                         \
+    MODLAB_PACK_LOOP(W, r.v[k] = a.v[k] op b;);                                           \
+    return r;                                                                             \
+  }
+MODLAB_PACK_COMPARE(>)
+MODLAB_PACK_COMPARE(<)
+MODLAB_PACK_COMPARE(>=)
+MODLAB_PACK_COMPARE(==)
+#undef MODLAB_PACK_COMPARE
+
+template <int W>
+MODLAB_INLINE FloatPack<W> operator-(const FloatPack<W>& a) {
+  FloatPack<W> r;
+  MODLAB_PACK_LOOP(W, r.v[k] = -a.v[k];);
+  return r;
+}
+
+// m ? a : b, lane by lane.
+MODLAB_INLINE Floats select(const Ints& m, const Floats& a, const Floats& b) { return m ? a : b; }
+template <int W>
+MODLAB_INLINE FloatPack<W> select(const IntPack<W>& m, const FloatPack<W>& a, const FloatPack<W>& b) {
+  FloatPack<W> r;
+  MODLAB_PACK_LOOP(W, r.v[k] = m.v[k] ? a.v[k] : b.v[k];);
+  return r;
+}
+
+template <int W>
+MODLAB_INLINE FloatPack<W> exp(const FloatPack<W>& x) {
+  FloatPack<W> r;
+  using V = Vectors<W>;
+  MODLAB_PACK_LOOP(W, r.v[k] = (expOf<typename V::Floats, typename V::Ints, typename V::Bits>(x.v[k])););
+  return r;
+}
+
+// The lanes summed in order 0 to 15, as sum(Floats).
+template <int W>
+MODLAB_INLINE float sum(const FloatPack<W>& v) {
+  float s = 0.0f;
+  MODLAB_PACK_LOOP(W, for (int l = 0; l < W; ++l) s += v.v[k][l];);
+  return s;
+}
+#undef MODLAB_PACK_LOOP
+
+// 16 lanes of either kind from / to unaligned memory, and the lane indices 0 to 15.
+template <class F>
+MODLAB_INLINE F loadAs(const float* p) {
+  F v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class I>
+MODLAB_INLINE I laneIndices() {
+  I n;
+  std::int32_t lanes[16];
+  for (int l = 0; l < 16; ++l) lanes[l] = l;
+  std::memcpy(&n, lanes, sizeof n);
+  return n;
+}
+template <class F>
+MODLAB_INLINE F relu(const F& v) { return select(v > 0.0f, v, F{}); }
+template <class F>
+MODLAB_INLINE F sigmoid(const F& x) { return 1.0f / (1.0f + exp(-x)); }
+template <class F>
+MODLAB_INLINE F tanh(const F& x) { return 1.0f - 2.0f / (1.0f + exp(x + x)); }
+
+// The widest of AVX-512, AVX2 and the baseline that this CPU runs, as target_clones chooses.
+enum class Isa { Baseline, Avx2, Avx512 };
+inline Isa bestIsa() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const Isa isa = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return Isa::Avx512;
+    if (__builtin_cpu_supports("avx2")) return Isa::Avx2;
+    return Isa::Baseline;
+  }();
+  return isa;
+#else
+  return Isa::Baseline;
+#endif
+}
 
 }  // namespace modlab::simd
