@@ -180,10 +180,8 @@ struct Head {
                              const Shape& s, float scale) {                                                            \
     Head<W>::backward(base, At, gradOut, g, work, s, scale);                                                           \
   }
-#if defined(__x86_64__) && defined(__GNUC__)
-MODLAB_HEAD_KERNELS(__attribute__((target("avx512f"))), Avx512, 16)
-MODLAB_HEAD_KERNELS(__attribute__((target("avx2"))), Avx2, 8)
-#endif
+MODLAB_HEAD_KERNELS(MODLAB_TARGET_AVX512, Avx512, 16)
+MODLAB_HEAD_KERNELS(MODLAB_TARGET_AVX2, Avx2, 8)
 MODLAB_HEAD_KERNELS(, Baseline, 4)
 #undef MODLAB_HEAD_KERNELS
 
@@ -196,14 +194,9 @@ struct HeadKernels {
 };
 
 const HeadKernels& headKernels() {
-  static const HeadKernels kernels = [] {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (simd::bestIsa() == simd::Isa::Avx512) return HeadKernels{forwardAvx512, backwardAvx512};
-    if (simd::bestIsa() == simd::Isa::Avx2) return HeadKernels{forwardAvx2, backwardAvx2};
-#endif
-    return HeadKernels{forwardBaseline, backwardBaseline};
-  }();
-  return kernels;
+  static const HeadKernels avx512{forwardAvx512, backwardAvx512}, avx2{forwardAvx2, backwardAvx2},
+      baseline{forwardBaseline, backwardBaseline};
+  return simd::forThisCpu(avx512, avx2, baseline);
 }
 
 std::size_t workspaceFloats(const Shape& s) {

@@ -28,60 +28,100 @@ bool rawLayer(const torch::Tensor& rows, const torch::Tensor& weight, const torc
 
 bool hasBias(const torch::Tensor& bias) { return bias.numel() > 0; }
 
-MODLAB_INLINE float dot(const float* a, const float* b, std::int64_t n) {
-  Floats acc{};
-  std::int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) acc += load(a + i) * load(b + i);
-  float s = sum(acc);
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-// out[0, n) = a[0, n) * f
-MODLAB_INLINE void scaled(const float* a, float f, std::int64_t n, float* out) {
-  std::int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) store(out + i, load(a + i) * f);
-  for (; i < n; ++i) out[i] = a[i] * f;
-}
-
-// acc[0, n) += a[0, n) * f
-MODLAB_INLINE void addScaled(const float* a, float f, std::int64_t n, float* acc) {
-  std::int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) store(acc + i, load(acc + i) + load(a + i) * f);
-  for (; i < n; ++i) acc[i] += a[i] * f;
-}
-
-// s[k] = x[k] . w[k % R] (+ b[k % R]) over the rows k of din floats.
-MODLAB_SIMD_CLONES void scoreRows(const float* x, const float* w, const float* b, std::int64_t rows, std::int64_t R,
-                                  std::int64_t in, float* s) {
-  for (std::int64_t k = 0; k < rows; ++k) s[k] = dot(x + k * in, w + (k % R) * in, in) + (b ? b[k % R] : 0.f);
-}
-
-// dx[k] = ds[k] w[k % R]; dw[r] = sum over rows of module r of ds[k] x[k]; db[r] = sum of their ds[k].
-MODLAB_SIMD_CLONES void scoreRowsBack(const float* x, const float* w, const float* ds, std::int64_t rows,
-                                      std::int64_t R, std::int64_t in, float* dx, float* dw, float* db) {
-  std::fill(dw, dw + R * in, 0.f);
-  std::fill(db, db + R, 0.f);
-  for (std::int64_t k = 0; k < rows; ++k) {
-    const std::int64_t r = k % R;
-    scaled(w + r * in, ds[k], in, dx + k * in);
-    addScaled(x + k * in, ds[k], in, dw + r * in);
-    db[r] += ds[k];
+// The rows' loops over 16 lanes of F: Floats (AVX-512) or FloatPack (AVX2, baseline), as the
+// LSTM kernels; the same bits at every width.
+template <class F>
+struct RowKernels {
+  static MODLAB_INLINE float dot(const float* a, const float* b, std::int64_t n) {
+    F acc{};
+    std::int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) acc += loadAs<F>(a + i) * loadAs<F>(b + i);
+    float s = sum(acc);
+    for (; i < n; ++i) s += a[i] * b[i];
+    return s;
   }
-}
 
-// out[k] = x[k] p[k] over the rows k of din floats.
-MODLAB_SIMD_CLONES void weightRows(const float* x, const float* p, std::int64_t rows, std::int64_t in, float* out) {
-  for (std::int64_t k = 0; k < rows; ++k) scaled(x + k * in, p[k], in, out + k * in);
-}
-
-// dx[k] = G[k] p[k]; dp[k] += G[k] . x[k].
-MODLAB_SIMD_CLONES void weightRowsBack(const float* x, const float* p, const float* G, std::int64_t rows,
-                                       std::int64_t in, float* dx, float* dp) {
-  for (std::int64_t k = 0; k < rows; ++k) {
-    scaled(G + k * in, p[k], in, dx + k * in);
-    dp[k] += dot(G + k * in, x + k * in, in);
+  // out[0, n) = a[0, n) * f
+  static MODLAB_INLINE void scaled(const float* a, float f, std::int64_t n, float* out) {
+    std::int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) storeAs(out + i, loadAs<F>(a + i) * f);
+    for (; i < n; ++i) out[i] = a[i] * f;
   }
+
+  // acc[0, n) += a[0, n) * f
+  static MODLAB_INLINE void addScaled(const float* a, float f, std::int64_t n, float* acc) {
+    std::int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) storeAs(acc + i, loadAs<F>(acc + i) + loadAs<F>(a + i) * f);
+    for (; i < n; ++i) acc[i] += a[i] * f;
+  }
+
+  // s[k] = x[k] . w[k % R] (+ b[k % R]) over the rows k of din floats.
+  static MODLAB_INLINE void scoreRows(const float* x, const float* w, const float* b, std::int64_t rows, std::int64_t R,
+                                    std::int64_t in, float* s) {
+    for (std::int64_t k = 0; k < rows; ++k) s[k] = dot(x + k * in, w + (k % R) * in, in) + (b ? b[k % R] : 0.f);
+  }
+
+  // dx[k] = ds[k] w[k % R]; dw[r] = sum over rows of module r of ds[k] x[k]; db[r] = sum of their ds[k].
+  static MODLAB_INLINE void scoreRowsBack(const float* x, const float* w, const float* ds, std::int64_t rows,
+                                        std::int64_t R, std::int64_t in, float* dx, float* dw, float* db) {
+    std::fill(dw, dw + R * in, 0.f);
+    std::fill(db, db + R, 0.f);
+    for (std::int64_t k = 0; k < rows; ++k) {
+      const std::int64_t r = k % R;
+      scaled(w + r * in, ds[k], in, dx + k * in);
+      addScaled(x + k * in, ds[k], in, dw + r * in);
+      db[r] += ds[k];
+    }
+  }
+
+  // out[k] = x[k] p[k] over the rows k of din floats.
+  static MODLAB_INLINE void weightRows(const float* x, const float* p, std::int64_t rows, std::int64_t in, float* out) {
+    for (std::int64_t k = 0; k < rows; ++k) scaled(x + k * in, p[k], in, out + k * in);
+  }
+
+  // dx[k] = G[k] p[k]; dp[k] += G[k] . x[k].
+  static MODLAB_INLINE void weightRowsBack(const float* x, const float* p, const float* G, std::int64_t rows,
+                                         std::int64_t in, float* dx, float* dp) {
+    for (std::int64_t k = 0; k < rows; ++k) {
+      scaled(G + k * in, p[k], in, dx + k * in);
+      dp[k] += dot(G + k * in, x + k * in, in);
+    }
+  }
+};
+
+#define MODLAB_ROW_KERNELS(target, name, F)                                                                        \
+  target void scoreRows##name(const float* x, const float* w, const float* b, std::int64_t rows, std::int64_t R,   \
+                              std::int64_t in, float* s) {                                                         \
+    RowKernels<F>::scoreRows(x, w, b, rows, R, in, s);                                                             \
+  }                                                                                                                \
+  target void scoreRowsBack##name(const float* x, const float* w, const float* ds, std::int64_t rows,              \
+                                  std::int64_t R, std::int64_t in, float* dx, float* dw, float* db) {              \
+    RowKernels<F>::scoreRowsBack(x, w, ds, rows, R, in, dx, dw, db);                                               \
+  }                                                                                                                \
+  target void weightRows##name(const float* x, const float* p, std::int64_t rows, std::int64_t in, float* out) {   \
+    RowKernels<F>::weightRows(x, p, rows, in, out);                                                                \
+  }                                                                                                                \
+  target void weightRowsBack##name(const float* x, const float* p, const float* G, std::int64_t rows,              \
+                                   std::int64_t in, float* dx, float* dp) {                                        \
+    RowKernels<F>::weightRowsBack(x, p, G, rows, in, dx, dp);                                                      \
+  }
+MODLAB_ROW_KERNELS(MODLAB_TARGET_AVX512, Avx512, Floats)
+MODLAB_ROW_KERNELS(MODLAB_TARGET_AVX2, Avx2, FloatPack<8>)
+MODLAB_ROW_KERNELS(, Baseline, FloatPack<4>)
+#undef MODLAB_ROW_KERNELS
+
+struct Kernels {
+  decltype(&scoreRowsBaseline) scoreRows;
+  decltype(&scoreRowsBackBaseline) scoreRowsBack;
+  decltype(&weightRowsBaseline) weightRows;
+  decltype(&weightRowsBackBaseline) weightRowsBack;
+};
+
+const Kernels& kernels() {
+  static const Kernels avx512{scoreRowsAvx512, scoreRowsBackAvx512, weightRowsAvx512, weightRowsBackAvx512},
+      avx2{scoreRowsAvx2, scoreRowsBackAvx2, weightRowsAvx2, weightRowsBackAvx2},
+      baseline{scoreRowsBaseline, scoreRowsBackBaseline, weightRowsBaseline, weightRowsBackBaseline};
+  return forThisCpu(avx512, avx2, baseline);
 }
 
 // Column `column` of every module's output: x (..., R, din) -> (..., R).
@@ -94,7 +134,7 @@ public:
     const torch::Tensor w = weight.select(2, column).contiguous();
     const torch::Tensor b = hasBias(bias) ? bias[0].select(1, column).contiguous() : torch::Tensor();
     torch::Tensor s = torch::empty(x.sizes().slice(0, x.dim() - 1), xc.options());
-    scoreRows(xc.data_ptr<float>(), w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr, rows, R, in,
+    kernels().scoreRows(xc.data_ptr<float>(), w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr, rows, R, in,
               s.data_ptr<float>());
     ctx->save_for_backward({xc, weight});
     ctx->saved_data["column"] = column;
@@ -110,7 +150,7 @@ public:
     const torch::Tensor ds = grads[0].contiguous();
     const torch::Tensor w = weight.select(2, column).contiguous();
     torch::Tensor dx = torch::empty_like(x), dw = torch::empty({R, in}, x.options()), db = torch::empty({R}, x.options());
-    scoreRowsBack(x.data_ptr<float>(), w.data_ptr<float>(), ds.data_ptr<float>(), rows, R, in, dx.data_ptr<float>(),
+    kernels().scoreRowsBack(x.data_ptr<float>(), w.data_ptr<float>(), ds.data_ptr<float>(), rows, R, in, dx.data_ptr<float>(),
                   dw.data_ptr<float>(), db.data_ptr<float>());
     torch::Tensor dWeight = torch::zeros_like(weight);
     dWeight.select(2, column).copy_(dw);
@@ -131,7 +171,7 @@ public:
     const torch::Tensor xc = x.contiguous(), pc = p.contiguous();
     const auto R = weight.size(0), in = weight.size(1), T = pc.size(0);
     torch::Tensor weighted = torch::empty({T, R * in}, xc.options());
-    weightRows(xc.data_ptr<float>(), pc.data_ptr<float>(), T * R, in, weighted.data_ptr<float>());
+    kernels().weightRows(xc.data_ptr<float>(), pc.data_ptr<float>(), T * R, in, weighted.data_ptr<float>());
     torch::Tensor y = torch::mm(weighted, weight.narrow(2, 0, columns).reshape({R * in, columns}));
     if (hasBias(bias)) y.addmm_(pc, bias[0].narrow(1, 0, columns));
     ctx->save_for_backward({xc, pc, weight, bias, weighted});
@@ -148,7 +188,7 @@ public:
     const torch::Tensor G = torch::mm(gy, weight.narrow(2, 0, columns).reshape({R * in, columns}).t());  // (T, R din)
     torch::Tensor dx = torch::empty_like(x);
     torch::Tensor dp = hasBias(bias) ? torch::mm(gy, bias[0].narrow(1, 0, columns).t()) : torch::zeros_like(p);
-    weightRowsBack(x.data_ptr<float>(), p.data_ptr<float>(), G.data_ptr<float>(), T * R, in, dx.data_ptr<float>(),
+    kernels().weightRowsBack(x.data_ptr<float>(), p.data_ptr<float>(), G.data_ptr<float>(), T * R, in, dx.data_ptr<float>(),
                    dp.data_ptr<float>());
     // The gradients of the columns used; the others (Modular's score column) are zero.
     const bool allColumns = columns == weight.size(2);

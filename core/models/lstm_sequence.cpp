@@ -341,10 +341,8 @@ struct LstmKernels {
                                    std::int64_t B, std::int64_t H) {                                                   \
     LstmKernels<F, I>::routedBackward(act, order, cPrev, c, dOut, dhNext, dcIn, dcOut, dG, B, H);                      \
   }
-#if defined(__x86_64__) && defined(__GNUC__)
-MODLAB_LSTM_KERNELS(__attribute__((target("avx512f"))), Avx512, Floats, Ints)
-MODLAB_LSTM_KERNELS(__attribute__((target("avx2"))), Avx2, FloatPack<8>, IntPack<8>)
-#endif
+MODLAB_LSTM_KERNELS(MODLAB_TARGET_AVX512, Avx512, Floats, Ints)
+MODLAB_LSTM_KERNELS(MODLAB_TARGET_AVX2, Avx2, FloatPack<8>, IntPack<8>)
 MODLAB_LSTM_KERNELS(, Baseline, FloatPack<4>, IntPack<4>)
 #undef MODLAB_LSTM_KERNELS
 
@@ -358,18 +356,13 @@ struct Kernels {
 };
 
 const Kernels& kernels() {
-  static const Kernels chosen = [] {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (bestIsa() == Isa::Avx512)
-      return Kernels{lstmForwardAvx512, lstmBackwardAvx512, groupForwardAvx512,
-                     groupBackwardAvx512, routedForwardAvx512, routedBackwardAvx512};
-    if (bestIsa() == Isa::Avx2)
-      return Kernels{lstmForwardAvx2, lstmBackwardAvx2, groupForwardAvx2, groupBackwardAvx2, routedForwardAvx2, routedBackwardAvx2};
-#endif
-    return Kernels{lstmForwardBaseline, lstmBackwardBaseline, groupForwardBaseline,
-                   groupBackwardBaseline, routedForwardBaseline, routedBackwardBaseline};
-  }();
-  return chosen;
+  static const Kernels avx512{lstmForwardAvx512, lstmBackwardAvx512, groupForwardAvx512,
+                              groupBackwardAvx512, routedForwardAvx512, routedBackwardAvx512};
+  static const Kernels avx2{lstmForwardAvx2, lstmBackwardAvx2, groupForwardAvx2,
+                            groupBackwardAvx2, routedForwardAvx2, routedBackwardAvx2};
+  static const Kernels baseline{lstmForwardBaseline, lstmBackwardBaseline, groupForwardBaseline,
+                                groupBackwardBaseline, routedForwardBaseline, routedBackwardBaseline};
+  return forThisCpu(avx512, avx2, baseline);
 }
 
 // ---- The autograd functions.

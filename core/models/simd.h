@@ -1,5 +1,6 @@
-// 16-float vectors for the hand-written kernels (LSTM gates, attention): GCC lowers their
-// arithmetic to AVX-512, AVX2 or SSE in each target clone. Private to core/models.
+// 16-lane vectors for the hand-written kernels (LSTM gates, attention, module rows): Floats on
+// AVX-512, FloatPack (two or four native vectors) on AVX2 and SSE, where GCC would keep a
+// 64-byte vector on the stack. Private to core/models.
 #pragma once
 
 #include <algorithm>
@@ -193,6 +194,8 @@ MODLAB_INLINE F loadAs(const float* p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
+template <class F>
+MODLAB_INLINE void storeAs(float* p, const F& v) { std::memcpy(p, &v, sizeof v); }
 template <class I>
 MODLAB_INLINE I laneIndices() {
   I n;
@@ -208,7 +211,16 @@ MODLAB_INLINE F sigmoid(const F& x) { return 1.0f / (1.0f + exp(-x)); }
 template <class F>
 MODLAB_INLINE F tanh(const F& x) { return 1.0f - 2.0f / (1.0f + exp(x + x)); }
 
-// The widest of AVX-512, AVX2 and the baseline that this CPU runs, as target_clones chooses.
+// The widest of AVX-512, AVX2 and the baseline that this CPU runs, as target_clones chooses;
+// kernels are compiled for each (MODLAB_TARGET_*, with the lanes' type of that target) and
+// forThisCpu picks one table of them.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MODLAB_TARGET_AVX512 __attribute__((target("avx512f")))
+#define MODLAB_TARGET_AVX2 __attribute__((target("avx2")))
+#else
+#define MODLAB_TARGET_AVX512
+#define MODLAB_TARGET_AVX2
+#endif
 enum class Isa { Baseline, Avx2, Avx512 };
 inline Isa bestIsa() {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -222,6 +234,16 @@ inline Isa bestIsa() {
 #else
   return Isa::Baseline;
 #endif
+}
+
+template <class Table>
+const Table& forThisCpu(const Table& avx512, const Table& avx2, const Table& baseline) {
+  switch (bestIsa()) {
+    case Isa::Avx512: return avx512;
+    case Isa::Avx2: return avx2;
+    case Isa::Baseline: break;
+  }
+  return baseline;
 }
 
 }  // namespace modlab::simd
