@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 // The vector helpers return vectors, but are always inlined into the target clones: no vector
@@ -222,18 +223,23 @@ MODLAB_INLINE F tanh(const F& x) { return 1.0f - 2.0f / (1.0f + exp(x + x)); }
 #define MODLAB_TARGET_AVX2
 #endif
 enum class Isa { Baseline, Avx2, Avx512 };
+// MODLAB_KERNELS=baseline or avx2 asks for narrower kernels than the CPU runs (the tests run
+// the baseline ones this way, and a kernel that misbehaves on a machine can be stepped around);
+// kernels wider than the CPU runs are never taken.
 inline Isa bestIsa() {
-#if defined(__x86_64__) && defined(__GNUC__)
   static const Isa isa = [] {
+    Isa widest = Isa::Baseline;
+#if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return Isa::Avx512;
-    if (__builtin_cpu_supports("avx2")) return Isa::Avx2;
-    return Isa::Baseline;
+    if (__builtin_cpu_supports("avx512f")) widest = Isa::Avx512;
+    else if (__builtin_cpu_supports("avx2")) widest = Isa::Avx2;
+#endif
+    const char* asked = std::getenv("MODLAB_KERNELS");
+    if (asked && std::strcmp(asked, "baseline") == 0) return Isa::Baseline;
+    if (asked && std::strcmp(asked, "avx2") == 0 && widest == Isa::Avx512) return Isa::Avx2;
+    return widest;
   }();
   return isa;
-#else
-  return Isa::Baseline;
-#endif
 }
 
 template <class Table>
