@@ -30,8 +30,9 @@ struct Shape {
 // queries (forward) or the output gradients (backward) are transposed into a buffer padded to
 // kBlock columns, and the probabilities are kept transposed (At[m][n] = A[n][m]), so the
 // softmax and its backward reduce over the keys m vertically, lane by lane, with no horizontal
-// reductions. Every lane computes its value alone, so the width never changes a bit: only the
-// head dimension's first whole blocks of kBlock columns are vectorised, at any width.
+// reductions. Every lane computes its value alone, so the width does not change a bit (AVX-512
+// alone fuses multiply-adds, as it always did): only the head dimension's first whole blocks of
+// kBlock columns are vectorised, at any width.
 constexpr std::int64_t kBlock = 16;
 
 std::int64_t padded(std::int64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }

@@ -29,7 +29,7 @@ bool rawLayer(const torch::Tensor& rows, const torch::Tensor& weight, const torc
 bool hasBias(const torch::Tensor& bias) { return bias.numel() > 0; }
 
 // The rows' loops over 16 lanes of F: Floats (AVX-512) or FloatPack (AVX2, baseline), as the
-// LSTM kernels; the same bits at every width.
+// LSTM kernels; the same bits at every width without fused multiply-adds.
 template <class F>
 struct RowKernels {
   static MODLAB_INLINE float dot(const float* a, const float* b, std::int64_t n) {

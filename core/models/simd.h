@@ -88,7 +88,7 @@ MODLAB_INLINE Floats exp(const Floats& value) { return expOf<Floats, Ints, Bits>
 // 16 lanes as 16/W vectors of W (AVX2 8, SSE 4): the lanes of Floats and Ints, kept in the
 // registers of a target that has no 64-byte ones (there a 64-byte vector lives on the stack and
 // every operation goes through memory). Each lane computes exactly what the same lane of Floats
-// does, so the kernels written for both give the same bits.
+// does: without fused multiply-adds (AVX2, the baseline) every width gives the same bits.
 template <int W>
 struct IntPack {
   typename Vectors<W>::Ints v[16 / W];
