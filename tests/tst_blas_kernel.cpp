@@ -130,6 +130,7 @@ private Q_SLOTS:
   void gemmChoiceRespectsTheUserAndTheCheck();
   void benchRoundsAlternateAndReportMedians();
   void infoNamesTheGemmLibrary();
+  void infoNamesTheOwnKernelsAndTheirOverride();
 };
 
 void TstBlasKernel::aValueTheUserSetIsRespected() {
@@ -347,6 +348,20 @@ void TstBlasKernel::infoNamesTheKernelChosenHere() {
   QCOMPARE(text.code, 0);
   QVERIFY2(text.out.contains(QRegularExpression("BLAS kernel +" + expected)), qPrintable(text.out));
   QVERIFY2(text.out.contains("CUDA"), qPrintable(text.out));
+}
+
+// modlab's own loops: the widest this CPU runs unless MODLAB_KERNELS asks for narrower; a value
+// it does not know is named as ignored.
+void TstBlasKernel::infoNamesTheOwnKernelsAndTheirOverride() {
+  const auto kernels = [&](const QString& asked) {
+    const Result r = asked.isEmpty() ? cli({"info", "--json"}) : cli({"info", "--json"}, {{"MODLAB_KERNELS", asked}});
+    return jsonOf(r)["kernels"].toString();
+  };
+  if (qEnvironmentVariableIsSet("MODLAB_KERNELS")) QSKIP("the test environment sets MODLAB_KERNELS");
+  QVERIFY2(kernels("").endsWith("(the widest this CPU runs)"), qPrintable(kernels("")));
+  QCOMPARE(kernels("baseline"), QString("baseline (SSE2), 4 floats (MODLAB_KERNELS=baseline)"));
+  QVERIFY2(kernels("avx9").endsWith("(MODLAB_KERNELS=avx9 ignored: baseline or avx2)"), qPrintable(kernels("avx9")));
+  QVERIFY2(cli({"info"}).out.contains(QRegularExpression("own kernels +(AVX-512|AVX2|baseline)")), "the text line");
 }
 
 void TstBlasKernel::infoRespectsTheUsersKernel() {

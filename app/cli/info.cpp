@@ -24,6 +24,7 @@ nlohmann::json infoJson(const PlatformInfo& p) {
           {"gemm_library", p.gemm.library},
           {"gemm_how", p.gemm.how},
           {"gemm_warning", p.gemm.warning},
+          {"kernels", p.kernels},
           {"cpu", p.cpu},
           {"threads", {{"libtorch_intra_op", p.torchThreads}, {"openblas", p.blasThreads}, {"hardware", p.hardwareThreads}}},
           {"device", p.device},
@@ -38,6 +39,7 @@ void printInfo(const PlatformInfo& p) {
   line("BLAS kernel", p.blasKernel.summary());
   if (!p.blasKernel.warning.empty()) line("BLAS warning", p.blasKernel.warning);
   line("GEMM", p.gemm.summary());
+  line("own kernels", p.kernels);
   line("CPU", p.cpu);
   line("threads", "LibTorch intra-op " + std::to_string(p.torchThreads) + ", OpenBLAS " + std::to_string(p.blasThreads) +
                       ", hardware " + std::to_string(p.hardwareThreads));

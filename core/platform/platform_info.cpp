@@ -1,6 +1,7 @@
 #include "modlab/version.h"
 #include "modlab/platform/platform_info.h"
 
+#include <cstdlib>
 #include <thread>
 
 #include <dlfcn.h>
@@ -9,6 +10,7 @@
 #include <torch/version.h>
 
 #include "modlab/platform/device.h"
+#include "models/simd.h"
 
 namespace modlab {
 
@@ -27,6 +29,23 @@ std::string blasName(const std::string& config) {
 
 }  // namespace
 
+namespace {
+// The width of modlab's own loops (attention, LSTM gates, module rows) and why.
+std::string kernelsText() {
+  std::string text;
+  switch (simd::bestIsa()) {
+    case simd::Isa::Avx512: text = "AVX-512, 16 floats"; break;
+    case simd::Isa::Avx2: text = "AVX2, 8 floats"; break;
+    case simd::Isa::Baseline: text = "baseline (SSE2), 4 floats"; break;
+  }
+  const char* asked = std::getenv("MODLAB_KERNELS");
+  if (!asked || !*asked) return text + " (the widest this CPU runs)";
+  const std::string value = asked;
+  if (value != "baseline" && value != "avx2") return text + " (MODLAB_KERNELS=" + value + " ignored: baseline or avx2)";
+  return text + " (MODLAB_KERNELS=" + value + ")";
+}
+}  // namespace
+
 PlatformInfo platformInfo() {
   PlatformInfo info;
   info.version = versionString();
@@ -36,6 +55,7 @@ PlatformInfo platformInfo() {
   info.blasConfig = blasLibraryConfig();
   info.blasKernel = blasKernelStatus();
   info.gemm = gemmStatus();
+  info.kernels = kernelsText();
   info.cpu = cpuModelName();
   info.torchThreads = at::get_num_threads();
   info.blasThreads = blasThreads();
