@@ -225,7 +225,13 @@ MODLAB_INLINE F tanh(const F& x) { return 1.0f - 2.0f / (1.0f + exp(x + x)); }
 enum class Isa { Baseline, Avx2, Avx512 };
 // MODLAB_KERNELS=baseline or avx2 asks for narrower kernels than the CPU runs (the tests run
 // the baseline ones this way, and a kernel that misbehaves on a machine can be stepped around);
-// kernels wider than the CPU runs are never taken.
+// kernels wider than the CPU runs are never taken. Unset, empty or another value: none asked.
+inline const char* kernelsAsked() {
+  const char* asked = std::getenv("MODLAB_KERNELS");
+  if (asked && (std::strcmp(asked, "baseline") == 0 || std::strcmp(asked, "avx2") == 0)) return asked;
+  return nullptr;
+}
+
 inline Isa bestIsa() {
   static const Isa isa = [] {
     Isa widest = Isa::Baseline;
@@ -234,9 +240,9 @@ inline Isa bestIsa() {
     if (__builtin_cpu_supports("avx512f")) widest = Isa::Avx512;
     else if (__builtin_cpu_supports("avx2")) widest = Isa::Avx2;
 #endif
-    const char* asked = std::getenv("MODLAB_KERNELS");
+    const char* asked = kernelsAsked();
     if (asked && std::strcmp(asked, "baseline") == 0) return Isa::Baseline;
-    if (asked && std::strcmp(asked, "avx2") == 0 && widest == Isa::Avx512) return Isa::Avx2;
+    if (asked && widest == Isa::Avx512) return Isa::Avx2;
     return widest;
   }();
   return isa;

@@ -38,11 +38,10 @@ std::string kernelsText() {
     case simd::Isa::Avx2: text = "AVX2, 8 floats"; break;
     case simd::Isa::Baseline: text = "baseline (SSE2), 4 floats"; break;
   }
-  const char* asked = std::getenv("MODLAB_KERNELS");
-  if (!asked || !*asked) return text + " (the widest this CPU runs)";
-  const std::string value = asked;
-  if (value != "baseline" && value != "avx2") return text + " (MODLAB_KERNELS=" + value + " ignored: baseline or avx2)";
-  return text + " (MODLAB_KERNELS=" + value + ")";
+  if (const char* asked = simd::kernelsAsked()) return text + " (MODLAB_KERNELS=" + asked + ")";
+  const char* other = std::getenv("MODLAB_KERNELS");
+  if (other && *other) return text + " (MODLAB_KERNELS=" + other + " ignored: baseline or avx2)";
+  return text + " (the widest this CPU runs)";
 }
 }  // namespace
 

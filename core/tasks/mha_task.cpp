@@ -41,8 +41,8 @@ void checkRule(std::int64_t r, std::int64_t R) {
 // (float products and sums, the first best match on ties), so the bits are the same.
 torch::Tensor targetByTokens(const torch::Tensor& data, const torch::Tensor& rules, const torch::Tensor& alpha,
                              const torch::Tensor& beta, int searchVersion, std::int64_t R) {
-  const std::int64_t B = data.size(0), N = data.size(1), F = searchVersion == 1 ? 4 : 6;
-  const std::int64_t keyDim = searchVersion == 1 ? 1 : 2;
+  const std::int64_t B = data.size(0), N = data.size(1), F = mhaFeaturesPerRule(searchVersion);
+  const std::int64_t keyDim = mhaKeyDim(searchVersion);
   const torch::Tensor x = data.contiguous(), c = rules.to(torch::kLong).contiguous();
   const torch::Tensor a = alpha.to(torch::kFloat).contiguous(), b = beta.to(torch::kFloat).contiguous();
   const float *in = x.data_ptr<float>(), *ap = a.data_ptr<float>(), *bp = b.data_ptr<float>();
@@ -106,8 +106,8 @@ torch::Tensor mhaTarget(const torch::Tensor& data, const torch::Tensor& rules, c
     return targetByTokens(data, rules, alpha, beta, searchVersion, R);
   const std::int64_t B = data.size(0), N = data.size(1);
   const torch::Tensor c = rules.to(data.device());
-  const torch::Tensor T = data.view({B, N, R, searchVersion == 1 ? 4 : 6});
-  const std::int64_t keyDim = searchVersion == 1 ? 1 : 2;
+  const torch::Tensor T = data.view({B, N, R, mhaFeaturesPerRule(searchVersion)});
+  const std::int64_t keyDim = mhaKeyDim(searchVersion);
   const torch::Tensor f = T.narrow(-1, 0, keyDim), g = T.narrow(-1, keyDim, keyDim);
   const torch::Tensor v = T.select(-1, 2 * keyDim), v2 = T.select(-1, 2 * keyDim + 1);
 

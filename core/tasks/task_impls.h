@@ -20,12 +20,16 @@ private:
   torch::Tensor coefficients_;  // (R, 2) float32: [alpha, beta]
 };
 
+// Each token's features per rule, [f, g, v, v2] with keys f and g of mhaKeyDim floats each.
+inline int mhaKeyDim(int searchVersion) { return searchVersion == 1 ? 1 : 2; }
+inline int mhaFeaturesPerRule(int searchVersion) { return 2 * mhaKeyDim(searchVersion) + 2; }
+
 // Section 1.2: search and retrieval over a set of tokens (search version 1 or 2).
 class MhaTask final : public RuleTask {
 public:
   explicit MhaTask(const TaskSpec& spec);
   int inputDim() const override { return featuresPerRule() * rules() + rules(); }
-  int featuresPerRule() const { return spec_.searchVersion == 1 ? 4 : 6; }
+  int featuresPerRule() const { return mhaFeaturesPerRule(spec_.searchVersion); }
 
 protected:
   torch::Tensor drawData(std::int64_t batch, std::int64_t length, torch::Generator& gen) const override;
