@@ -67,7 +67,7 @@ struct LstmKernels {
 
   struct Whole {
     MODLAB_INLINE Floats load(const float* p) const { return loadAs<Floats>(p); }
-    MODLAB_INLINE void store(float* p, const Floats& v) const { std::memcpy(p, &v, sizeof v); }
+    MODLAB_INLINE void store(float* p, const Floats& v) const { storeAs(p, v); }
     MODLAB_INLINE Floats own(const Floats& v) const { return v; }
   };
 

@@ -188,22 +188,42 @@ MODLAB_INLINE float sum(const FloatPack<W>& v) {
 }
 #undef MODLAB_PACK_LOOP
 
-// 16 lanes of either kind from / to unaligned memory, and the lane indices 0 to 15.
+// 16 lanes of either kind from / to unaligned memory, and the lane indices 0 to 15. A pack is
+// moved one native vector at a time: copied whole, GCC moves it in 16-byte pieces through the
+// stack and reads it back in wider ones, which stalls on every load (store forwarding).
+template <class V>
+struct Lanes {
+  template <class T>
+  static MODLAB_INLINE V load(const T* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  template <class T>
+  static MODLAB_INLINE void store(T* p, const V& v) { std::memcpy(p, &v, sizeof v); }
+};
+template <template <int> class Pack, int W>
+struct Lanes<Pack<W>> {
+  template <class T>
+  static MODLAB_INLINE Pack<W> load(const T* p) {
+    Pack<W> v;
+    for (int k = 0; k < 16 / W; ++k) std::memcpy(&v.v[k], p + k * W, sizeof v.v[k]);
+    return v;
+  }
+  template <class T>
+  static MODLAB_INLINE void store(T* p, const Pack<W>& v) {
+    for (int k = 0; k < 16 / W; ++k) std::memcpy(p + k * W, &v.v[k], sizeof v.v[k]);
+  }
+};
 template <class F>
-MODLAB_INLINE F loadAs(const float* p) {
-  F v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+MODLAB_INLINE F loadAs(const float* p) { return Lanes<F>::load(p); }
 template <class F>
-MODLAB_INLINE void storeAs(float* p, const F& v) { std::memcpy(p, &v, sizeof v); }
+MODLAB_INLINE void storeAs(float* p, const F& v) { Lanes<F>::store(p, v); }
 template <class I>
 MODLAB_INLINE I laneIndices() {
-  I n;
   std::int32_t lanes[16];
   for (int l = 0; l < 16; ++l) lanes[l] = l;
-  std::memcpy(&n, lanes, sizeof n);
-  return n;
+  return Lanes<I>::load(lanes);
 }
 template <class F>
 MODLAB_INLINE F relu(const F& v) { return select(v > 0.0f, v, F{}); }
