@@ -24,37 +24,27 @@ struct Shape {
   std::int64_t row() const { return 3 * H * hd; }  // one token's q, k, v
 };
 
-// The kernels of one (sample, head) pair, in vectors of W floats: compiled for AVX-512 (W = 16),
-// AVX2 (8) and the baseline (4), each in the width its registers hold (a 16-float vector on
-// AVX2 is spilled to the stack at every step). Vector lanes run over the query tokens n: the
-// queries (forward) or the output gradients (backward) are transposed into a buffer padded to
-// kBlock columns, and the probabilities are kept transposed (At[m][n] = A[n][m]), so the
-// softmax and its backward reduce over the keys m vertically, lane by lane, with no horizontal
-// reductions. Every lane computes its value alone, so the width does not change a bit (AVX-512
-// alone fuses multiply-adds, as it always did): only the head dimension's first whole blocks of
-// kBlock columns are vectorised, at any width.
-constexpr std::int64_t kBlock = 16;
+// The kernels of one (sample, head) pair, on blocks of kBlock = 16 lanes F: one 64-byte vector on
+// AVX-512, a FloatPack of two (AVX2) or four (baseline) native vectors, as the LSTM and row
+// kernels (a 64-byte vector on AVX2 is spilled to the stack at every step; a block of several
+// native vectors also gives each loop independent chains of additions). Lanes run over the
+// query tokens n: the queries (forward) or the output gradients (backward) are transposed into
+// a buffer padded to kBlock columns, and the probabilities are kept transposed (At[m][n] =
+// A[n][m]), so the softmax and its backward reduce over the keys m vertically, lane by lane,
+// with no horizontal reductions. Every lane computes its value alone, so the width does not
+// change a bit (AVX-512 alone fuses multiply-adds, as it always did): only the head dimension's
+// first whole blocks of kBlock columns are vectorised, at any width.
+constexpr std::int64_t kBlock = simd::kLanes;
+using simd::exp;
+using simd::select;
 
 std::int64_t padded(std::int64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
 
-template <int W>
+template <class F, class I>
 struct Head {
-  using Floats = typename simd::Vectors<W>::Floats;
-  using Ints = typename simd::Vectors<W>::Ints;
-  using Bits = typename simd::Vectors<W>::Bits;
-
-  static MODLAB_INLINE Floats load(const float* p) {
-    Floats v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  static MODLAB_INLINE void store(float* p, const Floats& v) { std::memcpy(p, &v, sizeof v); }
-  static MODLAB_INLINE Floats splat(float v) { return Floats{} + v; }
-  static MODLAB_INLINE Ints laneIndex(std::int64_t first) {
-    Ints n;
-    for (int l = 0; l < W; ++l) n[l] = static_cast<std::int32_t>(first + l);
-    return n;
-  }
+  static MODLAB_INLINE F load(const float* p) { return simd::loadAs<F>(p); }
+  static MODLAB_INLINE void store(float* p, const F& v) { simd::storeAs(p, v); }
+  static MODLAB_INLINE F splat(float v) { return F{} + v; }
 
   // t (hd x P) = the first hd columns of N rows (rowStride apart), transposed, times `factor`, zero beyond N.
   static MODLAB_INLINE void transposeRows(const float* rows, std::int64_t rowStride, std::int64_t N, std::int64_t hd,
@@ -70,13 +60,13 @@ struct Head {
   // the products of every row with the transposed columns, four rows at a time.
   static MODLAB_INLINE void rowsTimesColumns(const float* t, const float* rows, std::int64_t rowStride, std::int64_t N,
                                              std::int64_t hd, std::int64_t P, float* out) {
-    for (std::int64_t nb = 0; nb < P; nb += W) {
+    for (std::int64_t nb = 0; nb < P; nb += kBlock) {
       std::int64_t m = 0;
       for (; m + 4 <= N; m += 4) {
         const float* r0 = rows + m * rowStride;
-        Floats a0{}, a1{}, a2{}, a3{};
+        F a0{}, a1{}, a2{}, a3{};
         for (std::int64_t d = 0; d < hd; ++d) {
-          const Floats c = load(t + d * P + nb);
+          const F c = load(t + d * P + nb);
           a0 += c * r0[d];
           a1 += c * r0[rowStride + d];
           a2 += c * r0[2 * rowStride + d];
@@ -88,7 +78,7 @@ struct Head {
         store(out + (m + 3) * P + nb, a3);
       }
       for (; m < N; ++m) {
-        Floats a{};
+        F a{};
         for (std::int64_t d = 0; d < hd; ++d) a += load(t + d * P + nb) * rows[m * rowStride + d];
         store(out + m * P + nb, a);
       }
@@ -100,8 +90,8 @@ struct Head {
   static MODLAB_INLINE void weightedRows(const float* w, std::int64_t wStride, const float* rows, std::int64_t rowStride,
                                          std::int64_t count, std::int64_t hd, float* out) {
     const std::int64_t vectorised = hd / kBlock * kBlock;
-    for (std::int64_t db = 0; db < vectorised; db += W) {
-      Floats a0{}, a1{};
+    for (std::int64_t db = 0; db < vectorised; db += kBlock) {
+      F a0{}, a1{};
       std::int64_t j = 0;
       for (; j + 2 <= count; j += 2) {
         a0 += w[j * wStride] * load(rows + j * rowStride + db);
@@ -125,22 +115,22 @@ struct Head {
     float* qt = work;
     transposeRows(base, row, s.N, s.hd, P, scale, qt);
     rowsTimesColumns(qt, base + s.H * s.hd, row, s.N, s.hd, P, At);  // logits, At[m][n] = q_n . k_m
-    const Floats minusInf = splat(-std::numeric_limits<float>::infinity());
-    for (std::int64_t nb = 0; nb < P; nb += W) {
-      const Ints n = laneIndex(nb);
-      Floats top = minusInf;
+    const F minusInf = splat(-std::numeric_limits<float>::infinity());
+    const I lane = simd::laneIndices<I>();  // n - nb
+    for (std::int64_t nb = 0; nb < P; nb += kBlock) {
+      F top = minusInf;
       for (std::int64_t m = 0; m < s.N; ++m) {
-        const Floats logits = n == static_cast<std::int32_t>(m) ? minusInf : load(At + m * P + nb);
+        const F logits = select(lane == static_cast<std::int32_t>(m - nb), minusInf, load(At + m * P + nb));
         store(At + m * P + nb, logits);
-        top = top > logits ? top : logits;
+        top = select(top > logits, top, logits);
       }
-      Floats total{};
+      F total{};
       for (std::int64_t m = 0; m < s.N; ++m) {
-        const Floats e = simd::expOf<Floats, Ints, Bits>(load(At + m * P + nb) - top);  // exp(-inf) = 0 on the diagonal
+        const F e = exp(load(At + m * P + nb) - top);  // exp(-inf) = 0 on the diagonal
         store(At + m * P + nb, e);
         total += e;
       }
-      const Floats inverse = n < static_cast<std::int32_t>(s.N) ? 1.0f / total : Floats{};
+      const F inverse = select(lane < static_cast<std::int32_t>(s.N - nb), 1.0f / total, F{});
       for (std::int64_t m = 0; m < s.N; ++m) store(At + m * P + nb, load(At + m * P + nb) * inverse);
     }
     for (std::int64_t n = 0; n < s.N; ++n)
@@ -157,8 +147,8 @@ struct Head {
     float* dSt = work + s.hd * P;    // N x P: dSt[m][n] = dLogits[n][m]
     transposeRows(gradOutBase, outRow, s.N, s.hd, P, 1.0f, dot);
     rowsTimesColumns(dot, base + vOff, row, s.N, s.hd, P, dSt);  // dA[n][m] = dO_n . v_m
-    for (std::int64_t nb = 0; nb < P; nb += W) {
-      Floats rowDot{};
+    for (std::int64_t nb = 0; nb < P; nb += kBlock) {
+      F rowDot{};
       for (std::int64_t m = 0; m < s.N; ++m) rowDot += load(At + m * P + nb) * load(dSt + m * P + nb);
       for (std::int64_t m = 0; m < s.N; ++m)
         store(dSt + m * P + nb, load(At + m * P + nb) * (load(dSt + m * P + nb) - rowDot) * scale);
@@ -173,17 +163,17 @@ struct Head {
 };
 
 // One function per target, each with its width; chosen once for this CPU (as target_clones would).
-#define MODLAB_HEAD_KERNELS(target, name, W)                                                                          \
+#define MODLAB_HEAD_KERNELS(target, name, F, I)                                                                          \
   target void forward##name(const float* base, float* At, float* out, float* work, const Shape& s, float scale) {      \
-    Head<W>::forward(base, At, out, work, s, scale);                                                                   \
+    Head<F, I>::forward(base, At, out, work, s, scale);                                                                   \
   }                                                                                                                    \
   target void backward##name(const float* base, const float* At, const float* gradOut, float* g, float* work,          \
                              const Shape& s, float scale) {                                                            \
-    Head<W>::backward(base, At, gradOut, g, work, s, scale);                                                           \
+    Head<F, I>::backward(base, At, gradOut, g, work, s, scale);                                                           \
   }
-MODLAB_HEAD_KERNELS(MODLAB_TARGET_AVX512, Avx512, 16)
-MODLAB_HEAD_KERNELS(MODLAB_TARGET_AVX2, Avx2, 8)
-MODLAB_HEAD_KERNELS(, Baseline, 4)
+MODLAB_HEAD_KERNELS(MODLAB_TARGET_AVX512, Avx512, simd::Floats, simd::Ints)
+MODLAB_HEAD_KERNELS(MODLAB_TARGET_AVX2, Avx2, simd::FloatPack<8>, simd::IntPack<8>)
+MODLAB_HEAD_KERNELS(, Baseline, simd::FloatPack<4>, simd::IntPack<4>)
 #undef MODLAB_HEAD_KERNELS
 
 using ForwardHead = void (*)(const float*, float*, float*, float*, const Shape&, float);
@@ -200,6 +190,31 @@ const HeadKernels& headKernels() {
   return simd::forThisCpu(avx512, avx2, baseline);
 }
 
+// Asks the cache for `count` rows of `width` floats, `stride` apart: the next pair's slices of
+// q, k, v (and of the gradients). Each (sample, head) reads its own cache lines, 3N of them a
+// row's length apart, which the hardware prefetchers do not foresee: without this, the loops
+// wait on memory at every row (changes no value).
+void prefetchRows(const float* first, std::int64_t count, std::int64_t stride, std::int64_t width) {
+  constexpr std::int64_t kLine = 64 / sizeof(float);
+  for (std::int64_t r = 0; r < count; ++r) {
+    const float* row = first + r * stride;
+    for (std::int64_t j = 0; j < width; j += kLine) __builtin_prefetch(row + j);
+    __builtin_prefetch(row + width - 1);  // a slice that starts inside a line ends in the next
+  }
+}
+
+// Pair bh = b * H + h's slices of q, k and v (or of their gradients), and its rows of the
+// output (or of its gradient).
+void prefetchQkv(const float* qkv, std::int64_t bh, const Shape& s) {
+  const std::int64_t b = bh / s.H, h = bh % s.H;
+  for (std::int64_t part = 0; part < 3; ++part)
+    prefetchRows(qkv + b * s.N * s.row() + part * s.H * s.hd + h * s.hd, s.N, s.row(), s.hd);
+}
+void prefetchOut(const float* out, std::int64_t bh, const Shape& s) {
+  const std::int64_t b = bh / s.H, h = bh % s.H;
+  prefetchRows(out + b * s.N * s.H * s.hd + h * s.hd, s.N, s.H * s.hd, s.hd);
+}
+
 std::size_t workspaceFloats(const Shape& s) {
   return static_cast<std::size_t>((s.hd + std::max<std::int64_t>(s.N, 1)) * padded(s.N));
 }
@@ -211,6 +226,10 @@ void attentionForward(const float* qkv, float* out, float* probs, const Shape& s
     std::vector<float> work(workspaceFloats(s));
     for (std::int64_t bh = begin; bh < end; ++bh) {
       const std::int64_t b = bh / s.H, h = bh % s.H;
+      if (bh + 1 < end) {
+        prefetchQkv(qkv, bh + 1, s);
+        prefetchOut(out, bh + 1, s);
+      }
       forwardHead(qkv + b * s.N * s.row() + h * s.hd, probs + bh * s.N * padded(s.N), out + b * s.N * s.H * s.hd + h * s.hd,
                   work.data(), s, scale);
     }
@@ -224,6 +243,12 @@ void attentionBackward(const float* qkv, const float* probs, const float* gradOu
     std::vector<float> work(workspaceFloats(s));
     for (std::int64_t bh = begin; bh < end; ++bh) {
       const std::int64_t b = bh / s.H, h = bh % s.H;
+      if (bh + 1 < end) {
+        prefetchQkv(qkv, bh + 1, s);
+        prefetchQkv(gradQkv, bh + 1, s);
+        prefetchOut(gradOut, bh + 1, s);
+        prefetchRows(probs + (bh + 1) * s.N * padded(s.N), 1, 0, s.N * padded(s.N));
+      }
       backwardHead(qkv + b * s.N * s.row() + h * s.hd, probs + bh * s.N * padded(s.N), gradOut + b * s.N * s.H * s.hd + h * s.hd,
                    gradQkv + b * s.N * s.row() + h * s.hd, work.data(), s, scale);
     }
