@@ -13,6 +13,7 @@
 
 #include "modlab/platform/blas_kernel.h"
 #include "modlab/platform/gemm_backend.h"
+#include "modlab/platform/malloc_arenas.h"
 
 using modlab::BlasKernelSource;
 using modlab::BlasStartupState;
@@ -131,6 +132,8 @@ private Q_SLOTS:
   void benchRoundsAlternateAndReportMedians();
   void infoNamesTheGemmLibrary();
   void infoNamesTheOwnKernelsAndTheirOverride();
+  void mallocArenasRespectTheUsersChoice();
+  void infoNamesTheMallocArenas();
 };
 
 void TstBlasKernel::aValueTheUserSetIsRespected() {
@@ -589,6 +592,31 @@ void TstBlasKernel::infoNamesTheGemmLibrary() {
   QCOMPARE(bad.code, 0);
   QVERIFY2(bad.out.contains(QRegularExpression("GEMM +.*MODLAB_GEMM=\"fastest\" is not one of auto, onednn, openblas")),
            qPrintable(bad.out));
+}
+
+void TstBlasKernel::mallocArenasRespectTheUsersChoice() {
+  const modlab::MallocArenas unset = modlab::chooseMallocArenas(nullptr, nullptr);
+  QCOMPARE(unset.limit, 1);
+  QVERIFY2(unset.how.rfind("one ", 0) == 0, unset.how.c_str());
+  QCOMPARE(modlab::chooseMallocArenas(nullptr, "glibc.malloc.tcache_count=0").limit, 1);  // another tunable
+  for (const char* value : {"4", "1", ""}) {
+    const modlab::MallocArenas user = modlab::chooseMallocArenas(value, nullptr);
+    QCOMPARE(user.limit, 0);
+    QCOMPARE(user.how, std::string("set by the user: MALLOC_ARENA_MAX=") + value);
+  }
+  const modlab::MallocArenas tuned = modlab::chooseMallocArenas(nullptr, "glibc.malloc.arena_max=3");
+  QCOMPARE(tuned.limit, 0);
+  QCOMPARE(tuned.how, std::string("set by the user: GLIBC_TUNABLES=glibc.malloc.arena_max=3"));
+}
+
+void TstBlasKernel::infoNamesTheMallocArenas() {
+  if (qEnvironmentVariableIsSet("MALLOC_ARENA_MAX")) QSKIP("the test environment sets MALLOC_ARENA_MAX");
+  if (qgetenv("GLIBC_TUNABLES").contains("arena_max")) QSKIP("the test environment sets glibc.malloc.arena_max");
+  const QString own = jsonOf(cli({"info", "--json"}))["malloc_arenas"].toString();
+  QVERIFY2(own.startsWith("one ("), qPrintable(own));
+  QCOMPARE(jsonOf(cli({"info", "--json"}, {{"MALLOC_ARENA_MAX", "2"}}))["malloc_arenas"].toString(),
+           QString("set by the user: MALLOC_ARENA_MAX=2"));
+  QVERIFY2(cli({"info"}).out.contains(QRegularExpression("malloc arenas +one \\(")), "the text line");
 }
 
 QTEST_GUILESS_MAIN(TstBlasKernel)

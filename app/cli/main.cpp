@@ -11,9 +11,11 @@
 #include "modlab/experiment/experiment_config.h"
 #include "modlab/training/session.h"
 #include "modlab/platform/blas_kernel.h"
+#include "modlab/platform/malloc_arenas.h"
 
 int main(int argc, char** argv) {
   modlab::selectBlasKernelAtStartup(argv, "modlab-cli");  // first: may restart with OPENBLAS_CORETYPE set
+  modlab::limitMallocArenas();  // before any thread
   // A signal that comes while a run folder is being set up stops the run as one that comes later.
   if (argc > 1 && (std::string_view(argv[1]) == "train" || std::string_view(argv[1]) == "sweep" ||
                    std::string_view(argv[1]) == "demo"))

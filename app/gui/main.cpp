@@ -16,6 +16,7 @@
 #include "modlab/version.h"
 #include "modlab/experiment/experiment_config.h"
 #include "modlab/platform/blas_kernel.h"
+#include "modlab/platform/malloc_arenas.h"
 #include "ui/style/appearance.h"
 #include "ui/export/chart_export.h"
 #include "ui/windows/compare_window.h"
@@ -81,6 +82,7 @@ void quitOnSignals(QApplication& app) {
 
 int main(int argc, char** argv) {
   modlab::selectBlasKernelAtStartup(argv, "modlab");  // first: may restart with OPENBLAS_CORETYPE set
+  modlab::limitMallocArenas();  // before any thread
   // --version and --help need no display (they aborted without one): offscreen, unless chosen.
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg(argv[i]);
