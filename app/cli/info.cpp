@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "modlab/platform/malloc_arenas.h"
 #include "modlab/platform/platform_info.h"
 
 namespace modlab::cli {
@@ -26,7 +25,7 @@ nlohmann::json infoJson(const PlatformInfo& p) {
           {"gemm_how", p.gemm.how},
           {"gemm_warning", p.gemm.warning},
           {"kernels", p.kernels},
-          {"malloc_arenas", mallocArenas().how},
+          {"malloc_arenas", p.mallocArenas},
           {"cpu", p.cpu},
           {"threads", {{"libtorch_intra_op", p.torchThreads}, {"openblas", p.blasThreads}, {"hardware", p.hardwareThreads}}},
           {"device", p.device},
@@ -42,7 +41,7 @@ void printInfo(const PlatformInfo& p) {
   if (!p.blasKernel.warning.empty()) line("BLAS warning", p.blasKernel.warning);
   line("GEMM", p.gemm.summary());
   line("own kernels", p.kernels);
-  line("malloc arenas", mallocArenas().how);
+  line("malloc arenas", p.mallocArenas);
   line("CPU", p.cpu);
   line("threads", "LibTorch intra-op " + std::to_string(p.torchThreads) + ", OpenBLAS " + std::to_string(p.blasThreads) +
                       ", hardware " + std::to_string(p.hardwareThreads));

@@ -163,13 +163,13 @@ struct Head {
 };
 
 // One function per target, each with its width; chosen once for this CPU (as target_clones would).
-#define MODLAB_HEAD_KERNELS(target, name, F, I)                                                                          \
-  target void forward##name(const float* base, float* At, float* out, float* work, const Shape& s, float scale) {      \
-    Head<F, I>::forward(base, At, out, work, s, scale);                                                                   \
-  }                                                                                                                    \
-  target void backward##name(const float* base, const float* At, const float* gradOut, float* g, float* work,          \
-                             const Shape& s, float scale) {                                                            \
-    Head<F, I>::backward(base, At, gradOut, g, work, s, scale);                                                           \
+#define MODLAB_HEAD_KERNELS(target, name, F, I)                                                                       \
+  target void forward##name(const float* base, float* At, float* out, float* work, const Shape& s, float scale) {     \
+    Head<F, I>::forward(base, At, out, work, s, scale);                                                               \
+  }                                                                                                                   \
+  target void backward##name(const float* base, const float* At, const float* gradOut, float* g, float* work,         \
+                             const Shape& s, float scale) {                                                           \
+    Head<F, I>::backward(base, At, gradOut, g, work, s, scale);                                                       \
   }
 MODLAB_HEAD_KERNELS(MODLAB_TARGET_AVX512, Avx512, simd::Floats, simd::Ints)
 MODLAB_HEAD_KERNELS(MODLAB_TARGET_AVX2, Avx2, simd::FloatPack<8>, simd::IntPack<8>)
@@ -191,7 +191,7 @@ const HeadKernels& headKernels() {
 }
 
 // Asks the cache for `count` rows of `width` floats, `stride` apart: the next pair's slices of
-// q, k, v (and of the gradients). Each (sample, head) reads its own cache lines, 3N of them a
+// q, k, v and of the output (or of their gradients, and its probabilities). Each (sample, head) reads its own cache lines, 3N of them a
 // row's length apart, which the hardware prefetchers do not foresee: without this, the loops
 // wait on memory at every row (changes no value).
 void prefetchRows(const float* first, std::int64_t count, std::int64_t stride, std::int64_t width) {

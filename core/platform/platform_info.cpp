@@ -10,6 +10,7 @@
 #include <torch/version.h>
 
 #include "modlab/platform/device.h"
+#include "modlab/platform/malloc_arenas.h"
 #include "models/simd.h"
 
 namespace modlab {
@@ -55,6 +56,7 @@ PlatformInfo platformInfo() {
   info.blasKernel = blasKernelStatus();
   info.gemm = gemmStatus();
   info.kernels = kernelsText();
+  info.mallocArenas = mallocArenas().how;
   info.cpu = cpuModelName();
   info.torchThreads = at::get_num_threads();
   info.blasThreads = blasThreads();

@@ -17,6 +17,7 @@ struct PlatformInfo {
   BlasKernelStatus blasKernel;
   GemmStatus gemm;              // what computes LibTorch's float products
   std::string kernels;          // modlab's own loops: "AVX2, 8 floats (the widest this CPU runs)"
+  std::string mallocArenas;     // how many and why: "one (set here: ...)" (malloc_arenas.h)
   std::string cpu;              // model name, family and model
   int torchThreads = 0;         // LibTorch intra-op threads of this process
   int blasThreads = 0;          // OpenBLAS's own pool (0 without OpenBLAS)
